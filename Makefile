@@ -1,0 +1,29 @@
+# The two commands: `make demo` (solve the catalog, write results) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+OUT ?= reports/site
+
+# first interpreter on PATH that is Python >= 3.12 (.python-version makes pyenv's python3.12 resolve)
+PYTHON_BOOT := $(shell for p in python3.12 python3.13 python3.14 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
+	&& { echo $$p; break; }; done)
+
+.PHONY: demo test clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON_BOOT)" || { echo "modemean needs Python >= 3.12 and none was found on PATH: install it (e.g. 'pyenv install 3.12') and retry" >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+demo: $(STAMP)
+	MPLBACKEND=Agg $(VENV)/bin/modemean run all --out $(OUT)
+	@echo "results are in $(OUT)/<model>/results.json"
+
+test: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,92 @@
+"""The ``modemean`` command line: ``list``, ``run``.
+
+Every user error prints one line ``modemean: error: ...`` and exits with status 2; nothing
+already written is lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+DEFAULT_OUT = Path("reports/site")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump
+        self.exit(2, f"modemean: error: {message} (see 'modemean {self.prog.split()[-1]} --help')\n"
+                  if " " in self.prog else f"modemean: error: {message} (see 'modemean --help')\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .run import DEFAULTS, SOLVERS
+
+    parser = _Parser(prog="modemean", description="One PyMC model, three answers: the posterior mode "
+                     "(find_MAP), EM and NUTS, side by side.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the catalog models", description="List the catalog models.")
+    run = sub.add_parser("run", help="solve models and write results.json / results.nc",
+                         description="Solve each model with the chosen solvers, print the comparison "
+                         "table and write OUT/<model>/results.json and results.nc.")
+    run.add_argument("models", nargs="+", metavar="MODEL",
+                     help="catalog name, path to a model .py file, or 'all' for the whole catalog")
+    run.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed (default %(default)s)")
+    run.add_argument("--draws", type=int, default=DEFAULTS["draws"], help="NUTS draws per chain (default %(default)s)")
+    run.add_argument("--tune", type=int, default=DEFAULTS["tune"], help="NUTS tuning steps per chain (default %(default)s)")
+    run.add_argument("--chains", type=int, default=DEFAULTS["chains"], help="NUTS chains (default %(default)s)")
+    run.add_argument("--n-init", type=int, default=DEFAULTS["n_init"], help="EM restarts (default %(default)s)")
+    run.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated subset of %(default)s")
+    run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``modemean`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.getLogger("pymc").setLevel(logging.WARNING)
+    from .errors import ModemeanError
+
+    try:
+        if args.command == "list":
+            return _list()
+        return _run(args)
+    except ModemeanError as exc:
+        print(f"modemean: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("modemean: interrupted; results written before the interruption are complete and intact",
+              file=sys.stderr)
+        return 130
+
+
+def _list() -> int:
+    import models
+    from .spec import load_spec
+
+    for name in models.CATALOG:
+        print(f"{name:22s} {load_spec(name).info['title']}")
+    return 0
+
+
+def _run(args) -> int:
+    import models
+    from .run import check_options, check_writable, compare
+
+    check_options(args.solvers, args.seed, args.draws, args.tune, args.chains, args.n_init)
+    check_writable(args.out)
+    targets = list(models.CATALOG) if args.models == ["all"] else args.models
+    for target in targets:
+        comparison = compare(target, solvers=args.solvers, seed=args.seed, draws=args.draws, tune=args.tune,
+                             chains=args.chains, n_init=args.n_init, out=args.out)
+        print(comparison)
+        print(f"\nwrote {args.out / comparison.spec.name}/results.json and results.nc\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

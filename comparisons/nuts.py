@@ -1,0 +1,95 @@
+"""``nuts``: full posterior sampling with PyMC's own NUTS, summarised with ArviZ."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import arviz as az
+import xarray as xr
+from scipy import stats
+
+from .fit import Fit
+from .space import flat_names
+from .spec import ModelSpec
+
+__all__ = ["fit_nuts", "summarise_draws"]
+
+RHAT_MAX = 1.01
+ESS_MIN = 400  # bulk ESS below this makes tail quantities and the sample mode unreliable
+
+
+def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000, chains: int = 4) -> Fit:
+    """Sample with ``pm.sample(nuts_sampler="pymc")`` (named: PyMC would switch to nutpie silently).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        ``spec.sampler`` may set e.g. ``target_accept``.
+    seed : int
+    draws, tune, chains : int
+
+    Returns
+    -------
+    Fit
+        ``draws`` is the DataTree; ``estimates`` has the columns mean, median, mode (half-sample
+        mode, ``az.mode``), sd, hdi_low/hdi_high (94% HDI), skewness, r_hat and ess_bulk.
+        R-hat above 1.01, low ESS or divergences keep the status ``ok`` and are stated in the
+        message and the diagnostics.
+    """
+    idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, 2), random_seed=seed,
+                      nuts_sampler="pymc", progressbar=False, compute_convergence_checks=False,
+                      model=spec.model, **spec.sampler)
+    estimates = summarise_draws(idata.posterior)
+    divergences = int(idata.sample_stats["diverging"].sum())
+    worst_rhat = max(estimates["r_hat"].values())
+    lowest_ess = min(estimates["ess_bulk"].values())
+    problems = []
+    if divergences:
+        problems.append(f"{divergences} divergent transitions (raise target_accept or reparameterise)")
+    if chains > 1 and worst_rhat > RHAT_MAX:
+        problems.append(f"R-hat up to {worst_rhat:.3f} > {RHAT_MAX} (run longer chains)")
+    if lowest_ess < ESS_MIN:
+        problems.append(f"bulk ESS as low as {lowest_ess:.0f} < {ESS_MIN} (draw more)")
+    diagnostics = {"sampler": "pymc NUTS", "draws": draws, "tune": tune, "chains": chains,
+                   "divergences": divergences, "max_r_hat": worst_rhat, "min_ess_bulk": lowest_ess,
+                   "settings": dict(spec.sampler)}
+    return Fit("nuts", "ok", "; ".join(problems), draws=idata, converged=not problems, n_iter=draws,
+               estimates=estimates, diagnostics=diagnostics)
+
+
+def summarise_draws(posterior: xr.DataTree | xr.Dataset) -> dict[str, dict[str, float]]:
+    """Per flat parameter: mean, median, mode, sd, 94% HDI, skewness, R-hat and bulk ESS.
+
+    Parameters
+    ----------
+    posterior : DataTree or Dataset
+        Draws with dims ``(chain, draw, ...)``.
+
+    Returns
+    -------
+    dict of str to dict of str to float
+        Column to ``{flat name: value}``.
+    """
+    flat = az.from_dict({"posterior": _flat_draws(posterior)})
+    summary = az.summary(flat, kind="all", ci_kind="hdi", ci_prob=0.94, round_to="none")
+    median = az.median(flat, round_to="none")
+    mode = az.mode(flat, round_to="none")
+    names = list(summary.index)
+    columns = {"mean": summary["mean"], "sd": summary["sd"], "hdi_low": summary["hdi94_lb"],
+               "hdi_high": summary["hdi94_ub"], "r_hat": summary["r_hat"], "ess_bulk": summary["ess_bulk"]}
+    out = {c: {n: float(v[n]) for n in names} for c, v in columns.items()}
+    out["median"] = {n: float(median[n]) for n in names}
+    out["mode"] = {n: float(mode[n]) for n in names}
+    out["skewness"] = {n: float(stats.skew(np.ravel(flat.posterior[n].values))) for n in names}
+    return out
+
+
+def _flat_draws(posterior) -> dict[str, np.ndarray]:
+    """Each scalar parameter as its own ``(chain, draw)`` array, named ``theta[0]``, ..."""
+    ds = posterior.to_dataset() if isinstance(posterior, xr.DataTree) else posterior
+    out = {}
+    for name, da in ds.data_vars.items():
+        values = da.transpose("chain", "draw", ...).values
+        for i, flat in enumerate(flat_names(name, values.shape[2:])):
+            out[flat] = values.reshape(values.shape[0], values.shape[1], -1)[:, :, i]
+    return out

@@ -1,0 +1,116 @@
+"""Write a comparison to disk: ``results.json`` (the schema in the README) and ``results.nc``.
+
+Both files are written atomically (to a temporary file in the same folder, then renamed), so an
+interrupted run never leaves a truncated file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .fit import Fit
+from .table import COLUMNS
+
+__all__ = ["results_dict", "results_tree", "write_atomic", "dump_json", "versions"]
+
+SCHEMA_VERSION = 1
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the libraries that shape the numbers."""
+    out = {"python": platform.python_version()}
+    for package in ("modemean", "pymc", "pytensor", "arviz", "numpy", "scipy"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            out[package] = "not installed"
+    return out
+
+
+def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], table: pd.DataFrame,
+                 source: str) -> dict[str, Any]:
+    """Everything a report needs, as plain JSON-able data (``None`` for missing numbers)."""
+    solvers = {}
+    for method, fit in fits.items():
+        solvers[method] = {
+            "status": fit.status, "message": fit.message, "seconds": fit.seconds,
+            "converged": fit.converged, "n_iter": fit.n_iter, "diagnostics": fit.diagnostics,
+        }
+    parameters = {
+        str(p): {**{c: row[c] for c in COLUMNS}, "notes": row["notes"]} for p, row in table.iterrows()
+    }
+    return _jsonable({
+        "schema_version": SCHEMA_VERSION, "model": name, "title": info.get("title", name),
+        "story": info.get("story", ""), "why_skewed": info.get("why_skewed", ""),
+        "references": list(info.get("references", [])), "source": source,
+        "seed": settings["seed"], "settings": settings, "versions": versions(),
+        "solvers": solvers, "parameters": parameters,
+    })
+
+
+def results_tree(fits: dict[str, Fit], table: pd.DataFrame) -> xr.DataTree:
+    """NUTS draws (if any), the table as ``point_estimates``, and the EM traces as ``em_trace``."""
+    nuts = fits.get("nuts")
+    tree = nuts.draws.copy() if nuts is not None and nuts.draws is not None else xr.DataTree()
+    estimates = xr.Dataset({c: ("parameter", table[c].to_numpy(dtype=float)) for c in COLUMNS},
+                           coords={"parameter": table.index.to_numpy(dtype=str)})
+    tree["point_estimates"] = xr.DataTree(estimates)
+    em = fits.get("em")
+    if em is not None and em.traces:
+        data = {}
+        for run, traces in em.traces.items():
+            padded = np.full((len(traces), max(len(t) for t in traces)), np.nan)
+            for i, t in enumerate(traces):
+                padded[i, : len(t)] = t
+            data[f"objective_{run}"] = ((f"restart_{run}", f"iteration_{run}"), padded)
+        tree["em_trace"] = xr.DataTree(xr.Dataset(data))
+    return tree
+
+
+def write_atomic(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` and rename the result onto ``path`` (same folder, so atomic)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def dump_json(data: dict, path: Path) -> None:
+    """Write ``data`` as strict JSON (no NaN/Infinity tokens), atomically."""
+    text = json.dumps(data, indent=2, allow_nan=False)
+    write_atomic(path, lambda tmp: tmp.write_text(text + "\n"))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    return value

@@ -1,0 +1,190 @@
+"""``compare``: one model, every solver, one table."""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from .em import fit_em
+from .errors import ModemeanError
+from .fit import Fit
+from .map import fit_map
+from .nuts import fit_nuts
+from .results import dump_json, results_dict, results_tree, write_atomic
+from .space import flat_names
+from .spec import ModelSpec, load_spec, spec_from_parts
+from .table import format_table, make_table
+
+__all__ = ["SOLVERS", "Comparison", "compare", "check_options"]
+
+SOLVERS: dict[str, Callable[..., Fit]] = {"map": fit_map, "em": fit_em, "nuts": fit_nuts}
+DEFAULTS = {"seed": 20261126, "draws": 1000, "tune": 1000, "chains": 4, "n_init": 5}
+
+
+@dataclass
+class Comparison:
+    """The outcome of :func:`compare`.
+
+    Attributes
+    ----------
+    spec : ModelSpec
+    fits : dict of str to Fit
+        One per solver that was asked for.
+    table : pandas.DataFrame
+        One row per scalar parameter; columns as in the results schema (README).
+    settings : dict
+        seed, draws, tune, chains, n_init, solvers.
+    """
+
+    spec: ModelSpec
+    fits: dict[str, Fit]
+    table: pd.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def results(self) -> dict[str, Any]:
+        """The content of ``results.json``."""
+        return results_dict(self.spec.name, self.spec.info, self.settings, self.fits, self.table, self.spec.source)
+
+    @property
+    def tree(self) -> xr.DataTree:
+        """The content of ``results.nc``: NUTS draws, ``point_estimates``, ``em_trace``."""
+        return results_tree(self.fits, self.table)
+
+    def save(self, out: str | Path) -> Path:
+        """Write ``out/<model>/results.json`` and ``results.nc`` atomically; return the folder."""
+        folder = Path(out) / self.spec.name
+        folder.mkdir(parents=True, exist_ok=True)
+        tree = self.tree
+        write_atomic(folder / "results.nc", lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
+        dump_json(self.results, folder / "results.json")
+        return folder
+
+    def __str__(self) -> str:
+        lines = [f"{self.spec.name}: {self.spec.info.get('title', '')}"]
+        for method, fit in self.fits.items():
+            status = fit.status if not fit.message else f"{fit.status} — {fit.message}"
+            lines.append(f"  {method:5s} {fit.seconds:6.1f} s  {status}")
+        return "\n".join(lines) + "\n\n" + format_table(self.table)
+
+    def _repr_html_(self) -> str:
+        return f"<h4>{self.spec.name}</h4>" + self.table.to_html(float_format=lambda v: f"{v:.4g}", na_rep="—")
+
+
+def check_options(solvers, seed, draws, tune, chains, n_init) -> tuple[str, ...]:
+    """Validate run options; raise :class:`ModemeanError` naming the bad one and what to pass."""
+    if isinstance(solvers, str):
+        solvers = tuple(s.strip() for s in solvers.split(",") if s.strip())
+    unknown = [s for s in solvers if s not in SOLVERS]
+    if unknown or not solvers:
+        raise ModemeanError(f"unknown solver(s) {', '.join(unknown) or '(none given)'}: choose from "
+                            f"{', '.join(SOLVERS)} (comma-separated)")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ModemeanError(f"seed must be a non-negative integer, got {seed!r}")
+    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1), ("n_init", n_init, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ModemeanError(f"{name} must be an integer >= {low}, got {value!r}")
+    return tuple(dict.fromkeys(solvers))
+
+
+def compare(
+    model: str | Path | ModuleType | Callable[[dict], pm.Model],
+    data: dict | None = None,
+    *,
+    solvers: str | tuple[str, ...] = ("map", "em", "nuts"),
+    seed: int = DEFAULTS["seed"],
+    draws: int = DEFAULTS["draws"],
+    tune: int = DEFAULTS["tune"],
+    chains: int = DEFAULTS["chains"],
+    n_init: int = DEFAULTS["n_init"],
+    out: str | Path | None = None,
+    **parts,
+) -> Comparison:
+    """Solve one model with each solver and put the answers side by side.
+
+    Parameters
+    ----------
+    model : str, path, module or callable
+        A catalog name (``"eight_schools"``), a path to a model file that follows the contract,
+        an imported model module, or a ``build(data) -> pm.Model`` function (then pass ``data``).
+    data : dict, optional
+        Data for a ``build`` function.
+    solvers : str or tuple of str, default ("map", "em", "nuts")
+    seed : int
+        Seeds NUTS, the jittered find_MAP starts and EM's random restarts.
+    draws, tune, chains : int
+        NUTS settings (per chain).
+    n_init : int
+        EM restarts.
+    out : str or path, optional
+        If given, write ``out/<model>/results.json`` and ``results.nc``.
+    **parts
+        For a ``build`` function: ``name``, ``info``, ``latent``, ``em``, ``sampler`` (see
+        :func:`comparisons.spec.spec_from_parts`).
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> from comparisons import compare                      # doctest: +SKIP
+    >>> c = compare("eight_schools", solvers="map,em")       # doctest: +SKIP
+    >>> c.table.loc["tau", ["map", "em", "mean", "gap_sd"]]  # doctest: +SKIP
+    """
+    chosen = check_options(solvers, seed, draws, tune, chains, n_init)
+    if out is not None:
+        check_writable(Path(out))
+    if callable(model) and not isinstance(model, ModuleType):
+        if data is None:
+            raise ModemeanError("compare(build, data): a build function needs its data dict")
+        spec = spec_from_parts(model, data, **parts)
+    else:
+        spec = load_spec(model)
+    options = {"map": {"seed": seed}, "em": {"seed": seed, "n_init": n_init},
+               "nuts": {"seed": seed, "draws": draws, "tune": tune, "chains": chains}}
+    fits = {name: _run_solver(name, spec, options[name]) for name in chosen}
+    settings = {"seed": seed, "draws": draws, "tune": tune, "chains": chains, "n_init": n_init,
+                "solvers": list(chosen)}
+    comparison = Comparison(spec, fits, make_table(fits, _order(spec)), settings)
+    if out is not None:
+        comparison.save(out)
+    return comparison
+
+
+def check_writable(out: Path) -> None:
+    """Fail before any solver runs if ``out`` cannot be created or written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModemeanError(f"cannot create output folder {str(out)!r}: {exc.strerror}; pass --out DIR") from exc
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ModemeanError(f"output folder {str(out)!r} is not writable: pass --out DIR with a writable folder")
+
+
+def _run_solver(name: str, spec: ModelSpec, options: dict) -> Fit:
+    """Run one solver; an unexpected exception becomes a ``failed`` Fit, never a lost run."""
+    start = time.perf_counter()
+    try:
+        fit = SOLVERS[name](spec, **options)
+    except Exception as exc:  # noqa: BLE001 -- any solver error is reported, the others still run
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        fit = Fit(name, "failed", f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})")
+    return Fit(**{**fit.__dict__, "seconds": time.perf_counter() - start})
+
+
+def _order(spec: ModelSpec) -> list[str]:
+    """Flat names: parameters, then latent free variables, then deterministics."""
+    model = spec.model
+    names = spec.params + [rv.name for rv in model.free_RVs if rv.name in spec.latent]
+    names += [d.name for d in model.deterministics]
+    return [flat for n in names for flat in flat_names(n, tuple(int(s) for s in model[n].shape.eval()))]

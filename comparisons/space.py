@@ -1,0 +1,190 @@
+"""The model's parameter space: flat names, transforms, bounds, and small compiled functions.
+
+Everything here is compiled from the PyMC model's own graph (no second copy of a density). The
+functions are small, so they are compiled with PyTensor's ``FAST_COMPILE`` mode: no numba
+compilation on the first call.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+from pymc.logprob.transforms import IntervalTransform, LogOddsTransform, LogTransform, SimplexTransform
+from pytensor.graph.traversal import ancestors
+from pytensor.graph.replace import graph_replace
+
+__all__ = ["flat_names", "flatten", "ValueSpace", "LogPrior", "support_bounds", "boundary_flags"]
+
+SMALL_GRAPH_MODE = "FAST_COMPILE"
+
+
+def flat_names(name: str, shape: tuple[int, ...]) -> list[str]:
+    """Scalar names of a variable: ``mu`` for a scalar, ``theta[0]``, ``w[1,2]`` otherwise."""
+    if not shape:
+        return [name]
+    return [f"{name}[{','.join(map(str, idx))}]" for idx in product(*(range(n) for n in shape))]
+
+
+def flatten(values: dict[str, np.ndarray]) -> dict[str, float]:
+    """``{name: array}`` to ``{flat name: float}`` in C order."""
+    out = {}
+    for name, value in values.items():
+        arr = np.asarray(value, dtype=float)
+        out.update(zip(flat_names(name, arr.shape), arr.ravel().tolist()))
+    return out
+
+
+class ValueSpace:
+    """The unconstrained vector ``u`` the optimisers and NUTS work in, and the way back.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        Model whose continuous value variables make up ``u`` (in ``model.value_vars`` order, the
+        order ``pm.find_MAP`` uses).
+    outputs : list of str
+        Free random variables and deterministics to report in their own (constrained) space.
+
+    Attributes
+    ----------
+    size : int
+        Length of ``u``.
+    names : list of str
+        Flat names of the reported outputs, matching the vector ``constrained(u)`` returns.
+    """
+
+    def __init__(self, model: pm.Model, outputs: list[str]):
+        self.model = model
+        self.value_vars = [v for v in model.value_vars if v in set(model.continuous_value_vars)]
+        shapes = [tuple(int(s) for s in model.initial_point()[v.name].shape) for v in self.value_vars]
+        sizes = [int(np.prod(s)) for s in shapes]
+        self.size = int(sum(sizes))
+        u = pt.vector("u")
+        pieces, start = {}, 0
+        for var, shape, size in zip(self.value_vars, shapes, sizes):
+            pieces[var] = u[start:start + size].reshape(shape)
+            start += size
+        rvs = [model[name] for name in outputs]
+        graphs = model.replace_rvs_by_values(rvs)
+        self.names = [n for name, g in zip(outputs, rvs) for n in flat_names(name, _shape(model, name))]
+        flat = pt.concatenate([pt.as_tensor(g).astype("float64").ravel() for g in graphs])
+        flat = graph_replace(flat, pieces, strict=False)
+        logp = graph_replace(model.logp(jacobian=True), pieces, strict=False)
+        self._constrained = pytensor.function([u], [flat, pytensor.gradient.jacobian(flat, u)],
+                                              mode=SMALL_GRAPH_MODE, on_unused_input="ignore")
+        self._logp_jacobian = pytensor.function([u], [logp, pt.grad(logp, u)], mode=SMALL_GRAPH_MODE)
+        self.value_names = [n for var, shape in zip(self.value_vars, shapes) for n in flat_names(var.name, shape)]
+
+    def ravel(self, point: dict[str, np.ndarray]) -> np.ndarray:
+        """Value-variable point (``{"tau_log__": ...}``) to the vector ``u``, shape ``(size,)``."""
+        return np.concatenate([np.ravel(point[v.name]) for v in self.value_vars]).astype(float)
+
+    def constrained(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Outputs at ``u`` on their own scale, shape ``(len(names),)``, and d outputs / du."""
+        values, jac = self._constrained(np.asarray(u, dtype=float))
+        return np.asarray(values), np.asarray(jac).reshape(len(self.names), self.size)
+
+    def logp_jacobian(self, u: np.ndarray) -> tuple[float, np.ndarray]:
+        """Log density of ``u`` *with* the log-Jacobian of the transforms, and its gradient."""
+        value, grad = self._logp_jacobian(np.asarray(u, dtype=float))
+        return float(value), np.asarray(grad)
+
+
+def _shape(model: pm.Model, name: str) -> tuple[int, ...]:
+    """Shape of a free variable or deterministic on its own (constrained) scale."""
+    return tuple(int(n) for n in model[name].shape.eval(mode=SMALL_GRAPH_MODE))
+
+
+class LogPrior:
+    """``log p(params)`` without the Jacobian, compiled from the model, on the parameters' own scale.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    params : list of str
+        Names of the free random variables that are parameters; their priors (and any potential
+        that involves only them) make up the log prior.
+
+    Examples
+    --------
+    >>> prior = LogPrior(model, ["mu", "tau"])          # doctest: +SKIP
+    >>> prior({"mu": 0.0, "tau": 1.0})                  # doctest: +SKIP
+    """
+
+    def __init__(self, model: pm.Model, params: list[str]):
+        self.params = list(params)
+        rvs = [model[p] for p in self.params]
+        self.inputs = [rv.type(name=rv.name) for rv in rvs]
+        others = set(model.free_RVs) - set(rvs)
+        potentials = [p for p in model.potentials if not others & set(ancestors([p]))]
+        logp = pt.sum([pm.logp(rv, x).sum() for rv, x in zip(rvs, self.inputs)]) + sum(potentials)
+        logp = graph_replace(logp, dict(zip(rvs, self.inputs)), strict=False)
+        self._f = pytensor.function(self.inputs, [logp, *pt.grad(logp, self.inputs)], mode=SMALL_GRAPH_MODE)
+
+    def __call__(self, params: dict[str, np.ndarray]) -> float:
+        """The log prior density at ``params`` (``{name: value}``)."""
+        return self.value_and_grad(params)[0]
+
+    def value_and_grad(self, params: dict[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
+        """The log prior and its gradient with respect to each parameter on its own scale."""
+        value, *grads = self._f(*(np.asarray(params[p], dtype=float) for p in self.params))
+        return float(value), {p: np.asarray(g) for p, g in zip(self.params, grads)}
+
+
+def support_bounds(model: pm.Model, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Lower and upper bounds of a free variable's support (flattened), or ``None`` if unbounded."""
+    rv = model[name]
+    transform = model.rvs_to_transforms.get(rv)
+    shape = _shape(model, name)
+    n = int(np.prod(shape))
+    if isinstance(transform, LogTransform):
+        return np.zeros(n), np.full(n, np.inf)
+    if isinstance(transform, (SimplexTransform, LogOddsTransform)):
+        return np.zeros(n), np.ones(n)
+    if isinstance(transform, IntervalTransform):
+        lo, hi = transform.args_fn(*rv.owner.inputs)
+        lo = np.broadcast_to(-np.inf if lo is None else pt.as_tensor(lo).eval(mode=SMALL_GRAPH_MODE), shape)
+        hi = np.broadcast_to(np.inf if hi is None else pt.as_tensor(hi).eval(mode=SMALL_GRAPH_MODE), shape)
+        return np.ravel(lo).astype(float), np.ravel(hi).astype(float)
+    return None
+
+
+def boundary_flags(model: pm.Model, estimate: dict[str, float], initial: dict[str, float], who: str,
+                   rtol: float = 1e-3) -> dict[str, list[str]]:
+    """Plain-language flags for estimates that sit on the edge of a free variable's support.
+
+    An entry counts as on the boundary when its distance to a finite bound is below ``rtol``
+    times the distance of the model's initial point to that bound (the prior's own scale): e.g.
+    a scale parameter ``tau`` that an optimiser has driven towards 0.
+
+    Parameters
+    ----------
+    estimate, initial : dict of str to float
+        Flat parameter name to the estimate, and to the model's initial point (constrained).
+    who : str
+        Column the estimate belongs to (``"map"``, ``"em"``, ...), named in the flag.
+
+    Returns
+    -------
+    dict of str to list of str
+        Flat name to its flags; names not on a boundary are absent.
+    """
+    flags: dict[str, list[str]] = {}
+    for rv in model.free_RVs:
+        bounds = support_bounds(model, rv.name)
+        if bounds is None:
+            continue
+        for name, lo, hi in zip(flat_names(rv.name, _shape(model, rv.name)), *bounds):
+            if name not in estimate or name not in initial:
+                continue
+            for bound in (lo, hi):
+                scale = max(abs(initial[name] - bound), 1e-12)
+                if np.isfinite(bound) and abs(estimate[name] - bound) <= rtol * scale:
+                    flags.setdefault(name, []).append(
+                        f"{who}: on the boundary {name} = {bound:g} (the optimum is at the edge of the "
+                        f"support; the printed value {estimate[name]:.3g} is where the iterations stopped)")
+    return flags

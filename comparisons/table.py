@@ -1,0 +1,81 @@
+"""The comparison table: one row per scalar parameter, the columns of the results schema."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .fit import Fit
+
+__all__ = ["COLUMNS", "make_table", "format_table"]
+
+COLUMNS = ("map", "map_unconstrained", "laplace_sd", "em", "mle", "mean", "median", "mode", "sd",
+           "hdi_low", "hdi_high", "skewness", "gap_sd", "r_hat", "ess_bulk")
+
+
+def make_table(fits: dict[str, Fit], order: list[str]) -> pd.DataFrame:
+    """Merge the solvers' estimates into one table.
+
+    Parameters
+    ----------
+    fits : dict of str to Fit
+    order : list of str
+        Flat parameter names in display order (free variables, then deterministics).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: flat parameter names. Columns: :data:`COLUMNS` (NaN where a solver does not
+        apply or failed) and ``notes`` (plain-language flags joined by "; ").
+        ``gap_sd = (mean - map) / sd``.
+    """
+    rows = {name: dict.fromkeys(COLUMNS, np.nan) for name in order}
+    notes = {name: [] for name in order}
+    for fit in fits.values():
+        for column, values in fit.estimates.items():
+            for name, value in values.items():
+                if name in rows:
+                    rows[name][column] = value
+        for name, flags in fit.flags.items():
+            if name in notes:
+                notes[name].extend(flags)
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
+    table["gap_sd"] = (table["mean"] - table["map"]) / table["sd"]
+    table["notes"] = ["; ".join(notes[n]) for n in order]
+    table.index.name = "parameter"
+    return table
+
+
+def format_table(table: pd.DataFrame, columns: tuple[str, ...] = COLUMNS) -> str:
+    """The table as aligned text; estimates on a boundary are marked ``†`` and explained below."""
+    head = ["parameter", *columns]
+    lines, footnotes = [], []
+    for name, row in table.iterrows():
+        cells = [str(name)]
+        for column in columns:
+            value = row[column]
+            cell = "—" if value is None or (isinstance(value, float) and math.isnan(value)) else _number(column, value)
+            if column in ("map", "em", "mle") and f"{column}: on the boundary" in row["notes"]:
+                cell += "†"
+            cells.append(cell)
+        lines.append(cells)
+        if row["notes"]:
+            footnotes.append(f"  {name}: {row['notes']}")
+    widths = [max(len(str(c)) for c in col) for col in zip(head, *lines)]
+    fmt = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    text = [fmt(head), fmt(["-" * w for w in widths]), *(fmt(c) for c in lines)]
+    if footnotes:
+        text += ["", "† notes:", *footnotes]
+    return "\n".join(text)
+
+
+def _number(column: str, value: float) -> str:
+    if column == "ess_bulk":
+        return f"{value:.0f}"
+    if column == "r_hat":
+        return f"{value:.3f}"
+    if column in ("gap_sd", "skewness"):
+        return f"{value:+.2f}"
+    return f"{value:.4g}"

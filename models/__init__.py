@@ -1,0 +1,34 @@
+"""The catalog: one file per model in this folder.
+
+Every model file follows the same contract (see the README, "How to add a model"):
+
+``INFO``
+    dict with ``title``, ``story``, ``why_skewed`` (one paragraph each) and ``references`` (list).
+``load_data() -> dict[str, ndarray]``
+    the data, read from ``models/data/`` or simulated with a fixed seed.
+``build(data) -> pymc.Model``
+    the model; no sampling and no globals.
+``LATENT``
+    tuple of the latent variables EM integrates out (empty: EM does not apply).
+``em_starts``, ``e_step``, ``m_step``
+    the EM steps, required when ``LATENT`` is not empty.
+``SAMPLER`` (optional)
+    keyword arguments for ``pymc.sample`` this model needs, e.g. ``{"target_accept": 0.95}``.
+"""
+
+from importlib import import_module
+from pathlib import Path
+from types import ModuleType
+
+__all__ = ["CATALOG", "get"]
+
+CATALOG: tuple[str, ...] = tuple(
+    sorted(p.stem for p in Path(__file__).parent.glob("*.py") if not p.stem.startswith("_"))
+)
+
+
+def get(name: str) -> ModuleType:
+    """Import the catalog model ``name`` (one of :data:`CATALOG`)."""
+    if name not in CATALOG:
+        raise KeyError(name)
+    return import_module(f"{__name__}.{name}")
