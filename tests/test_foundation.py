@@ -1,0 +1,221 @@
+"""Invariants of the engine on the two foundation models and on a user's own model file."""
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pymc as pm
+import pytest
+
+import models
+from comparisons import compare
+from comparisons.em import run_em
+from comparisons.space import LogPrior
+from comparisons.spec import load_spec
+
+
+def test_catalog_lists_the_foundation_models():
+    assert {"two_gaussians", "eight_schools"} <= set(models.CATALOG)
+
+
+# ---------------------------------------------------------------- two_gaussians
+
+
+@pytest.fixture(scope="module")
+def mixture():
+    return load_spec("two_gaussians")
+
+
+@pytest.mark.parametrize("with_prior", [True, False])
+def test_two_gaussians_em_objective_never_decreases(mixture, with_prior):
+    prior = LogPrior(mixture.model, mixture.params) if with_prior else None
+    starts = mixture.em["em_starts"](mixture.data, 4, np.random.default_rng(0))
+    for start in starts:
+        run = run_em(lambda p: mixture.em["e_step"](mixture.data, p),
+                     lambda e: mixture.em["m_step"](mixture.data, e, prior), prior, start, max_iter=300)
+        steps = np.diff(run.trace)
+        assert run.n_iter > 5
+        assert steps.min() >= -1e-10 * abs(run.trace[-1]), f"objective decreased by {steps.min()}"
+        assert not run.decreases
+
+
+def test_two_gaussians_responsibilities_sum_to_one(mixture):
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        params = {"w": rng.dirichlet([1, 1]), "mu": np.sort(rng.normal(0, 3, 2)), "sigma": rng.uniform(0.2, 3, 2)}
+        expectations, _ = mixture.em["e_step"](mixture.data, params)
+        resp = expectations["resp"]
+        assert resp.shape == (len(mixture.data["x"]), 2)
+        np.testing.assert_allclose(resp.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+        assert resp.min() >= 0
+
+
+def test_two_gaussians_em_loglik_is_the_pymc_mixture_density(mixture):
+    """EM's objective (log likelihood + log prior) = the PyMC model's log density, no Jacobian."""
+    model = mixture.model
+    logp = model.compile_logp(jacobian=False)
+    prior = LogPrior(model, mixture.params)
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        params = {"w": rng.dirichlet([2, 2]), "mu": np.sort(rng.normal(0, 3, 2)), "sigma": rng.uniform(0.3, 3, 2)}
+        point = {f"{rv.name}_{model.rvs_to_transforms[rv].name}__" if model.rvs_to_transforms.get(rv) else rv.name:
+                 model.rvs_to_transforms[rv].forward(params[rv.name], *rv.owner.inputs).eval()
+                 if model.rvs_to_transforms.get(rv) else params[rv.name] for rv in model.free_RVs}
+        _, loglik = mixture.em["e_step"](mixture.data, params)
+        assert math.isclose(loglik + prior(params), float(logp(point)), rel_tol=1e-10)
+
+
+def test_two_gaussians_map_em_equals_find_map(solved):
+    c = solved("two_gaussians")
+    assert c.fits["em"].ok and c.fits["map"].ok
+    table = c.table
+    for name in ("w[0]", "w[1]", "mu[0]", "mu[1]", "sigma[0]", "sigma[1]"):
+        assert table.loc[name, "em"] == pytest.approx(table.loc[name, "map"], rel=1e-4), name
+    assert c.fits["map"].diagnostics["starts_agree"]
+
+
+def test_two_gaussians_recovers_the_simulation(solved):
+    table = solved("two_gaussians").table
+    truth = models.get("two_gaussians").TRUE_PARAMS
+    for name, values in truth.items():
+        for i, value in enumerate(values):
+            row = table.loc[f"{name}[{i}]"]
+            assert row["hdi_low"] < value < row["hdi_high"], f"{name}[{i}]={value} outside the 94% HDI"
+
+
+# ---------------------------------------------------------------- eight_schools
+
+
+@pytest.fixture(scope="module")
+def schools():
+    return load_spec("eight_schools")
+
+
+def test_eight_schools_em_objective_is_the_marginal_log_density(schools):
+    """EM's objective = log N(y | mu, sqrt(sigma^2 + tau^2)) + log priors, from an independent PyMC model."""
+    y, sigma = schools.data["y"], schools.data["sigma"]
+    with pm.Model() as marginal:
+        mu = pm.Normal("mu", 0.0, 5.0)
+        tau = pm.HalfCauchy("tau", 5.0)
+        pm.Normal("y", mu, pm.math.sqrt(sigma**2 + tau**2), observed=y)
+    logp = marginal.compile_logp(jacobian=False)
+    prior = LogPrior(schools.model, schools.params)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        params = {"mu": rng.normal(0, 10), "tau": rng.gamma(1.0, 5.0)}
+        _, loglik = schools.em["e_step"](schools.data, params)
+        expected = float(logp({"mu": params["mu"], "tau_log__": np.log(params["tau"])}))
+        assert abs(loglik + prior(params) - expected) < 1e-8
+
+
+def test_eight_schools_em_objective_never_decreases(schools):
+    prior = LogPrior(schools.model, schools.params)
+    for start in schools.em["em_starts"](schools.data, 5, np.random.default_rng(4)):
+        run = run_em(lambda p: schools.em["e_step"](schools.data, p),
+                     lambda e: schools.em["m_step"](schools.data, e, prior), prior, start)
+        assert np.diff(run.trace).min() >= -1e-10 * abs(run.trace[-1])
+        assert run.converged
+
+
+def test_eight_schools_nuts_clean_at_defaults(solved):
+    nuts = solved("eight_schools").fits["nuts"]
+    assert nuts.ok and nuts.diagnostics["chains"] == 4 and nuts.diagnostics["draws"] == 1000
+    assert nuts.diagnostics["divergences"] == 0
+    assert nuts.diagnostics["max_r_hat"] <= 1.01
+
+
+def test_eight_schools_table_marks_the_boundary_mode(solved):
+    c = solved("eight_schools")
+    row = c.table.loc["tau"]
+    assert "map: on the boundary tau = 0" in row["notes"]
+    assert row["map"] < 0.01 and row["mean"] > 2.0          # the peak at 0, the centre of mass well above it
+    assert row["gap_sd"] > 0.8
+    assert "†" in str(c)                                      # the printed table marks it
+    assert "map: on the boundary" not in c.table.loc["mu", "notes"]
+
+
+def test_gap_sd_is_mean_minus_map_over_sd(solved):
+    table = solved("eight_schools").table
+    np.testing.assert_allclose(table["gap_sd"], (table["mean"] - table["map"]) / table["sd"])
+
+
+# ---------------------------------------------------------------- a researcher's own model file
+
+GAMMA_POISSON = textwrap.dedent('''
+    """A conjugate Gamma-Poisson model: the posterior is Gamma(2 + 3, 1 + 3)."""
+    import numpy as np
+    import pymc as pm
+
+    INFO = {"title": "Gamma-Poisson", "story": "Counts.", "why_skewed": "A rate near zero.",
+            "references": []}
+    LATENT = ()
+
+    def load_data():
+        return {"y": np.array([0, 2, 1])}
+
+    def build(data):
+        with pm.Model() as model:
+            lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
+            pm.Poisson("y", mu=lam, observed=data["y"])
+        return model
+''')
+A, B = 5.0, 4.0  # posterior Gamma(A, rate B)
+
+
+@pytest.fixture()
+def user_model(tmp_path):
+    path = tmp_path / "elsewhere" / "my_rates.py"
+    path.parent.mkdir()
+    path.write_text(GAMMA_POISSON)
+    return path
+
+
+def _check_gamma_poisson(parameters, solvers):
+    lam = parameters["lam"]
+    assert lam["map"] == pytest.approx((A - 1) / B, rel=1e-5)            # mode on lam's own scale
+    assert lam["map_unconstrained"] == pytest.approx(A / B, rel=1e-5)     # mode of log(lam)'s density
+    assert lam["laplace_sd"] == pytest.approx(np.sqrt(A - 1) / B, rel=1e-3)
+    assert lam["mean"] == pytest.approx(A / B, rel=0.05)
+    assert lam["sd"] == pytest.approx(np.sqrt(A) / B, rel=0.1)
+    assert lam["em"] is None or math.isnan(lam["em"])
+    assert solvers["em"]["status"] == "not_applicable"
+    assert "no latent variables" in solvers["em"]["message"]
+
+
+def test_user_model_file_through_compare(user_model, tmp_path):
+    c = compare(str(user_model), draws=500, tune=500, chains=2, out=tmp_path / "out")
+    _check_gamma_poisson(c.table.to_dict(orient="index"), c.results["solvers"])
+    assert (tmp_path / "out" / "my_rates" / "results.nc").is_file()
+
+
+def test_user_model_file_through_cli(user_model, tmp_path):
+    out = tmp_path / "cli-out"
+    proc = subprocess.run([sys.executable, "-m", "comparisons.cli", "run", str(user_model), "--draws", "500",
+                           "--tune", "500", "--chains", "2", "--out", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "lam" in proc.stdout and "gap_sd" in proc.stdout
+    results = json.loads((out / "my_rates" / "results.json").read_text())
+    _check_gamma_poisson(results["parameters"], results["solvers"])
+
+
+def test_results_files_follow_the_schema(solved, tmp_path):
+    import arviz as az
+
+    c = solved("eight_schools")
+    folder = c.save(tmp_path)
+    text = (folder / "results.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    results = json.loads(text)
+    assert {"model", "seed", "versions", "solvers", "parameters"} <= set(results)
+    assert {"python", "pymc", "arviz", "modemean"} <= set(results["versions"])
+    assert set(results["solvers"]) == {"map", "em", "nuts"}
+    for entry in results["solvers"].values():
+        assert entry["status"] in ("ok", "failed", "not_applicable") and entry["seconds"] > 0
+    assert list(results["parameters"]) == list(c.table.index)
+    assert results["parameters"]["eta[0]"]["em"] is None                  # latent: EM gives no estimate
+    tree = az.from_netcdf(folder / "results.nc")
+    assert {"posterior", "sample_stats", "point_estimates", "em_trace"} <= set(tree.children)
+    np.testing.assert_allclose(tree["point_estimates"]["map"].values, c.table["map"].to_numpy())
