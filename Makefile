@@ -1,4 +1,4 @@
-# The two commands: `make demo` (solve the catalog, write results) and `make test`.
+# The two commands: `make demo` (solve the catalog, write results and reports) and `make test`.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	MPLBACKEND=Agg $(VENV)/bin/modemean run all --out $(OUT)
-	@echo "results are in $(OUT)/<model>/results.json"
+	MPLBACKEND=Agg $(VENV)/bin/modemean report --out $(OUT)
+	@echo "open $(abspath $(OUT))/index.html"
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest

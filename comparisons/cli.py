@@ -1,4 +1,4 @@
-"""The ``modemean`` command line: ``list``, ``run``.
+"""The ``modemean`` command line: ``list``, ``run``, ``report``.
 
 Every user error prints one line ``modemean: error: ...`` and exits with status 2; nothing
 already written is lost.
@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--n-init", type=int, default=DEFAULTS["n_init"], help="EM restarts (default %(default)s)")
     run.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated subset of %(default)s")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
+    report = sub.add_parser("report", help="render HTML reports from saved results",
+                            description="Render DIR/<model>/index.html for each model with results in DIR "
+                            "(written by 'modemean run --out DIR') and the index DIR/index.html. "
+                            "Never runs a solver.")
+    report.add_argument("models", nargs="*", metavar="MODEL", help="models to render (default: all in DIR)")
+    report.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                        help="folder holding the results; pages are written there (default %(default)s)")
     return parser
 
 
@@ -54,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             return _list()
+        if args.command == "report":
+            return _report(args)
         return _run(args)
     except ModemeanError as exc:
         print(f"modemean: error: {exc}", file=sys.stderr)
@@ -85,6 +94,14 @@ def _run(args) -> int:
                              chains=args.chains, n_init=args.n_init, out=args.out)
         print(comparison)
         print(f"\nwrote {args.out / comparison.spec.name}/results.json and results.nc\n")
+    return 0
+
+
+def _report(args) -> int:
+    from reports import render
+
+    index = render(args.out, args.models or None)
+    print(f"wrote {index}")
     return 0
 
 

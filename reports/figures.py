@@ -1,0 +1,245 @@
+"""The report's figures (matplotlib, PNG), drawn in one style with one legend for every page.
+
+Each function returns a :class:`matplotlib.figure.Figure` (no pyplot state, so rendering many
+pages never accumulates open figures); :func:`save` writes it as PNG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import arviz as az
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+from scipy import stats
+
+from .load import is_number
+
+__all__ = ["MARKERS", "density_figure", "em_trace_figure", "reparameterisation_figure", "save"]
+
+# One legend for every page: estimator -> (label, colour, line style). Okabe-Ito colours
+# (distinguishable with colour-blindness); line styles keep them apart in black and white.
+MARKERS = {
+    "map": ("MAP (find_MAP)", "#D55E00", "-"),
+    "map_unconstrained": ("MAP, unconstrained + Jacobian", "#CC79A7", (0, (6, 2))),
+    "em": ("EM (marginal mode)", "#0072B2", "-"),
+    "mle": ("MLE (EM without prior)", "#56B4E9", (0, (6, 2))),
+    "mean": ("posterior mean", "#000000", "-"),
+    "median": ("posterior median", "#009E73", (0, (8, 2, 2, 2))),
+    "mode": ("sample mode", "#E69F00", (0, (2, 1.5))),
+}
+DENSITY = "#4D4D4D"
+HDI_FILL = "#C9D7E8"
+LAPLACE = ("Laplace N(MAP, laplace_sd)", "#D55E00", (0, (1, 1.5)))
+RC = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "legend.fontsize": 11,
+      "xtick.labelsize": 12, "ytick.labelsize": 12, "axes.spines.top": False, "axes.spines.right": False}
+DPI = 100
+
+
+def save(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` as a PNG at ``path`` and return the path."""
+    with _rc():
+        fig.savefig(path, dpi=DPI, format="png")
+    return path
+
+
+def _figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, list]:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, list(fig.subplots(1, ncols, squeeze=False)[0])
+
+
+def _kde(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    grid, pdf, _ = az.kde(np.asarray(values, dtype=float))
+    return np.asarray(grid), np.asarray(pdf)
+
+
+def density_figure(name: str, row: dict, draws: np.ndarray | None) -> Figure:
+    """The NUTS density of one parameter with every estimator marked.
+
+    Parameters
+    ----------
+    name : str
+        Flat parameter name, e.g. ``"tau"`` or ``"theta[0]"``.
+    row : dict
+        The parameter's row of ``results.json`` (``map``, ``em``, ``hdi_low``, ...; ``None``
+        where missing).
+    draws : ndarray of shape (n,) or None
+        NUTS draws; without them only the Laplace curve and the point estimates are drawn.
+
+    Returns
+    -------
+    Figure
+        Density (grey), shaded 94% HDI, Laplace normal curve at the MAP (dotted), vertical lines
+        for the estimators in :data:`MARKERS`; an estimator outside the plotted range is shown as
+        an arrow at the edge with its value. When every draw is positive and the Laplace curve
+        has mass below 0, that mass is hatched and its share printed.
+    """
+    with _rc():
+        fig, (ax,) = _figure(9.5, 4.8)
+        handles = []
+        lo, hi = _x_range(row, draws)
+        has_draws = draws is not None and len(draws) > 1
+        if has_draws:
+            grid, pdf = _kde(draws)
+            ax.plot(grid, pdf, color=DENSITY, lw=2.2)
+            handles.append(Line2D([], [], color=DENSITY, lw=2.2, label="NUTS density"))
+            if is_number(row.get("hdi_low")) and is_number(row.get("hdi_high")):
+                inside = (grid >= row["hdi_low"]) & (grid <= row["hdi_high"])
+                ax.fill_between(grid, pdf, where=inside, color=HDI_FILL, lw=0)
+                handles.append(Patch(color=HDI_FILL, label="94% HDI"))
+        if is_number(row.get("map")) and is_number(row.get("laplace_sd")) and row["laplace_sd"] > 0:
+            x = np.linspace(lo, hi, 400)
+            normal = stats.norm(row["map"], row["laplace_sd"])
+            label, colour, style = LAPLACE
+            ax.plot(x, normal.pdf(x), color=colour, ls=style, lw=2.0)
+            handles.append(Line2D([], [], color=colour, ls=style, lw=2.0, label=label))
+            below = normal.cdf(0.0)
+            if has_draws and np.min(draws) >= 0 and below >= 0.005 and lo < 0:
+                neg = x[x <= 0]
+                ax.fill_between(neg, normal.pdf(neg), facecolor="none", edgecolor=colour, hatch="///", lw=0)
+                handles.append(Patch(facecolor="none", edgecolor=colour, hatch="///",
+                                     label=f"Laplace mass below 0: {below:.0%}\n(the posterior has none)"))
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(bottom=0)
+        top = ax.get_ylim()[1]
+        for i, (key, (label, colour, style)) in enumerate(MARKERS.items()):
+            value = row.get(key)
+            if not is_number(value):
+                continue
+            # earlier markers are drawn wider, so estimators that coincide show as nested stripes
+            width = max(7.0 - 1.0 * i, 2.4)
+            handles.append(Line2D([], [], color=colour, ls=style, lw=width, label=label))
+            if lo <= value <= hi:
+                ax.axvline(value, color=colour, ls=style, lw=width, zorder=2 + i)
+            else:  # off the plotted range: an arrow at the edge, labelled with the value
+                edge, align = (hi, "right") if value > hi else (lo, "left")
+                text = f"{key} = {value:.3g} →" if value > hi else f"← {key} = {value:.3g}"
+                ax.annotate(text, xy=(edge, top * (0.9 - 0.09 * i)), ha=align, va="center", fontsize=11,
+                            color=colour, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+        gap = row.get("gap_sd")
+        ax.set_title(f"{name}" + (f"   (gap_sd = {gap:+.2f})" if is_number(gap) else ""), loc="left")
+        ax.set_xlabel(name)
+        ax.set_ylabel("density")
+        fig.legend(handles=handles, loc="outside right center", frameon=False)
+    return fig
+
+
+def _x_range(row: dict, draws: np.ndarray | None) -> tuple[float, float]:
+    """Plot range: the bulk of the draws, widened to show the Laplace curve's tails (within reason)."""
+    if draws is not None and len(draws) > 1:
+        lo, hi = np.quantile(draws, [0.002, 0.998])
+        span = hi - lo if hi > lo else 1.0
+    else:
+        centre = next((row[k] for k in MARKERS if is_number(row.get(k))), 0.0)
+        span = 2 * row["laplace_sd"] if is_number(row.get("laplace_sd")) and row["laplace_sd"] > 0 else 1.0
+        lo, hi = centre - span, centre + span
+    if is_number(row.get("map")) and is_number(row.get("laplace_sd")):
+        lo = max(min(lo, row["map"] - 2.5 * row["laplace_sd"]), lo - 0.5 * span)
+        hi = min(max(hi, row["map"] + 2.5 * row["laplace_sd"]), hi + 0.5 * span)
+    pad = 0.03 * (hi - lo)
+    return float(lo - pad), float(hi + pad)
+
+
+def em_trace_figure(traces: dict[str, list[np.ndarray]]) -> Figure:
+    """EM's climb: distance of each restart's objective to the best objective, by iteration.
+
+    Parameters
+    ----------
+    traces : dict of str to list of ndarray
+        Run (``"em"`` with the prior, ``"mle"`` without) to one objective trace per restart.
+
+    Returns
+    -------
+    Figure
+        One panel per run; y is ``best - objective`` on a log scale (a straight line is EM's
+        linear rate); values within rounding of the best sit on a dotted floor; an iteration
+        where the objective went *down* is marked with a red triangle.
+    """
+    runs = [run for run in ("em", "mle") if traces.get(run)] + [r for r in traces if r not in ("em", "mle")]
+    with _rc():
+        fig, axes = _figure(6.0 * len(runs) + 1.0, 4.6, len(runs))
+        colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"]
+        for ax, run in zip(axes, runs):
+            finite = [t[np.isfinite(t)] for t in traces[run]]
+            best = max((float(t.max()) for t in finite if t.size), default=0.0)
+            floor = 1e-13 * max(1.0, abs(best))
+            decreases = 0
+            for k, trace in enumerate(traces[run]):
+                it = np.arange(trace.size)
+                ok = np.isfinite(trace)
+                gap = np.maximum(best - trace[ok], floor)
+                ax.plot(it[ok], gap, color=colours[k % len(colours)], lw=1.8, marker="o", ms=3,
+                        label=f"restart {k}" + (" (best)" if finite[k].size and finite[k].max() == best else ""))
+                down = np.flatnonzero(np.diff(trace) < -floor) + 1
+                decreases += down.size
+                ax.plot(down, np.maximum(best - trace[down], floor), ls="none", marker="v", ms=11,
+                        color="#C00000", zorder=5)
+            ax.axhline(floor, color="#888888", ls=":", lw=1.2)
+            ax.set_yscale("log")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            title = "MAP-EM (with prior)" if run == "em" else "ML-EM (no prior)" if run == "mle" else run
+            ax.set_title(f"{title}: {len(traces[run])} restarts", loc="left")
+            ax.set_xlabel("iteration")
+            ax.set_ylabel("best objective − objective")
+            handles, _ = ax.get_legend_handles_labels()
+            handles.append(Line2D([], [], color="#888888", ls=":", label="rounding level"))
+            if decreases:
+                handles.append(Line2D([], [], ls="none", marker="v", ms=11, color="#C00000",
+                                      label=f"decrease ({decreases})"))
+            ax.legend(handles=handles, loc="upper right", frameon=False, fontsize=10)
+    return fig
+
+
+def reparameterisation_figure(name: str, draws: np.ndarray) -> Figure:
+    """One positive parameter on its own scale and on the log scale, with each scale's mode.
+
+    Parameters
+    ----------
+    name : str
+    draws : ndarray of shape (n,)
+        Positive NUTS draws.
+
+    Returns
+    -------
+    Figure
+        Left: density of ``name`` with its mode and median. Right: density of ``log name`` with
+        its mode, its median, and where the left panel's mode lands (``log`` of it). The medians
+        correspond (``median(log x) = log median(x)``); the modes do not.
+    """
+    draws = np.asarray(draws, dtype=float)
+    logs = np.log(draws)
+    with _rc():
+        fig, (left, right) = _figure(13.0, 4.8, 2)
+        _, c_mode, s_mode = MARKERS["mode"]
+        _, c_med, s_med = MARKERS["median"]
+        for ax, values, xlabel in ((left, draws, name), (right, logs, f"log {name}")):
+            grid, pdf = _kde(values)
+            mode, median = grid[np.argmax(pdf)], np.median(values)
+            ax.plot(grid, pdf, color=DENSITY, lw=2.2)
+            ax.axvline(mode, color=c_mode, ls=s_mode, lw=2.4, label=f"mode of this density = {mode:.3g}")
+            ax.axvline(median, color=c_med, ls=s_med, lw=2.4, label=f"median = {median:.3g}")
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel("density")
+            ax.set_ylim(bottom=0)
+            if ax is left:
+                mode_x, median_x = mode, median
+            else:
+                ax.axvline(np.log(mode_x), color=c_mode, ls=":", lw=1.4, alpha=0.8,
+                           label=f"log(mode of {name}) = {np.log(mode_x):.3g}")
+                mode_log, median_log = mode, median
+        left.set_title(f"{name} on its own scale", loc="left")
+        right.set_title(f"log {name}: the mode moves, the median does not", loc="left")
+        left.legend(frameon=False, loc="upper right")
+        right.legend(frameon=False, loc="upper left")
+        fig.suptitle(f"mode of {name}: {mode_x:.3g}; exp(mode of log {name}) = {np.exp(mode_log):.3g}.   "
+                     f"median of {name}: {median_x:.3g}; exp(median of log {name}) = {np.exp(median_log):.3g}",
+                     fontsize=12)
+    return fig
+
+
+def _rc():
+    return matplotlib.rc_context(RC)

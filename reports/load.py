@@ -1,0 +1,154 @@
+"""Read what ``modemean run`` wrote: ``OUT/<model>/results.json`` and ``results.nc``.
+
+Nothing here runs a solver; a model without saved results is an error that says which command
+writes them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from comparisons.errors import ModemeanError
+from comparisons.space import flat_names
+
+__all__ = ["ModelResults", "load_model", "load_all", "find_models"]
+
+SOLVER_NAMES = ("map", "em", "nuts")
+
+
+@dataclass(frozen=True)
+class ModelResults:
+    """One model's saved comparison.
+
+    Attributes
+    ----------
+    name : str
+        The folder name (= the catalog name).
+    folder : Path
+        ``OUT/<model>``.
+    data : dict
+        The content of ``results.json``.
+    draws : dict of str to ndarray
+        NUTS draws per flat parameter name, each of shape ``(chain * draw,)``; empty when NUTS
+        did not run or failed.
+    traces : dict of str to list of ndarray
+        EM objective per iteration, one array per restart (padding removed), keyed by run
+        (``"em"``, ``"mle"``); empty when EM did not run.
+    divergent : ndarray of bool or None
+        Per draw (flattened like ``draws``): whether NUTS flagged the transition as divergent.
+    """
+
+    name: str
+    folder: Path
+    data: dict[str, Any]
+    draws: dict[str, np.ndarray] = field(default_factory=dict)
+    traces: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    divergent: np.ndarray | None = None
+
+    @property
+    def parameters(self) -> dict[str, dict[str, Any]]:
+        """Flat parameter name to its row of the comparison table (``None`` for missing values)."""
+        return self.data["parameters"]
+
+    def solver(self, method: str) -> dict[str, Any]:
+        """The ``solvers`` entry of ``method``; ``{"status": "not_run"}`` if it was not asked for."""
+        return self.data["solvers"].get(method, {"status": "not_run", "message": f"{method} was not run"})
+
+    def headline(self) -> tuple[str, float] | None:
+        """The parameter with the largest ``|gap_sd|`` and that value (``None`` if no gap exists)."""
+        gaps = [(name, row["gap_sd"]) for name, row in self.parameters.items() if is_number(row.get("gap_sd"))]
+        return max(gaps, key=lambda item: abs(item[1])) if gaps else None
+
+    def ranked(self) -> list[str]:
+        """Parameter names from most to least skewed (``|gap_sd|``, then ``|skewness|``)."""
+        def key(name):
+            row = self.parameters[name]
+            gap, skew = row.get("gap_sd"), row.get("skewness")
+            return (-abs(gap) if is_number(gap) else 0.0, -abs(skew) if is_number(skew) else 0.0)
+
+        return sorted(self.parameters, key=key)
+
+
+def is_number(value: Any) -> bool:
+    """True for a finite int or float (results.json stores missing values as ``null``)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def find_models(out: Path) -> list[str]:
+    """Names of the folders in ``out`` that hold a ``results.json``, sorted."""
+    out = Path(out)
+    return sorted(p.parent.name for p in out.glob("*/results.json")) if out.is_dir() else []
+
+
+def load_model(out: Path, name: str) -> ModelResults:
+    """Load ``out/<name>/results.json`` and ``results.nc``.
+
+    Raises
+    ------
+    ModemeanError
+        When a file is missing or unreadable, naming the command that writes it.
+    """
+    folder = Path(out) / name
+    rerun = f"run 'modemean run {name} --out {out}' first"
+    json_path, nc_path = folder / "results.json", folder / "results.nc"
+    for path in (json_path, nc_path):
+        if not path.is_file():
+            raise ModemeanError(f"no results for {name!r}: {path} does not exist; {rerun}")
+    try:
+        data = json.loads(json_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModemeanError(f"cannot read {json_path}: {exc}; {rerun} again") from exc
+    if not isinstance(data, dict) or not {"parameters", "solvers"} <= data.keys():
+        raise ModemeanError(f"{json_path} is not a modemean results file (no 'parameters'/'solvers'); {rerun} again")
+    try:
+        with xr.open_datatree(nc_path, engine="h5netcdf") as tree:
+            draws = _flat_draws(tree["posterior"].to_dataset()) if "posterior" in tree.children else {}
+            traces = _traces(tree["em_trace"].to_dataset()) if "em_trace" in tree.children else {}
+            divergent = (np.ravel(tree["sample_stats"]["diverging"].transpose("chain", "draw").values)
+                         if "sample_stats" in tree.children and "diverging" in tree["sample_stats"] else None)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModemeanError(f"cannot read {nc_path}: {exc}; {rerun} again") from exc
+    return ModelResults(name, folder, data, draws, traces, divergent)
+
+
+def load_all(out: Path, names: list[str] | None = None) -> list[ModelResults]:
+    """Load the named models (default: every model with results in ``out``).
+
+    Raises
+    ------
+    ModemeanError
+        When ``out`` holds no results at all, or a named model has none.
+    """
+    found = find_models(out)
+    if not found:
+        raise ModemeanError(f"no results found in {out}: run 'modemean run all --out {out}' first "
+                            "(or pass --out to the folder 'modemean run' wrote to)")
+    return [load_model(out, name) for name in (names or found)]
+
+
+def _flat_draws(posterior: xr.Dataset) -> dict[str, np.ndarray]:
+    """Each scalar parameter's draws, chains concatenated, named like the results' parameters."""
+    out = {}
+    for name, da in posterior.data_vars.items():
+        values = np.asarray(da.transpose("chain", "draw", ...).values, dtype=float)
+        shape = values.shape[2:]
+        columns = values.reshape(values.shape[0] * values.shape[1], -1)
+        for i, flat in enumerate(flat_names(str(name), shape)):
+            out[flat] = columns[:, i]
+    return out
+
+
+def _traces(em_trace: xr.Dataset) -> dict[str, list[np.ndarray]]:
+    """``objective_<run>`` (restart x iteration, NaN-padded) to one unpadded array per restart."""
+    out = {}
+    for name, da in em_trace.data_vars.items():
+        run = str(name).removeprefix("objective_")
+        out[run] = [row[~np.isnan(row)] for row in np.atleast_2d(np.asarray(da.values, dtype=float))]
+    return out

@@ -1,0 +1,228 @@
+"""Static HTML pages: one per model (``DIR/<model>/index.html``) and the suite index (``DIR/index.html``).
+
+Pages are self-contained: inline CSS, no script, no outside resource; figures are PNG files next
+to the page, and every link is relative, so the folder works from ``file://`` or any web server.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from pathlib import Path
+
+import numpy as np
+
+from . import figures
+from .load import ModelResults, is_number, load_all
+from .tables import comparison_table, diagnostics_html, notes_html, solver_table, STATUS_WORDS
+from .verdict import SOLVER_NAMES, verdict
+
+__all__ = ["render", "render_model", "render_index"]
+
+N_SHOWN = 4  # density figures shown up front; the rest sit one click away in <details>
+
+CSS = """
+body{font:17px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;margin:0 auto;
+ max-width:1200px;padding:1rem 1.5rem 4rem}
+h1{font-size:1.9rem;margin:.4rem 0}h2{margin-top:2.2rem;border-bottom:2px solid #ddd}
+nav a{margin-right:1rem}a{color:#0b5cad}
+.verdict{background:#fff8e6;border-left:6px solid #E69F00;padding:.6rem 1rem}
+.verdict li{margin:.3rem 0}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.95rem}
+th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:right;vertical-align:top}
+thead th{background:#f0f0f0;position:sticky;top:0}
+th[scope=row],td:first-child{text-align:left}
+.scroll{overflow-x:auto}
+td.gap,th.gap{font-weight:bold;border-left:3px solid #000;border-right:3px solid #000}
+.gap-large{background:#f4b183}.gap-medium{background:#fbd9bf}.gap-small{background:#fff}
+td.explained{text-align:center;font-style:italic;background:#f5f5f5;font-size:.85rem;white-space:nowrap}
+td.explained a{color:#555}
+td.boundary{background:#e8f0fb}
+.why{display:block;font-size:.75rem;font-style:italic;color:#444}
+.status-failed{background:#fde0dc}.status-not_applicable,.status-not_run{background:#f0f0f0}
+.status-ok{background:#e6f4ea}
+figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:.9rem;color:#444}
+details{margin:1rem 0}summary{cursor:pointer;font-weight:bold}
+.meta td,.meta th,table.index td,table.index th{text-align:left}
+"""
+
+
+def render(out: Path, names: list[str] | None = None, extra_pages: list[tuple[str, str]] = ()) -> Path:
+    """Render the pages of ``names`` (default: every model with results in ``out``) and the index.
+
+    Parameters
+    ----------
+    out : path
+        The folder ``modemean run --out`` wrote to; pages are written next to the results.
+    names : list of str, optional
+        Models to (re)render; the index always lists every model with results in ``out``.
+    extra_pages : list of (title, relative href), optional
+        Further pages (e.g. teaching pages) to link from the index.
+
+    Returns
+    -------
+    Path
+        ``out/index.html``.
+
+    Raises
+    ------
+    comparisons.ModemeanError
+        When ``out`` holds no results, or a named model has none.
+    """
+    out = Path(out)
+    rendered = load_all(out, names)
+    for results in rendered:
+        render_model(results)
+    return render_index(load_all(out) if names else rendered, out, extra_pages)
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}</body></html>\n")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "p"
+
+
+def render_model(results: ModelResults) -> Path:
+    """Write ``<folder>/index.html`` and its PNG figures for one model; return the page's path."""
+    folder = results.folder
+    for old in folder.glob("fig-*.png"):
+        old.unlink()
+    d = results.data
+    title = d.get("title") or results.name
+    ranked = results.ranked()
+    shown, rest = ranked[:N_SHOWN], ranked[N_SHOWN:]
+    density = [_density(results, name, i) for i, name in enumerate(ranked)]
+    figures_html = "".join(density[: len(shown)])
+    if rest:
+        figures_html += (f"<details><summary>The other {len(rest)} parameters ({', '.join(map(escape, rest))})"
+                         f"</summary>{''.join(density[len(shown):])}</details>")
+    refs = "".join(f"<li>{escape(r)}</li>" for r in d.get("references", []))
+    body = f"""
+<nav><a href="../index.html">← all models</a><a href="results.json">results.json</a><a href="results.nc">results.nc</a></nav>
+<h1>{escape(title)}</h1>
+<p><code>{escape(results.name)}</code> — posterior mode (find_MAP), EM and NUTS, side by side.</p>
+<section class="verdict"><h2 id="verdict">Verdict</h2><ul>{''.join(f'<li>{escape(s)}</li>' for s in verdict(results))}</ul></section>
+<h2 id="story">The model</h2><p>{escape(d.get('story', ''))}</p>
+<h3>Why the posterior is skewed</h3><p>{escape(d.get('why_skewed', ''))}</p>
+<h3>References</h3><ul>{refs or '<li>none given</li>'}</ul>
+<h2 id="table">Comparison table</h2>
+<p>Parameters ordered as in the model. <b>gap_sd</b> = (mean − map) / sd, shaded by size
+(≥ 0.2 and ≥ 0.5). Hover a column name for its meaning; an empty cell says why it is empty and links
+to that solver's status below.</p>
+{comparison_table(results)}
+<h3>Notes</h3>{notes_html(results)}
+<h2 id="figures">Posterior densities</h2>
+<p>Grey: NUTS density (ArviZ KDE) with its 94% HDI shaded; dotted: the Laplace approximation
+N(MAP, laplace_sd); vertical lines: the estimators, in the same colours and line styles on every page.
+Estimators that coincide are drawn as nested stripes (the earlier in the legend, the wider); one
+outside the plotted range is shown as an arrow with its value. Most skewed parameters first.</p>
+{figures_html}
+<h2 id="em-trace">EM: the climb</h2>{_em_trace(results)}
+<h2 id="reparameterisation">Reparameterisation: the mode moves, the median does not</h2>{_reparameterisation(results)}
+<h2 id="diagnostics">Diagnostics</h2>{solver_table(results)}{diagnostics_html(results)}
+<h2 id="metadata">Run metadata</h2>{_metadata(results)}
+"""
+    page = folder / "index.html"
+    page.write_text(_page(f"{title} — modemean", body))
+    return page
+
+
+def _figure(fig, folder: Path, filename: str, alt: str, caption: str) -> str:
+    figures.save(fig, folder / filename)
+    return (f'<figure><img src="{escape(filename)}" alt="{escape(alt)}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def _density(results: ModelResults, name: str, index: int) -> str:
+    row = results.parameters[name]
+    fig = figures.density_figure(name, row, results.draws.get(name))
+    if results.draws.get(name) is not None:
+        caption = f"{name}: NUTS density and the point estimates."
+    else:
+        caption = f"{name}: no NUTS draws ({results.solver('nuts').get('message') or 'NUTS did not run'}); point estimates and the Laplace curve only."
+    return _figure(fig, results.folder, f"fig-density-{index:02d}-{_slug(name)}.png",
+                   f"posterior density of {name} with the estimators marked", caption)
+
+
+def _em_trace(results: ModelResults) -> str:
+    em = results.solver("em")
+    if not results.traces:
+        why = em.get("message") or "EM recorded no iterations"
+        return f"<p>No EM trace: EM {escape(STATUS_WORDS.get(em['status'], em['status']))} — {escape(why)}</p>"
+    caption = ("Distance of each restart's objective (log posterior for MAP-EM, log likelihood for ML-EM) to the "
+               "best value reached, by iteration, on a log scale: a straight descent is EM's linear rate; "
+               "a restart that levels off above the floor stopped at a lower local maximum; red triangles mark "
+               "iterations where the objective went down.")
+    return _figure(figures.em_trace_figure(results.traces), results.folder, "fig-em-trace.png",
+                   "EM objective by iteration for every restart", caption)
+
+
+def _reparameterisation(results: ModelResults) -> str:
+    positive = [n for n, draws in results.draws.items()
+                if n in results.parameters and draws.size > 1 and np.min(draws) > 0]
+    if not positive:
+        return "<p>No parameter has only positive draws, so there is no log scale to compare with.</p>"
+    name = max(positive, key=lambda n: abs(results.parameters[n].get("skewness") or 0.0))
+    caption = (f"{name}, the most skewed positive parameter, on its own scale (left) and on the log scale (right), "
+               "with each scale's mode (KDE maximum) and median. The median of log " + name + " is the log of the "
+               "median; the mode of log " + name + " is not the log of the mode: a mode depends on the "
+               "parameterisation, which is why find_MAP (own scale) and map_unconstrained (log scale with the "
+               "Jacobian) differ.")
+    return _figure(figures.reparameterisation_figure(name, results.draws[name]), results.folder,
+                   "fig-reparameterisation.png", f"{name} on its own scale and on the log scale", caption)
+
+
+def _metadata(results: ModelResults) -> str:
+    d = results.data
+    rows = [("model", results.name), ("seed", d.get("seed")), ("source", d.get("source", "—")),
+            ("schema version", d.get("schema_version", "—"))]
+    rows += [(f"setting: {k}", v) for k, v in (d.get("settings") or {}).items()]
+    rows += [(f"version: {k}", v) for k, v in (d.get("versions") or {}).items()]
+    body = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
+    return (f'<table class="meta"><tbody>{body}</tbody></table>'
+            '<p>Data: <a href="results.json">results.json</a> (the table, statuses and diagnostics) and '
+            '<a href="results.nc">results.nc</a> (ArviZ DataTree: posterior draws, point estimates, EM trace).</p>')
+
+
+def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[tuple[str, str]] = ()) -> Path:
+    """Write ``out/index.html``: every model with its headline and solver statuses, by ``|gap_sd|``."""
+    def key(r):
+        head = r.headline()
+        return -abs(head[1]) if head else np.inf
+
+    rows = []
+    for r in sorted(all_results, key=key):
+        head = r.headline()
+        headline = f"{head[1]:+.2f} ({escape(head[0])})" if head else "— (needs MAP and NUTS)"
+        cells = []
+        for method in SOLVER_NAMES:
+            s = r.solver(method)
+            word = STATUS_WORDS.get(s["status"], s["status"])
+            cells.append(f'<td class="status-{escape(s["status"])}" title="{escape(s.get("message") or "")}">'
+                         f"{escape(word)}</td>")
+        name = escape(r.name)
+        rows.append(f'<tr data-model="{name}"><th scope="row"><a href="{name}/index.html">{name}</a></th>'
+                    f"<td>{escape(r.data.get('title', ''))}</td><td class=\"gap\">{headline}</td>{''.join(cells)}"
+                    f'<td><a href="{name}/results.json">json</a> · <a href="{name}/results.nc">nc</a></td></tr>')
+    head = "".join(f"<th>{h}</th>" for h in ("model", "title", "largest |gap_sd| (parameter)", "find_MAP", "EM",
+                                             "NUTS", "data"))
+    extra = ""
+    if extra_pages:
+        items = "".join(f'<li><a href="{escape(href)}">{escape(title)}</a></li>' for title, href in extra_pages)
+        extra = f'<h2 id="teaching">Teaching pages</h2><ul class="extra-pages">{items}</ul>'
+    body = f"""
+<h1>modemean: peak versus centre of mass</h1>
+<p>Each model solved three ways — the posterior mode (find_MAP), EM (the marginal mode) and NUTS (the
+whole posterior). The headline is <b>gap_sd</b> = (mean − map) / sd: how many posterior standard
+deviations separate the centre of mass from the peak. Models are sorted by its size.</p>
+<table class="index"><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>
+{extra}
+"""
+    page = Path(out) / "index.html"
+    page.write_text(_page("modemean reports", body))
+    return page

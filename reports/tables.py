@@ -1,0 +1,171 @@
+"""HTML tables: the comparison table (missing cells explained in words) and the diagnostics."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Iterable
+
+from comparisons.table import COLUMNS
+
+from .load import ModelResults, is_number
+from .verdict import SOLVER_NAMES, boundary_of
+
+__all__ = ["COLUMN_SOLVER", "comparison_table", "notes_html", "solver_table", "diagnostics_html", "html_table",
+           "number"]
+
+# which solver fills each column (gap_sd needs two)
+COLUMN_SOLVER = {"map": ("map",), "map_unconstrained": ("map",), "laplace_sd": ("map",), "em": ("em",),
+                 "mle": ("em",), "gap_sd": ("map", "nuts"),
+                 **{c: ("nuts",) for c in ("mean", "median", "mode", "sd", "hdi_low", "hdi_high", "skewness",
+                                           "r_hat", "ess_bulk")}}
+COLUMN_HELP = {
+    "map": "posterior mode on the parameter's own scale (pm.find_MAP, no Jacobian)",
+    "map_unconstrained": "mode of the unconstrained coordinates (with the log-Jacobian), mapped back",
+    "laplace_sd": "sd of the normal approximation at the mode (Hessian, delta method)",
+    "em": "mode of the marginal posterior (EM with the prior, latent variables integrated out)",
+    "mle": "maximum-likelihood estimate (EM without the prior)",
+    "mean": "posterior mean (NUTS)", "median": "posterior median (NUTS)",
+    "mode": "sample mode of the draws (half-sample mode)", "sd": "posterior sd (NUTS)",
+    "hdi_low": "94% HDI, lower end", "hdi_high": "94% HDI, upper end", "skewness": "sample skewness",
+    "gap_sd": "(mean − map) / sd: posterior sds between the centre of mass and the peak",
+    "r_hat": "R-hat (≤ 1.01 is good)", "ess_bulk": "bulk effective sample size (≥ 400 is good)",
+}
+STATUS_WORDS = {"failed": "failed", "not_applicable": "not applicable", "not_run": "not run"}
+
+
+def number(value: Any, column: str = "") -> str:
+    """A table number: 4 significant digits; signed for gaps; integer ESS; 3 decimals for R-hat."""
+    if not is_number(value):
+        return "—"
+    if column == "ess_bulk":
+        return f"{value:.0f}"
+    if column == "r_hat":
+        return f"{value:.3f}"
+    if column in ("gap_sd", "skewness"):
+        return f"{value:+.2f}"
+    return f"{value:.4g}"
+
+
+def html_table(header: Iterable[str], rows: Iterable[Iterable[Any]], css: str = "") -> str:
+    """A plain table; cells are escaped text."""
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _missing(results: ModelResults, column: str) -> tuple[str, str]:
+    """Words for an empty cell, and the longer reason (tooltip), from the solvers' status."""
+    for method in COLUMN_SOLVER[column]:
+        solver = results.solver(method)
+        if solver["status"] != "ok":
+            word = STATUS_WORDS.get(solver["status"], solver["status"])
+            return f"{SOLVER_NAMES[method]} {word}", solver.get("message", "")
+    if column in ("em", "mle"):
+        return ("not estimated by EM", "EM estimates the model's parameters only: latent variables are "
+                "integrated out and derived quantities are not computed")
+    return "no value", "the solver ran but produced no finite value for this parameter"
+
+
+def comparison_table(results: ModelResults) -> str:
+    """The comparison table: one row per parameter, every column of the results schema.
+
+    ``gap_sd`` is highlighted (shaded by size); an estimate on the boundary of the support says so
+    in the cell; an empty cell names the reason (solver failed, not applicable, not run, not
+    estimated) in words, with the solver's message as tooltip and a link to its diagnostics.
+    """
+    reasons: dict[str, str] = {}
+    head = "<th>parameter</th>" + "".join(
+        f'<th title="{escape(COLUMN_HELP[c])}"{" class=gap" if c == "gap_sd" else ""}>{c}</th>' for c in COLUMNS)
+    body = []
+    for name, row in results.parameters.items():
+        cells = [f'<th scope="row">{escape(name)}</th>']
+        for column in COLUMNS:
+            value = row.get(column)
+            classes = ["gap", _gap_class(value)] if column == "gap_sd" else []
+            if is_number(value):
+                text = escape(number(value, column))
+                bound = boundary_of(row.get("notes", ""), column)
+                if bound is not None:
+                    classes.append("boundary")
+                    text += f'<span class="why">on the boundary {escape(name)} = {escape(bound)}</span>'
+                cells.append(f'<td class="{" ".join(classes)}">{text}</td>')
+            else:
+                words, reason = _missing(results, column)
+                reasons[words] = reason
+                anchor = f"solver-{COLUMN_SOLVER[column][0]}"
+                cells.append(f'<td class="{" ".join([*classes, "explained"])}" title="{escape(reason)}">'
+                             f'<a href="#{anchor}">{escape(words)}</a></td>')
+        body.append(f'<tr data-parameter="{escape(name)}">{"".join(cells)}</tr>')
+    explained = "".join(f"<li><b>{escape(w)}</b>: {escape(r)}</li>" for w, r in reasons.items())
+    return (f'<div class="scroll"><table class="comparison"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>'
+            + (f'<p>Empty cells:</p><ul class="empty-cells">{explained}</ul>' if explained else ""))
+
+
+def _gap_class(value: Any) -> str:
+    if not is_number(value):
+        return ""
+    size = abs(value)
+    return "gap-large" if size >= 0.5 else "gap-medium" if size >= 0.2 else "gap-small"
+
+
+def notes_html(results: ModelResults) -> str:
+    """Every parameter's notes (boundary modes, sampler warnings), one bullet each."""
+    items = [f"<li><b>{escape(name)}</b>: {escape(note)}</li>"
+             for name, row in results.parameters.items() for note in (row.get("notes") or "").split("; ") if note]
+    return f'<ul class="notes">{"".join(items)}</ul>' if items else "<p>No parameter was flagged.</p>"
+
+
+def solver_table(results: ModelResults) -> str:
+    """Status, time, convergence and message of each solver, with anchors ``#solver-<method>``."""
+    rows = []
+    for method, label in SOLVER_NAMES.items():
+        s = results.solver(method)
+        status = STATUS_WORDS.get(s["status"], s["status"])
+        converged = {True: "yes", False: "no", None: "—"}[s.get("converged")]
+        seconds = f"{s['seconds']:.1f} s" if is_number(s.get("seconds")) else "—"
+        iters = s.get("n_iter") if s.get("n_iter") is not None else "—"
+        rows.append(f'<tr id="solver-{method}" class="status-{escape(s["status"])}"><th scope="row">{label}</th>'
+                    f"<td>{escape(status)}</td><td>{seconds}</td><td>{converged}</td><td>{escape(str(iters))}</td>"
+                    f"<td>{escape(s.get('message') or '')}</td></tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("solver", "status", "time", "converged", "iterations", "message"))
+    return f'<table class="solvers"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def diagnostics_html(results: ModelResults) -> str:
+    """NUTS diagnostics, the find_MAP audit and EM's restarts, as headed tables."""
+    parts = []
+    nuts = results.solver("nuts")
+    if nuts["status"] == "ok":
+        d = nuts.get("diagnostics", {})
+        settings = ", ".join(f"{k}={v}" for k, v in (d.get("settings") or {}).items()) or "defaults"
+        parts.append("<h3>NUTS</h3>" + html_table(
+            ("sampler", "chains", "tune", "draws", "divergences", "max R-hat", "min bulk ESS", "settings"),
+            [(d.get("sampler", "—"), d.get("chains", "—"), d.get("tune", "—"), d.get("draws", "—"),
+              d.get("divergences", "—"), number(d.get("max_r_hat"), "r_hat"), number(d.get("min_ess_bulk"), "ess_bulk"),
+              settings)]))
+    mp = results.solver("map")
+    if mp.get("diagnostics", {}).get("starts"):
+        d = mp["diagnostics"]
+        agree = (f"{d['n_starts_agreeing']} of {len(d['starts'])} starts agree with the best mode"
+                 if "n_starts_agreeing" in d else "")
+        unc = d.get("map_unconstrained")
+        unc_text = (f"; the unconstrained (Jacobian) optimisation: success {unc['success']}, {unc['nit']} iterations, "
+                    f"{unc['message']}" if unc else "")
+        parts.append(f"<h3>find_MAP audit</h3><p>{escape(d.get('optimizer', ''))}. {escape(agree)}{escape(unc_text)}.</p>"
+                     + html_table(("start", "success", "iterations", "log density", "optimiser message"),
+                                  [(s["start"], "yes" if s["success"] else "no", s["nit"], number(s["log_density"]),
+                                    s["message"]) for s in d["starts"]]))
+    em = results.solver("em")
+    for run, d in (em.get("diagnostics") or {}).items():
+        if not isinstance(d, dict) or "restarts" not in d:
+            continue
+        title = "MAP-EM (with prior)" if run == "em" else "ML-EM (no prior)" if run == "mle" else run
+        summary = (f"best restart {d['best_restart']}; spread of the restarts' final objectives "
+                   f"{number(d.get('objective_spread'))}; {d['n_decreases']} decrease(s) of the objective"
+                   f" (largest {number(d.get('largest_decrease'))}); {d['n_failed']} restart(s) broke down")
+        parts.append(f"<h3>EM convergence: {escape(title)}</h3><p>{escape(summary)}.</p>" + html_table(
+            ("restart", "final objective", "iterations", "converged", "decreases", "error"),
+            [(r["restart"], number(r["objective"]), r["n_iter"], "yes" if r["converged"] else "no",
+              r["n_decreases"], r["error"] or "—") for r in d["restarts"]]))
+    return "".join(parts)

@@ -1,0 +1,82 @@
+"""The verdict: what the numbers say, in plain sentences generated from ``results.json``."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from scipy import stats
+
+from .load import ModelResults, is_number
+
+__all__ = ["verdict", "boundary_of"]
+
+NEGLIGIBLE_GAP = 0.1  # |gap_sd| below this: peak and centre of mass agree for practical purposes
+SOLVER_NAMES = {"map": "find_MAP", "em": "EM", "nuts": "NUTS"}
+
+
+def boundary_of(notes: str, column: str) -> str | None:
+    """The bound named in a ``"<column>: on the boundary <name> = <value>"`` note, e.g. ``"0"``."""
+    match = re.search(rf"(?:^|; ){re.escape(column)}: on the boundary \S+ = (\S+)", notes or "")
+    return match.group(1) if match else None
+
+
+def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
+    """Sentences for the top of a model page.
+
+    Parameters
+    ----------
+    results : ModelResults
+    n_params : int, default 3
+        How many of the most skewed parameters get their own sentence.
+
+    Returns
+    -------
+    list of str
+        First the solvers that failed or do not apply, then one sentence per skewed parameter
+        (how far the mean is from the MAP, a boundary mode, the Laplace mass outside the
+        support, how EM's marginal mode compares), then sampler warnings.
+    """
+    lines = []
+    for method, label in SOLVER_NAMES.items():
+        solver = results.solver(method)
+        if solver["status"] == "failed":
+            lines.append(f"{label} failed, so its columns are empty: {solver['message']}")
+        elif solver["status"] == "not_applicable":
+            lines.append(f"{label} was not applicable: {solver['message']}")
+    ranked = [n for n in results.ranked() if is_number(results.parameters[n].get("gap_sd"))]
+    skewed = [n for n in ranked if abs(results.parameters[n]["gap_sd"]) >= NEGLIGIBLE_GAP][:n_params]
+    for name in skewed:
+        lines.append(_parameter_sentence(name, results.parameters[name], results.draws.get(name)))
+    if ranked and not skewed:
+        top = ranked[0]
+        lines.append(f"Peak and centre of mass agree: every parameter's posterior mean lies within "
+                     f"{NEGLIGIBLE_GAP} sd of its MAP (largest: {top}, {results.parameters[top]['gap_sd']:+.2f} sd).")
+    nuts = results.solver("nuts")
+    if nuts["status"] == "ok" and nuts.get("message"):
+        lines.append(f"NUTS warns: {nuts['message']}; the sample-based columns (mean, median, mode, sd, HDI) "
+                     "are less certain than their digits suggest.")
+    return lines
+
+
+def _parameter_sentence(name: str, row: dict, draws: np.ndarray | None) -> str:
+    gap = row["gap_sd"]
+    sentence = f"{name}: the posterior mean lies {abs(gap):.1f} sd {'above' if gap > 0 else 'below'} the MAP"
+    bound = boundary_of(row.get("notes", ""), "map")
+    if bound is not None:
+        sentence += f", which sits on the boundary {name} = {bound}"
+    if is_number(row.get("laplace_sd")) and row["laplace_sd"] > 0 and draws is not None and draws.size \
+            and np.min(draws) >= 0:
+        below = stats.norm.cdf(0.0, row["map"], row["laplace_sd"])
+        if below >= 0.005:
+            sentence += f"; the Laplace approximation puts {below:.0%} of its mass below zero, where the posterior has none"
+    if is_number(row.get("em")) and is_number(row.get("sd")) and row["sd"] > 0:
+        apart = (row["em"] - row["map"]) / row["sd"]
+        if abs(apart) >= NEGLIGIBLE_GAP:
+            sentence += (f"; EM's marginal mode ({row['em']:.3g}) is {abs(apart):.1f} sd "
+                         f"{'above' if apart > 0 else 'below'} find_MAP's joint mode ({row['map']:.3g})")
+        else:
+            sentence += f"; EM's marginal mode ({row['em']:.3g}) agrees with find_MAP"
+    if is_number(row.get("median")):
+        sentence += f" (median {row['median']:.3g}, mean {row['mean']:.3g}, MAP {row['map']:.3g})"
+    return sentence + "."
