@@ -123,7 +123,10 @@ class LogPrior:
         potentials = [p for p in model.potentials if not others & set(ancestors([p]))]
         logp = pt.sum([pm.logp(rv, x).sum() for rv, x in zip(rvs, self.inputs)]) + sum(potentials)
         logp = graph_replace(logp, dict(zip(rvs, self.inputs)), strict=False)
-        self._f = pytensor.function(self.inputs, [logp, *pt.grad(logp, self.inputs)], mode=SMALL_GRAPH_MODE)
+        # a flat prior (pm.Flat, pm.HalfFlat) has a log density that does not depend on its value:
+        # its gradient is zero, not an error
+        grads = pt.grad(logp, self.inputs, disconnected_inputs="ignore")
+        self._f = pytensor.function(self.inputs, [logp, *grads], mode=SMALL_GRAPH_MODE, on_unused_input="ignore")
 
     def __call__(self, params: dict[str, np.ndarray]) -> float:
         """The log prior density at ``params`` (``{name: value}``)."""
