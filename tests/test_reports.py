@@ -1,0 +1,180 @@
+"""Report rendering on hand-built results: no solver runs here.
+
+Two toy models are written to disk the way ``Comparison.save`` writes them, from hand-made
+``Fit`` objects: ``skewed`` (find_MAP on a boundary, EM not applicable, NUTS fine) and ``broken``
+(find_MAP failed, EM with a decrease in one restart, NUTS fine).
+"""
+
+import json
+from html.parser import HTMLParser
+
+import arviz as az
+import numpy as np
+import pytest
+
+from comparisons.cli import main
+from comparisons.fit import Fit
+from comparisons.nuts import summarise_draws
+from comparisons.results import dump_json, results_dict, results_tree
+from comparisons.table import COLUMNS, make_table
+from reports import load_all, render
+
+BOUNDARY = "map: on the boundary tau = 0 (the optimum is at the edge of the support; the printed value 0.001 is where the iterations stopped)"
+MAP_FAILED = "find_MAP stopped at iteration 0 or reported failure from all 4 starts, so there is no mode to report"
+EM_NA = "EM does not apply: the model declares no latent variables (LATENT is empty)"
+
+
+def _nuts(seed: int) -> Fit:
+    rng = np.random.default_rng(seed)
+    posterior = {"mu": rng.normal(1.0, 0.5, (2, 300)), "tau": rng.gamma(1.5, 2.0, (2, 300))}
+    draws = az.from_dict({"posterior": posterior,
+                          "sample_stats": {"diverging": np.zeros((2, 300), dtype=bool)}})
+    diagnostics = {"sampler": "pymc NUTS", "draws": 300, "tune": 300, "chains": 2, "divergences": 0,
+                   "max_r_hat": 1.0, "min_ess_bulk": 550.0, "settings": {}}
+    return Fit("nuts", "ok", "", 1.5, summarise_draws(draws.posterior), draws, converged=True, n_iter=300,
+               diagnostics=diagnostics)
+
+
+def _write(out, name, fits):
+    table = make_table(fits, ["mu", "tau"])
+    info = {"title": f"Toy {name}", "story": f"The {name} story.", "why_skewed": "tau is a scale near 0.",
+            "references": ["A. Author (2020). A paper."]}
+    settings = {"seed": 1, "draws": 300, "tune": 300, "chains": 2, "n_init": 2, "solvers": list(fits)}
+    folder = out / name
+    folder.mkdir(parents=True)
+    results_tree(fits, table).to_netcdf(folder / "results.nc", engine="h5netcdf")
+    dump_json(results_dict(name, info, settings, fits, table, f"models/{name}.py"), folder / "results.json")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    skewed_map = Fit("map", "ok", "", 0.4, {"map": {"mu": 1.0, "tau": 0.001},
+                                            "map_unconstrained": {"mu": 1.0, "tau": 1.6},
+                                            "laplace_sd": {"mu": 0.5, "tau": 1.2}},
+                     converged=True, n_iter=12, flags={"tau": [BOUNDARY]},
+                     diagnostics={"optimizer": "L-BFGS-B", "n_starts_agreeing": 1, "starts": [
+                         {"start": 0, "success": True, "nit": 12, "message": "CONVERGENCE", "log_density": -3.2}]})
+    _write(out, "skewed", {"map": skewed_map, "em": Fit("em", "not_applicable", EM_NA), "nuts": _nuts(1)})
+    traces = {"em": [np.array([-9.0, -5.0, -4.0, -4.2, -3.9, -3.9]), np.array([-7.0, -4.5, -3.9])],
+              "mle": [np.array([-8.0, -3.0, -2.5, -2.5])]}
+    restarts = {"restarts": [{"restart": 0, "objective": -3.9, "n_iter": 5, "converged": True, "n_decreases": 1,
+                              "error": "", "params": {"mu": 1.1, "tau": 2.0}}],
+                "best_restart": 0, "objective_spread": 0.0, "n_decreases": 1, "largest_decrease": -0.2, "n_failed": 0}
+    em = Fit("em", "ok", "em: the objective decreased in 1 iteration(s)", 0.2,
+             {"em": {"mu": 1.1, "tau": 2.0}, "mle": {"mu": 1.2, "tau": 1.5}}, traces=traces, converged=True,
+             n_iter=5, diagnostics={"em": restarts, "mle": {**restarts, "n_decreases": 0}})
+    _write(out, "broken", {"map": Fit("map", "failed", MAP_FAILED, 0.3), "em": em, "nuts": _nuts(2)})
+    index = render(out, extra_pages=[("EM step by step", "teaching/em.html")])
+    return out, index
+
+
+class _Page(HTMLParser):
+    """Rows of the comparison table (by ``data-parameter``), image sources and links."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.rows, self.images, self.links, self._row = {}, [], [], None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and "data-parameter" in attrs:
+            self._row = attrs["data-parameter"]
+            self.rows[self._row] = []
+        elif tag in ("td", "th") and self._row is not None:
+            self.rows[self._row].append("")
+        elif tag == "img":
+            self.images.append(attrs["src"])
+        elif tag == "a":
+            self.links.append(attrs["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "tr":
+            self._row = None
+
+    def handle_data(self, data):
+        if self._row is not None and self.rows[self._row]:
+            self.rows[self._row][-1] += data
+
+
+def _cells(page: _Page, parameter: str) -> dict[str, str]:
+    return dict(zip(["parameter", *COLUMNS], page.rows[parameter]))
+
+
+def test_table_lists_every_parameter(site):
+    out, _ = site
+    for name in ("skewed", "broken"):
+        page = _Page((out / name / "index.html").read_text())
+        assert list(page.rows) == list(json.loads((out / name / "results.json").read_text())["parameters"])
+
+
+def test_not_applicable_em_is_explained_in_words(site):
+    out, _ = site
+    text = (out / "skewed" / "index.html").read_text()
+    cells = _cells(_Page(text), "tau")
+    assert cells["em"] == cells["mle"] == "EM not applicable"
+    assert EM_NA in text  # the solver's message is on the page, not only a blank
+
+
+def test_failed_solver_is_explained_in_words(site):
+    out, _ = site
+    text = (out / "broken" / "index.html").read_text()
+    cells = _cells(_Page(text), "mu")
+    for column in ("map", "map_unconstrained", "laplace_sd", "gap_sd"):
+        assert cells[column] == "find_MAP failed"
+    assert float(cells["em"]) == pytest.approx(1.1)
+    assert MAP_FAILED in text
+    assert "find_MAP failed, so its columns are empty" in text  # the verdict says so too
+
+
+def test_boundary_cell_and_verdict(site):
+    out, _ = site
+    text = (out / "skewed" / "index.html").read_text()
+    cells = _cells(_Page(text), "tau")
+    assert cells["map"].startswith("0.001") and "on the boundary tau = 0" in cells["map"]
+    assert "tau: the posterior mean lies" in text and "sits on the boundary tau = 0" in text
+    assert "the Laplace approximation puts 50% of its mass below zero" in text
+
+
+def test_no_bare_missing_values(site):
+    out, _ = site
+    for name in ("skewed", "broken"):
+        page = _Page((out / name / "index.html").read_text())
+        for parameter, cells in page.rows.items():
+            assert all(c.strip() and c.strip() not in ("—", "None", "nan", "null") for c in cells), (name, parameter)
+
+
+def test_figures_exist_and_em_trace_only_where_em_ran(site):
+    out, _ = site
+    for name in ("skewed", "broken"):
+        page = _Page((out / name / "index.html").read_text())
+        assert page.images, name
+        for src in page.images:
+            assert (out / name / src).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert ("fig-em-trace.png" in page.images) == (name == "broken")
+        assert "fig-reparameterisation.png" in page.images  # tau has only positive draws
+    assert "No EM trace: EM not applicable" in (out / "skewed" / "index.html").read_text()
+
+
+def test_index_sorted_by_gap_with_statuses_and_extra_pages(site):
+    out, index = site
+    text = index.read_text()
+    gaps = {r.name: abs(r.headline()[1]) if r.headline() else -1 for r in load_all(out)}
+    order = sorted(gaps, key=lambda n: -gaps[n])
+    assert text.index('data-model="%s"' % order[0]) < text.index('data-model="%s"' % order[1])
+    assert "— (needs MAP and NUTS)" in text  # broken: no MAP, so no gap
+    assert 'href="teaching/em.html"' in text
+    links = _Page(text).links
+    assert {"skewed/index.html", "broken/index.html", "skewed/results.json", "broken/results.nc"} <= set(links)
+
+
+def test_cli_report(site, tmp_path, capsys):
+    out, _ = site
+    assert main(["report", "skewed", "--out", str(out)]) == 0
+    assert str(out / "index.html") in capsys.readouterr().out
+    assert main(["report", "--out", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "run 'modemean run all" in err
+    assert main(["report", "missing", "--out", str(out)]) == 2
+    assert "run 'modemean run missing" in capsys.readouterr().err
