@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``modemean`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     logging.getLogger("pymc").setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, _interrupt)
     from .errors import ModemeanError
 
     try:
@@ -71,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         print("modemean: interrupted; results written before the interruption are complete and intact",
               file=sys.stderr)
         return 130
+
+
+def _interrupt(signum, frame):
+    """SIGTERM ends the run like Ctrl-C: finished results are saved, temporaries cleaned up."""
+    raise KeyboardInterrupt
 
 
 def _list() -> int:

@@ -39,6 +39,8 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
     idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, 2), random_seed=seed,
                       nuts_sampler="pymc", progressbar=False, compute_convergence_checks=False,
                       model=spec.model, **spec.sampler)
+    if idata.posterior.sizes["draw"] < draws:  # pm.sample swallows Ctrl-C and returns what it has
+        raise KeyboardInterrupt(f"sampling interrupted after {idata.posterior.sizes['draw']} of {draws} draws")
     estimates = summarise_draws(idata.posterior)
     divergences = int(idata.sample_stats["diverging"].sum())
     worst_rhat = max(estimates["r_hat"].values())
@@ -53,8 +55,15 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
     diagnostics = {"sampler": "pymc NUTS", "draws": draws, "tune": tune, "chains": chains,
                    "divergences": divergences, "max_r_hat": worst_rhat, "min_ess_bulk": lowest_ess,
                    "settings": dict(spec.sampler)}
+    flags = {}
+    for name, rhat in estimates["r_hat"].items():
+        if chains > 1 and rhat > RHAT_MAX:
+            flags.setdefault(name, []).append(f"nuts: R-hat {rhat:.3f} > {RHAT_MAX}, the chains disagree")
+    for name, ess in estimates["ess_bulk"].items():
+        if ess < ESS_MIN:
+            flags.setdefault(name, []).append(f"nuts: bulk ESS {ess:.0f} < {ESS_MIN}, too few effective draws")
     return Fit("nuts", "ok", "; ".join(problems), draws=idata, converged=not problems, n_iter=draws,
-               estimates=estimates, diagnostics=diagnostics)
+               estimates=estimates, diagnostics=diagnostics, flags=flags)
 
 
 def summarise_draws(posterior: xr.DataTree | xr.Dataset) -> dict[str, dict[str, float]]:

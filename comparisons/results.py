@@ -22,7 +22,7 @@ import xarray as xr
 from .fit import Fit
 from .table import COLUMNS
 
-__all__ = ["results_dict", "results_tree", "write_atomic", "dump_json", "versions"]
+__all__ = ["results_dict", "results_tree", "write_atomic", "dump_json", "remove_stale_temporaries", "versions"]
 
 SCHEMA_VERSION = 1
 
@@ -79,9 +79,13 @@ def results_tree(fits: dict[str, Fit], table: pd.DataFrame) -> xr.DataTree:
 
 
 def write_atomic(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` and rename the result onto ``path`` (same folder, so atomic)."""
+    """Call ``write(tmp_path)`` and rename the result onto ``path`` (same folder, so atomic).
+
+    The temporary file is named ``.<name>.<pid>.<random>.tmp``; if the process is killed before
+    the rename, :func:`remove_stale_temporaries` deletes it on the next run.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     os.close(fd)
     try:
         write(Path(tmp))
@@ -92,6 +96,32 @@ def write_atomic(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete temporary files left in ``folder`` by runs that were killed (their process is gone).
+
+    Temporaries of a live process (another run writing into the same folder) are left alone.
+    """
+    removed = []
+    for tmp in Path(folder).glob(".*.tmp"):
+        parts = tmp.name.split(".")
+        pid = next((int(p) for p in parts if p.isdigit()), None)
+        if pid is None or _alive(pid):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def dump_json(data: dict, path: Path) -> None:

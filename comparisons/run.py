@@ -14,12 +14,13 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from .checks import check_start
 from .em import fit_em
 from .errors import ModemeanError
 from .fit import Fit
 from .map import fit_map
 from .nuts import fit_nuts
-from .results import dump_json, results_dict, results_tree, write_atomic
+from .results import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
 from .space import flat_names
 from .spec import ModelSpec, load_spec, spec_from_parts
 from .table import format_table, make_table
@@ -64,6 +65,7 @@ class Comparison:
         """Write ``out/<model>/results.json`` and ``results.nc`` atomically; return the folder."""
         folder = Path(out) / self.spec.name
         folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(folder)
         tree = self.tree
         write_atomic(folder / "results.nc", lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
         dump_json(self.results, folder / "results.json")
@@ -150,11 +152,22 @@ def compare(
         spec = spec_from_parts(model, data, **parts)
     else:
         spec = load_spec(model)
+    check_start(spec.model, spec.name)
     options = {"map": {"seed": seed}, "em": {"seed": seed, "n_init": n_init},
                "nuts": {"seed": seed, "draws": draws, "tune": tune, "chains": chains}}
-    fits = {name: _run_solver(name, spec, options[name]) for name in chosen}
     settings = {"seed": seed, "draws": draws, "tune": tune, "chains": chains, "n_init": n_init,
                 "solvers": list(chosen)}
+    fits = {}
+    try:
+        for name in chosen:
+            fits[name] = _run_solver(name, spec, options[name])
+    except KeyboardInterrupt:
+        # keep what is done: the finished solvers are saved, the rest marked as interrupted
+        for name in chosen:
+            fits.setdefault(name, Fit(name, "failed", "interrupted (SIGINT/SIGTERM) before it finished: rerun"))
+        if out is not None:
+            Comparison(spec, fits, make_table(fits, _order(spec)), {**settings, "interrupted": True}).save(out)
+        raise
     comparison = Comparison(spec, fits, make_table(fits, _order(spec)), settings)
     if out is not None:
         comparison.save(out)

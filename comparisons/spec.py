@@ -15,6 +15,7 @@ import pymc as pm
 
 import models
 
+from .checks import check_data
 from .errors import ModemeanError
 
 __all__ = ["ModelSpec", "load_spec", "spec_from_parts"]
@@ -154,7 +155,7 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
         raw = module.load_data()
     except Exception as exc:
         raise ModemeanError(f"model {name!r}: load_data() raised {type(exc).__name__}: {exc}") from exc
-    data = check_data(raw, name)
+    data = check_data(raw, name, getattr(module, "DATA", None))
     return ModelSpec(name, dict(info), data, _build(module.build, data, name), latent, em,
                      dict(getattr(module, "SAMPLER", {})), file)
 
@@ -167,23 +168,3 @@ def _build(build: Callable, data: dict, name: str) -> pm.Model:
     if not isinstance(model, pm.Model):
         raise ModemeanError(f"model {name!r}: build(data) must return a pymc.Model, got {type(model).__name__}")
     return model
-
-
-def check_data(data: Any, name: str) -> dict[str, np.ndarray]:
-    """Return ``data`` as numeric arrays, or raise naming the variable and the bad positions."""
-    if not isinstance(data, dict):
-        raise ModemeanError(f"model {name!r}: load_data() must return a dict of arrays, got {type(data).__name__}")
-    out = {}
-    for key, value in data.items():
-        arr = np.asarray(value)
-        if arr.dtype.kind not in "biuf":
-            raise ModemeanError(f"model {name!r}: data {key!r} has dtype {arr.dtype}, expected numbers")
-        if arr.dtype.kind == "f":
-            bad = np.argwhere(~np.isfinite(arr))
-            if bad.size:
-                where = ", ".join(str(tuple(int(i) for i in b)) if arr.ndim > 1 else str(int(b[0])) for b in bad[:5])
-                more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-                raise ModemeanError(f"model {name!r}: data {key!r} has NaN/inf at position(s) {where}{more}: "
-                                    "remove or impute them")
-        out[key] = arr
-    return out

@@ -1,0 +1,100 @@
+"""Checks that run before any solver: the data, and the log density at the starting point.
+
+Each failure is a :class:`ModemeanError` whose one-line message names what is wrong (the
+variable, the positions) and what to do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pymc as pm
+
+from .errors import ModemeanError
+
+__all__ = ["check_data", "check_start"]
+
+KINDS = {"float": "biuf", "int": "biu"}
+
+
+def check_data(data: Any, name: str, declared: dict[str, tuple[str, tuple[str, ...]]] | None = None
+               ) -> dict[str, np.ndarray]:
+    """Return ``data`` as numeric arrays, or raise naming the variable and the bad positions.
+
+    Parameters
+    ----------
+    data : dict of str to array-like
+        What the model's ``load_data()`` returned (or what a user passed).
+    name : str
+        The model, for the message.
+    declared : dict, optional
+        The model's ``DATA``: ``{variable: (kind, dims)}`` with kind ``"float"`` or ``"int"`` and
+        dims a tuple of dimension names, e.g. ``{"y": ("float", ("school",)), "sigma": ("float",
+        ("school",))}``; variables sharing a dimension name must agree on its length.
+
+    Raises
+    ------
+    ModemeanError
+        Not a dict; a missing or non-numeric variable; NaN/inf; integers expected but fractions
+        found; a shape that does not match the declared dimensions.
+    """
+    if not isinstance(data, dict):
+        raise ModemeanError(f"model {name!r}: the data must be a dict of arrays, got {type(data).__name__}")
+    out = {}
+    for key, value in data.items():
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise ModemeanError(f"model {name!r}: data {key!r} is not an array ({exc})") from exc
+        if arr.dtype.kind not in "biuf":
+            raise ModemeanError(f"model {name!r}: data {key!r} has dtype {arr.dtype}, expected numbers")
+        if arr.dtype.kind == "f":
+            _fail_at(name, key, arr, ~np.isfinite(arr), "NaN/inf", "remove or impute them")
+        out[key] = arr
+    lengths: dict[str, tuple[int, str]] = {}
+    for key, (kind, dims) in (declared or {}).items():
+        if key not in out:
+            raise ModemeanError(f"model {name!r}: data {key!r} is missing (the model declares {sorted(declared)})")
+        arr = out[key]
+        if kind == "int" and arr.dtype.kind == "f":
+            _fail_at(name, key, arr, arr != np.round(arr), "non-integer values", "counts must be whole numbers")
+        if arr.ndim != len(dims):
+            raise ModemeanError(f"model {name!r}: data {key!r} has shape {arr.shape}, expected {len(dims)} "
+                                f"dimension(s) ({', '.join(dims)})")
+        for dim, size in zip(dims, arr.shape):
+            seen = lengths.setdefault(dim, (size, key))
+            if seen[0] != size:
+                raise ModemeanError(f"model {name!r}: data {key!r} has {size} entries along {dim!r} but "
+                                    f"{seen[1]!r} has {seen[0]}: they must match")
+    return out
+
+
+def _fail_at(name: str, key: str, arr: np.ndarray, bad: np.ndarray, what: str, todo: str) -> None:
+    where = np.argwhere(bad)
+    if not where.size:
+        return
+    shown = ", ".join(str(tuple(int(i) for i in w)) if arr.ndim > 1 else str(int(w[0])) for w in where[:5])
+    more = f" and {len(where) - 5} more" if len(where) > 5 else ""
+    raise ModemeanError(f"model {name!r}: data {key!r} has {what} at position(s) {shown}{more}: {todo}")
+
+
+def check_start(model: pm.Model, name: str) -> None:
+    """Raise if the log density is not finite at the model's initial point, naming the terms.
+
+    Examples
+    --------
+    Negative counts under a Poisson likelihood make the term of ``y`` ``-inf``; the message names
+    ``y`` and suggests checking the data against the distribution's support.
+    """
+    try:
+        terms = model.point_logps()
+    except Exception as exc:  # noqa: BLE001 -- a shape clash between data and model surfaces here
+        raise ModemeanError(f"model {name!r}: the log density cannot be evaluated at the initial point "
+                            f"({type(exc).__name__}: {str(exc).splitlines()[0]}); check the data's shapes "
+                            "against the model") from exc
+    bad = {k: v for k, v in terms.items() if not np.isfinite(v)}
+    if bad:
+        listing = ", ".join(f"{k} = {v}" for k, v in bad.items())
+        raise ModemeanError(f"model {name!r}: the log density is not finite at the initial point ({listing}): "
+                            "check the data against each distribution's support and the priors' parameters")

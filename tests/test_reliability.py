@@ -1,0 +1,311 @@
+"""Bad input, failing solvers and interruptions never hide a problem or lose a result (issue 6)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pymc as pm
+import pytest
+
+from comparisons import compare, run
+from comparisons.errors import ModemeanError
+from comparisons.fit import Fit
+
+CLI = [sys.executable, "-m", "comparisons.cli"]
+
+
+def cli(*args, timeout=600):
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def assert_one_line_error(proc, *fragments):
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("modemean: error: "), proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def model_file(tmp_path, body, name="my_model"):
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+RATES = '''
+    import numpy as np
+    import pymc as pm
+
+    INFO = {{"title": "rates", "story": "", "why_skewed": "", "references": []}}
+    LATENT = ()
+    {extra}
+
+    def load_data():
+        return {{"y": {data}}}
+
+    def build(data):
+        with pm.Model() as model:
+            lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
+            pm.Poisson("y", mu=lam, observed=data["y"])
+        return model
+'''
+
+
+def rates(tmp_path, data="np.array([0, 2, 1])", extra=""):
+    return model_file(tmp_path, RATES.format(data=data, extra=extra))
+
+
+# -- 1. unknown model, broken contract, import error
+
+
+def test_unknown_model_lists_close_matches():
+    assert_one_line_error(cli("run", "eight_school"), "unknown model 'eight_school'", "eight_schools")
+
+
+def test_model_file_missing_a_contract_part(tmp_path):
+    path = model_file(tmp_path, 'INFO = {"title": "", "story": "", "why_skewed": "", "references": []}\n'
+                                "def load_data():\n    return {}\n")
+    assert_one_line_error(cli("run", path), "does not follow the contract", "missing build")
+
+
+def test_model_info_missing_keys(tmp_path):
+    path = model_file(tmp_path, 'INFO = {"title": "t"}\ndef load_data():\n    return {}\ndef build(d):\n    pass\n')
+    assert_one_line_error(cli("run", path), "INFO lacks story, why_skewed, references")
+
+
+def test_model_file_that_raises_on_import(tmp_path):
+    path = model_file(tmp_path, "import numpy\nraise RuntimeError('boom at import')\n")
+    assert_one_line_error(cli("run", path), "raised on import", "RuntimeError: boom at import")
+
+
+def test_model_file_that_does_not_exist(tmp_path):
+    assert_one_line_error(cli("run", tmp_path / "nope.py"), "does not exist")
+
+
+# -- 2. bad data
+
+
+def test_data_with_nan_names_variable_and_positions(tmp_path):
+    path = rates(tmp_path, data="np.array([0.0, 2.0, np.nan, 1.0, np.inf])")
+    assert_one_line_error(cli("run", path), "data 'y' has NaN/inf at position(s) 2, 4")
+
+
+def test_data_with_wrong_dtype(tmp_path):
+    path = rates(tmp_path, data='np.array(["a", "b"])')
+    assert_one_line_error(cli("run", path), "data 'y' has dtype <U1, expected numbers")
+
+
+def test_data_declared_int_with_fractions(tmp_path):
+    path = rates(tmp_path, data="np.array([0.0, 2.5, 1.0])", extra='DATA = {"y": ("int", ("obs",))}')
+    assert_one_line_error(cli("run", path), "data 'y' has non-integer values at position(s) 1")
+
+
+def test_data_with_mismatched_shapes_names_both_variables():
+    from comparisons.checks import check_data
+
+    declared = {"y": ("float", ("school",)), "sigma": ("float", ("school",))}
+    with pytest.raises(ModemeanError, match="data 'sigma' has 7 entries along 'school' but 'y' has 8"):
+        check_data({"y": np.zeros(8), "sigma": np.ones(7)}, "eight_schools", declared)
+    with pytest.raises(ModemeanError, match=r"data 'y' has shape \(2, 4\), expected 1 dimension"):
+        check_data({"y": np.zeros((2, 4)), "sigma": np.ones(8)}, "eight_schools", declared)
+
+
+def test_catalog_models_declare_data_that_passes():
+    import models
+
+    for name in models.CATALOG:
+        module = models.get(name)
+        if hasattr(module, "DATA"):
+            from comparisons.checks import check_data
+
+            check_data(module.load_data(), name, module.DATA)
+
+
+# -- 3. invalid options
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--draws", "-5"], "draws must be an integer >= 1, got -5"),
+    (["--solvers", "map,bogus"], "unknown solver(s) bogus: choose from map, em, nuts"),
+    (["--chains", "0"], "chains must be an integer >= 1, got 0"),
+    (["--seed", "1.5"], "argument --seed: invalid int value: '1.5'"),
+    (["--n-init", "0"], "n_init must be an integer >= 1, got 0"),
+])
+def test_invalid_options(args, fragment):
+    assert_one_line_error(cli("run", "eight_schools", *args), fragment)
+
+
+def test_invalid_options_through_compare():
+    with pytest.raises(ModemeanError, match="seed must be a non-negative integer"):
+        compare("eight_schools", seed="7")
+
+
+# -- 4. EM on a model without latent variables
+
+
+def test_em_not_applicable_others_still_run(tmp_path):
+    c = compare(str(rates(tmp_path)), solvers="map,em")
+    assert c.fits["em"].status == "not_applicable" and "no latent variables" in c.fits["em"].message
+    assert c.fits["map"].ok
+
+
+# -- 5. non-finite log density at the start; find_MAP stopping at iteration 0
+
+
+def test_non_finite_log_density_at_start_names_the_term(tmp_path):
+    path = rates(tmp_path, data="np.array([1, -2, 3])")
+    assert_one_line_error(cli("run", path), "log density is not finite at the initial point (y = -inf)",
+                          "check the data against each distribution's support")
+
+
+def test_find_map_stopping_at_iteration_zero_is_a_failure_not_a_mode():
+    def build(data):
+        with pm.Model() as model:
+            pm.Uniform("x", -1.0, 1.0)  # flat: the gradient is zero everywhere, L-BFGS-B stops at once
+        return model
+
+    c = compare(build, {}, solvers="map,nuts", draws=200, tune=200, chains=2)
+    fit = c.fits["map"]
+    assert fit.status == "failed" and not fit.estimates
+    assert "stopped at iteration 0 or reported failure from all 4 starts" in fit.message
+    assert "NORM OF PROJECTED GRADIENT" in fit.message
+    assert np.isnan(c.table.loc["x", "map"]) and np.isnan(c.table.loc["x", "gap_sd"])
+    assert c.fits["nuts"].ok
+
+
+# -- 7. sampler problems are flagged, the run completes
+
+
+def test_sampler_problems_are_flagged_in_message_and_table():
+    data = {"y": np.array([28.0, 8, -3, 7, -1, 1, 18, 12]), "sigma": np.array([15.0, 10, 16, 11, 9, 11, 10, 18])}
+
+    def centred(data):
+        with pm.Model() as model:
+            mu = pm.Normal("mu", 0, 5)
+            tau = pm.HalfCauchy("tau", 5)
+            theta = pm.Normal("theta", mu, tau, shape=8)
+            pm.Normal("y", theta, data["sigma"], observed=data["y"])
+        return model
+
+    c = compare(centred, data, solvers="nuts", draws=150, tune=150, chains=2, seed=3,
+                sampler={"target_accept": 0.6})  # the centred funnel at a low target_accept diverges
+    nuts = c.fits["nuts"]
+    assert nuts.ok and not nuts.converged
+    assert "bulk ESS as low as" in nuts.message
+    assert nuts.diagnostics["divergences"] > 0 and "divergent transitions" in nuts.message
+    assert "nuts: bulk ESS" in c.table.loc["tau", "notes"]
+
+
+# -- 8. a solver raising does not lose the others
+
+
+def test_a_solver_that_raises_becomes_failed_and_the_rest_is_written(tmp_path, monkeypatch):
+    def broken(spec, **options):
+        raise RuntimeError("the EM engine fell over")
+
+    monkeypatch.setitem(run.SOLVERS, "em", broken)
+    c = compare("eight_schools", solvers="map,em,nuts", draws=200, tune=200, chains=2, out=tmp_path)
+    assert c.fits["em"].status == "failed"
+    assert c.fits["em"].message.startswith("RuntimeError: the EM engine fell over")
+    assert c.fits["map"].ok and c.fits["nuts"].ok
+    results = json.loads((tmp_path / "eight_schools" / "results.json").read_text())
+    assert results["solvers"]["em"]["status"] == "failed"
+    assert results["parameters"]["tau"]["em"] is None and results["parameters"]["tau"]["mean"] > 0
+
+
+# -- 9. interruption
+
+
+def _no_temporaries(folder):
+    return not [p for p in folder.rglob(".*.tmp")]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interruption_leaves_no_corrupt_file_and_next_run_is_clean(tmp_path, sig):
+    out = tmp_path / "out"
+    proc = subprocess.Popen([*CLI, "run", "eight_schools", "--draws", "200000", "--tune", "500", "--chains", "2",
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = out / "eight_schools" / "results.json"
+    time.sleep(15)  # usually map and em are done and NUTS is sampling (200k draws take minutes)
+    assert proc.poll() is None
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert _no_temporaries(out)
+    if results.exists():  # what was finished is saved, the unfinished solver says so
+        saved = json.loads(results.read_text())
+        assert any("interrupted" in s["message"] for s in saved["solvers"].values())
+    again = cli("run", "eight_schools", "--solvers", "map,em", "--out", out)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(results.read_text())["solvers"]["em"]["status"] == "ok"
+    assert _no_temporaries(out)
+
+
+def test_stale_temporaries_of_dead_runs_are_removed(tmp_path):
+    from comparisons.results import remove_stale_temporaries
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f".results.json.{dead}.abc.tmp"
+    live = tmp_path / f".results.json.{os.getpid()}.abc.tmp"
+    stale.write_text("{trunc")
+    live.write_text("{in progress")
+    assert remove_stale_temporaries(tmp_path) == [stale]
+    assert live.exists() and not stale.exists()
+
+
+# -- 10. two runs into the same folder at once
+
+
+def test_two_concurrent_runs_into_one_folder(tmp_path):
+    out = tmp_path / "shared"
+    procs = [subprocess.Popen([*CLI, "run", model, "--solvers", "map,em", "--out", str(out)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for model in ("eight_schools", "eight_schools", "two_gaussians")]
+    for proc in procs:
+        _, stderr = proc.communicate(timeout=600)
+        assert proc.returncode == 0, stderr
+    for model in ("eight_schools", "two_gaussians"):
+        results = json.loads((out / model / "results.json").read_text())
+        assert results["solvers"]["map"]["status"] == "ok"
+    assert _no_temporaries(out)
+
+
+# -- 11. output folder not writable
+
+
+def test_unwritable_output_fails_before_any_solver(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    start = time.perf_counter()
+    proc = cli("run", "eight_schools", "--out", blocker / "out")
+    assert_one_line_error(proc, "cannot create output folder")
+    assert proc.stdout == "" and time.perf_counter() - start < 60
+
+
+# -- 12. same seed, same results
+
+
+def _without_timings(value):
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if k not in ("seconds", "versions")}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+def test_rerun_with_the_same_seed_gives_identical_results(tmp_path):
+    for folder in ("a", "b"):
+        proc = cli("run", "eight_schools", "--draws", "300", "--tune", "300", "--chains", "2", "--seed", "11",
+                   "--out", tmp_path / folder)
+        assert proc.returncode == 0, proc.stderr
+    a, b = (json.loads((tmp_path / f / "eight_schools" / "results.json").read_text()) for f in ("a", "b"))
+    assert _without_timings(a) == _without_timings(b)
+    assert a["parameters"]["tau"]["mean"] == b["parameters"]["tau"]["mean"]
