@@ -93,8 +93,16 @@ def fit_map(spec: ModelSpec, *, seed: int, n_starts: int = 4) -> Fit:
     initial = dict(zip(space.names, space.constrained(space.ravel(model.initial_point()))[0].tolist()))
     estimate = dict(zip(space.names, values.tolist()))
     flags = boundary_flags(model, estimate, initial, "map")
+    rising = _still_rising(space, best["u"], best["cov"], estimate)
+    for name, value in rising.items():
+        flags.setdefault(name, []).append(
+            f"map: not a mode: the log density is still rising where find_MAP stopped ({name} = "
+            f"{estimate[name]:.4g}; it is higher at {value:.4g}): the density has no maximum in that "
+            "direction (unbounded, or rising towards a limit at infinity); the printed value is where the "
+            "optimiser stopped")
     diagnostics = {
         "optimizer": "L-BFGS-B (scipy, via pm.find_MAP, no Jacobian)",
+        "still_rising": rising,
         "starts": audit,
         "n_starts_agreeing": len(agree),
         "starts_agree": len(agree) == n_starts,
@@ -102,7 +110,11 @@ def fit_map(spec: ModelSpec, *, seed: int, n_starts: int = 4) -> Fit:
         "map_unconstrained": {"success": bool(res.success), "nit": int(res.nit), "message": str(res.message)},
     }
     message = ""
-    if len(agree) < n_starts:
+    if rising:
+        names = list(rising)
+        along = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        message = f"find_MAP found no mode: the log density keeps rising beyond where it stopped, along {along} (see the notes)"
+    elif len(agree) < n_starts:
         message = (f"only {len(agree)} of {n_starts} find_MAP starts agree with the best mode; "
                    "the posterior may have several local modes")
     return Fit(
@@ -111,6 +123,41 @@ def fit_map(spec: ModelSpec, *, seed: int, n_starts: int = 4) -> Fit:
                    "laplace_sd": dict(zip(space.names, laplace_sd.tolist()))},
         converged=True, n_iter=best["nit"], diagnostics=diagnostics, flags=flags,
     )
+
+
+def _still_rising(space: ValueSpace, u: np.ndarray, cov: np.ndarray, estimate: dict[str, float]) -> dict[str, float]:
+    """Outputs along which the log density still rises from ``u``, where find_MAP stopped.
+
+    A Newton step ``cov @ grad`` (``cov``: find_MAP's inverse Hessian of the negative log density
+    in the unconstrained coordinates, eigenvalues clipped, so the step always points uphill) is
+    halved until the log density (no Jacobian) is higher than at ``u`` by more than rounding. At
+    a mode the first such point agrees with the estimate (within ``AGREE_RTOL``); where the
+    density is unbounded, or rises towards a limit at infinity (a flat ridge), it does not.
+
+    Parameters
+    ----------
+    space : ValueSpace
+    u : ndarray of shape (space.size,)
+    cov : ndarray of shape (space.size, space.size)
+    estimate : dict of str to float
+        The outputs at ``u`` (flat name to value).
+
+    Returns
+    -------
+    dict of str to float
+        Flat name to its value at the higher point, for the outputs that differ from
+        ``estimate``; empty at a mode.
+    """
+    value, grad = space.logp(u)
+    step = cov @ grad
+    with np.errstate(all="ignore"):
+        for _ in range(60):
+            higher = space.logp(u + step)[0]
+            if np.isfinite(higher) and higher > value + 1e-12 * max(1.0, abs(value)):
+                ahead = dict(zip(space.names, space.constrained(u + step)[0].tolist()))
+                return {n: ahead[n] for n in estimate if not _agrees({n: ahead[n]}, {n: estimate[n]})}
+            step = step / 2
+    return {}
 
 
 def _agrees(a: dict[str, float], b: dict[str, float]) -> bool:

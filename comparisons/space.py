@@ -74,9 +74,11 @@ class ValueSpace:
         flat = pt.concatenate([pt.as_tensor(g).astype("float64").ravel() for g in graphs])
         flat = graph_replace(flat, pieces, strict=False)
         logp = graph_replace(model.logp(jacobian=True), pieces, strict=False)
+        density = graph_replace(model.logp(jacobian=False), pieces, strict=False)
         self._constrained = pytensor.function([u], [flat, pytensor.gradient.jacobian(flat, u)],
                                               mode=SMALL_GRAPH_MODE, on_unused_input="ignore")
         self._logp_jacobian = pytensor.function([u], [logp, pt.grad(logp, u)], mode=SMALL_GRAPH_MODE)
+        self._logp = pytensor.function([u], [density, pt.grad(density, u)], mode=SMALL_GRAPH_MODE)
         self.value_names = [n for var, shape in zip(self.value_vars, shapes) for n in flat_names(var.name, shape)]
 
     def ravel(self, point: dict[str, np.ndarray]) -> np.ndarray:
@@ -87,6 +89,12 @@ class ValueSpace:
         """Outputs at ``u`` on their own scale, shape ``(len(names),)``, and d outputs / du."""
         values, jac = self._constrained(np.asarray(u, dtype=float))
         return np.asarray(values), np.asarray(jac).reshape(len(self.names), self.size)
+
+    def logp(self, u: np.ndarray) -> tuple[float, np.ndarray]:
+        """Log density of the parameters on their own scale (no Jacobian: find_MAP's objective) at ``u``,
+        and its gradient with respect to ``u``."""
+        value, grad = self._logp(np.asarray(u, dtype=float))
+        return float(value), np.asarray(grad)
 
     def logp_jacobian(self, u: np.ndarray) -> tuple[float, np.ndarray]:
         """Log density of ``u`` *with* the log-Jacobian of the transforms, and its gradient."""

@@ -57,7 +57,8 @@ def format_table(table: pd.DataFrame, columns: tuple[str, ...] = COLUMNS) -> str
         for column in columns:
             value = row[column]
             cell = "—" if value is None or (isinstance(value, float) and math.isnan(value)) else _number(column, value)
-            if column in ("map", "em", "mle") and f"{column}: on the boundary" in row["notes"]:
+            if column in ("map", "em", "mle") and any(f"{column}: {why}" in row["notes"]
+                                                      for why in ("on the boundary", "not a mode")):
                 cell += "†"
             cells.append(cell)
         lines.append(cells)
