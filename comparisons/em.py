@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from .discrete import DegenerateFit
 from .fit import Fit
 from .space import LogPrior, ValueSpace, boundary_flags, flatten
 from .spec import ModelSpec
@@ -40,6 +41,8 @@ class EMRun:
         Iterations at which the objective went down by more than rounding, and by how much.
     error : str
         Why the restart stopped early (non-finite objective, degenerate component, an exception).
+    degenerate : bool
+        The restart stopped because a component collapsed (likelihood unbounded).
     """
 
     params: dict[str, np.ndarray]
@@ -47,6 +50,7 @@ class EMRun:
     converged: bool
     decreases: list[tuple[int, float]] = field(default_factory=list)
     error: str = ""
+    degenerate: bool = False
 
     @property
     def objective(self) -> float:
@@ -73,7 +77,8 @@ def run_em(
     Parameters
     ----------
     e_step : callable
-        ``params -> (expectations, log_likelihood)``.
+        ``params -> (expectations, log_likelihood)``; may raise
+        :class:`~comparisons.discrete.DegenerateFit`, which ends the restart as degenerate.
     m_step : callable
         ``expectations -> params``.
     log_prior : callable or None
@@ -106,7 +111,7 @@ def run_em(
             if not np.isfinite(value):
                 return EMRun(new, np.array(trace), False, decreases,
                              error=f"the objective became {value} at iteration {it} (a degenerate fit: "
-                                   "e.g. a component collapsed onto a single point)")
+                                   "e.g. a component collapsed onto a single point)", degenerate=value > 0)
             drop = value - trace[-2]
             if drop < -ROUNDING * max(1.0, abs(value)):
                 decreases.append((it, float(drop)))
@@ -114,6 +119,8 @@ def run_em(
             params = new
             if change < tol and drop >= -ROUNDING * max(1.0, abs(value)):
                 return EMRun(params, np.array(trace), True, decreases)
+    except DegenerateFit as exc:
+        return EMRun(params, np.array(trace), False, decreases, error=f"degenerate fit: {exc}", degenerate=True)
     except (FloatingPointError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
         return EMRun(params, np.array(trace), False, decreases, error=f"{type(exc).__name__}: {exc}")
     return EMRun(params, np.array(trace), False, decreases)
@@ -124,7 +131,9 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
 
     Each runs from the same ``n_init`` starts (the model's ``em_starts``, rng seeded with
     ``seed``); the best restart by objective is kept and the spread of the restarts' optima is
-    reported.
+    reported. For a discrete latent the steps come from :mod:`comparisons.discrete` (the blocked
+    fast E-step when the model gives a closed-form M-step and the fast path applies). Restarts in
+    which a component collapsed are reported as degenerate, with what to do.
 
     Returns
     -------
@@ -136,8 +145,9 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
         return Fit("em", "not_applicable", f"EM does not apply: {spec.em_reason}")
     rng = np.random.default_rng(seed)
     starts = spec.em["em_starts"](spec.data, n_init, rng)
-    prior = LogPrior(spec.model, spec.params)
-    e_step = lambda p: spec.em["e_step"](spec.data, p)  # noqa: E731
+    prior = LogPrior(spec.as_written, spec.params)
+    e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
+    e_step = lambda p: e_hook(spec.data, p)  # noqa: E731
     estimates, traces, diagnostics, flags = {}, {}, {}, {}
     space = ValueSpace(spec.model, spec.params)
     initial = dict(zip(space.names, space.constrained(space.ravel(spec.model.initial_point()))[0].tolist()))
@@ -166,8 +176,11 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
                             f"{d['largest_decrease']:.3g}): the M-step does not maximise its objective")
         if column in kept and not kept[column].converged:
             messages.append(f"{column}: the kept restart did not converge within {max_iter} iterations")
-        if d["n_failed"]:
-            messages.append(f"{column}: {d['n_failed']} of {n_init} restarts broke down")
+        if d["n_degenerate"]:
+            messages.append(f"{column}: {d['n_degenerate']} of {n_init} restarts degenerate (a component collapsed "
+                            "onto a point, likelihood unbounded; see diagnostics for what to do)")
+        if d["n_failed"] > d["n_degenerate"]:
+            messages.append(f"{column}: {d['n_failed'] - d['n_degenerate']} of {n_init} restarts broke down")
     return Fit("em", "ok", "; ".join(messages), estimates=estimates, traces=traces, converged=best.converged,
                n_iter=best.n_iter, diagnostics=diagnostics, flags=flags)
 
@@ -179,10 +192,12 @@ def _summarise(runs: list[EMRun]) -> dict:
     return {
         "restarts": [{"restart": i, "objective": r.objective if not r.error else None, "n_iter": r.n_iter,
                       "converged": r.converged, "n_decreases": len(r.decreases), "error": r.error,
+                      "degenerate": r.degenerate,
                       "params": flatten(r.params)} for i, r in enumerate(runs)],
         "best_restart": best,
         "objective_spread": float(np.ptp(finals)) if finals else None,
         "n_decreases": sum(len(r.decreases) for r in runs),
         "largest_decrease": min((d for r in runs for _, d in r.decreases), default=0.0),
         "n_failed": sum(bool(r.error) for r in runs),
+        "n_degenerate": sum(r.degenerate for r in runs),
     }

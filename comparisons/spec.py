@@ -16,6 +16,7 @@ import pymc as pm
 import models
 
 from .checks import check_data
+from .discrete import discrete_hooks, discrete_latents, marginalize
 from .errors import ModemeanError
 
 __all__ = ["ModelSpec", "load_spec", "spec_from_parts"]
@@ -37,16 +38,24 @@ class ModelSpec:
     data : dict of str to ndarray
         What ``build`` was given.
     model : pymc.Model
-        The built model.
+        The model the solvers see. When the latent variables are discrete (mixture labels,
+        zero-inflation flags, shifts) this is the model with them summed out
+        (:func:`comparisons.discrete.marginalize`); otherwise the model as written.
     latent : tuple of str
         Variables EM integrates out (may name variables that are not in ``model``, such as
         mixture labels that the PyMC model has already summed out).
     em : dict of str to callable
-        ``em_starts``, ``e_step``, ``m_step``; empty when EM does not apply.
+        ``em_starts``, ``e_step``, ``m_step``; empty when EM does not apply. For a discrete
+        latent they are derived from the model's graph (the model file may give ``em_starts``
+        and a closed-form ``m_step``), and ``fast_e_step`` may be added
+        (:func:`comparisons.discrete.discrete_hooks`).
     sampler : dict
         Extra keyword arguments for ``pymc.sample``.
     source : str
         Where the model came from (module file path), for the results' metadata.
+    written : pymc.Model or None
+        The model as written, with its discrete latent variables, when ``model`` is its
+        marginalised version; ``None`` otherwise.
     """
 
     name: str
@@ -57,6 +66,12 @@ class ModelSpec:
     em: dict[str, Callable]
     sampler: dict[str, Any]
     source: str
+    written: pm.Model | None = None
+
+    @property
+    def as_written(self) -> pm.Model:
+        """The model as written (with explicit discrete latents, if any)."""
+        return self.written if self.written is not None else self.model
 
     @property
     def em_reason(self) -> str:
@@ -104,8 +119,8 @@ def spec_from_parts(
     """Make a spec from a build function and its data, for models that live in a notebook."""
     info = {"title": name, "story": "", "why_skewed": "", "references": [], **(info or {})}
     data = check_data(data, name)
-    return ModelSpec(name, info, data, _build(build, data, name), tuple(latent), dict(em or {}),
-                     dict(sampler or {}), "<python>")
+    model, em, written = _with_latents(_build(build, data, name), tuple(latent), dict(em or {}), name, build)
+    return ModelSpec(name, info, data, model, tuple(latent), em, dict(sampler or {}), "<python>", written)
 
 
 def _import_catalog(name: str) -> ModuleType:
@@ -147,17 +162,52 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
         raise ModemeanError(f"model {name!r}: INFO lacks {', '.join(missing_info)} (see README, 'How to add a model')")
     latent = tuple(getattr(module, "LATENT", ()))
     present = [h for h in EM_HOOKS if callable(getattr(module, h, None))]
-    if latent and present and len(present) < len(EM_HOOKS):
-        absent = [h for h in EM_HOOKS if h not in present]
-        raise ModemeanError(f"model {name!r}: EM steps incomplete, missing {', '.join(absent)}")
     em = {h: getattr(module, h) for h in present} if latent else {}
     try:
         raw = module.load_data()
     except Exception as exc:
         raise ModemeanError(f"model {name!r}: load_data() raised {type(exc).__name__}: {exc}") from exc
     data = check_data(raw, name, getattr(module, "DATA", None))
-    return ModelSpec(name, dict(info), data, _build(module.build, data, name), latent, em,
-                     dict(getattr(module, "SAMPLER", {})), file)
+    model, em, written = _with_latents(_build(module.build, data, name), latent, em, name, module.build)
+    return ModelSpec(name, dict(info), data, model, latent, em, dict(getattr(module, "SAMPLER", {})), file, written)
+
+
+def _with_latents(model: pm.Model, latent: tuple[str, ...], em: dict[str, Callable], name: str,
+                  build: Callable[[dict], pm.Model]):
+    """The solvers' model, the EM hooks and the written model, per the kind of latent variable.
+
+    Discrete latents written in the model: the solvers get the marginalised model and EM gets
+    steps derived from the graph (a model file may add ``em_starts`` and a closed-form
+    ``m_step``; an ``e_step`` is refused — it would be a second copy of the density).
+    Otherwise (continuous latents, or labels the model has already summed out): the model file's
+    hand-written ``em_starts``, ``e_step``, ``m_step``, all three or none.
+
+    Returns
+    -------
+    model : pymc.Model
+        What find_MAP and NUTS see.
+    em : dict of str to callable
+    written : pymc.Model or None
+        The model as written when ``model`` is its marginalised version.
+    """
+    discrete = discrete_latents(model, latent) if latent else []
+    if not discrete:
+        if em and len(em) < len(EM_HOOKS):
+            absent = [h for h in EM_HOOKS if h not in em]
+            raise ModemeanError(f"model {name!r}: EM steps incomplete, missing {', '.join(absent)}")
+        return model, em, None
+    if len(discrete) != len(latent) or len(discrete) > 1:
+        raise ModemeanError(f"model {name!r}: LATENT {list(latent)} must be exactly one discrete latent variable "
+                            f"of the model (found discrete {discrete}); EM cannot mix discrete and continuous latents")
+    if "e_step" in em:
+        raise ModemeanError(f"model {name!r}: the latent {discrete[0]!r} is discrete, so the E-step is derived from "
+                            "the PyMC model itself; remove e_step (em_starts and a closed-form m_step may stay)")
+    try:
+        hooks, engine = discrete_hooks(model, discrete[0], em.get("em_starts"), em.get("m_step"), build)
+        marginal = marginalize(model, engine())
+    except ModemeanError as exc:
+        raise ModemeanError(f"model {name!r}: {exc}") from exc
+    return marginal, hooks, model
 
 
 def _build(build: Callable, data: dict, name: str) -> pm.Model:

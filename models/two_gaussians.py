@@ -1,8 +1,9 @@
-"""Two overlapping Gaussians: the seed's EM demo as a model, with closed-form EM steps."""
+"""Two overlapping Gaussians: the seed's EM demo, labels explicit, E-step from the graph, closed-form M-step."""
 
 import numpy as np
 import pymc as pm
-from scipy import special
+
+from comparisons.discrete import normal_mixture_m_step
 
 INFO = {
     "title": "Two Gaussians: the EM demo",
@@ -11,8 +12,10 @@ INFO = {
         "curve produced which point. Each point's label is the latent variable: EM alternates between "
         "guessing the labels softly (the E-step's responsibilities) and re-estimating each curve's weight, "
         "mean and spread from the points it is responsible for (the M-step), starting where the seed's "
-        "demo starts (means -0.5 and 0.8, weights 0.5/0.5). find_MAP and NUTS work on the same mixture "
-        "with the labels summed out; the component means are ordered so the labels cannot switch."
+        "demo starts (means -0.5 and 0.8, weights 0.5/0.5). The model is written with the labels explicit "
+        "(z_i ~ Categorical(w), x_i ~ N(mu[z_i], sigma[z_i])); the E-step is read off that PyMC graph, and "
+        "find_MAP and NUTS work on the same model with the labels summed out automatically. The component "
+        "means are ordered so the labels cannot switch."
     ),
     "why_skewed": (
         "Mixture posteriors are mildly skewed: a component's spread is positive and its posterior leans "
@@ -49,12 +52,18 @@ def load_data():
 
 
 def build(data):
-    """The mixture with the labels summed out (``NormalMixture``), means ordered."""
+    """The mixture as it is told: a label ``z_i`` per point, then the point given its label.
+
+    EM's E-step is read off this graph; find_MAP and NUTS get it with ``z`` summed out
+    (automatically, :func:`comparisons.discrete.marginalize`). Means ordered, so labels cannot switch.
+    """
+    x = data["x"]
     with pm.Model() as model:
         w = pm.Dirichlet("w", a=np.full(2, ALPHA))
         mu = pm.Normal("mu", MU_LOC, MU_SCALE, transform=pm.distributions.transforms.ordered)
         sigma = pm.HalfNormal("sigma", SIGMA_SCALE, shape=2)
-        pm.NormalMixture("x", w=w, mu=mu, sigma=sigma, observed=data["x"])
+        z = pm.Categorical("z", p=w, shape=len(x))
+        pm.Normal("x", mu=mu[z], sigma=sigma[z], observed=x)
     return model
 
 
@@ -68,42 +77,21 @@ def em_starts(data, n_init, rng):
     return starts
 
 
-def e_step(data, params):
-    """Responsibilities and the observed-data log likelihood.
-
-    Returns
-    -------
-    expectations : dict
-        ``resp``: shape (300, 2), P(z_i = k | x_i, params); rows sum to 1. ``sigma``: shape (2,),
-        the current sds, which the conditional M-step for mu needs.
-    log_likelihood : float
-        sum_i log sum_k w_k N(x_i | mu_k, sigma_k).
-    """
-    x = data["x"][:, None]
-    w, mu, sigma = (np.asarray(params[k], dtype=float) for k in ("w", "mu", "sigma"))
-    log_joint = np.log(w) - np.log(sigma) - 0.5 * np.log(2 * np.pi) - 0.5 * ((x - mu) / sigma) ** 2
-    log_norm = special.logsumexp(log_joint, axis=1, keepdims=True)
-    return {"resp": np.exp(log_joint - log_norm), "sigma": sigma}, float(log_norm.sum())
-
-
 def m_step(data, expectations, prior):
-    """Closed-form M-step; with the prior, conditional maximisation (ECM): mu given sigma, then sigma.
+    """Closed-form M-step from the weighted moments (the fast path; tested against the numerical one).
 
     Without the prior: weighted means, weighted variances and the mean responsibilities (ML).
-    With it: w_k = (n_k + ALPHA - 1) / (N + 2 (ALPHA - 1)); mu_k the precision-weighted average of
-    the data and MU_LOC_k at the current sigma_k; sigma_k^2 the positive root of
-    sigma^4 / s^2 + n_k sigma^2 - S_k = 0 (HalfNormal(s) prior), S_k = sum_i r_ik (x_i - mu_k)^2.
+    With it: the joint maximiser under w ~ Dirichlet(ALPHA), mu_k ~ N(MU_LOC_k, MU_SCALE),
+    sigma_k ~ HalfNormal(SIGMA_SCALE), see :func:`comparisons.discrete.normal_mixture_m_step`.
+
+    Parameters
+    ----------
+    expectations : dict
+        ``moments`` (2, 3): sum_i r_ik [1, x_i, x_i^2]; ``params``: the current parameters.
+    prior : LogPrior or None
+        ``None`` for maximum likelihood.
     """
-    x, r = data["x"], expectations["resp"]
-    n = r.sum(axis=0)
     if prior is None:
-        mu = r.T @ x / n
-        scatter = (r * (x[:, None] - mu) ** 2).sum(axis=0)
-        return {"w": n / n.sum(), "mu": mu, "sigma": np.sqrt(scatter / n)}
-    sigma = expectations["sigma"]
-    mu = (r.T @ x / sigma**2 + MU_LOC / MU_SCALE**2) / (n / sigma**2 + 1 / MU_SCALE**2)
-    scatter = (r * (x[:, None] - mu) ** 2).sum(axis=0)
-    s2 = SIGMA_SCALE**2
-    sigma = np.sqrt(s2 * (-n + np.sqrt(n**2 + 4 * scatter / s2)) / 2)
-    w = (n + ALPHA - 1) / (n.sum() + 2 * (ALPHA - 1))
-    return {"w": w, "mu": mu, "sigma": sigma}
+        return normal_mixture_m_step(expectations["moments"], expectations["params"]["sigma"])
+    return normal_mixture_m_step(expectations["moments"], expectations["params"]["sigma"], alpha=ALPHA,
+                                 mu_loc=MU_LOC, mu_scale=MU_SCALE, sigma_scale=SIGMA_SCALE)
