@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--n-init", type=int, default=DEFAULTS["n_init"], help="EM restarts (default %(default)s)")
     run.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated subset of %(default)s")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
+    run.add_argument("--force", action="store_true",
+                     help="solve again even if results made with the same model, data, options and versions exist")
     report = sub.add_parser("report", help="render HTML reports from saved results",
                             description="Render DIR/<model>/index.html for each model with results in DIR "
                             "(written by 'modemean run --out DIR') and the index DIR/index.html. "
@@ -98,9 +100,10 @@ def _run(args) -> int:
     targets = list(models.CATALOG) if args.models == ["all"] else args.models
     for target in targets:
         comparison = compare(target, solvers=args.solvers, seed=args.seed, draws=args.draws, tune=args.tune,
-                             chains=args.chains, n_init=args.n_init, out=args.out)
+                             chains=args.chains, n_init=args.n_init, out=args.out, force=args.force)
         print(comparison)
-        print(f"\nwrote {args.out / comparison.spec.name}/results.json and results.nc\n")
+        verb = "kept" if comparison.cached else "wrote"
+        print(f"\n{verb} {args.out / comparison.spec.name}/results.json and results.nc\n")
     return 0
 
 

@@ -39,13 +39,14 @@ def versions() -> dict[str, str]:
 
 
 def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], table: pd.DataFrame,
-                 source: str) -> dict[str, Any]:
+                 source: str, cache_key: str | None = None) -> dict[str, Any]:
     """Everything a report needs, as plain JSON-able data (``None`` for missing numbers)."""
     solvers = {}
     for method, fit in fits.items():
         solvers[method] = {
             "status": fit.status, "message": fit.message, "seconds": fit.seconds,
             "converged": fit.converged, "n_iter": fit.n_iter, "diagnostics": fit.diagnostics,
+            "flags": fit.flags,
         }
     parameters = {
         str(p): {**{c: row[c] for c in COLUMNS}, "notes": row["notes"]} for p, row in table.iterrows()
@@ -54,7 +55,7 @@ def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], ta
         "schema_version": SCHEMA_VERSION, "model": name, "title": info.get("title", name),
         "story": info.get("story", ""), "why_skewed": info.get("why_skewed", ""),
         "references": list(info.get("references", [])), "source": source,
-        "seed": settings["seed"], "settings": settings, "versions": versions(),
+        "seed": settings["seed"], "settings": settings, "versions": versions(), "cache_key": cache_key,
         "solvers": solvers, "parameters": parameters,
     })
 

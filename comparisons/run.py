@@ -14,6 +14,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from .cache import cache_key, load_cached
 from .checks import check_start
 from .em import fit_em
 from .errors import ModemeanError
@@ -44,17 +45,24 @@ class Comparison:
         One row per scalar parameter; columns as in the results schema (README).
     settings : dict
         seed, draws, tune, chains, n_init, solvers.
+    cache_key : str or None
+        Hash of everything that shapes the results (:func:`comparisons.cache.cache_key`).
+    cached : bool
+        True when the results were read back from a previous run instead of solved.
     """
 
     spec: ModelSpec
     fits: dict[str, Fit]
     table: pd.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
+    cache_key: str | None = None
+    cached: bool = False
 
     @property
     def results(self) -> dict[str, Any]:
         """The content of ``results.json``."""
-        return results_dict(self.spec.name, self.spec.info, self.settings, self.fits, self.table, self.spec.source)
+        return results_dict(self.spec.name, self.spec.info, self.settings, self.fits, self.table, self.spec.source,
+                            self.cache_key)
 
     @property
     def tree(self) -> xr.DataTree:
@@ -72,7 +80,8 @@ class Comparison:
         return folder
 
     def __str__(self) -> str:
-        lines = [f"{self.spec.name}: {self.spec.info.get('title', '')}"]
+        lines = [f"{self.spec.name}: {self.spec.info.get('title', '')}"
+                 + (" (cached results: nothing changed since they were made; --force recomputes)" if self.cached else "")]
         for method, fit in self.fits.items():
             status = fit.status if not fit.message else f"{fit.status} — {fit.message}"
             lines.append(f"  {method:5s} {fit.seconds:6.1f} s  {status}")
@@ -109,6 +118,7 @@ def compare(
     chains: int = DEFAULTS["chains"],
     n_init: int = DEFAULTS["n_init"],
     out: str | Path | None = None,
+    force: bool = False,
     **parts,
 ) -> Comparison:
     """Solve one model with each solver and put the answers side by side.
@@ -128,7 +138,11 @@ def compare(
     n_init : int
         EM restarts.
     out : str or path, optional
-        If given, write ``out/<model>/results.json`` and ``results.nc``.
+        If given, write ``out/<model>/results.json`` and ``results.nc``; and if results made with
+        the same model source, data, options and library versions are already there, return them
+        instead of solving again.
+    force : bool, default False
+        Solve even when cached results exist.
     **parts
         For a ``build`` function: ``name``, ``info``, ``latent``, ``em``, ``sampler`` (see
         :func:`comparisons.spec.spec_from_parts`).
@@ -157,6 +171,11 @@ def compare(
                "nuts": {"seed": seed, "draws": draws, "tune": tune, "chains": chains}}
     settings = {"seed": seed, "draws": draws, "tune": tune, "chains": chains, "n_init": n_init,
                 "solvers": list(chosen)}
+    key = cache_key(spec, settings, model if callable(model) and not isinstance(model, ModuleType) else None)
+    if out is not None and not force:
+        cached = load_cached(Path(out) / spec.name, key)
+        if cached is not None:
+            return Comparison(spec, *cached, settings, key, cached=True)
     fits = {}
     try:
         for name in chosen:
@@ -166,9 +185,9 @@ def compare(
         for name in chosen:
             fits.setdefault(name, Fit(name, "failed", "interrupted (SIGINT/SIGTERM) before it finished: rerun"))
         if out is not None:
-            Comparison(spec, fits, make_table(fits, _order(spec)), {**settings, "interrupted": True}).save(out)
+            Comparison(spec, fits, make_table(fits, _order(spec)), {**settings, "interrupted": True}, key).save(out)
         raise
-    comparison = Comparison(spec, fits, make_table(fits, _order(spec)), settings)
+    comparison = Comparison(spec, fits, make_table(fits, _order(spec)), settings, key)
     if out is not None:
         comparison.save(out)
     return comparison

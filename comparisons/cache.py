@@ -1,0 +1,105 @@
+"""Reuse stored results when nothing that shapes them has changed.
+
+A run's *cache key* hashes the model file's source, the data (names, dtypes, shapes, bytes), the
+run options, the library versions and the engine's own source (``comparisons/*.py``). It is stored
+in ``results.json``; a later run with the same key reads ``results.json`` and ``results.nc``
+instead of solving again (``--force`` / ``force=True`` recomputes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from .fit import Fit
+from .results import versions
+from .spec import ModelSpec
+from .table import COLUMNS
+
+__all__ = ["cache_key", "load_cached"]
+
+ENGINE = Path(__file__).parent
+SOLVER_COLUMNS = {"map": ("map", "map_unconstrained", "laplace_sd"), "em": ("em", "mle"),
+                  "nuts": ("mean", "median", "mode", "sd", "hdi_low", "hdi_high", "skewness", "r_hat", "ess_bulk")}
+
+
+def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | None:
+    """SHA-256 over everything that shapes the results, or ``None`` when the source is unknown.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    settings : dict
+        seed, draws, tune, chains, n_init, solvers.
+    build : callable, optional
+        For a model given as a function: its source is hashed instead of a file.
+    """
+    h = hashlib.sha256()
+    source = Path(spec.source)
+    if source.is_file():
+        h.update(source.read_bytes())
+    elif build is not None:
+        try:
+            h.update(inspect.getsource(build).encode())
+        except (OSError, TypeError):
+            return None
+    else:
+        return None
+    for name in sorted(spec.data):
+        arr = np.ascontiguousarray(spec.data[name])
+        h.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
+        h.update(arr.tobytes())
+    h.update(json.dumps(settings, sort_keys=True).encode())
+    h.update(json.dumps({k: v for k, v in versions().items()}, sort_keys=True).encode())
+    for path in sorted(ENGINE.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataFrame] | None:
+    """The fits and table stored in ``folder`` if they were made with ``key``; else ``None``.
+
+    Results of an interrupted run, or with a missing/unreadable ``results.nc``, are never reused.
+    """
+    if key is None:
+        return None
+    try:
+        results = json.loads((Path(folder) / "results.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if results.get("cache_key") != key or results.get("settings", {}).get("interrupted"):
+        return None
+    try:
+        tree = az.from_netcdf(Path(folder) / "results.nc")
+    except (OSError, ValueError):
+        return None
+    table = pd.DataFrame.from_dict(results["parameters"], orient="index")
+    table[list(COLUMNS)] = table[list(COLUMNS)].astype(float)
+    table.index.name = "parameter"
+    fits = {}
+    for method, entry in results["solvers"].items():
+        estimates = {}
+        if entry["status"] == "ok":
+            estimates = {c: {p: v for p, v in table[c].items() if not np.isnan(v)} for c in SOLVER_COLUMNS[method]}
+            estimates = {c: v for c, v in estimates.items() if v}
+        traces = {}
+        if method == "em" and "em_trace" in tree.children:
+            ds = tree["em_trace"].to_dataset()
+            traces = {name.removeprefix("objective_"): [row[~np.isnan(row)] for row in ds[name].values]
+                      for name in ds.data_vars}
+        draws = None
+        if method == "nuts" and "posterior" in tree.children:
+            draws = tree.copy()
+            for group in ("point_estimates", "em_trace"):
+                if group in draws.children:
+                    del draws[group]
+        fits[method] = Fit(method, entry["status"], entry["message"], entry["seconds"], estimates, draws, traces,
+                           entry["converged"], entry["n_iter"], entry["diagnostics"], entry.get("flags", {}))
+    return fits, table

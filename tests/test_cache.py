@@ -1,0 +1,83 @@
+"""The result cache: an unchanged run is reused; any change to options, seed, data or model file is not."""
+
+import textwrap
+
+import pandas as pd
+import pytest
+
+from comparisons import compare
+
+MODEL = textwrap.dedent('''
+    import numpy as np
+    import pymc as pm
+
+    INFO = {"title": "rates", "story": "", "why_skewed": "", "references": []}
+    LATENT = ()
+
+    def load_data():
+        return {"y": np.array(COUNTS)}
+
+    def build(data):
+        with pm.Model() as model:
+            lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
+            pm.Poisson("y", mu=lam, observed=data["y"])
+        return model
+''')
+
+
+@pytest.fixture()
+def model(tmp_path):
+    path = tmp_path / "rates.py"
+    path.write_text("COUNTS = [0, 2, 1]\n" + MODEL)
+    return path
+
+
+def run(path, out, **options):
+    return compare(str(path), out=out, **{"solvers": "map,nuts", "draws": 200, "tune": 200, "chains": 2, **options})
+
+
+def test_unchanged_run_is_reused_and_identical(model, tmp_path):
+    first = run(model, tmp_path)
+    again = run(model, tmp_path)
+    assert not first.cached and again.cached
+    pd.testing.assert_frame_equal(first.table, again.table, check_dtype=False)
+    assert again.results["parameters"] == first.results["parameters"]
+    assert again.results["solvers"] == first.results["solvers"]
+    assert again.fits["nuts"].draws["posterior"]["lam"].shape == (2, 200)
+    assert "cached results" in str(again)
+
+
+@pytest.mark.parametrize("change", [{"seed": 1}, {"draws": 201}, {"chains": 1}, {"solvers": "map"}])
+def test_changed_option_recomputes(model, tmp_path, change):
+    run(model, tmp_path)
+    assert not run(model, tmp_path, **change).cached
+
+
+def test_changed_data_recomputes(model, tmp_path):
+    run(model, tmp_path)
+    model.write_text("COUNTS = [0, 2, 2]\n" + MODEL)
+    changed = run(model, tmp_path)
+    assert not changed.cached
+    assert changed.table.loc["lam", "map"] == pytest.approx((2 + 4 - 1) / (1 + 3), rel=1e-5)
+
+
+def test_changed_model_file_recomputes(model, tmp_path):
+    run(model, tmp_path)
+    model.write_text(model.read_text() + "\n# an edit\n")
+    assert not run(model, tmp_path).cached
+
+
+def test_force_recomputes(model, tmp_path):
+    run(model, tmp_path)
+    assert not run(model, tmp_path, force=True).cached
+
+
+def test_interrupted_results_are_not_reused(model, tmp_path):
+    import json
+
+    run(model, tmp_path)
+    path = tmp_path / "rates" / "results.json"
+    results = json.loads(path.read_text())
+    results["settings"]["interrupted"] = True
+    path.write_text(json.dumps(results))
+    assert not run(model, tmp_path).cached
