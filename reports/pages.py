@@ -14,7 +14,7 @@ import numpy as np
 
 from . import figures
 from .load import ModelResults, is_number, load_all
-from .tables import comparison_table, diagnostics_html, notes_html, solver_table, STATUS_WORDS
+from .tables import STATUS_WORDS, comparison_table, diagnostics_html, notes_html, number, solver_table
 from .verdict import SOLVER_NAMES, verdict
 
 __all__ = ["render", "render_model", "render_index"]
@@ -198,7 +198,7 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
     rows = []
     for r in sorted(all_results, key=key):
         head = r.headline()
-        headline = f"{head[1]:+.2f} ({escape(head[0])})" if head else "— (needs MAP and NUTS)"
+        headline = f"{number(head[1], 'gap_sd')} ({escape(head[0])})" if head else "— (needs MAP and NUTS)"
         cells = []
         for method in SOLVER_NAMES:
             s = r.solver(method)

@@ -42,7 +42,7 @@ def number(value: Any, column: str = "") -> str:
     if column == "r_hat":
         return f"{value:.3f}"
     if column in ("gap_sd", "skewness"):
-        return f"{value:+.2f}"
+        return f"{value:+.2f}" if abs(value) < 1e4 else f"{value:+.3g}"
     return f"{value:.4g}"
 
 

@@ -61,7 +61,7 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
 
 def _parameter_sentence(name: str, row: dict, draws: np.ndarray | None) -> str:
     gap = row["gap_sd"]
-    sentence = f"{name}: the posterior mean lies {abs(gap):.1f} sd {'above' if gap > 0 else 'below'} the MAP"
+    sentence = f"{name}: the posterior mean lies {_sds(gap)} sd {'above' if gap > 0 else 'below'} the MAP"
     bound = boundary_of(row.get("notes", ""), "map")
     if bound is not None:
         sentence += f", which sits on the boundary {name} = {bound}"
@@ -73,10 +73,16 @@ def _parameter_sentence(name: str, row: dict, draws: np.ndarray | None) -> str:
     if is_number(row.get("em")) and is_number(row.get("sd")) and row["sd"] > 0:
         apart = (row["em"] - row["map"]) / row["sd"]
         if abs(apart) >= NEGLIGIBLE_GAP:
-            sentence += (f"; EM's marginal mode ({row['em']:.3g}) is {abs(apart):.1f} sd "
+            sentence += (f"; EM's marginal mode ({row['em']:.3g}) is {_sds(apart)} sd "
                          f"{'above' if apart > 0 else 'below'} find_MAP's joint mode ({row['map']:.3g})")
         else:
             sentence += f"; EM's marginal mode ({row['em']:.3g}) agrees with find_MAP"
     if is_number(row.get("median")):
         sentence += f" (median {row['median']:.3g}, mean {row['mean']:.3g}, MAP {row['map']:.3g})"
     return sentence + "."
+
+
+def _sds(value: float) -> str:
+    """A distance in sds, in words-sized digits: ``1.2``, ``35.0``, ``2.62e+12``."""
+    size = abs(value)
+    return f"{size:.1f}" if size < 1e3 else f"{size:.3g}"
