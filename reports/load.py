@@ -20,8 +20,6 @@ from comparisons.space import flat_names
 
 __all__ = ["ModelResults", "load_model", "load_all", "find_models"]
 
-SOLVER_NAMES = ("map", "em", "nuts")
-
 
 @dataclass(frozen=True)
 class ModelResults:
@@ -41,8 +39,6 @@ class ModelResults:
     traces : dict of str to list of ndarray
         EM objective per iteration, one array per restart (padding removed), keyed by run
         (``"em"``, ``"mle"``); empty when EM did not run.
-    divergent : ndarray of bool or None
-        Per draw (flattened like ``draws``): whether NUTS flagged the transition as divergent.
     """
 
     name: str
@@ -50,7 +46,6 @@ class ModelResults:
     data: dict[str, Any]
     draws: dict[str, np.ndarray] = field(default_factory=dict)
     traces: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    divergent: np.ndarray | None = None
 
     @property
     def parameters(self) -> dict[str, dict[str, Any]]:
@@ -111,11 +106,9 @@ def load_model(out: Path, name: str) -> ModelResults:
         with xr.open_datatree(nc_path, engine="h5netcdf") as tree:
             draws = _flat_draws(tree["posterior"].to_dataset()) if "posterior" in tree.children else {}
             traces = _traces(tree["em_trace"].to_dataset()) if "em_trace" in tree.children else {}
-            divergent = (np.ravel(tree["sample_stats"]["diverging"].transpose("chain", "draw").values)
-                         if "sample_stats" in tree.children and "diverging" in tree["sample_stats"] else None)
     except (OSError, ValueError, KeyError) as exc:
         raise ModemeanError(f"cannot read {nc_path}: {exc}; {rerun} again") from exc
-    return ModelResults(name, folder, data, draws, traces, divergent)
+    return ModelResults(name, folder, data, draws, traces)
 
 
 def load_all(out: Path, names: list[str] | None = None) -> list[ModelResults]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import figures
-from .load import ModelResults, is_number, load_all
+from .load import ModelResults, load_all
 from .tables import STATUS_WORDS, comparison_table, diagnostics_html, notes_html, number, solver_table
 from .verdict import SOLVER_NAMES, verdict
 
