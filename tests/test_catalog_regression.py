@@ -176,7 +176,7 @@ def test_bioassay_map_is_the_mle_and_solves_the_score_equations(solved):
 
 
 def test_bioassay_normal_approximation_misplaces_the_mass(solved):
-    """The Laplace approximation puts ~6% on beta < 0; the posterior almost nothing.
+    """The Laplace approximation puts ~6% on beta < 0, the posterior almost nothing; the reverse in the tail.
 
     The reference sd is the inverse Fisher information Z' diag(n p (1 - p)) Z at the mode, computed
     here by hand (the flat prior adds no curvature).
@@ -192,6 +192,7 @@ def test_bioassay_normal_approximation_misplaces_the_mass(solved):
     assert h["p_beta_negative_laplace"] == pytest.approx(stats.norm.cdf(-row["map"] / sd_beta), rel=1e-3)
     assert h["p_beta_negative_laplace"] > 0.05
     assert h["p_beta_negative_nuts"] < 0.005
+    assert h["p_beta_above_15_nuts"] > 2 * h["p_beta_above_15_laplace"]  # and it cuts off the right tail
     assert row["skewness"] > 0.5 and row["mean"] > row["map"] + 0.5 * row["sd"]
 
 
