@@ -182,7 +182,8 @@ def em_trace_figure(traces: dict[str, list[np.ndarray]]) -> Figure:
             ax.set_yscale("log")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             title = "MAP-EM (with prior)" if run == "em" else "ML-EM (no prior)" if run == "mle" else run
-            ax.set_title(f"{title}: {len(traces[run])} restarts", loc="left")
+            n = len(traces[run])
+            ax.set_title(f"{title}: {n} restart{'s' if n != 1 else ''}", loc="left")
             ax.set_xlabel("iteration")
             ax.set_ylabel("best objective − objective")
             handles, _ = ax.get_legend_handles_labels()
