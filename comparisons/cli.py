@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--tune", type=int, default=DEFAULTS["tune"], help="NUTS tuning steps per chain (default %(default)s)")
     run.add_argument("--chains", type=int, default=DEFAULTS["chains"], help="NUTS chains (default %(default)s)")
     run.add_argument("--n-init", type=int, default=DEFAULTS["n_init"], help="EM restarts (default %(default)s)")
+    run.add_argument("--sampler", default=DEFAULTS["sampler"], help="NUTS implementation: pymc (default) or "
+                     "nutpie (pip install 'modemean[fast]')")
     run.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated subset of %(default)s")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
     run.add_argument("--force", action="store_true",
@@ -95,12 +97,13 @@ def _run(args) -> int:
     import models
     from .run import check_options, check_writable, compare
 
-    check_options(args.solvers, args.seed, args.draws, args.tune, args.chains, args.n_init)
+    check_options(args.solvers, args.seed, args.draws, args.tune, args.chains, args.n_init, args.sampler)
     check_writable(args.out)
     targets = list(models.CATALOG) if args.models == ["all"] else args.models
     for target in targets:
         comparison = compare(target, solvers=args.solvers, seed=args.seed, draws=args.draws, tune=args.tune,
-                             chains=args.chains, n_init=args.n_init, out=args.out, force=args.force)
+                             chains=args.chains, n_init=args.n_init, sampler=args.sampler, out=args.out,
+                             force=args.force)
         print(comparison)
         verb = "kept" if comparison.cached else "wrote"
         print(f"\n{verb} {args.out / comparison.spec.name}/results.json and results.nc\n")

@@ -12,14 +12,19 @@ from .fit import Fit
 from .space import flat_names
 from .spec import ModelSpec
 
-__all__ = ["fit_nuts", "summarise_draws"]
+__all__ = ["SAMPLERS", "fit_nuts", "summarise_draws"]
 
 RHAT_MAX = 1.01
 ESS_MIN = 400  # bulk ESS below this makes tail quantities and the sample mode unreliable
 
 
-def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000, chains: int = 4) -> Fit:
-    """Sample with ``pm.sample(nuts_sampler="pymc")`` (named: PyMC would switch to nutpie silently).
+SAMPLERS = ("pymc", "nutpie")
+
+
+def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000, chains: int = 4,
+             sampler: str = "pymc") -> Fit:
+    """Sample with ``pm.sample``, the NUTS implementation always named (PyMC would otherwise switch
+    to nutpie silently whenever it is installed).
 
     Parameters
     ----------
@@ -27,6 +32,8 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
         ``spec.sampler`` may set e.g. ``target_accept``.
     seed : int
     draws, tune, chains : int
+    sampler : {"pymc", "nutpie"}, default "pymc"
+        PyMC's own NUTS, or nutpie's (``pip install 'modemean[fast]'``).
 
     Returns
     -------
@@ -37,7 +44,7 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
         message and the diagnostics.
     """
     idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, 2), random_seed=seed,
-                      nuts_sampler="pymc", progressbar=False, compute_convergence_checks=False,
+                      nuts_sampler=sampler, progressbar=False, compute_convergence_checks=False,
                       model=spec.model, **spec.sampler)
     if idata.posterior.sizes["draw"] < draws:  # pm.sample swallows Ctrl-C and returns what it has
         raise KeyboardInterrupt(f"sampling interrupted after {idata.posterior.sizes['draw']} of {draws} draws")
@@ -52,7 +59,7 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
         problems.append(f"R-hat up to {worst_rhat:.3f} > {RHAT_MAX} (run longer chains)")
     if lowest_ess < ESS_MIN:
         problems.append(f"bulk ESS as low as {lowest_ess:.0f} < {ESS_MIN} (draw more)")
-    diagnostics = {"sampler": "pymc NUTS", "draws": draws, "tune": tune, "chains": chains,
+    diagnostics = {"sampler": f"{sampler} NUTS", "draws": draws, "tune": tune, "chains": chains,
                    "divergences": divergences, "max_r_hat": worst_rhat, "min_ess_bulk": lowest_ess,
                    "settings": dict(spec.sampler)}
     flags = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 import traceback
@@ -20,7 +21,7 @@ from .em import fit_em
 from .errors import ModemeanError
 from .fit import Fit
 from .map import fit_map
-from .nuts import fit_nuts
+from .nuts import SAMPLERS, fit_nuts
 from .results import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
 from .space import flat_names
 from .spec import ModelSpec, load_spec, spec_from_parts
@@ -29,7 +30,7 @@ from .table import format_table, make_table
 __all__ = ["SOLVERS", "Comparison", "compare", "check_options"]
 
 SOLVERS: dict[str, Callable[..., Fit]] = {"map": fit_map, "em": fit_em, "nuts": fit_nuts}
-DEFAULTS = {"seed": 20261126, "draws": 1000, "tune": 1000, "chains": 4, "n_init": 5}
+DEFAULTS = {"seed": 20261126, "draws": 1000, "tune": 1000, "chains": 4, "n_init": 5, "sampler": "pymc"}
 
 
 @dataclass
@@ -91,8 +92,12 @@ class Comparison:
         return f"<h4>{self.spec.name}</h4>" + self.table.to_html(float_format=lambda v: f"{v:.4g}", na_rep="—")
 
 
-def check_options(solvers, seed, draws, tune, chains, n_init) -> tuple[str, ...]:
+def check_options(solvers, seed, draws, tune, chains, n_init, sampler="pymc") -> tuple[str, ...]:
     """Validate run options; raise :class:`ModemeanError` naming the bad one and what to pass."""
+    if sampler not in SAMPLERS:
+        raise ModemeanError(f"unknown sampler {sampler!r}: choose from {', '.join(SAMPLERS)}")
+    if sampler == "nutpie" and importlib.util.find_spec("nutpie") is None:
+        raise ModemeanError("the nutpie sampler is not installed: pip install 'modemean[fast]' (or use --sampler pymc)")
     if isinstance(solvers, str):
         solvers = tuple(s.strip() for s in solvers.split(",") if s.strip())
     unknown = [s for s in solvers if s not in SOLVERS]
@@ -117,6 +122,7 @@ def compare(
     tune: int = DEFAULTS["tune"],
     chains: int = DEFAULTS["chains"],
     n_init: int = DEFAULTS["n_init"],
+    sampler: str = DEFAULTS["sampler"],
     out: str | Path | None = None,
     force: bool = False,
     **parts,
@@ -137,6 +143,8 @@ def compare(
         NUTS settings (per chain).
     n_init : int
         EM restarts.
+    sampler : {"pymc", "nutpie"}
+        The NUTS implementation (nutpie needs ``pip install 'modemean[fast]'``).
     out : str or path, optional
         If given, write ``out/<model>/results.json`` and ``results.nc``; and if results made with
         the same model source, data, options and library versions are already there, return them
@@ -157,7 +165,7 @@ def compare(
     >>> c = compare("eight_schools", solvers="map,em")       # doctest: +SKIP
     >>> c.table.loc["tau", ["map", "em", "mean", "gap_sd"]]  # doctest: +SKIP
     """
-    chosen = check_options(solvers, seed, draws, tune, chains, n_init)
+    chosen = check_options(solvers, seed, draws, tune, chains, n_init, sampler)
     if out is not None:
         check_writable(Path(out))
     if callable(model) and not isinstance(model, ModuleType):
@@ -168,9 +176,9 @@ def compare(
         spec = load_spec(model)
     check_start(spec.model, spec.name)
     options = {"map": {"seed": seed}, "em": {"seed": seed, "n_init": n_init},
-               "nuts": {"seed": seed, "draws": draws, "tune": tune, "chains": chains}}
+               "nuts": {"seed": seed, "draws": draws, "tune": tune, "chains": chains, "sampler": sampler}}
     settings = {"seed": seed, "draws": draws, "tune": tune, "chains": chains, "n_init": n_init,
-                "solvers": list(chosen)}
+                "sampler": sampler, "solvers": list(chosen)}
     key = cache_key(spec, settings, model if callable(model) and not isinstance(model, ModuleType) else None)
     if out is not None and not force:
         cached = load_cached(Path(out) / spec.name, key)

@@ -81,3 +81,33 @@ def test_interrupted_results_are_not_reused(model, tmp_path):
     results["settings"]["interrupted"] = True
     path.write_text(json.dumps(results))
     assert not run(model, tmp_path).cached
+
+
+def test_sampler_is_named_and_part_of_the_cache_key(model, tmp_path):
+    """nutpie is installed in the test environment, yet the default stays PyMC's NUTS.
+
+    nutpie runs in a subprocess (the CLI): its threads must not share a process that later forks
+    PyMC's samplers.
+    """
+    import json
+    import subprocess
+    import sys
+
+    default = run(model, tmp_path)
+    assert default.fits["nuts"].diagnostics["sampler"] == "pymc NUTS"
+    assert "perf_counter_diff" in default.fits["nuts"].draws["sample_stats"]     # a PyMC-only statistic
+    proc = subprocess.run([sys.executable, "-m", "comparisons.cli", "run", str(model), "--solvers", "map,nuts",
+                           "--draws", "200", "--tune", "200", "--chains", "2", "--sampler", "nutpie",
+                           "--out", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "cached" not in proc.stdout
+    results = json.loads((tmp_path / "rates" / "results.json").read_text())
+    assert results["solvers"]["nuts"]["diagnostics"]["sampler"] == "nutpie NUTS"
+    assert results["parameters"]["lam"]["mean"] == pytest.approx(5 / 4, rel=0.08)   # posterior Gamma(5, 4)
+
+
+def test_unknown_sampler_is_refused(model, tmp_path):
+    from comparisons.errors import ModemeanError
+
+    with pytest.raises(ModemeanError, match="unknown sampler 'blackjax': choose from pymc, nutpie"):
+        run(model, tmp_path, sampler="blackjax")
