@@ -98,7 +98,7 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None) -> Figure:
             ax.plot(x, normal.pdf(x), color=colour, ls=style, lw=2.0)
             handles.append(Line2D([], [], color=colour, ls=style, lw=2.0, label=label))
             below = normal.cdf(0.0)
-            if has_draws and np.min(draws) >= 0 and below >= 0.005 and lo < 0:
+            if has_draws and np.min(draws) >= 0 and below >= 0.005 and lo < 0 < hi:
                 neg = x[x <= 0]
                 ax.fill_between(neg, normal.pdf(neg), facecolor="none", edgecolor=colour, hatch="///", lw=0)
                 handles.append(Patch(facecolor="none", edgecolor=colour, hatch="///",
@@ -121,7 +121,7 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None) -> Figure:
                 ax.annotate(text, xy=(edge, top * (0.9 - 0.09 * i)), ha=align, va="center", fontsize=11,
                             color=colour, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
         gap = row.get("gap_sd")
-        ax.set_title(f"{name}" + (f"   (gap_sd = {gap:+.2f})" if is_number(gap) else ""), loc="left")
+        ax.set_title(f"{name}" + (f"   (gap_sd = {gap:+.3g})" if is_number(gap) else ""), loc="left")
         ax.set_xlabel(name)
         ax.set_ylabel("density")
         fig.legend(handles=handles, loc="outside right center", frameon=False)
@@ -137,7 +137,7 @@ def _x_range(row: dict, draws: np.ndarray | None) -> tuple[float, float]:
         centre = next((row[k] for k in MARKERS if is_number(row.get(k))), 0.0)
         span = 2 * row["laplace_sd"] if is_number(row.get("laplace_sd")) and row["laplace_sd"] > 0 else 1.0
         lo, hi = centre - span, centre + span
-    if is_number(row.get("map")) and is_number(row.get("laplace_sd")):
+    if is_number(row.get("map")) and is_number(row.get("laplace_sd")) and lo <= row["map"] <= hi:
         lo = max(min(lo, row["map"] - 2.5 * row["laplace_sd"]), lo - 0.5 * span)
         hi = min(max(hi, row["map"] + 2.5 * row["laplace_sd"]), hi + 0.5 * span)
     pad = 0.03 * (hi - lo)
