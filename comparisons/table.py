@@ -12,7 +12,7 @@ from .fit import Fit
 __all__ = ["COLUMNS", "make_table", "format_table"]
 
 COLUMNS = ("map", "map_unconstrained", "laplace_sd", "em", "mle", "mean", "median", "mode", "sd",
-           "hdi_low", "hdi_high", "skewness", "gap_sd", "r_hat", "ess_bulk")
+           "hdi_low", "hdi_high", "skewness", "gap_sd", "gap_sd_em", "r_hat", "ess_bulk")
 
 
 def make_table(fits: dict[str, Fit], order: list[str]) -> pd.DataFrame:
@@ -29,7 +29,9 @@ def make_table(fits: dict[str, Fit], order: list[str]) -> pd.DataFrame:
     pandas.DataFrame
         Index: flat parameter names. Columns: :data:`COLUMNS` (NaN where a solver does not
         apply or failed) and ``notes`` (plain-language flags joined by "; ").
-        ``gap_sd = (mean - map) / sd``.
+        ``gap_sd = (mean - map) / sd``, left NaN where find_MAP found no mode (the density still
+        rises where it stopped, so the distance would measure where the optimiser gave up);
+        ``gap_sd_em = (mean - em) / sd``, the same distance from EM's marginal mode.
     """
     rows = {name: dict.fromkeys(COLUMNS, np.nan) for name in order}
     notes = {name: [] for name in order}
@@ -43,6 +45,9 @@ def make_table(fits: dict[str, Fit], order: list[str]) -> pd.DataFrame:
                 notes[name].extend(flags)
     table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
     table["gap_sd"] = (table["mean"] - table["map"]) / table["sd"]
+    no_mode = [n for n in fits["map"].diagnostics.get("still_rising", {}) if n in rows] if "map" in fits else []
+    table.loc[no_mode, "gap_sd"] = np.nan
+    table["gap_sd_em"] = (table["mean"] - table["em"]) / table["sd"]
     table["notes"] = ["; ".join(notes[n]) for n in order]
     table.index.name = "parameter"
     return table
@@ -77,6 +82,6 @@ def _number(column: str, value: float) -> str:
         return f"{value:.0f}"
     if column == "r_hat":
         return f"{value:.3f}"
-    if column in ("gap_sd", "skewness"):
+    if column in ("gap_sd", "gap_sd_em", "skewness"):
         return f"{value:+.2f}"
     return f"{value:.4g}"

@@ -56,17 +56,25 @@ class ModelResults:
         """The ``solvers`` entry of ``method``; ``{"status": "not_run"}`` if it was not asked for."""
         return self.data["solvers"].get(method, {"status": "not_run", "message": f"{method} was not run"})
 
-    def headline(self) -> tuple[str, float] | None:
-        """The parameter with the largest ``|gap_sd|`` and that value (``None`` if no gap exists)."""
-        gaps = [(name, row["gap_sd"]) for name, row in self.parameters.items() if is_number(row.get("gap_sd"))]
+    def gap(self, name: str) -> tuple[float, str] | None:
+        """A parameter's peak-to-mean distance in sds and its column: ``gap_sd``, or ``gap_sd_em``
+        where find_MAP found no mode (or did not run) but EM did."""
+        row = self.parameters[name]
+        for column in ("gap_sd", "gap_sd_em"):
+            if is_number(row.get(column)):
+                return row[column], column
+        return None
+
+    def headline(self) -> tuple[str, float, str] | None:
+        """The parameter with the largest gap, the gap and its column (``None`` if no gap exists)."""
+        gaps = [(name, *self.gap(name)) for name in self.parameters if self.gap(name)]
         return max(gaps, key=lambda item: abs(item[1])) if gaps else None
 
     def ranked(self) -> list[str]:
-        """Parameter names from most to least skewed (``|gap_sd|``, then ``|skewness|``)."""
+        """Parameter names from most to least skewed (``|gap|``, then ``|skewness|``)."""
         def key(name):
-            row = self.parameters[name]
-            gap, skew = row.get("gap_sd"), row.get("skewness")
-            return (-abs(gap) if is_number(gap) else 0.0, -abs(skew) if is_number(skew) else 0.0)
+            gap, skew = self.gap(name), self.parameters[name].get("skewness")
+            return (-abs(gap[0]) if gap else 0.0, -abs(skew) if is_number(skew) else 0.0)
 
         return sorted(self.parameters, key=key)
 

@@ -198,7 +198,9 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
     rows = []
     for r in sorted(all_results, key=key):
         head = r.headline()
-        headline = f"{number(head[1], 'gap_sd')} ({escape(head[0])})" if head else "— (needs MAP and NUTS)"
+        headline = (f"{number(head[1], 'gap_sd')} ({escape(head[0])}"
+                    + (", from EM's mode: find_MAP found none)" if head[2] == "gap_sd_em" else ")")
+                    if head else "— (needs a mode and NUTS)")
         cells = []
         for method in SOLVER_NAMES:
             s = r.solver(method)

@@ -15,7 +15,7 @@ __all__ = ["COLUMN_SOLVER", "comparison_table", "notes_html", "solver_table", "d
 
 # which solver fills each column (gap_sd needs two)
 COLUMN_SOLVER = {"map": ("map",), "map_unconstrained": ("map",), "laplace_sd": ("map",), "em": ("em",),
-                 "mle": ("em",), "gap_sd": ("map", "nuts"),
+                 "mle": ("em",), "gap_sd": ("map", "nuts"), "gap_sd_em": ("em", "nuts"),
                  **{c: ("nuts",) for c in ("mean", "median", "mode", "sd", "hdi_low", "hdi_high", "skewness",
                                            "r_hat", "ess_bulk")}}
 COLUMN_HELP = {
@@ -28,6 +28,7 @@ COLUMN_HELP = {
     "mode": "sample mode of the draws (half-sample mode)", "sd": "posterior sd (NUTS)",
     "hdi_low": "94% HDI, lower end", "hdi_high": "94% HDI, upper end", "skewness": "sample skewness",
     "gap_sd": "(mean − map) / sd: posterior sds between the centre of mass and the peak",
+    "gap_sd_em": "(mean − em) / sd: posterior sds between the centre of mass and EM's marginal mode",
     "r_hat": "R-hat (≤ 1.01 is good)", "ess_bulk": "bulk effective sample size (≥ 400 is good)",
 }
 STATUS_WORDS = {"failed": "failed", "not_applicable": "not applicable", "not_run": "not run"}
@@ -41,7 +42,7 @@ def number(value: Any, column: str = "") -> str:
         return f"{value:.0f}"
     if column == "r_hat":
         return f"{value:.3f}"
-    if column in ("gap_sd", "skewness"):
+    if column in ("gap_sd", "gap_sd_em", "skewness"):
         return f"{value:+.2f}" if abs(value) < 1e4 else f"{value:+.3g}"
     return f"{value:.4g}"
 
@@ -53,8 +54,12 @@ def html_table(header: Iterable[str], rows: Iterable[Iterable[Any]], css: str = 
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _missing(results: ModelResults, column: str) -> tuple[str, str]:
+def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
     """Words for an empty cell, and the longer reason (tooltip), from the solvers' status."""
+    if column == "gap_sd" and "map: not a mode" in (row.get("notes") or ""):
+        return "no mode", ("find_MAP found no mode: the density still rises where it stopped, so a distance from "
+                           "that point would only measure where the optimiser gave up; gap_sd_em measures the "
+                           "distance from EM's marginal mode instead")
     for method in COLUMN_SOLVER[column]:
         solver = results.solver(method)
         if solver["status"] != "ok":
@@ -81,7 +86,7 @@ def comparison_table(results: ModelResults) -> str:
         cells = [f'<th scope="row">{escape(name)}</th>']
         for column in COLUMNS:
             value = row.get(column)
-            classes = ["gap", _gap_class(value)] if column == "gap_sd" else []
+            classes = ["gap", _gap_class(value)] if column in ("gap_sd", "gap_sd_em") else []
             if is_number(value):
                 text = escape(number(value, column))
                 bound = boundary_of(row.get("notes", ""), column)
@@ -90,7 +95,7 @@ def comparison_table(results: ModelResults) -> str:
                     text += f'<span class="why">on the boundary {escape(name)} = {escape(bound)}</span>'
                 cells.append(f'<td class="{" ".join(classes)}">{text}</td>')
             else:
-                words, reason = _missing(results, column)
+                words, reason = _missing(results, column, row)
                 reasons[words] = reason
                 anchor = f"solver-{COLUMN_SOLVER[column][0]}"
                 cells.append(f'<td class="{" ".join([*classes, "explained"])}" title="{escape(reason)}">'

@@ -44,14 +44,18 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
             lines.append(f"{label} failed, so its columns are empty: {solver['message']}")
         elif solver["status"] == "not_applicable":
             lines.append(f"{label} was not applicable: {solver['message']}")
-    ranked = [n for n in results.ranked() if is_number(results.parameters[n].get("gap_sd"))]
-    skewed = [n for n in ranked if abs(results.parameters[n]["gap_sd"]) >= NEGLIGIBLE_GAP][:n_params]
+    ranked = [n for n in results.ranked() if results.gap(n)]
+    skewed = [n for n in ranked if abs(results.gap(n)[0]) >= NEGLIGIBLE_GAP][:n_params]
     for name in skewed:
-        lines.append(_parameter_sentence(name, results.parameters[name], results.draws.get(name)))
+        row = results.parameters[name]
+        if is_number(row.get("gap_sd")):
+            lines.append(_parameter_sentence(name, row, results.draws.get(name)))
+        else:
+            lines.append(_no_mode_sentence(name, row))
     if ranked and not skewed:
         top = ranked[0]
         lines.append(f"Peak and centre of mass agree: every parameter's posterior mean lies within "
-                     f"{NEGLIGIBLE_GAP} sd of its MAP (largest: {top}, {results.parameters[top]['gap_sd']:+.2f} sd).")
+                     f"{NEGLIGIBLE_GAP} sd of its mode (largest: {top}, {results.gap(top)[0]:+.2f} sd).")
     nuts = results.solver("nuts")
     if nuts["status"] == "ok" and nuts.get("message"):
         lines.append(f"NUTS warns: {nuts['message']}; the sample-based columns (mean, median, mode, sd, HDI) "
@@ -80,6 +84,16 @@ def _parameter_sentence(name: str, row: dict, draws: np.ndarray | None) -> str:
     if is_number(row.get("median")):
         sentence += f" (median {row['median']:.3g}, mean {row['mean']:.3g}, MAP {row['map']:.3g})"
     return sentence + "."
+
+
+def _no_mode_sentence(name: str, row: dict) -> str:
+    """For a parameter whose joint density has no mode: measure from EM's marginal mode."""
+    gap = row["gap_sd_em"]
+    why = ("find_MAP found no mode (the joint density keeps rising where the optimiser stopped, at "
+           f"{row['map']:.3g})" if is_number(row.get("map")) else "find_MAP gave no mode")
+    return (f"{name}: {why}; the posterior mean lies {_sds(gap)} sd {'above' if gap > 0 else 'below'} EM's "
+            f"marginal mode ({row['em']:.3g}), the peak of the posterior with the latent variables integrated out "
+            f"(median {row['median']:.3g}, mean {row['mean']:.3g}).")
 
 
 def _sds(value: float) -> str:

@@ -163,7 +163,8 @@ def test_index_sorted_by_gap_with_statuses_and_extra_pages(site):
     gaps = {r.name: abs(r.headline()[1]) if r.headline() else -1 for r in load_all(out)}
     order = sorted(gaps, key=lambda n: -gaps[n])
     assert text.index('data-model="%s"' % order[0]) < text.index('data-model="%s"' % order[1])
-    assert "— (needs MAP and NUTS)" in text  # broken: no MAP, so no gap
+    assert "from EM&#x27;s mode: find_MAP found none" in text or "from EM's mode: find_MAP found none" in text
+    # broken: no MAP, so its headline is measured from EM's marginal mode
     assert 'href="teaching/em.html"' in text
     links = _Page(text).links
     assert {"skewed/index.html", "broken/index.html", "skewed/results.json", "broken/results.nc"} <= set(links)
@@ -178,3 +179,25 @@ def test_cli_report(site, tmp_path, capsys):
     assert err.count("\n") == 1 and "run 'modemean run all" in err
     assert main(["report", "missing", "--out", str(out)]) == 2
     assert "run 'modemean run missing" in capsys.readouterr().err
+
+
+def test_no_mode_is_explained_and_the_gap_is_measured_from_em(tmp_path):
+    """A joint density without a mode (find_MAP's point still rising): gap_sd is withheld, not printed."""
+    note = "map: not a mode: the log density is still rising where find_MAP stopped (tau = 705.5)"
+    runaway = Fit("map", "ok", "find_MAP found no mode", 0.4,
+                  {"map": {"mu": 1.0, "tau": 705.5}, "map_unconstrained": {"mu": 1.0, "tau": 1e7},
+                   "laplace_sd": {"mu": 0.5, "tau": 300.0}}, converged=True, n_iter=40, flags={"tau": [note]},
+                  diagnostics={"still_rising": {"tau": 900.0}})
+    em = Fit("em", "ok", "", 0.2, {"em": {"mu": 1.1, "tau": 2.0}, "mle": {"mu": 1.2, "tau": 1.5}}, converged=True,
+             n_iter=5, diagnostics={})
+    fits = {"map": runaway, "em": em, "nuts": _nuts(3)}
+    table = make_table(fits, ["mu", "tau"])
+    assert np.isnan(table.loc["tau", "gap_sd"]) and np.isfinite(table.loc["mu", "gap_sd"])
+    assert table.loc["tau", "gap_sd_em"] == pytest.approx((table.loc["tau", "mean"] - 2.0) / table.loc["tau", "sd"])
+    _write(tmp_path, "runaway", fits)
+    render(tmp_path)
+    page = (tmp_path / "runaway" / "index.html").read_text()
+    assert ">no mode</a>" in page and "gap_sd_em measures the distance from EM" in page
+    assert "find_MAP found no mode (the joint density keeps rising" in page
+    [loaded] = load_all(tmp_path)
+    assert loaded.headline()[0] == "tau" and loaded.headline()[2] == "gap_sd_em"
