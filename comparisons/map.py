@@ -75,9 +75,11 @@ def fit_map(spec: ModelSpec, *, seed: int, n_starts: int = 4) -> Fit:
     usable = [s for s in starts if s["success"] and s["nit"] > 0 and np.isfinite(s["log_density"])]
     audit = [{k: s[k] for k in ("start", "success", "nit", "message", "log_density", "polished")} for s in starts]
     if not usable:
-        why = "; ".join(f"start {s['start']}: nit={s['nit']}, {s['message']}" for s in starts)
-        return Fit("map", "failed", f"find_MAP did not converge from any of {n_starts} starts ({why})",
-                   diagnostics={"starts": audit})
+        why = "; ".join(f"start {s['start']}: nit={s['nit']}, success={s['success']}, {s['message']}"
+                        for s in starts)
+        return Fit("map", "failed", f"find_MAP stopped at iteration 0 or reported failure from all {n_starts} "
+                   f"starts, so there is no mode to report ({why}): the log density may be flat or not "
+                   "differentiable there; check the model or pass initial values", diagnostics={"starts": audit})
     best = max(usable, key=lambda s: s["log_density"])
     agree = [s["start"] for s in usable if _agrees(s["params"], best["params"])]
 
