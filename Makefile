@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	MPLBACKEND=Agg $(VENV)/bin/modemean run all --out $(OUT)
+	MPLBACKEND=Agg $(VENV)/bin/modemean teach --out $(OUT)
 	MPLBACKEND=Agg $(VENV)/bin/modemean report --out $(OUT)
 	@echo "open $(abspath $(OUT))/index.html"
 

@@ -1,4 +1,4 @@
-"""The ``modemean`` command line: ``list``, ``run``, ``report``.
+"""The ``modemean`` command line: ``list``, ``run``, ``teach``, ``report``.
 
 Every user error prints one line ``modemean: error: ...`` and exits with status 2; nothing
 already written is lost.
@@ -47,10 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
     run.add_argument("--force", action="store_true",
                      help="solve again even if results made with the same model, data, options and versions exist")
+    teach = sub.add_parser("teach", help="compute the teaching pages' numbers (EM demo, prior paths)",
+                           description="Run modemean's engine for the teaching pages: every EM iteration of "
+                           "two_gaussians from each restart, and the MAP / posterior-mean paths of "
+                           "sparse_regression as the prior widens. Writes DIR/teaching/em_demo.json and "
+                           "prior_demo.json; 'modemean report' renders the pages (about half a minute).")
+    teach.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                       help="results folder; the numbers go to DIR/teaching (default %(default)s)")
+    teach.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed (default %(default)s)")
+    teach.add_argument("--n-init", type=int, default=DEFAULTS["n_init"], help="EM restarts (default %(default)s)")
     report = sub.add_parser("report", help="render HTML reports from saved results",
                             description="Render DIR/<model>/index.html for each model with results in DIR "
-                            "(written by 'modemean run --out DIR') and the index DIR/index.html. "
-                            "Never runs a solver.")
+                            "(written by 'modemean run --out DIR'), the teaching pages DIR/teaching/*.html "
+                            "(numbers from 'modemean teach --out DIR' and the eight_schools results) and the "
+                            "index DIR/index.html. Never runs a solver.")
     report.add_argument("models", nargs="*", metavar="MODEL", help="models to render (default: all in DIR)")
     report.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                         help="folder holding the results; pages are written there (default %(default)s)")
@@ -69,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             return _list()
         if args.command == "report":
             return _report(args)
+        if args.command == "teach":
+            return _teach(args)
         return _run(args)
     except ModemeanError as exc:
         print(f"modemean: error: {exc}", file=sys.stderr)
@@ -110,10 +122,22 @@ def _run(args) -> int:
     return 0
 
 
+def _teach(args) -> int:
+    from .run import check_options, check_writable
+    from .teach import build_teaching
+
+    check_options(("map",), args.seed, 1, 0, 1, args.n_init)
+    check_writable(args.out)
+    for path in build_teaching(args.out, seed=args.seed, n_init=args.n_init):
+        print(f"wrote {path}")
+    return 0
+
+
 def _report(args) -> int:
     from reports import render
+    from reports.teaching import render_teaching
 
-    index = render(args.out, args.models or None)
+    index = render(args.out, args.models or None, extra_pages=render_teaching(args.out))
     print(f"wrote {index}")
     return 0
 

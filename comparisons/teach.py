@@ -1,0 +1,201 @@
+"""The numbers behind the teaching pages, computed by modemean's own engine (``modemean teach``).
+
+Rendering never runs a solver, so everything a teaching page shows that needs one is computed
+here and written as JSON next to the results (``OUT/teaching/*.json``):
+
+* ``em_demo.json`` -- ``two_gaussians``, maximum-likelihood EM (the seed's demo) from each of the
+  engine's restarts (the model's ``em_starts`` with the run's seed, so restart 0 is the seed's
+  start and the first ``n_init`` restarts are the ones ``modemean run`` makes), run by
+  :func:`comparisons.em.run_em` with the engine's E- and M-steps. The parameters of every
+  iteration are recorded by wrapping the E-step (which ``run_em`` calls once per iteration, on
+  the start and on every M-step's result), and the two weighted component densities
+  ``w_k N(x | mu_k, sigma_k)`` are evaluated on a grid from the PyMC model's own log-density
+  graph (:meth:`comparisons.discrete.DiscreteLatentEM.log_joint` on the model built at the grid
+  points), so the page neither re-runs EM nor re-types a density.
+* ``prior_demo.json`` -- ``sparse_regression`` (Laplace prior of scale ``b``): the mode by
+  :func:`comparisons.map.fit_map` (find_MAP, with its kink polishing, so coefficients at the
+  L1 kink are zero) and the posterior mean by :func:`comparisons.nuts.fit_nuts` (modest
+  settings: a Monte Carlo estimate) on a grid of ``b`` from tight to practically flat, and the
+  maximum-likelihood estimate by ML-EM (the model's M-step without the prior: least squares).
+  Its twin ``ridge_regression`` (Gaussian prior of sd ``tau``) is conjugate: its mode and mean
+  are one closed form (:func:`models.ridge_regression.closed_form`), exact at every ``tau``.
+  The catalog files fix their prior scale as a module constant (``SCALE``, ``TAU``); the grid
+  is run by setting that constant for the duration of each build, so the model solved is the
+  catalog's own file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+import models
+
+from .discrete import DiscreteLatentEM
+from .em import run_em
+from .map import fit_map
+from .nuts import fit_nuts
+from .results import _jsonable, write_atomic
+from .run import DEFAULTS
+from .spec import load_spec
+
+__all__ = ["em_demo_data", "prior_demo_data", "build_teaching", "SCALES", "FLAT", "TEACH_NUTS"]
+
+SCALES = (0.01, 0.02, 0.05, 0.15, 0.3, 1.0, 3.0, 10.0, 100.0)  # Laplace scales b, tight to wide
+FLAT = 1e4            # the last point: b so wide the L1 penalty 1/b is negligible (the MLE, to ~1e-5)
+TEACH_NUTS = {"draws": 400, "tune": 400, "chains": 2}  # modest: the mean path is a Monte Carlo estimate
+GRID_POINTS = 81      # x grid of the EM demo's density curves
+CURVE_UNIT = 1e-4     # density curves are stored as integers in these units (page size)
+
+
+@contextmanager
+def _constant(module, name: str, value: float):
+    """Set a model file's module constant (its prior scale) for the duration of the block."""
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield module
+    finally:
+        setattr(module, name, old)
+
+
+def em_demo_data(*, seed: int = DEFAULTS["seed"], n_init: int = DEFAULTS["n_init"], bins: int = 30) -> dict:
+    """Every iteration of ML-EM on ``two_gaussians`` from each of the engine's restarts.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds the model's ``em_starts`` exactly as ``modemean run --seed`` does.
+    n_init : int
+        Restarts; restart 0 is the seed's start (means -0.5, 0.8, weights 0.5, 0.5, sds 1).
+    bins : int
+        Histogram bins of the data.
+
+    Returns
+    -------
+    dict
+        ``x`` (grid), ``hist`` (``edges``, ``density``), ``curve_unit`` and ``restarts``: one dict
+        per restart with ``trace`` (log likelihood at the start and after each iteration, the
+        engine's ``EMRun.trace``), ``mu``, ``w``, ``sigma`` (per iteration), ``curves`` (per
+        iteration, the two weighted component densities on ``x`` in units of ``curve_unit``),
+        ``converged``, ``error``, ``objective``.
+    """
+    module = models.get("two_gaussians")
+    spec = load_spec(module)
+    x = np.asarray(spec.data["x"], dtype=float)
+    grid = np.linspace(x.min() - 1.0, x.max() + 1.0, GRID_POINTS)
+    on_grid = DiscreteLatentEM(module.build({"x": grid}), "z")
+    starts = spec.em["em_starts"](spec.data, n_init, np.random.default_rng(seed))
+    e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
+    restarts = []
+    for start in starts:
+        seen = []
+
+        def e_step(params, seen=seen):
+            seen.append({k: np.array(v, dtype=float) for k, v in params.items()})
+            return e_hook(spec.data, params)
+
+        run = run_em(e_step, lambda e: spec.em["m_step"](spec.data, e, None), None, start)
+        # a restart that broke down ends with a non-finite objective (or an E-step that raised): drop it
+        n = int(np.isfinite(run.trace).sum())
+        seen = seen[:n]
+        curves = [np.rint(np.exp(on_grid.log_joint(p)) / CURVE_UNIT).astype(int) for p in seen]
+        restarts.append({
+            "trace": run.trace[:n], "mu": [p["mu"] for p in seen], "w": [p["w"] for p in seen],
+            "sigma": [p["sigma"] for p in seen], "curves": curves, "converged": run.converged,
+            "error": run.error, "objective": run.objective if not run.error else None,
+        })
+    density, edges = np.histogram(x, bins=bins, density=True)
+    return _jsonable({"model": "two_gaussians", "seed": seed, "n_init": n_init, "n_points": int(x.size),
+                      "x": grid, "hist": {"edges": edges, "density": density}, "curve_unit": CURVE_UNIT,
+                      "restarts": restarts})
+
+
+def prior_demo_data(*, seed: int = DEFAULTS["seed"], scales=SCALES, flat: float = FLAT,
+                    nuts: dict | None = None) -> dict:
+    """MAP and posterior-mean paths of ``sparse_regression`` as the Laplace scale grows; the MLE.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds find_MAP and NUTS.
+    scales : sequence of float
+        Laplace scales ``b`` (the L1 penalty is ``sigma^2 / b``); ``flat`` is appended as the last point.
+    flat : float
+        A scale wide enough that the mode is the MLE to about ``1e-5``.
+    nuts : dict, optional
+        ``draws``, ``tune``, ``chains`` for the mean path (default :data:`TEACH_NUTS`).
+
+    Returns
+    -------
+    dict
+        ``laplace``: ``scales``, ``map`` and ``mean`` (one list of coefficients per scale),
+        ``mean_se`` (Monte Carlo standard errors sd / sqrt(ESS)), ``zero_atol`` and the catalog's
+        ``scale``; ``mle`` (ML-EM: least squares); ``gaussian``: ``ridge_regression``'s exact
+        ``taus`` and ``mode`` (= mean) per tau.
+    """
+    nuts = {**TEACH_NUTS, **(nuts or {})}
+    sparse = models.get("sparse_regression")
+    ridge = models.get("ridge_regression")
+    grid = [float(b) for b in scales] + [float(flat)]
+    maps, means, ses = [], [], []
+    for b in grid:
+        with _constant(sparse, "SCALE", b):
+            spec = load_spec(sparse)
+            fit = fit_map(spec, seed=seed, n_starts=1)
+            draws = fit_nuts(spec, seed=seed, **nuts)
+        names = [f"beta[{j}]" for j in range(spec.data["X"].shape[1])]
+        maps.append([fit.estimates["map"][n] for n in names])
+        means.append([draws.estimates["mean"][n] for n in names])
+        ses.append([draws.estimates["sd"][n] / np.sqrt(draws.estimates["ess_bulk"][n]) for n in names])
+    spec = load_spec(sparse)
+    start = spec.em["em_starts"](spec.data, 1, np.random.default_rng(seed))[0]
+    ml = run_em(lambda p: spec.em["e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, None), None,
+                start)
+    taus = np.geomspace(min(grid), max(grid), 60)
+    ridge_data = ridge.load_data()
+    modes = []
+    for tau in taus:
+        with _constant(ridge, "TAU", float(tau)):
+            modes.append(ridge.closed_form(ridge_data)[0])
+    return _jsonable({
+        "model": "sparse_regression", "seed": seed, "nuts": nuts,
+        "laplace": {"scales": grid, "map": maps, "mean": means, "mean_se": ses, "zero_atol": sparse.ZERO_ATOL,
+                    "scale": sparse.SCALE, "sigma": sparse.SIGMA},
+        "mle": ml.params["beta"], "mle_converged": ml.converged,
+        "gaussian": {"model": "ridge_regression", "taus": taus, "mode": modes, "tau": ridge.TAU},
+    })
+
+
+def build_teaching(out: Path, *, seed: int = DEFAULTS["seed"], n_init: int = DEFAULTS["n_init"],
+                   prior: dict | None = None) -> list[Path]:
+    """Compute the teaching pages' numbers and write ``out/teaching/em_demo.json`` and ``prior_demo.json``.
+
+    Parameters
+    ----------
+    out : path
+        The results folder (``modemean run --out``).
+    seed, n_init : int
+        As for ``modemean run``.
+    prior : dict, optional
+        Keyword arguments for :func:`prior_demo_data` (``scales``, ``flat``, ``nuts``).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    folder = Path(out) / "teaching"
+    folder.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("pymc").setLevel(logging.WARNING)
+    written = []
+    for name, data in (("em_demo", em_demo_data(seed=seed, n_init=n_init)),
+                       ("prior_demo", prior_demo_data(seed=seed, **(prior or {})))):
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False)  # compact: the curves are many numbers
+        write_atomic(folder / f"{name}.json", lambda tmp, text=text: tmp.write_text(text + "\n"))
+        written.append(folder / f"{name}.json")
+    return written
