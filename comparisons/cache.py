@@ -63,8 +63,8 @@ def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | No
     return h.hexdigest()
 
 
-def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataFrame] | None:
-    """The fits and table stored in ``folder`` if they were made with ``key``; else ``None``.
+def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataFrame, dict] | None:
+    """The fits, table and highlights stored in ``folder`` if made with ``key``; else ``None``.
 
     Results of an interrupted run, or with a missing/unreadable ``results.nc``, are never reused.
     """
@@ -102,4 +102,4 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
                     del draws[group]
         fits[method] = Fit(method, entry["status"], entry["message"], entry["seconds"], estimates, draws, traces,
                            entry["converged"], entry["n_iter"], entry["diagnostics"], entry.get("flags", {}))
-    return fits, table
+    return fits, table, results.get("highlights", {})

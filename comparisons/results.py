@@ -39,7 +39,7 @@ def versions() -> dict[str, str]:
 
 
 def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], table: pd.DataFrame,
-                 source: str, cache_key: str | None = None) -> dict[str, Any]:
+                 source: str, cache_key: str | None = None, highlights: dict | None = None) -> dict[str, Any]:
     """Everything a report needs, as plain JSON-able data (``None`` for missing numbers)."""
     solvers = {}
     for method, fit in fits.items():
@@ -56,7 +56,7 @@ def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], ta
         "story": info.get("story", ""), "why_skewed": info.get("why_skewed", ""),
         "references": list(info.get("references", [])), "source": source,
         "seed": settings["seed"], "settings": settings, "versions": versions(), "cache_key": cache_key,
-        "solvers": solvers, "parameters": parameters,
+        "solvers": solvers, "parameters": parameters, "highlights": highlights or {},
     })
 
 

@@ -50,6 +50,8 @@ class Comparison:
         Hash of everything that shapes the results (:func:`comparisons.cache.cache_key`).
     cached : bool
         True when the results were read back from a previous run instead of solved.
+    highlights : dict
+        The model's own headline numbers (its ``highlights`` hook), or ``{"error": ...}``.
     """
 
     spec: ModelSpec
@@ -58,12 +60,13 @@ class Comparison:
     settings: dict[str, Any] = field(default_factory=dict)
     cache_key: str | None = None
     cached: bool = False
+    highlights: dict[str, Any] = field(default_factory=dict)
 
     @property
     def results(self) -> dict[str, Any]:
         """The content of ``results.json``."""
         return results_dict(self.spec.name, self.spec.info, self.settings, self.fits, self.table, self.spec.source,
-                            self.cache_key)
+                            self.cache_key, self.highlights)
 
     @property
     def tree(self) -> xr.DataTree:
@@ -183,7 +186,8 @@ def compare(
     if out is not None and not force:
         cached = load_cached(Path(out) / spec.name, key)
         if cached is not None:
-            return Comparison(spec, *cached, settings, key, cached=True)
+            fits, table, highlights = cached
+            return Comparison(spec, fits, table, settings, key, cached=True, highlights=highlights)
     fits = {}
     try:
         for name in chosen:
@@ -196,6 +200,7 @@ def compare(
             Comparison(spec, fits, make_table(fits, _order(spec)), {**settings, "interrupted": True}, key).save(out)
         raise
     comparison = Comparison(spec, fits, make_table(fits, _order(spec)), settings, key)
+    comparison.highlights = _highlights(spec, comparison)
     if out is not None:
         comparison.save(out)
     return comparison
@@ -220,6 +225,16 @@ def _run_solver(name: str, spec: ModelSpec, options: dict) -> Fit:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         fit = Fit(name, "failed", f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})")
     return Fit(**{**fit.__dict__, "seconds": time.perf_counter() - start})
+
+
+def _highlights(spec: ModelSpec, comparison: Comparison) -> dict[str, Any]:
+    """The model's ``highlights(comparison)``; a hook that fails is reported, never fatal."""
+    if spec.highlights is None:
+        return {}
+    try:
+        return dict(spec.highlights(comparison))
+    except Exception as exc:  # noqa: BLE001 -- e.g. a solver it needs was not run or failed
+        return {"error": f"highlights not computed: {type(exc).__name__}: {exc}"}
 
 
 def _order(spec: ModelSpec) -> list[str]:

@@ -56,6 +56,9 @@ class ModelSpec:
     written : pymc.Model or None
         The model as written, with its discrete latent variables, when ``model`` is its
         marginalised version; ``None`` otherwise.
+    highlights : callable or None
+        The model's optional ``highlights(comparison) -> dict``: model-specific numbers for the
+        report (e.g. the Laplace approximation's mass on beta < 0), stored in ``results.json``.
     """
 
     name: str
@@ -67,6 +70,7 @@ class ModelSpec:
     sampler: dict[str, Any]
     source: str
     written: pm.Model | None = None
+    highlights: Callable | None = None
 
     @property
     def as_written(self) -> pm.Model:
@@ -169,7 +173,8 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
         raise ModemeanError(f"model {name!r}: load_data() raised {type(exc).__name__}: {exc}") from exc
     data = check_data(raw, name, getattr(module, "DATA", None))
     model, em, written = _with_latents(_build(module.build, data, name), latent, em, name, module.build)
-    return ModelSpec(name, dict(info), data, model, latent, em, dict(getattr(module, "SAMPLER", {})), file, written)
+    return ModelSpec(name, dict(info), data, model, latent, em, dict(getattr(module, "SAMPLER", {})), file, written,
+                     getattr(module, "highlights", None))
 
 
 def _with_latents(model: pm.Model, latent: tuple[str, ...], em: dict[str, Callable], name: str,

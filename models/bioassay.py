@@ -130,14 +130,14 @@ def highlights(comparison):
     Returns
     -------
     dict
-        ``p_beta_negative_laplace``: Phi(-map / laplace_sd) for beta, the mass the normal
-        approximation at the mode puts on beta < 0; ``p_beta_negative_nuts``: the fraction of NUTS
-        draws with beta < 0 (its Monte Carlo resolution is 1 / number of draws);
-        ``p_beta_above_15_laplace`` / ``p_beta_above_15_nuts``: the same for the right tail beta > 15.
+        Label to probability: the mass the normal approximation at the mode, N(map, laplace_sd),
+        puts on beta < 0 and on beta > 15, and the fraction of NUTS draws there (Monte Carlo
+        resolution 1 / number of draws).
     """
     row = comparison.table.loc["beta"]
     draws = comparison.fits["nuts"].draws.posterior["beta"].values
-    return {"p_beta_negative_laplace": float(stats.norm.cdf(-row["map"] / row["laplace_sd"])),
-            "p_beta_negative_nuts": float(np.mean(draws < 0.0)),
-            "p_beta_above_15_laplace": float(stats.norm.sf((15.0 - row["map"]) / row["laplace_sd"])),
-            "p_beta_above_15_nuts": float(np.mean(draws > 15.0))}
+    laplace = stats.norm(row["map"], row["laplace_sd"])
+    return {"P(beta < 0), Laplace approximation at the mode": float(laplace.cdf(0.0)),
+            "P(beta < 0), NUTS draws": float(np.mean(draws < 0.0)),
+            "P(beta > 15), Laplace approximation at the mode": float(laplace.sf(15.0)),
+            "P(beta > 15), NUTS draws": float(np.mean(draws > 15.0))}

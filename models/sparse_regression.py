@@ -123,14 +123,15 @@ def highlights(comparison):
     Returns
     -------
     dict
-        ``zero_at_map`` / ``zero_at_em``: coefficients within :data:`ZERO_ATOL` of 0 at the mode
-        (find_MAP, EM); ``smallest_abs_mean``: the smallest |posterior mean| among them (the mean is
-        never 0); ``lambda``: the L1 penalty SIGMA^2 / SCALE.
+        Label to value: the coefficients within :data:`ZERO_ATOL` of 0 at find_MAP's and at EM's
+        mode, the smallest |posterior mean| among them (the mean is never 0), and the L1 penalty
+        lambda = SIGMA^2 / SCALE.
     """
     table = comparison.table.loc[[n for n in comparison.table.index if n.startswith("beta[")]]
     zero = {col: [n for n, v in table[col].items() if abs(v) < ZERO_ATOL] for col in ("map", "em")}
     return {
-        "zero_at_map": zero["map"], "zero_at_em": zero["em"],
-        "smallest_abs_mean": float(table.loc[zero["map"], "mean"].abs().min()) if zero["map"] else None,
-        "lambda": SIGMA**2 / SCALE,
+        "coefficients at 0 at the MAP (find_MAP)": zero["map"], "coefficients at 0 at the EM mode": zero["em"],
+        "smallest |posterior mean| among them":
+            float(table.loc[zero["map"], "mean"].abs().min()) if zero["map"] else None,
+        "L1 penalty lambda = sigma^2 / b": SIGMA**2 / SCALE,
     }

@@ -87,6 +87,18 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "p"
 
 
+def _highlights(highlights: dict) -> str:
+    """The model's own headline numbers (its ``highlights`` hook), as a two-column table."""
+    if not highlights:
+        return ""
+    def show(value):
+        if isinstance(value, list):
+            return ", ".join(map(str, value)) or "none"
+        return number(value) if isinstance(value, float) else str(value)
+    rows = "".join(f"<tr><th scope=\"row\">{escape(k)}</th><td>{escape(show(v))}</td></tr>" for k, v in highlights.items())
+    return f'<h2 id="highlights">This model in numbers</h2><table class="highlights"><tbody>{rows}</tbody></table>'
+
+
 def render_model(results: ModelResults) -> Path:
     """Write ``<folder>/index.html`` and its PNG figures for one model; return the page's path."""
     folder = results.folder
@@ -107,6 +119,7 @@ def render_model(results: ModelResults) -> Path:
 <h1>{escape(title)}</h1>
 <p><code>{escape(results.name)}</code> — posterior mode (find_MAP), EM and NUTS, side by side.</p>
 <section class="verdict"><h2 id="verdict">Verdict</h2><ul>{''.join(f'<li>{escape(s)}</li>' for s in verdict(results))}</ul></section>
+{_highlights(d.get("highlights") or {})}
 <h2 id="story">The model</h2><p>{escape(d.get('story', ''))}</p>
 <h3>Why the posterior is skewed</h3><p>{escape(d.get('why_skewed', ''))}</p>
 <h3>References</h3><ul>{refs or '<li>none given</li>'}</ul>

@@ -184,15 +184,18 @@ def test_bioassay_normal_approximation_misplaces_the_mass(solved):
     c = solved("bioassay")
     d = c.spec.data
     h = models.get("bioassay").highlights(c)
+    assert c.results["highlights"] == h                 # stored in results.json for the report
     row = c.table.loc["beta"]
     p = 1.0 / (1.0 + np.exp(-(c.table.loc["alpha", "map"] + row["map"] * d["x"])))
     z = np.column_stack([np.ones_like(d["x"]), d["x"]])
     sd_beta = np.sqrt(np.linalg.inv(z.T @ (z * (d["n"] * p * (1 - p))[:, None]))[1, 1])
     assert row["laplace_sd"] == pytest.approx(sd_beta, rel=1e-4)
-    assert h["p_beta_negative_laplace"] == pytest.approx(stats.norm.cdf(-row["map"] / sd_beta), rel=1e-3)
-    assert h["p_beta_negative_laplace"] > 0.05
-    assert h["p_beta_negative_nuts"] < 0.005
-    assert h["p_beta_above_15_nuts"] > 2 * h["p_beta_above_15_laplace"]  # and it cuts off the right tail
+    p_negative = stats.norm.cdf(-row["map"] / sd_beta)
+    assert h["P(beta < 0), Laplace approximation at the mode"] == pytest.approx(p_negative, rel=1e-3)
+    assert h["P(beta < 0), Laplace approximation at the mode"] > 0.05
+    assert h["P(beta < 0), NUTS draws"] < 0.005
+    # and it cuts off the right tail
+    assert h["P(beta > 15), NUTS draws"] > 2 * h["P(beta > 15), Laplace approximation at the mode"]
     assert row["skewness"] > 0.5 and row["mean"] > row["map"] + 0.5 * row["sd"]
 
 
@@ -229,8 +232,9 @@ def test_sparse_mode_sets_zeros_the_mean_does_not(solved):
     m = models.get("sparse_regression")
     h = m.highlights(c)
     truly_zero = [f"beta[{j}]" for j in np.flatnonzero(m.TRUE_PARAMS["beta"] == 0)]
-    assert h["zero_at_map"] == h["zero_at_em"] == truly_zero          # here every true zero is found
-    zeros = c.table.loc[h["zero_at_map"]]
+    # here every true zero is found
+    assert h["coefficients at 0 at the MAP (find_MAP)"] == h["coefficients at 0 at the EM mode"] == truly_zero
+    zeros = c.table.loc[h["coefficients at 0 at the MAP (find_MAP)"]]
     assert (zeros["mean"].abs() > m.ZERO_ATOL).all()
     mcse = zeros["sd"] / np.sqrt(zeros["ess_bulk"])
     assert (zeros["mean"].abs() > 4 * mcse).sum() >= 3                 # not Monte Carlo noise around 0

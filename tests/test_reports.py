@@ -201,3 +201,20 @@ def test_no_mode_is_explained_and_the_gap_is_measured_from_em(tmp_path):
     assert "find_MAP found no mode (the joint density keeps rising" in page
     [loaded] = load_all(tmp_path)
     assert loaded.headline()[0] == "tau" and loaded.headline()[2] == "gap_sd_em"
+
+
+def test_model_highlights_are_rendered(tmp_path):
+    fits = {"map": Fit("map", "ok", "", 0.1, {"map": {"mu": 1.0, "tau": 1.0}}, converged=True, n_iter=3),
+            "nuts": _nuts(4)}
+    table = make_table(fits, ["mu", "tau"])
+    folder = tmp_path / "lit"
+    folder.mkdir()
+    highlights = {"P(tau < 0), Laplace approximation at the mode": 0.0812, "coefficients at 0": ["b[1]", "b[3]"]}
+    results_tree(fits, table).to_netcdf(folder / "results.nc", engine="h5netcdf")
+    dump_json(results_dict("lit", {"title": "t"}, {"seed": 1, "solvers": ["map", "nuts"]}, fits, table, "x.py",
+                           highlights=highlights), folder / "results.json")
+    render(tmp_path)
+    page = (folder / "index.html").read_text()
+    assert "This model in numbers" in page
+    assert "<th scope=\"row\">P(tau &lt; 0), Laplace approximation at the mode</th><td>0.0812</td>" in page
+    assert "<td>b[1], b[3]</td>" in page
