@@ -19,6 +19,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from scipy import optimize
 
 from comparisons.errors import ModemeanError
@@ -30,7 +31,7 @@ from .pages import _page
 __all__ = ["render_teaching", "expected_losses", "LOSS_MODEL", "LOSS_PARAMETER", "WINDOW_SDS"]
 
 LOSS_MODEL, LOSS_PARAMETER = "eight_schools", "tau"
-WINDOW_SDS = 0.05   # half-width of the 0-1 loss's window, in posterior sds ("narrow")
+WINDOW_SDS = 0.1    # half-width of the 0-1 loss's window, in posterior sds ("narrow")
 LOSS_GRID = 401     # candidate estimates on the loss page
 TEACH_CSS = """
 .controls{display:flex;gap:.6rem;align-items:center;flex-wrap:wrap;margin:.8rem 0}
@@ -120,12 +121,13 @@ const unit = D.curve_unit, X = D.x;
 const $ = id => document.getElementById(id);
 const fmt = v => v.toFixed(2).replace("-", "\u2212");
 const COLOURS = ["#0072B2", "#D55E00"];
-let r = 0, it = 0, timer = null;
-// one vertical scale for every start and iteration, so the curves' motion is what you see
-let top = Math.max(...D.hist.density);
-for (const rs of D.restarts) for (const c of rs.curves) for (let i = 0; i < X.length; i++)
-  top = Math.max(top, (c[0][i] + c[1][i]) * unit);
-top *= 1.08;
+let r = 0, it = 0, timer = null, top = 0;
+// one vertical scale for every iteration of a run, so the curves' motion is what you see
+function scale() {
+  top = Math.max(...D.hist.density);
+  for (const c of D.restarts[r].curves) for (let i = 0; i < X.length; i++) top = Math.max(top, (c[0][i] + c[1][i]) * unit);
+  top *= 1.08;
+}
 
 function setup(canvas) {
   const ratio = window.devicePixelRatio || 1, w = canvas.clientWidth, h = canvas.clientHeight;
@@ -179,10 +181,15 @@ function drawDensity() {
 function drawTrace() {
   const [ctx, w, h] = setup($("trace"));
   const tr = D.restarts[r].trace, n = tr.length - 1;
-  const lo = Math.min(...tr), hi = Math.max(...tr), pad = (hi - lo) * 0.06 || 1;
-  const m = {l: 70, r: 12, t: 10, b: 42};
-  const [sx, sy] = axes(ctx, m, w, h, 0, Math.max(n, 1), lo - pad, hi + pad, ticks(0, Math.max(n, 1), 10),
-                        ticks(lo - pad, hi + pad, 4), "iteration", "log-likelihood", t => String(Math.round(t)));
+  // the first step gains far more than all later ones: the axis starts after it, so the slow climb shows;
+  // the start, below the axis, is drawn at the bottom edge with its value
+  const hi = Math.max(...tr), lo = Math.min(...tr.slice(Math.min(1, n))), pad = (hi - lo) * 0.08 || 1;
+  const m = {l: 70, r: 12, t: 10, b: 42}, ylo = lo - pad;
+  const [sx, sy0] = axes(ctx, m, w, h, 0, Math.max(n, 1), ylo, hi + pad, ticks(0, Math.max(n, 1), 10),
+                         ticks(ylo, hi + pad, 4), "iteration", "log-likelihood", t => fmt(t).replace(/\.00$/, ""));
+  const sy = v => sy0(Math.max(v, ylo));
+  if (tr[0] < ylo) { ctx.textAlign = "left"; ctx.textBaseline = "bottom"; ctx.fillStyle = "#555";
+    ctx.fillText(`\u2193 start: ${fmt(tr[0])} (below the axis)`, sx(0) + 8, sy(ylo) - 3); }
   ctx.strokeStyle = "#999"; ctx.setLineDash([2, 3]); ctx.beginPath();
   ctx.moveTo(sx(0), sy(hi)); ctx.lineTo(sx(Math.max(n, 1)), sy(hi)); ctx.stroke(); ctx.setLineDash([]);
   ctx.strokeStyle = "#000"; ctx.lineWidth = 2; ctx.beginPath();
@@ -212,9 +219,9 @@ $("run").addEventListener("click", () => {
   $("run").textContent = "Pause"; timer = setInterval(step, 40);
 });
 $("reset").addEventListener("click", () => { stop(); it = 0; show(); });
-$("start").addEventListener("change", e => { stop(); r = +e.target.value; it = 0; show(); });
+$("start").addEventListener("change", e => { stop(); r = +e.target.value; it = 0; scale(); show(); });
 window.addEventListener("resize", show);
-show();
+scale(); show();
 })();
 """
 
@@ -319,9 +326,10 @@ def expected_losses(draws: np.ndarray, grid: np.ndarray | None = None, window: f
         ``minimiser`` with keys ``zero_one``, ``absolute``, ``squared``. The 0-1 minimiser is found
         exactly: the best window can be slid until its left edge is a draw, so it is the centre of
         the window ``[theta_i, theta_i + 2h]`` holding the most draws (the first such, in order).
-        The absolute and squared minimisers minimise their curves on ``grid`` and are then refined
-        by a bounded scalar minimisation between the neighbouring grid points (both losses are
-        convex in ``a``).
+        The absolute loss is piecewise linear with kinks at the draws, so it is evaluated at every
+        draw and its minimiser is the midpoint of the draws where it is smallest (its flat bottom).
+        The squared minimiser minimises its curve on ``grid`` and is then refined by a bounded
+        scalar minimisation between the neighbouring grid points (the loss is convex in ``a``).
     """
     draws = np.sort(np.asarray(draws, dtype=float))
     window = WINDOW_SDS * float(np.std(draws)) if window is None else float(window)
@@ -334,12 +342,16 @@ def expected_losses(draws: np.ndarray, grid: np.ndarray | None = None, window: f
               "squared": ((draws[None, :] - grid[:, None]) ** 2).mean(axis=1)}
     counts = np.searchsorted(draws, draws + 2 * window, "right") - np.arange(draws.size)
     minimiser = {"zero_one": float(draws[int(np.argmax(counts))] + window)}
-    for name, loss in (("absolute", lambda a: np.abs(draws - a).mean()),
-                       ("squared", lambda a: ((draws - a) ** 2).mean())):
-        i = int(np.argmin(curves[name]))
-        lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-        res = optimize.minimize_scalar(loss, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
-        minimiser[name] = float(res.x)
+    below, n = np.cumsum(draws), draws.size
+    k = np.arange(1, n + 1)  # draws at or below draws[k - 1]
+    at_draws = (draws * k - below) + (below[-1] - below - draws * (n - k))
+    bottom = np.flatnonzero(at_draws <= at_draws.min() * (1 + 1e-12))
+    minimiser["absolute"] = float((draws[bottom[0]] + draws[bottom[-1]]) / 2)
+    i = int(np.argmin(curves["squared"]))
+    res = optimize.minimize_scalar(lambda a: ((draws - a) ** 2).mean(), method="bounded",
+                                   bounds=(grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]),
+                                   options={"xatol": 1e-10})
+    minimiser["squared"] = float(res.x)
     return {"grid": grid, "window": window, **curves, "minimiser": minimiser}
 
 
@@ -443,7 +455,7 @@ def _prior_figure(data: dict) -> Figure:
     taus, modes = np.asarray(gauss["taus"]), np.asarray(gauss["mode"])
     colours = matplotlib.colormaps["tab10"].colors
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(12, 5.6), layout="constrained")
+        fig = Figure(figsize=(12, 6.4), layout="constrained")
         left, right = fig.subplots(1, 2, sharey=True)
         edge = scales[-1] * 3
         for j in range(maps.shape[1]):
@@ -453,24 +465,23 @@ def _prior_figure(data: dict) -> Figure:
             right.plot(taus, modes[:, j], "-", color=c, lw=2)
             for ax in (left, right):
                 ax.plot([edge], [mle[j]], "<", color=c, ms=9, clip_on=False)
-            left.annotate(f"β{j}", (scales[0], maps[0, j]), xytext=(-6, 0), textcoords="offset points",
-                          ha="right", va="center", fontsize=9, color=c)
         for ax in (left, right):
             ax.set_xscale("log")
             ax.axhline(0, color="#888", lw=0.8)
             ax.set_xlim(scales[0] / 2, edge * 1.6)
         left.axvline(lap["scale"], color="#888", ls=":", lw=1.5)
         right.axvline(gauss["tau"], color="#888", ls=":", lw=1.5)
-        left.set_title("Laplace prior (sparse_regression): MAP ● vs mean □", loc="left")
-        right.set_title("Gaussian prior (ridge_regression): mode = mean, exact", loc="left")
+        left.set_title("Laplace prior (sparse_regression)\nMAP ● and posterior mean □", loc="left")
+        right.set_title("Gaussian prior (ridge_regression)\nmode = mean (exact, closed form)", loc="left")
         left.set_xlabel("Laplace scale b (L1 penalty σ²/b)   →  flat")
         right.set_xlabel("prior sd τ (L2 penalty σ²/τ²)   →  flat")
         left.set_ylabel("coefficient")
-        left.plot([], [], "k-o", ms=4, label="MAP (find_MAP)")
-        left.plot([], [], "k--s", mfc="white", ms=4, label="posterior mean (NUTS)")
-        left.plot([], [], "k<", ms=8, ls="none", label="MLE")
-        left.plot([], [], color="#888", ls=":", label="the catalog's scale")
-        left.legend(loc="upper right", frameon=False, fontsize=10)
+        handles = [Line2D([], [], color="k", marker="o", ms=4, label="MAP (find_MAP)"),
+                   Line2D([], [], color="k", ls="--", marker="s", mfc="white", ms=4, label="posterior mean (NUTS)"),
+                   Line2D([], [], color="k", marker="<", ms=8, ls="none", label="MLE"),
+                   Line2D([], [], color="#888", ls=":", label="the catalog's prior scale")]
+        handles += [Line2D([], [], color=colours[j % 10], lw=3, label=f"β{j}") for j in range(maps.shape[1])]
+        fig.legend(handles=handles, loc="outside lower center", ncols=7, frameon=False, fontsize=11)
     return fig
 
 
@@ -482,10 +493,10 @@ def render_prior_demo(out: Path, data: dict) -> Path:
     rows = []
     for b, m, mu in zip(lap["scales"], maps, means):
         zero = np.flatnonzero(np.abs(m) < atol)
-        smallest = f"{np.min(np.abs(mu[zero])):.3f}" if zero.size else "—"
+        largest = f"{np.max(np.abs(mu[zero])):.3f}" if zero.size else "—"
         rows.append(f"<tr><td>{b:g}{' (catalog)' if b == lap['scale'] else ''}{' (flat)' if b == lap['scales'][-1] else ''}"
                     f"</td><td>{1 / b * lap['sigma'] ** 2:.4g}</td><td>{zero.size}</td>"
-                    f"<td>{', '.join(f'β{j}' for j in zero) or '—'}</td><td>{smallest}</td>"
+                    f"<td>{', '.join(f'β{j}' for j in zero) or '—'}</td><td>{largest}</td>"
                     f"<td>{np.max(np.abs(m - mle)):.2e}</td><td>{np.max(np.abs(mu - mle)):.3f}</td></tr>")
     nuts = data["nuts"]
     body = f"""
@@ -499,12 +510,13 @@ L2 penalty (ridge). A tight prior (small b or τ) pulls every coefficient toward
 penalty fades and the MAP slides to the MLE (◄ on the right edge).</p>
 <p class="lead">The posterior mean (dashed, □) travels beside the mode but is a different point: the Laplace
 prior's kink at 0 makes the mode set weak coefficients <b>exactly to zero</b>, the lasso's variable selection,
-while the mean, an average over both signs, never is zero. Under the Gaussian prior the posterior is Gaussian,
+while the mean, an average over both signs, is not (it is small only where the posterior is nearly symmetric
+about 0). Under the Gaussian prior the posterior is Gaussian,
 so mode and mean are one and the same curve, shrunk towards 0 but never exactly 0.</p>
 {_png(_prior_figure(data), "coefficient paths of the MAP and the posterior mean as the prior widens")}
 <h2>Exact zeros at the mode (Laplace prior)</h2>
 <table><thead><tr><th>scale b</th><th>L1 penalty σ²/b</th><th>coefficients zero at the MAP
-(|β| &lt; {atol:g})</th><th>which</th><th>smallest |posterior mean| among them</th><th>max |MAP − MLE|</th>
+(|β| &lt; {atol:g})</th><th>which</th><th>largest |posterior mean| among them</th><th>max |MAP − MLE|</th>
 <th>max |mean − MLE|</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
 <h2>How these numbers were computed</h2>
 <ul><li>MAP: modemean's <code>fit_map</code> (pm.find_MAP, L-BFGS-B polished by Powell where it stalls at the L1

@@ -1,0 +1,202 @@
+"""Teaching pages: the numbers come from the engine, the pages replay them faithfully in a browser.
+
+A small site is built once: eight schools with cheap NUTS only (the loss page's draws), the EM demo
+in full (a few seconds) and the prior path on a short grid with cheap NUTS. The browser tests use
+Debian's headless Chromium through Playwright and are skipped, saying why, when it is absent
+(``apt-get install -y chromium``); never run ``playwright install``.
+"""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from comparisons import compare
+from comparisons.cli import main
+from comparisons.em import run_em
+from comparisons.spec import load_spec
+from comparisons.teach import build_teaching
+from reports import render
+from reports.teaching import expected_losses, render_teaching
+
+CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost"]
+SEED = 20261126
+PRIOR = {"scales": (0.05, 1.0), "nuts": {"draws": 200, "tune": 200, "chains": 1}}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """Results for the loss page, the teaching numbers, every page and the index, in one folder."""
+    out = tmp_path_factory.mktemp("teaching_site")
+    compare("eight_schools", solvers="nuts", draws=300, tune=300, chains=2, seed=SEED, out=out)
+    build_teaching(out, seed=SEED, prior=PRIOR)
+    render(out, extra_pages=render_teaching(out))
+    return out
+
+
+def _json(site, name):
+    return json.loads((site / "teaching" / f"{name}.json").read_text())
+
+
+# ------------------------------------------------------------------------------------------- the numbers
+def test_em_demo_replays_the_engines_run(site):
+    data = _json(site, "em_demo")
+    spec = load_spec("two_gaussians")
+    starts = spec.em["em_starts"](spec.data, 5, np.random.default_rng(SEED))
+    first = data["restarts"][0]
+    assert first["mu"][0] == [-0.5, 0.8] and first["w"][0] == [0.5, 0.5]
+    run = run_em(lambda p: spec.em.get("fast_e_step", spec.em["e_step"])(spec.data, p),
+                 lambda e: spec.em["m_step"](spec.data, e, None), None, starts[0])
+    np.testing.assert_array_equal(first["trace"], run.trace)
+    np.testing.assert_allclose(first["mu"][-1], run.params["mu"], rtol=0, atol=0)
+    assert len(data["restarts"]) == 5
+    for rs in data["restarts"]:
+        assert len(rs["trace"]) == len(rs["mu"]) == len(rs["curves"])
+        assert np.all(np.diff(rs["trace"]) >= -1e-9 * np.abs(rs["trace"][1:]))
+    # the curves are the weighted component densities: the mixture integrates to 1 over the grid
+    x = np.asarray(data["x"])
+    mixture = np.asarray(first["curves"][-1]).sum(axis=0) * data["curve_unit"]
+    assert abs(np.trapezoid(mixture, x) - 1) < 0.01
+
+
+def test_loss_minimisers_are_mode_median_mean():
+    draws = np.random.default_rng(3).gamma(1.5, 2.0, 4001)  # skewed, like a scale parameter
+    result = expected_losses(draws)
+    m = result["minimiser"]
+    assert m["squared"] == pytest.approx(np.mean(draws), abs=1e-7)
+    assert m["absolute"] == pytest.approx(np.median(draws), abs=1e-12)
+    # the densest window of half-width h, by brute force on a fine grid
+    h = result["window"]
+    fine = np.linspace(draws.min(), draws.max(), 200_001)
+    counts = np.array([np.sum(np.abs(draws - a) <= h) for a in (m["zero_one"],)])
+    brute = np.searchsorted(np.sort(draws), fine + h, "right") - np.searchsorted(np.sort(draws), fine - h, "left")
+    assert counts[0] >= brute.max()
+    assert abs(m["zero_one"] - fine[np.argmax(brute)]) < 2 * h
+    # a gamma(1.5) peak is at (1.5 - 1) * 2 = 1; the mode < median < mean ordering of a right skew
+    assert abs(m["zero_one"] - 1.0) < 0.5 and m["zero_one"] < m["absolute"] < m["squared"]
+
+
+def test_loss_page_uses_the_saved_draws(site):
+    from reports.load import load_model
+
+    results = load_model(site, "eight_schools")
+    draws = results.draws["tau"]
+    m = expected_losses(draws)["minimiser"]
+    assert m["squared"] == pytest.approx(np.mean(draws), abs=1e-7)
+    assert m["absolute"] == pytest.approx(np.median(draws), abs=1e-12)
+    assert m["absolute"] == pytest.approx(results.parameters["tau"]["median"], abs=1e-9)
+    page = (site / "teaching" / "loss_demo.html").read_text()
+    assert f"{m['squared']:.3f}" in page and f"{m['absolute']:.3f}" in page and f"{m['zero_one']:.3f}" in page
+
+
+def test_prior_path_ends_at_the_mle(site):
+    data = _json(site, "prior_demo")
+    spec = load_spec("sparse_regression")
+    ols = np.linalg.lstsq(spec.data["X"], spec.data["y"], rcond=None)[0]
+    np.testing.assert_allclose(data["mle"], ols, atol=1e-10)
+    np.testing.assert_allclose(data["laplace"]["map"][-1], data["mle"], atol=1e-4)
+    assert data["laplace"]["scales"] == [*PRIOR["scales"], 1e4]
+    # tight prior: exact zeros at the mode, none in the posterior mean
+    tight_map, tight_mean = np.asarray(data["laplace"]["map"][0]), np.asarray(data["laplace"]["mean"][0])
+    zero = np.abs(tight_map) < data["laplace"]["zero_atol"]
+    assert zero.sum() >= 3 and np.all(tight_mean[zero] != 0)
+    # the Gaussian twin: its last mode (widest tau) is the MLE too
+    np.testing.assert_allclose(data["gaussian"]["mode"][-1], ols, atol=1e-4)
+
+
+def test_cli_report_links_the_teaching_pages(site, capsys):
+    assert main(["report", "--out", str(site)]) == 0
+    index = (site / "index.html").read_text()
+    for name in ("em_demo", "loss_demo", "prior_demo"):
+        assert f'href="teaching/{name}.html"' in index
+        assert (site / "teaching" / f"{name}.html").is_file()
+
+
+# ------------------------------------------------------------------------------------------- in a browser
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'")
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(f"browser tests skipped: Chromium not found at {CHROMIUM!r} "
+                    "(apt-get install -y chromium, or set CHROMIUM_BIN)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS, timeout=60_000)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    yield pg
+    context.close()
+
+
+def _open(page, path):
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    assert page.console_errors == [], f"{path}: {page.console_errors}"
+    broken = page.evaluate("Array.from(document.images).filter(i => i.naturalWidth === 0).length")
+    assert broken == 0, f"{path}: {broken} broken images"
+
+
+def _number(text):
+    return float(text.replace("\u2212", "-"))
+
+
+def _canvas_inked(page, selector):
+    """Number of non-transparent pixels drawn on a canvas."""
+    return page.eval_on_selector(selector, """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""")
+
+
+@pytest.mark.slow
+def test_em_demo_in_browser(page, site):
+    trace = _json(site, "em_demo")["restarts"][0]["trace"]
+    _open(page, site / "teaching" / "em_demo.html")
+    read = lambda id_: page.inner_text(f"#{id_}")  # noqa: E731
+    assert read("iteration") == "0"
+    assert read("means") == "\u22120.50, 0.80" and read("weights") == "0.50, 0.50"
+    assert read("loglik") == f"{trace[0]:.2f}".replace("-", "\u2212")
+    assert _canvas_inked(page, "#density") > 1000 and _canvas_inked(page, "#trace") > 200
+    shown = [_number(read("loglik"))]
+    for i in range(1, 9):
+        page.click("#step")
+        assert read("iteration") == str(i)
+        assert read("loglik") == f"{trace[i]:.2f}".replace("-", "\u2212")
+        shown.append(_number(read("loglik")))
+    assert all(b >= a for a, b in zip(shown, shown[1:])), shown
+    page.click("#reset")
+    assert read("iteration") == "0" and read("means") == "\u22120.50, 0.80"
+    page.click("#run")  # plays to the end of the run
+    page.wait_for_function(f"document.getElementById('iteration').textContent === '{len(trace) - 1}'",
+                           timeout=30_000)
+    assert read("loglik") == f"{trace[-1]:.2f}".replace("-", "\u2212")
+    assert "converged" in read("status")
+    page.select_option("#start", "2")  # another start: back to iteration 0 at that start
+    other = _json(site, "em_demo")["restarts"][2]
+    assert read("iteration") == "0"
+    assert read("means") == ", ".join(f"{v:.2f}" for v in other["mu"][0]).replace("-", "\u2212")
+    assert page.console_errors == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["loss_demo", "prior_demo"])
+def test_other_pages_in_browser(page, site, name):
+    _open(page, site / "teaching" / f"{name}.html")
+    assert page.evaluate("document.images.length") >= 1
+    if name == "loss_demo":
+        page.fill("#candidate", "0")
+        assert _number(page.inner_text("#loss-squared")) > 0
+    _open(page, site / "index.html")
+    assert page.eval_on_selector_all("ul.extra-pages a", "as => as.length") == 3
