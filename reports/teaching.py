@@ -264,6 +264,10 @@ def render_em_demo(out: Path, data: dict) -> Path:
         lesson = (f"Here all {len(restarts)} starts climb to the same peak, some after long plateaus (watch the "
                   "log-likelihood curve): EM only climbs, so in general a start on the slope of a lower peak would "
                   "stay there, and the engine restarts EM and keeps the best run.")
+    slowest = max(range(len(restarts)), key=lambda k: len(restarts[k]["trace"]))
+    lesson += (f" The slowest, start {slowest}, takes {len(restarts[slowest]['trace']) - 1} iterations: it first sits "
+               "on a plateau of the log-likelihood, near a saddle where the curves overlap, before EM finds the "
+               "direction that splits them (select it and press Run).")
     legend = "".join(f'<span><i class="swatch" style="background:{c}"></i>{t}</span>' for c, t in
                      (("#d9d9d9", "data (histogram)"), ("#0072B2", "component 1: w₁ N(x | μ₁, σ₁)"),
                       ("#D55E00", "component 2: w₂ N(x | μ₂, σ₂)"), ("#000", "mixture (their sum)")))
