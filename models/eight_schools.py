@@ -27,6 +27,7 @@ INFO = {
 }
 LATENT = ("eta",)
 SAMPLER = {"target_accept": 0.95}
+DATA = {"y": ("float", ("school",)), "sigma": ("float", ("school",))}
 
 
 def load_data():
