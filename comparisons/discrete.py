@@ -38,6 +38,8 @@ import pytensor
 import pytensor.tensor as pt
 from pymc.distributions.discrete import DiscreteUniformRV
 from pytensor.tensor.random.basic import BernoulliRV, CategoricalRV
+from pymc.logprob.transforms import LogTransform
+from pymc.logprob.utils import ParameterValueError
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors, applys_between
 from pytensor.tensor.shape import SpecifyShape
@@ -51,6 +53,8 @@ __all__ = ["DegenerateFit", "DiscreteLatentEM", "discrete_latents", "marginalize
 SMALL = 200_000         # below this many log-joint entries, compile without numba (compiling costs more)
 BLOCK = 16_384          # points per block on the fast path: the (K, BLOCK) temporaries stay in cache
 FAST_RTOL = 1e-9        # the fast path must reproduce the full graph's log joint to this (relative)
+COLLAPSE = 1e-6         # a positive parameter below this x its initial-point value has collapsed
+FAST_SLACK = 1e-13      # the fast path's rounding bound must stay below this x |log likelihood|
 
 
 class DegenerateFit(ArithmeticError):
@@ -118,6 +122,7 @@ class DiscreteLatentEM:
             raise ModemeanError(f"EM integrates out one discrete latent ({latent!r}); {discrete_others} are discrete "
                                 "too: declare them in LATENT together is not supported, marginalise them by hand")
         self.params = [rv.name for rv in thetas]
+        self._positive = [rv.name for rv in thetas if isinstance(model.rvs_to_transforms.get(rv), LogTransform)]
         self._thetas = thetas
         dependent = [o for o in model.observed_RVs if z_rv in ancestors([o])]
         self._rest_obs = [o for o in model.observed_RVs if o not in dependent]
@@ -219,32 +224,61 @@ class DiscreteLatentEM:
             The log likelihood is not finite (a component collapsed onto a point, or the data are
             impossible under ``params``).
         """
-        resp, loglik = self._function("e")(*self._args(params), self._z_full, self._z_col)
+        try:
+            resp, loglik = self._function("e")(*self._args(params), self._z_full, self._z_col)
+        except ParameterValueError as exc:
+            raise DegenerateFit(self._collapse_message(params, f"the model refuses the parameters ({exc})")) from exc
         resp, loglik = np.asarray(resp), float(loglik)
         self._check(loglik, resp.reshape(len(self.support), -1).sum(axis=1), params)
+        self._last_counts = resp.reshape(len(self.support), -1).sum(axis=1)
         moments = resp @ self._moment_data if self._moment_data is not None else None
         return {"resp": np.moveaxis(resp, 0, -1), "moments": moments, "params": params}, loglik
 
     def _check(self, loglik: float, counts: np.ndarray, params: dict) -> None:
-        if np.isfinite(loglik) and all(np.all(np.isfinite(np.asarray(v))) for v in params.values()):
+        """Raise :class:`DegenerateFit` on a non-finite likelihood or a collapsing scale.
+
+        A positive parameter (log-transformed: sds, rates) below ``COLLAPSE`` times its value at
+        the model's initial point (its prior's own scale) counts as collapsed: on the way to 0 the
+        likelihood grows without bound and, before it overflows, rounding makes EM's objective
+        erratic.
+        """
+        self._ensure_convert()
+        small = [p for p in self._positive
+                 if np.any(np.asarray(params[p]) < COLLAPSE * np.asarray(self._reference[p]))]
+        if np.isfinite(loglik) and not small and all(np.all(np.isfinite(np.asarray(v))) for v in params.values()):
             return
-        k = int(np.argmin(counts))
-        raise DegenerateFit(
-            f"the likelihood is {loglik} at {_short(params)}: component {self.latent}={self.support[k]} holds "
-            f"{counts[k]:.3g} effective point(s) — it collapsed onto a point and the likelihood is unbounded. "
-            "What to do: use MAP-EM (column em) with a prior that keeps scales away from 0 (e.g. Gamma or "
-            "InverseGamma on the sds), fewer components, or other starts; this restart is discarded")
+        what = f"the likelihood is {loglik}" if not np.isfinite(loglik) else \
+            f"{', '.join(small)} fell below {COLLAPSE:g} x its scale at the model's initial point"
+        raise DegenerateFit(self._collapse_message(params, what, counts))
+
+    def _collapse_message(self, params: dict, what: str, counts: np.ndarray | None = None) -> str:
+        """Which component collapsed (fewest effective points, a scale at 0) and what to do."""
+        counts = counts if counts is not None else getattr(self, "_last_counts", None)
+        self._ensure_convert()
+        zero = [f"{p}{np.argwhere(~(np.atleast_1d(params[p]) >= COLLAPSE * np.atleast_1d(self._reference[p]))).ravel().tolist()}"
+                for p in self._positive if not np.all(np.asarray(params[p]) >= COLLAPSE * np.asarray(self._reference[p]))]
+        where = ""
+        if counts is not None and np.all(np.isfinite(counts)):
+            k = int(np.argmin(counts))
+            where = f"component {self.latent}={self.support[k]} held {counts[k]:.3g} effective point(s); "
+        return (f"{what} at {_short(params)}: {where}{'collapsed scale(s): ' + ', '.join(zero) + '; ' if zero else ''}"
+                "a component collapsed onto a point and the likelihood is unbounded. What to do: use MAP-EM "
+                "(column em) with a prior that keeps scales away from 0 (e.g. Gamma or InverseGamma on the sds), "
+                "fewer components, or other starts; this restart is discarded")
 
     # ------------------------------------------------------------------ fast path (normal-family mixtures)
     def fast_e_step(self, build: Callable[[dict], pm.Model], data: dict) -> Callable | None:
         """The blocked E-step for a log joint quadratic in a scalar observation, or ``None``.
 
-        The coefficients ``C`` (K, 3) of ``log p(z_i = k, y_i) = C[k] @ [1, y_i, y_i^2]`` are read
-        off the model's own graph: ``build`` is called once more with the observation replaced
-        by the probes y = (0, 1, -1), and that small model's log joint is solved for ``C``. The
+        The coefficients ``C`` (K, 3) of ``log p(z_i = k, y_i) = C[k] @ [1, t_i, t_i^2]``, with
+        ``t = (y - mean y) / sd y``, are read off the model's own graph: ``build`` is called once
+        more with the observation replaced by the probes t = (0, 1, -1), and that small model's
+        log joint is solved for ``C``. The
         result is checked against the full graph at two parameter points (relative
         ``FAST_RTOL``); ``None`` is returned if it differs (not quadratic in y, a label prior
-        that varies over i, other data of length N). The returned E-step gives ``moments`` and
+        that varies over i, other data of length N). At each call, if a rounding bound of the
+        polynomial form exceeds ``FAST_SLACK`` x |log likelihood| (a component much narrower
+        than the data), that iteration falls back to the graph's E-step. The returned E-step gives ``moments`` and
         ``resp=None``: it serves a closed-form M-step that reads the moments.
 
         Parameters
@@ -265,34 +299,52 @@ class DiscreteLatentEM:
         keys = [k for k, v in data.items() if np.shape(v) == y.shape and np.array_equal(np.asarray(v, dtype=float), y)]
         if len(keys) != 1:
             return None
+        # probe at the data's centre and +- one sd: the coefficients then multiply O(1) features,
+        # so their rounding is not amplified by y^2 (waits of ~80 minutes would lose 4 digits)
+        centre, half = float(np.mean(y)), float(np.std(y)) or 1.0
         try:
-            probe = DiscreteLatentEM(build({**data, keys[0]: np.array([0.0, 1.0, -1.0])}), self.latent)
+            probe = DiscreteLatentEM(build({**data, keys[0]: centre + half * np.array([0.0, 1.0, -1.0])}), self.latent)
             probe._mode = "FAST_COMPILE"
         except Exception:  # noqa: BLE001 -- a model that cannot be rebuilt on three points has no fast path
             return None
         design = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 1.0], [1.0, -1.0, 1.0]])
 
         def coefficients(params):
-            return np.linalg.solve(design, probe.log_joint(params).T).T  # (K, 3)
+            return np.linalg.solve(design, probe.log_joint(params).T).T  # (K, 3), in t = (y - centre) / half
+
+        t = (y - centre) / half
+        standard = np.column_stack([np.ones_like(t), t, t * t])
+        # [1, y, y^2] moments from [1, t, t^2] moments: y = centre + half t
+        back = np.array([[1.0, 0.0, 0.0], [centre, half, 0.0], [centre**2, 2 * centre * half, half**2]])
 
         self._ensure_convert()
         jitter = np.random.default_rng(0).uniform(-0.5, 0.5, self._u0.shape)
         for params in (self.to_params(self._u0), self.to_params(self._u0 + jitter)):
             try:
-                fast = coefficients(params) @ self._moment_data.T
+                fast = coefficients(params) @ standard.T
             except Exception:  # noqa: BLE001
                 return None
             full = self.log_joint(params)
-            if not np.allclose(fast, full, rtol=FAST_RTOL, atol=FAST_RTOL * np.max(np.abs(full))):
+            if not np.all(np.isfinite(full)) or not np.allclose(fast, full, rtol=FAST_RTOL, atol=FAST_RTOL * np.max(np.abs(full))):
                 return None
-        features = np.ascontiguousarray(self._moment_data.T)  # (3, N)
+        features = np.ascontiguousarray(standard.T)  # (3, N)
         rest = pytensor.function(self._ins, self._rest_graph, mode="FAST_COMPILE", on_unused_input="ignore")
+        feature_sums = np.abs(standard).sum(axis=0)  # sum_i [1, |t_i|, t_i^2]
 
         def e_step(params):
-            C = coefficients(params)
+            try:
+                C = coefficients(params)
+            except ParameterValueError as exc:
+                raise DegenerateFit(self._collapse_message(params, f"the model refuses the parameters ({exc})")) from exc
             moments, loglik = _blocked_moments(C, features)
+            # a + b t + c t^2 cancels when a component is much narrower than the data (|c| large):
+            # where its rounding could exceed the monotonicity check's slack, use the graph instead
+            if 8 * np.finfo(float).eps * float(np.abs(C).max(axis=0) @ feature_sums) > FAST_SLACK * max(1.0, abs(loglik)):
+                return self.e_step(params)
+            moments = moments @ back.T
             loglik += float(rest(*self._args(params)))
             self._check(loglik, moments[:, 0], params)
+            self._last_counts = moments[:, 0]
             return {"resp": None, "moments": moments, "params": params}, loglik
 
         return e_step
@@ -316,6 +368,7 @@ class DiscreteLatentEM:
         to_values = pytensor.function(self._ins, forward, mode="FAST_COMPILE", on_unused_input="ignore")
         self._values, self._constrained = values, constrained
         self._convert = (to_params, to_values)
+        self._reference = self.to_params(self._u0)
 
     def _split(self, u: np.ndarray) -> list[np.ndarray]:
         cuts = np.cumsum([int(np.prod(s)) for s in self._shapes])[:-1]
@@ -373,7 +426,10 @@ class DiscreteLatentEM:
         resp = np.ascontiguousarray(np.moveaxis(expectations["resp"], -1, 0))
 
         def negative(u):
-            q, *g = f(*self._split(u), resp, self._z_full, self._z_col)
+            try:
+                q, *g = f(*self._split(u), resp, self._z_full, self._z_col)
+            except ParameterValueError:  # e.g. a scale underflowed to 0: not a better point
+                return np.inf, np.zeros_like(u)
             q = float(q)
             if not np.isfinite(q):
                 return np.inf, np.zeros_like(u)
@@ -565,6 +621,9 @@ def normal_mixture_m_step(moments: np.ndarray, sigma: np.ndarray, *, alpha: floa
     maximiser of the expected complete-data log posterior, found by alternating the two
     conditional closed forms (mu | sigma, sigma | mu) to a fixed point (each is exact, so this
     converges to the joint stationary point in a few steps — K-sized arithmetic, no data pass).
+    An ordering constraint on the means (``transforms.ordered``) is not imposed: when the
+    components overlap so much that the maximiser swaps them, the returned means are unordered
+    (the numerical M-step would stop on the constraint instead).
 
     Parameters
     ----------
@@ -578,6 +637,11 @@ def normal_mixture_m_step(moments: np.ndarray, sigma: np.ndarray, *, alpha: floa
     dict
         ``w`` (K,), ``mu`` (K,), ``sigma`` (K,).
     """
+    with np.errstate(divide="ignore", invalid="ignore"):  # a collapsed component gives inf/nan: the E-step reports it
+        return _normal_mixture_m_step(moments, sigma, alpha, mu_loc, mu_scale, sigma_scale, tol, max_iter)
+
+
+def _normal_mixture_m_step(moments, sigma, alpha, mu_loc, mu_scale, sigma_scale, tol, max_iter):
     n, s1, s2 = moments[:, 0], moments[:, 1], moments[:, 2]
     if alpha is None:
         mu = s1 / n
