@@ -37,7 +37,7 @@ def worker(model: str, sampler: str) -> dict:
 
     spec = load_spec(model)
     kwargs = dict(draws=1000, tune=1000, chains=4, cores=2, random_seed=1, nuts_sampler=sampler,
-                  progressbar=False, compute_convergence_checks=False, model=spec.model, **spec.sampler)
+                  progressbar=False, compute_convergence_checks=False, model=spec.model, **spec.sample_kwargs)
     t = time.perf_counter()
     pm.sample(**kwargs)
     first = time.perf_counter() - t

@@ -29,7 +29,7 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
     Parameters
     ----------
     spec : ModelSpec
-        ``spec.sampler`` may set e.g. ``target_accept``.
+        ``spec.sample_kwargs`` may set e.g. ``target_accept``.
     seed : int
     draws, tune, chains : int
     sampler : {"pymc", "nutpie"}, default "pymc"
@@ -45,7 +45,7 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
     """
     idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, 2), random_seed=seed,
                       nuts_sampler=sampler, progressbar=False, compute_convergence_checks=False,
-                      model=spec.model, **spec.sampler)
+                      model=spec.model, **spec.sample_kwargs)
     if idata.posterior.sizes["draw"] < draws:  # pm.sample swallows Ctrl-C and returns what it has
         raise KeyboardInterrupt(f"sampling interrupted after {idata.posterior.sizes['draw']} of {draws} draws")
     estimates = summarise_draws(idata.posterior)
@@ -61,7 +61,7 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
         problems.append(f"bulk ESS as low as {lowest_ess:.0f} < {ESS_MIN} (draw more)")
     diagnostics = {"sampler": f"{sampler} NUTS", "draws": draws, "tune": tune, "chains": chains,
                    "divergences": divergences, "max_r_hat": worst_rhat, "min_ess_bulk": lowest_ess,
-                   "settings": dict(spec.sampler)}
+                   "settings": dict(spec.sample_kwargs)}
     flags = {}
     for name, rhat in estimates["r_hat"].items():
         if chains > 1 and rhat > RHAT_MAX:

@@ -155,7 +155,7 @@ def compare(
     force : bool, default False
         Solve even when cached results exist.
     **parts
-        For a ``build`` function: ``name``, ``info``, ``latent``, ``em``, ``sampler`` (see
+        For a ``build`` function: ``name``, ``info``, ``latent``, ``em``, ``sample_kwargs`` (see
         :func:`comparisons.spec.spec_from_parts`).
 
     Returns

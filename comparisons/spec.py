@@ -49,8 +49,9 @@ class ModelSpec:
         latent they are derived from the model's graph (the model file may give ``em_starts``
         and a closed-form ``m_step``), and ``fast_e_step`` may be added
         (:func:`comparisons.discrete.discrete_hooks`).
-    sampler : dict
-        Extra keyword arguments for ``pymc.sample``.
+    sample_kwargs : dict
+        Extra keyword arguments for ``pymc.sample`` (the model file's ``SAMPLER``), e.g.
+        ``{"target_accept": 0.95}``.
     source : str
         Where the model came from (module file path), for the results' metadata.
     written : pymc.Model or None
@@ -67,7 +68,7 @@ class ModelSpec:
     model: pm.Model
     latent: tuple[str, ...]
     em: dict[str, Callable]
-    sampler: dict[str, Any]
+    sample_kwargs: dict[str, Any]
     source: str
     written: pm.Model | None = None
     highlights: Callable | None = None
@@ -118,13 +119,14 @@ def spec_from_parts(
     info: dict[str, Any] | None = None,
     latent: tuple[str, ...] = (),
     em: dict[str, Callable] | None = None,
-    sampler: dict[str, Any] | None = None,
+    sample_kwargs: dict[str, Any] | None = None,
 ) -> ModelSpec:
     """Make a spec from a build function and its data, for models that live in a notebook."""
     info = {"title": name, "story": "", "why_skewed": "", "references": [], **(info or {})}
     data = check_data(data, name)
     model, em, written = _with_latents(_build(build, data, name), tuple(latent), dict(em or {}), name, build)
-    return ModelSpec(name, info, data, model, tuple(latent), em, dict(sampler or {}), "<python>", written)
+    return ModelSpec(name, info, data, model, tuple(latent), em, dict(sample_kwargs or {}), "<python>",
+                     written)
 
 
 def _import_catalog(name: str) -> ModuleType:

@@ -1,7 +1,7 @@
 """The rendered site in a real browser: Debian's headless Chromium driven by Playwright.
 
-Every catalog model is solved cheaply (300 draws, 300 tuning steps, 2 chains) into a temporary
-folder and rendered; the index and every model page are opened from ``file://``. Each page must
+Every catalog model's session comparison (the one the catalog tests use, at default settings) is
+saved into a temporary folder and rendered; the index and every model page are opened from ``file://``. Each page must
 load without console errors, show every image, have working links, and its comparison table
 must list every parameter of that model's ``results.json``.
 
@@ -10,63 +10,31 @@ installs it). Never run ``playwright install``: the browser comes from Debian.
 """
 
 import json
-import os
-import shutil
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 
 import models
-from comparisons import compare
 from reports import render
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'")
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost"]
-CHEAP = {"draws": 300, "tune": 300, "chains": 2, "seed": 20261126}
-
 
 @pytest.fixture(scope="session")
-def browser():
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"browser tests skipped: Chromium not found at {CHROMIUM!r} "
-                    "(apt-get install -y chromium chromium-driver, or set CHROMIUM_BIN)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS, timeout=60_000)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="session")
-def site(browser, tmp_path_factory):
-    """Solve every catalog model cheaply, render the site; ``(out, {model: error message})``."""
+def site(browser, solved, tmp_path_factory):
+    """Every catalog model's session comparison (shared with the catalog tests) saved and rendered;
+    ``(out, {model: error message})``."""
     out = tmp_path_factory.mktemp("site")
     errors = {}
     for name in models.CATALOG:
         try:
-            compare(name, out=out, **CHEAP)
+            solved(name).save(out)
         except Exception as exc:  # noqa: BLE001 -- reported by that model's test, the others still render
             errors[name] = f"{type(exc).__name__}: {exc}"
     if len(errors) < len(models.CATALOG):
         render(out)
     return out, errors
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.console_errors = []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
-    yield pg
-    context.close()
 
 
 def _open(page, path: Path) -> None:

@@ -194,7 +194,7 @@ def test_sampler_problems_are_flagged_in_message_and_table():
         return model
 
     c = compare(centred, data, solvers="nuts", draws=150, tune=150, chains=2, seed=3,
-                sampler={"target_accept": 0.6})  # the centred funnel at a low target_accept diverges
+                sample_kwargs={"target_accept": 0.6})  # the centred funnel at a low target_accept diverges
     nuts = c.fits["nuts"]
     assert nuts.ok and not nuts.converged
     assert "bulk ESS as low as" in nuts.message

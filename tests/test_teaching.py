@@ -7,8 +7,6 @@ Debian's headless Chromium through Playwright and are skipped, saying why, when 
 """
 
 import json
-import os
-import shutil
 
 import numpy as np
 import pytest
@@ -21,10 +19,6 @@ from comparisons.teach import build_teaching
 from reports import render
 from reports.teaching import expected_losses, render_teaching
 
-CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost"]
 SEED = 20261126
 PRIOR = {"scales": (0.05, 1.0), "nuts": {"draws": 200, "tune": 200, "chains": 1}}
 
@@ -118,29 +112,6 @@ def test_cli_report_links_the_teaching_pages(site, capsys):
 
 
 # ------------------------------------------------------------------------------------------- in a browser
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'")
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"browser tests skipped: Chromium not found at {CHROMIUM!r} "
-                    "(apt-get install -y chromium, or set CHROMIUM_BIN)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS, timeout=60_000)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.console_errors = []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
-    yield pg
-    context.close()
-
-
 def _open(page, path):
     page.goto(path.as_uri())
     page.wait_for_load_state("load")
