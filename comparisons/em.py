@@ -8,7 +8,6 @@ recorded and reported, never taken as convergence.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 

@@ -106,15 +106,6 @@ def test_em_reaches_the_mode_of_the_marginal_model(specs, solved, name, build_ma
         assert table.loc[p, "em"] == pytest.approx(float(fit.posterior[p].squeeze()), rel=1e-4), p
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_nuts_clean_at_defaults(solved, name):
-    nuts = solved(name).fits["nuts"]
-    assert nuts.ok and nuts.diagnostics["chains"] == 4 and nuts.diagnostics["draws"] == 1000
-    assert nuts.diagnostics["tune"] == 1000
-    assert nuts.diagnostics["divergences"] == 0
-    assert nuts.diagnostics["max_r_hat"] <= 1.01
-
-
 # ---------------------------------------------------------------- hierarchical models: joint vs marginal mode
 
 

@@ -150,15 +150,6 @@ def test_recovers_the_simulation(solved, name):
             assert row["hdi_low"] < value < row["hdi_high"], f"{flat}={value} outside the 94% HDI"
 
 
-@pytest.mark.parametrize("name", EM_MODELS + ("ridge_regression",))
-def test_nuts_clean_at_defaults(solved, name):
-    nuts = solved(name).fits["nuts"]
-    assert nuts.ok and nuts.diagnostics["chains"] == 4 and nuts.diagnostics["draws"] == 1000
-    assert nuts.diagnostics["tune"] == 1000
-    assert nuts.diagnostics["divergences"] == 0
-    assert nuts.diagnostics["max_r_hat"] <= 1.01
-
-
 # ---------------------------------------------------------------- bioassay
 
 

@@ -120,13 +120,6 @@ def test_eight_schools_em_objective_never_decreases(schools):
         assert run.converged
 
 
-def test_eight_schools_nuts_clean_at_defaults(solved):
-    nuts = solved("eight_schools").fits["nuts"]
-    assert nuts.ok and nuts.diagnostics["chains"] == 4 and nuts.diagnostics["draws"] == 1000
-    assert nuts.diagnostics["divergences"] == 0
-    assert nuts.diagnostics["max_r_hat"] <= 1.01
-
-
 def test_eight_schools_table_marks_the_boundary_mode(solved):
     c = solved("eight_schools")
     row = c.table.loc["tau"]

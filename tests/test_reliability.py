@@ -14,7 +14,6 @@ import pytest
 
 from comparisons import compare, run
 from comparisons.errors import ModemeanError
-from comparisons.fit import Fit
 
 CLI = [sys.executable, "-m", "comparisons.cli"]
 
