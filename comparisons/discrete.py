@@ -142,9 +142,23 @@ class DiscreteLatentEM:
         obs_sum = sum(t.sum(axis=tuple(range(len(S), t.ndim))) if t.ndim > len(S) else t for t in obs_terms)
         z_full = pt.tensor(f"{latent}_all", dtype=z_rv.type.dtype, shape=(None, *S))
         z_col = pt.tensor(f"{latent}_col", dtype=z_rv.type.dtype, shape=(None, *(1,) * len(S)))
-        # the observation term broadcasts over K (no K x N gather); the label term is cheap at full size
-        log_joint = (vectorize_graph(z_term, replace={z_in: z_full})
-                     + _strip_specify_shape(vectorize_graph(obs_sum, replace={z_in: z_col}), ins + [z_col]))
+        # the observation term broadcasts over K (no K x N gather of mu[z], sigma[z]); so does the label
+        # term, from the label's distribution rebuilt without its size (log w_k is a (K, 1) column when
+        # the label probabilities are shared, (K, N) when they vary over i)
+        self._thetas = thetas
+        try:
+            op = z_rv.owner.op
+            _, unsized = op(*op.dist_params(z_rv.owner), rng=op.rng_param(z_rv.owner), return_next_rng=True)
+            label_term = graph_replace(pm.logp(unsized, z_col), dict(zip(thetas, ins)), strict=False)
+            shape = pytensor.function(ins + [z_col], label_term.shape, mode="FAST_COMPILE", on_unused_input="ignore")(
+                *self._initial_args(model, thetas), self.support.reshape(K, *(1,) * len(S)).astype(z_rv.type.dtype))
+            if tuple(shape[1:]) == (1,) * len(S):     # shared label probabilities: a (K, 1) column
+                label_term = pt.specify_broadcastable(label_term, *range(1, 1 + len(S)))
+            elif tuple(shape) != (K, *S):
+                raise ValueError(f"label term of shape {tuple(shape)}")
+        except Exception:  # noqa: BLE001 -- e.g. a symbolic distribution: enumerate at full size instead
+            label_term = vectorize_graph(z_term, replace={z_in: z_full})
+        log_joint = label_term + _strip_specify_shape(vectorize_graph(obs_sum, replace={z_in: z_col}), ins + [z_col])
         rest = sum((pm.logp(o, model.rvs_to_values[o]).sum() for o in self._rest_obs), pt.constant(0.0))
         rest = graph_replace(rest, dict(zip(thetas, ins)), strict=False)
 
@@ -162,6 +176,14 @@ class DiscreteLatentEM:
         self._moment_data = self._scalar_observation()
 
     # ------------------------------------------------------------------ small helpers
+    @staticmethod
+    def _initial_args(model: pm.Model, thetas: list) -> list[np.ndarray]:
+        """The parameters at the model's initial point, on their own scale, in ``thetas`` order."""
+        values = [model.rvs_to_values[rv] for rv in thetas]
+        point = model.initial_point()
+        f = pytensor.function(values, model.replace_rvs_by_values(thetas), mode="FAST_COMPILE", on_unused_input="ignore")
+        return [np.asarray(v) for v in f(*(point[v.name] for v in values))]
+
     def _obs_extra(self) -> tuple[int, ...]:
         """Trailing shape of the dependent observations beyond the latent's shape (largest)."""
         extra = [np.shape(self.model.rvs_to_values[o].data)[len(self.shape):] for o in self._dependent]
@@ -180,19 +202,12 @@ class DiscreteLatentEM:
         return [np.asarray(params[p], dtype=float) for p in self.params]
 
     def _function(self, which: str) -> Callable:
-        """Compile on first use: ``"e"`` (responsibilities, log likelihood) or ``"joint"``."""
+        """Compile on first use: ``"joint"`` (the (K, *S) log joint) or ``"rest"`` (observations without the latent)."""
         if which not in self._compiled:
             inputs = self._ins + [self._z_full_var, self._z_col_var]
-            log_joint = self._log_joint_graph
-            if which == "joint":
-                outputs = log_joint
-            else:
-                peak = log_joint.max(axis=0, keepdims=True)
-                peak = pt.switch(pt.isinf(peak), 0.0, peak)
-                e = pt.exp(log_joint - peak)
-                total = e.sum(axis=0, keepdims=True)
-                outputs = [e / total, (pt.log(total) + peak).sum() + self._rest_graph]
-            self._compiled[which] = pytensor.function(inputs, outputs, mode=self._mode, on_unused_input="ignore")
+            outputs = self._log_joint_graph if which == "joint" else self._rest_graph
+            self._compiled[which] = pytensor.function(inputs, outputs, mode=self._mode if which == "joint" else
+                                                      "FAST_COMPILE", on_unused_input="ignore")
         return self._compiled[which]
 
     # ------------------------------------------------------------------ E-step
@@ -224,11 +239,21 @@ class DiscreteLatentEM:
             The log likelihood is not finite (a component collapsed onto a point, or the data are
             impossible under ``params``).
         """
+        args = (*self._args(params), self._z_full, self._z_col)
         try:
-            resp, loglik = self._function("e")(*self._args(params), self._z_full, self._z_col)
+            resp = np.array(self._function("joint")(*args), dtype=float)     # a fresh (K, *S) buffer, reused below
+            rest = float(self._function("rest")(*args))
         except ParameterValueError as exc:
             raise DegenerateFit(self._collapse_message(params, f"the model refuses the parameters ({exc})")) from exc
-        resp, loglik = np.asarray(resp), float(loglik)
+        # softmax over K and logsumexp, in place with numpy's vectorised exp/log (the density is the graph's)
+        peak = resp.max(axis=0)
+        peak[~np.isfinite(peak)] = 0.0
+        resp -= peak
+        np.exp(resp, out=resp)
+        total = resp.sum(axis=0)
+        resp /= total
+        with np.errstate(divide="ignore"):
+            loglik = float(np.log(total).sum() + peak.sum()) + rest
         self._check(loglik, resp.reshape(len(self.support), -1).sum(axis=1), params)
         self._last_counts = resp.reshape(len(self.support), -1).sum(axis=1)
         moments = resp @ self._moment_data if self._moment_data is not None else None
