@@ -25,7 +25,7 @@ demo: $(STAMP)
 	@echo "open $(abspath $(OUT))/index.html"
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest
+	MPLBACKEND=Agg $(PY) -m pytest --durations=15
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
