@@ -72,7 +72,7 @@ def em_starts(data, n_init, rng):
     x = data["x"]
     starts = [{"w": np.array([0.5, 0.5]), "mu": np.array([-0.5, 0.8]), "sigma": np.ones(2)}]
     for _ in range(n_init - 1):
-        starts.append({"w": rng.dirichlet(np.ones(2)), "mu": np.sort(rng.choice(x, 2, replace=False)),
+        starts.append({"w": rng.dirichlet(np.ones(2)), "mu": np.sort(rng.choice(x, 2, replace=x.size < 2)),
                        "sigma": np.full(2, np.std(x)) * rng.uniform(0.3, 1.0, 2)})
     return starts
 
