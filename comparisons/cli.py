@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -62,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                             "(numbers from 'modemean teach --out DIR' and the eight_schools results) and the "
                             "index DIR/index.html. Never runs a solver.")
     report.add_argument("models", nargs="*", metavar="MODEL", help="models to render (default: all in DIR)")
+    report.add_argument("--force", action="store_true",
+                        help="re-render pages that are newer than their results (by default they are kept)")
     report.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                         help="folder holding the results; pages are written there (default %(default)s)")
     return parser
@@ -71,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``modemean`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
     logging.getLogger("pymc").setLevel(logging.WARNING)
+    # PyMC's optimiser/Hessian notes and numba's object-mode notes: what matters reaches the table's flags
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"(pymc|pytensor)\.")
     signal.signal(signal.SIGTERM, _interrupt)
     from .errors import ModemeanError
 
@@ -137,7 +142,7 @@ def _report(args) -> int:
     from reports import render
     from reports.teaching import render_teaching
 
-    index = render(args.out, args.models or None, extra_pages=render_teaching(args.out))
+    index = render(args.out, args.models or None, extra_pages=render_teaching(args.out), force=args.force)
     print(f"wrote {index}")
     return 0
 

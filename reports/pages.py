@@ -48,8 +48,12 @@ details{margin:1rem 0}summary{cursor:pointer;font-weight:bold}
 """
 
 
-def render(out: Path, names: list[str] | None = None, extra_pages: list[tuple[str, str]] = ()) -> Path:
+def render(out: Path, names: list[str] | None = None, extra_pages: list[tuple[str, str]] = (),
+           force: bool = False) -> Path:
     """Render the pages of ``names`` (default: every model with results in ``out``) and the index.
+
+    A model page newer than its ``results.json``, its ``results.nc`` and the rendering code is up
+    to date and is kept (figures are most of the time of a report); ``force`` renders it anyway.
 
     Parameters
     ----------
@@ -59,6 +63,8 @@ def render(out: Path, names: list[str] | None = None, extra_pages: list[tuple[st
         Models to (re)render; the index always lists every model with results in ``out``.
     extra_pages : list of (title, relative href), optional
         Further pages (e.g. teaching pages) to link from the index.
+    force : bool, default False
+        Render every page even when it is up to date.
 
     Returns
     -------
@@ -72,8 +78,13 @@ def render(out: Path, names: list[str] | None = None, extra_pages: list[tuple[st
     """
     out = Path(out)
     rendered = load_all(out, names)
+    code = max(p.stat().st_mtime for p in Path(__file__).parent.glob("*.py"))
     for results in rendered:
-        render_model(results)
+        folder = out / results.name
+        page = folder / "index.html"
+        inputs = max(code, *((folder / f).stat().st_mtime for f in ("results.json", "results.nc")))
+        if force or not page.exists() or page.stat().st_mtime < inputs:
+            render_model(results)
     return render_index(load_all(out) if names else rendered, out, extra_pages)
 
 

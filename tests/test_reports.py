@@ -218,3 +218,22 @@ def test_model_highlights_are_rendered(tmp_path):
     assert "This model in numbers" in page
     assert "<th scope=\"row\">P(tau &lt; 0), Laplace approximation at the mode</th><td>0.0812</td>" in page
     assert "<td>b[1], b[3]</td>" in page
+
+
+def test_up_to_date_pages_are_kept_and_stale_ones_rerendered(site):
+    import os
+    import time
+
+    out, _ = site
+    page = out / "skewed" / "index.html"
+    before = page.stat().st_mtime_ns
+    render(out)
+    assert page.stat().st_mtime_ns == before                         # newer than its results: kept
+    results = out / "skewed" / "results.json"
+    later = time.time() + 5
+    os.utime(results, (later, later))                                # the results changed
+    render(out)
+    assert page.stat().st_mtime_ns > before
+    again = page.stat().st_mtime_ns
+    render(out, force=True)
+    assert page.stat().st_mtime_ns > again
