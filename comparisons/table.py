@@ -29,8 +29,8 @@ def make_table(fits: dict[str, Fit], order: list[str]) -> pd.DataFrame:
     pandas.DataFrame
         Index: flat parameter names. Columns: :data:`COLUMNS` (NaN where a solver does not
         apply or failed) and ``notes`` (plain-language flags joined by "; ").
-        ``gap_sd = (mean - map) / sd``, left NaN where find_MAP found no mode (the density still
-        rises where it stopped, so the distance would measure where the optimiser gave up);
+        ``gap_sd = (mean - map) / sd``, left NaN everywhere when find_MAP found no mode (the
+        density still rises where it stopped, so a distance would measure where it gave up);
         ``gap_sd_em = (mean - em) / sd``, the same distance from EM's marginal mode.
     """
     rows = {name: dict.fromkeys(COLUMNS, np.nan) for name in order}
@@ -45,8 +45,8 @@ def make_table(fits: dict[str, Fit], order: list[str]) -> pd.DataFrame:
                 notes[name].extend(flags)
     table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
     table["gap_sd"] = (table["mean"] - table["map"]) / table["sd"]
-    no_mode = [n for n in fits["map"].diagnostics.get("still_rising", {}) if n in rows] if "map" in fits else []
-    table.loc[no_mode, "gap_sd"] = np.nan
+    if "map" in fits and fits["map"].diagnostics.get("still_rising"):
+        table["gap_sd"] = np.nan  # find_MAP's point is not a mode in any coordinate: no peak to measure from
     table["gap_sd_em"] = (table["mean"] - table["em"]) / table["sd"]
     table["notes"] = ["; ".join(notes[n]) for n in order]
     table.index.name = "parameter"

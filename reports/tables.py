@@ -56,7 +56,7 @@ def html_table(header: Iterable[str], rows: Iterable[Iterable[Any]], css: str = 
 
 def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
     """Words for an empty cell, and the longer reason (tooltip), from the solvers' status."""
-    if column == "gap_sd" and "map: not a mode" in (row.get("notes") or ""):
+    if column == "gap_sd" and (results.solver("map").get("diagnostics") or {}).get("still_rising"):
         return "no mode", ("find_MAP found no mode: the density still rises where it stopped, so a distance from "
                            "that point would only measure where the optimiser gave up; gap_sd_em measures the "
                            "distance from EM's marginal mode instead")
