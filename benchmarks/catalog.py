@@ -26,9 +26,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-HERE = Path(__file__).parent
+from readme_section import write_section
+
 MODEMEAN = [sys.executable, "-m", "comparisons.cli"]
-START, END = "<!-- catalog:start -->", "<!-- catalog:end -->"
 
 
 def timed(args: list[str], env: dict) -> tuple[float, float]:
@@ -72,15 +72,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.readme:
-        readme = HERE / "README.md"
-        text = readme.read_text() if readme.exists() else "# Benchmarks\n"
-        section = f"{START}\n{table}\n{END}"
-        if START in text:
-            text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-        else:
-            text += f"\n## Whole catalog: cold, warm and cached\n\n{section}\n"
-        readme.write_text(text)
-
+        write_section("catalog", "Whole catalog: cold, warm and cached", table)
 
 if __name__ == "__main__":
     main()

@@ -19,11 +19,10 @@ import platform
 import subprocess
 import sys
 from datetime import date
-from pathlib import Path
 
-HERE = Path(__file__).parent
+from readme_section import write_section
+
 MODELS = ("eight_schools", "bioassay", "rat_tumors", "robust_regression", "two_gaussians")
-START, END = "<!-- sampler:start -->", "<!-- sampler:end -->"
 
 
 def worker(model: str, sampler: str) -> dict:
@@ -87,15 +86,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.readme:
-        readme = HERE / "README.md"
-        text = readme.read_text() if readme.exists() else "# Benchmarks\n"
-        section = f"{START}\n{table}\n{END}"
-        if START in text:
-            text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-        else:
-            text += f"\n## Sampler: ESS per second, PyMC vs nutpie\n\n{section}\n"
-        readme.write_text(text)
-
+        write_section("sampler", "Sampler: ESS per second, PyMC vs nutpie", table)
 
 if __name__ == "__main__":
     main()
