@@ -171,7 +171,11 @@ def test_map_em_equals_find_map_on_the_marginalised_model(specs, name):
     tight = pm.find_MAP(model=spec.model, method="L-BFGS-B", jitter=best["start"] > 0, random_seed=7 + best["start"],
                         progressbar=False, return_inferencedata=True,
                         options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 20000, "maxcor": 30})
-    assert bool(tight.optimizer_result["success"]), str(tight.optimizer_result["message"].values)
+    # ftol 1e-15 is below what a line search can resolve, so L-BFGS-B may end "ABNORMAL" at the optimum:
+    # require instead that it is at least as high as fit_map's best point and that the gradient vanishes
+    opt = tight.optimizer_result
+    assert -float(opt["fun"]) >= best["log_density"] - 1e-9, str(opt["message"].values)
+    assert np.max(np.abs(opt["jac"].values)) < 1e-3 * max(1.0, abs(float(opt["fun"]))), str(opt["message"].values)
     for key in mp.estimates["map"]:
         name_, _, index = key.partition("[")
         value = tight.posterior[name_].values[0, 0]
@@ -234,7 +238,7 @@ DATASETS = st.lists(st.sampled_from([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0]) | st.float
                     min_size=1, max_size=12)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(x=DATASETS)
 def test_property_em_never_decreases_and_never_raises_on_random_mixture_data(x):
     """Tiny N and duplicate points: restarts may degenerate (reported), but none raises or decreases."""
@@ -249,7 +253,7 @@ def test_property_em_never_decreases_and_never_raises_on_random_mixture_data(x):
             assert steps.size == 0 or steps.min() >= -1e-12 * max(1.0, np.max(np.abs(trace[np.isfinite(trace)])))
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(counts=st.lists(st.integers(0, 6), min_size=1, max_size=10))
 def test_property_zero_inflated_em_never_decreases(counts):
     module = models.get("zero_inflated_counts")
