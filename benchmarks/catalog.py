@@ -28,7 +28,7 @@ from pathlib import Path
 
 from readme_section import write_section
 
-MODEMEAN = [sys.executable, "-m", "comparisons.cli"]
+MODEMEAN = [sys.executable, "-m", "modemean.cli"]
 
 
 def timed(args: list[str], env: dict) -> tuple[float, float]:

@@ -30,8 +30,8 @@ import warnings
 import numpy as np
 import pymc as pm
 
-from comparisons.discrete import normal_mixture_m_step
-from comparisons.spec import spec_from_parts
+from modemean.comparisons.discrete import normal_mixture_m_step
+from modemean.comparisons.spec import spec_from_parts
 
 N, K, SEED, REPEATS, BLOCK_ITERS, TARGET = 1_000_000, 3, 0, 5, 10, 1e-6
 TRUE = {"w": np.array([0.3, 0.4, 0.3]), "mu": np.array([-3.0, 0.0, 3.0]), "sigma": np.array([1.0, 0.7, 1.5])}

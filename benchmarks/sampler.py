@@ -32,7 +32,7 @@ def worker(model: str, sampler: str) -> dict:
     import arviz as az
     import pymc as pm
 
-    from comparisons.spec import load_spec
+    from modemean.comparisons.spec import load_spec
 
     spec = load_spec(model)
     kwargs = dict(draws=1000, tune=1000, chains=4, cores=2, random_seed=1, nuts_sampler=sampler,

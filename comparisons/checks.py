@@ -13,7 +13,7 @@ import pymc as pm
 
 from .errors import ModemeanError
 
-__all__ = ["check_data", "check_start"]
+__all__ = ["check_data", "check_start", "free_discrete", "discrete_message"]
 
 KINDS = {"float": "biuf", "int": "biu"}
 
@@ -98,3 +98,18 @@ def check_start(model: pm.Model, name: str) -> None:
         listing = ", ".join(f"{k} = {v}" for k, v in bad.items())
         raise ModemeanError(f"model {name!r}: the log density is not finite at the initial point ({listing}): "
                             "check the data against each distribution's support and the priors' parameters")
+
+
+def free_discrete(model: pm.Model) -> list:
+    """The model's free random variables that are discrete (after any declared latent was summed out)."""
+    discrete = set(model.discrete_value_vars)
+    return [rv for rv in model.free_RVs if model.rvs_to_values[rv] in discrete]
+
+
+def discrete_message(rvs: list, who: str) -> str:
+    """One line for free discrete parameters: what cannot be done with them and what to do instead."""
+    names = ", ".join(f"{rv.name} ({type(rv.owner.op).__name__.removesuffix('RV')})" for rv in rvs)
+    it = "it" if len(rvs) == 1 else "them"
+    return (f"{who}, but {names} {'is' if len(rvs) == 1 else 'are'} discrete and not declared latent: "
+            f"declare {it} in LATENT (finite support: EM then sums {it} out and every solver sees the marginal "
+            f"model), or marginalise {it} in the model by hand")

@@ -1,35 +1,52 @@
-"""``map``: the posterior mode with ``pm.find_MAP``, audited, plus the Jacobian mode and Laplace sds."""
+"""``map``: the posterior mode with ``pm.find_MAP``, audited, plus the Jacobian mode and Laplace sds.
+
+The steps, in order (each a function below):
+
+1. :func:`_run_start`: ``pm.find_MAP`` (L-BFGS-B) from each start; a start that stopped before
+   a stationary point (L-BFGS-B's relative-reduction test fires early on a badly conditioned
+   density) is polished by Newton's method with the exact Hessian, and a start at a kink (an L1
+   penalty) by Powell's method.
+2. :func:`_no_mode`: is there a mode at all? Decided from the density, not from where the
+   optimiser stopped: the log density still rising beyond the stopping point (a ridge to
+   infinity), or unbounded as a scale goes to its boundary (the centred hierarchy, whose joint
+   density grows without limit as ``tau -> 0``); a density that stays finite at the boundary (the
+   non-centred eight schools) has its mode there.
+3. :func:`_laplace_sd` and :func:`_jacobian_mode`: each fills its own column or leaves it empty
+   with a reason; neither can discard the mode.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pymc as pm
 from scipy import optimize
 
+from .checks import discrete_message, free_discrete
 from .fit import Fit
-from .space import ValueSpace, boundary_flags
+from .space import ValueSpace, boundary_flags, flat_names, shape_of, support_bounds
 from .spec import ModelSpec
 
 __all__ = ["fit_map"]
 
 AGREE_RTOL = 1e-3  # starts agree when every parameter is within this (relative, +abs) of the best
-KINK_GTOL = 1e-3  # L-BFGS-B stopped with a gradient above this (relative to the objective): a kink
+KINK_GTOL = 1e-3  # L-BFGS-B stopped with a gradient above this (relative to the objective): maybe a kink
+DECREMENT_TOL = 1e-6  # stationary: a Newton step would raise the log density by less than this (nats)
 POWELL = {"xtol": 1e-10, "ftol": 1e-15, "maxiter": 100_000}
+NEWTON = {"gtol": 1e-10, "maxiter": 50}
+PROFILE_DECADES = (1, 2, 3, 4, 5)  # profile points: this many decades from the initial point towards the bound
+UNBOUNDED_RISE = 0.05  # nats per decade that the profile must keep gaining, undiminished, to be unbounded
+LN10 = math.log(10.0)
 
 
 def fit_map(spec: ModelSpec, *, seed: int, n_starts: int = 4) -> Fit:
     """Posterior mode by ``pm.find_MAP`` (L-BFGS-B, no Jacobian) from ``n_starts`` starts.
 
     Start 0 is the model's initial point; the others jitter it by U(-1, 1) in the unconstrained
-    space (seeds ``seed + k``). The best successful start is kept. A start that reports failure or
-    stops at iteration 0 is never taken as a result.
-
-    L-BFGS-B assumes a smooth density. Where it stops with a gradient that is not small (above
-    ``KINK_GTOL`` times ``max(1, |log density|)``), the density has a kink there, e.g. a Laplace
-    prior (an L1 penalty) with a coefficient at 0, and L-BFGS-B stalls short of the mode. That
-    start is polished by ``pm.find_MAP(method="Powell")`` from where it stopped (derivative-free
-    line searches along each coordinate reach a kink); the polished point is kept if its log
-    density is not lower.
+    space (seeds ``seed + k``). The best start by log density is kept among those that report
+    success after at least one iteration. "Several local modes" is said only when starts that
+    reached stationary points (after polishing) end at distinct points.
 
     Parameters
     ----------
@@ -43,106 +60,275 @@ def fit_map(spec: ModelSpec, *, seed: int, n_starts: int = 4) -> Fit:
         ``estimates`` has columns ``map`` (mode on each parameter's own scale),
         ``map_unconstrained`` (mode of the density of the unconstrained coordinates, i.e. with
         the log-Jacobian, mapped back) and ``laplace_sd`` (sd of the normal approximation at the
-        mode, delta method back to each parameter's scale). ``diagnostics["starts"]`` lists every
-        start's optimiser success, iterations, message, log density and parameters.
+        mode, delta method back to each parameter's scale). ``diagnostics`` has every start
+        (``starts``), ``no_mode`` (bool), ``still_rising`` and ``unbounded`` (what showed that
+        there is no mode), ``profiles`` (the boundary profiles computed) and ``errors`` (a step
+        that could not be computed, and why). ``not_applicable`` when the model has free discrete
+        parameters (find_MAP optimises continuous ones only).
     """
     model = spec.model
+    discrete = free_discrete(model)
+    if discrete:
+        return Fit("map", "not_applicable", discrete_message(discrete, "find_MAP optimises continuous parameters only"))
     outputs = [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics]
     space = ValueSpace(model, outputs)
-    starts = []
-    for k in range(n_starts):
-        fit = pm.find_MAP(model=model, method="L-BFGS-B", jitter=k > 0, random_seed=seed + k,
-                          compute_hessian=True, return_inferencedata=True, progressbar=False,
-                          idata_kwargs={"include_transformed": True})
-        opt = fit.optimizer_result
-        polished = False
-        if np.max(np.abs(opt["jac"].values)) > KINK_GTOL * max(1.0, abs(float(opt["fun"]))):
-            fit_powell = pm.find_MAP(model=model, method="Powell", jitter=False, compute_hessian=True,
-                                     initvals={rv.name: fit.posterior[rv.name].values[0, 0] for rv in model.free_RVs},
-                                     return_inferencedata=True, progressbar=False,
-                                     idata_kwargs={"include_transformed": True}, options=POWELL)
-            polished = float(fit_powell.optimizer_result["fun"]) <= float(opt["fun"])
-            if polished:
-                fit, opt = fit_powell, fit_powell.optimizer_result
-        nit, success = int(opt["nit"]), bool(opt["success"])
-        u = np.asarray(fit.fit["mean_vector"].values, dtype=float)
-        values = space.constrained(u)[0]
-        starts.append({
-            "start": k, "success": success, "nit": nit, "message": str(opt["message"].values), "polished": polished,
-            "log_density": -float(opt["fun"]), "u": u, "params": dict(zip(space.names, values.tolist())),
-            "cov": np.asarray(fit.fit["covariance_matrix"].values, dtype=float),
-        })
+    starts = [_run_start(model, space, seed, k) for k in range(n_starts)]
+    audit = [{k: s[k] for k in ("start", "success", "nit", "message", "log_density", "polished", "stationary")}
+             for s in starts]
     usable = [s for s in starts if s["success"] and s["nit"] > 0 and np.isfinite(s["log_density"])]
-    audit = [{k: s[k] for k in ("start", "success", "nit", "message", "log_density", "polished")} for s in starts]
     if not usable:
-        why = "; ".join(f"start {s['start']}: nit={s['nit']}, success={s['success']}, {s['message']}"
-                        for s in starts)
+        why = "; ".join(f"start {s['start']}: nit={s['nit']}, success={s['success']}, {s['message']}" for s in starts)
         return Fit("map", "failed", f"find_MAP stopped at iteration 0 or reported failure from all {n_starts} "
                    f"starts, so there is no mode to report ({why}): the log density may be flat or not "
                    "differentiable there; check the model or pass initial values", diagnostics={"starts": audit})
     best = max(usable, key=lambda s: s["log_density"])
-    agree = [s["start"] for s in usable if _agrees(s["params"], best["params"])]
-
-    values, jac = space.constrained(best["u"])
-    cov = jac @ best["cov"] @ jac.T
-    laplace_sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-
-    # mode of the unconstrained density (with the log-Jacobian), started from the MAP
-    res = optimize.minimize(lambda u: tuple(-np.asarray(v) for v in space.logp_jacobian(u)), best["u"],
-                            jac=True, method="L-BFGS-B", options={"maxiter": 10_000, "gtol": 1e-9})
-    unconstrained = space.constrained(res.x)[0]
-
-    initial = dict(zip(space.names, space.constrained(space.ravel(model.initial_point()))[0].tolist()))
-    estimate = dict(zip(space.names, values.tolist()))
+    values = space.constrained(best["u"])[0]
+    estimate = dict(zip(space.names, values.tolist(), strict=True))
+    initial_u = space.ravel(model.initial_point())
+    initial = dict(zip(space.names, space.constrained(initial_u)[0].tolist(), strict=True))
     flags = boundary_flags(model, estimate, initial, "map")
-    rising = _still_rising(space, best["u"], best["cov"], estimate)
-    for name, value in rising.items():
-        flags.setdefault(name, []).append(
-            f"map: not a mode: the log density is still rising where find_MAP stopped ({name} = "
-            f"{estimate[name]:.4g}; it is higher at {value:.4g}): the density has no maximum in that "
-            "direction (unbounded, or rising towards a limit at infinity); the printed value is where the "
-            "optimiser stopped")
+    errors: dict[str, str] = {}
+
+    rising, unbounded, profiles = _no_mode(spec, space, best["u"], initial_u, estimate, flags, errors)
+    no_mode = bool(rising or unbounded)
+    laplace_sd = None if no_mode else _laplace_sd(space, best["u"], errors)  # no spread at a point that is no peak
+    unconstrained, jacobian_result = _jacobian_mode(space, best["u"], errors)
+    _add_no_mode_flags(flags, estimate, rising, unbounded)
+
+    counted = [s for s in usable if s["stationary"] or s["polished"] == "powell"]  # a peak, smooth or at a kink
+    agree = [s["start"] for s in counted if _agrees(s["params"], best["params"])]
+    distinct = [s for s in counted if s["start"] not in agree]
+    estimates = {"map": estimate}
+    if laplace_sd is not None:
+        estimates["laplace_sd"] = laplace_sd
+    if unconstrained is not None:
+        estimates["map_unconstrained"] = unconstrained
     diagnostics = {
-        "optimizer": "L-BFGS-B (scipy, via pm.find_MAP, no Jacobian)",
-        "still_rising": rising,
+        "optimizer": "L-BFGS-B (scipy, via pm.find_MAP, no Jacobian); early stops polished by Newton "
+                     "(trust-exact, exact Hessian), kinks by Powell",
+        "no_mode": no_mode, "still_rising": rising, "unbounded": unbounded, "profiles": profiles,
         "starts": audit,
+        "n_stationary": len(counted),
         "n_starts_agreeing": len(agree),
         "starts_agree": len(agree) == n_starts,
         "spread": {n: float(np.ptp([s["params"][n] for s in usable])) for n in space.names},
-        "map_unconstrained": {"success": bool(res.success), "nit": int(res.nit), "message": str(res.message)},
+        "map_unconstrained": jacobian_result,
+        "errors": errors,
     }
-    message = ""
-    if rising:
-        names = list(rising)
-        along = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-        message = f"find_MAP found no mode: the log density keeps rising beyond where it stopped, along {along} (see the notes)"
-    elif len(agree) < n_starts:
-        message = (f"only {len(agree)} of {n_starts} find_MAP starts agree with the best mode; "
-                   "the posterior may have several local modes")
-    return Fit(
-        "map", "ok", message,
-        estimates={"map": estimate, "map_unconstrained": dict(zip(space.names, unconstrained.tolist())),
-                   "laplace_sd": dict(zip(space.names, laplace_sd.tolist()))},
-        converged=True, n_iter=best["nit"], diagnostics=diagnostics, flags=flags,
-    )
+    return Fit("map", "ok", _message(no_mode, rising, unbounded, best, distinct, errors), estimates=estimates,
+               converged=best["stationary"] and not no_mode, n_iter=best["nit"], diagnostics=diagnostics, flags=flags)
 
 
-def _still_rising(space: ValueSpace, u: np.ndarray, cov: np.ndarray, estimate: dict[str, float]) -> dict[str, float]:
+# ------------------------------------------------------------------------------------------ 1. the starts
+
+
+def _run_start(model: pm.Model, space: ValueSpace, seed: int, k: int) -> dict:
+    """One find_MAP start, polished where it stopped short of a stationary point.
+
+    Returns
+    -------
+    dict
+        ``start``, ``success``, ``nit``, ``message`` (find_MAP's), ``polished`` (``""``,
+        ``"newton"`` or ``"powell"``), ``stationary`` (a strict local maximum: the Hessian is
+        negative definite and a Newton step would gain less than ``DECREMENT_TOL``),
+        ``log_density``, ``u`` and ``params`` (outputs at ``u``).
+    """
+    fit = pm.find_MAP(model=model, method="L-BFGS-B", jitter=k > 0, random_seed=seed + k,
+                      return_inferencedata=True, progressbar=False, idata_kwargs={"include_transformed": True})
+    opt = fit.optimizer_result
+    u = np.asarray(fit.fit["mean_vector"].values, dtype=float)
+    start = {"start": k, "success": bool(opt["success"]), "nit": int(opt["nit"]), "message": str(opt["message"].values),
+             "polished": "", "u": u, "log_density": space.logp(u)[0]}
+    decrement = _newton_decrement(space, u)
+    if decrement is None:  # not in a bowl (a ridge, a boundary, a runaway): no nearby peak to polish towards
+        start.update(stationary=False, params=_params(space, u))
+        return start
+    if decrement >= DECREMENT_TOL:
+        polished = _newton(space, u, np.arange(space.size))
+        if polished is not None and polished[1] >= start["log_density"]:
+            start.update(u=polished[0], log_density=polished[1], polished="newton")
+    if not _stationary(space, start["u"]) and np.max(np.abs(opt["jac"].values)) > KINK_GTOL * max(1.0, abs(float(opt["fun"]))):
+        # a gradient that stays large where no Newton step helps: a kink, e.g. an L1 penalty at 0;
+        # Powell's derivative-free line searches along each coordinate reach it
+        powell = pm.find_MAP(model=model, method="Powell", jitter=False, progressbar=False,
+                             initvals=space.point(start["u"]), return_inferencedata=True,
+                             idata_kwargs={"include_transformed": True}, options=POWELL)
+        u_powell = np.asarray(powell.fit["mean_vector"].values, dtype=float)
+        if space.logp(u_powell)[0] >= start["log_density"]:
+            start.update(u=u_powell, log_density=space.logp(u_powell)[0], polished="powell")
+    start.update(stationary=_stationary(space, start["u"]), params=_params(space, start["u"]))
+    return start
+
+
+def _params(space: ValueSpace, u: np.ndarray) -> dict[str, float]:
+    return dict(zip(space.names, space.constrained(u)[0].tolist(), strict=True))
+
+
+def _newton_decrement(space: ValueSpace, u: np.ndarray) -> float | None:
+    """What a Newton step would gain, ``g' (-H)^-1 g / 2`` (nats); ``None`` unless ``-H`` is positive definite."""
+    value, grad = space.logp(u)
+    hess = space.hessian(u)
+    if not (np.isfinite(value) and np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
+        return None
+    try:
+        chol = np.linalg.cholesky(-hess)
+    except np.linalg.LinAlgError:
+        return None
+    half = np.linalg.solve(chol, grad)
+    return 0.5 * float(half @ half)
+
+
+def _stationary(space: ValueSpace, u: np.ndarray) -> bool:
+    """A strict local maximum: ``-H`` positive definite and the Newton decrement below ``DECREMENT_TOL``."""
+    decrement = _newton_decrement(space, u)
+    return decrement is not None and decrement < DECREMENT_TOL
+
+
+def _newton(space: ValueSpace, u: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Maximise the log density over the coordinates ``free`` (the rest held at ``u``) by trust-exact.
+
+    Newton's method with the exact Hessian is invariant to the scaling of the coordinates, so it
+    reaches the mode of a badly conditioned density where L-BFGS-B's relative-reduction test stops
+    early. Returns the point and its log density, or ``None`` if the optimiser raised.
+    """
+    def full(x):
+        v = u.copy()
+        v[free] = x
+        return v
+
+    def negative(x):
+        value, grad = space.logp(full(x))
+        return (-value, -grad[free]) if np.isfinite(value) else (np.inf, np.zeros(free.size))
+
+    def negative_hessian(x):
+        hess = -space.hessian(full(x))[np.ix_(free, free)]
+        return hess if np.all(np.isfinite(hess)) else np.eye(free.size)
+
+    try:
+        with np.errstate(all="ignore"):
+            res = optimize.minimize(negative, u[free], jac=True, hess=negative_hessian, method="trust-exact",
+                                    options=NEWTON)
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+        return None
+    point = full(res.x)
+    return point, space.logp(point)[0]
+
+
+# ------------------------------------------------------------------------------------------ 2. is there a mode?
+
+
+def _no_mode(spec: ModelSpec, space: ValueSpace, u: np.ndarray, initial_u: np.ndarray, estimate: dict[str, float],
+             flags: dict[str, list[str]], errors: dict[str, str]) -> tuple[dict, dict, dict]:
+    """Whether the density has no mode: still rising from ``u``, or unbounded at a boundary.
+
+    Where find_MAP left parameters on a boundary, their profiles decide; otherwise an uphill
+    Newton step first tests for a ridge to infinity. The profiles are computed for every parameter
+    find_MAP left on a boundary and for every
+    *hyper-scale* (a positive parameter of another free variable's distribution, like ``tau`` in
+    ``theta ~ N(mu, tau)``), where it stopped or not: a centred hierarchy's density is unbounded
+    as ``tau -> 0`` even when an optimiser settles at a local mode inside.
+
+    Returns
+    -------
+    rising : dict of str to float
+        Outputs along which the density is higher a Newton step on, and their value there.
+    unbounded : dict of str to dict
+        Outputs whose profile rises without limit towards a bound: ``bound``, ``rise_per_decade``.
+    profiles : dict of str to dict
+        Every profile computed: ``bound``, ``values`` (parameter values), ``log_density`` (the
+        maximum over the other coordinates at each), ``unbounded``.
+    """
+    on_boundary = [n for n, notes in flags.items() if any("on the boundary" in t for t in notes)]
+    rising = {}
+    if not on_boundary:  # at a boundary the density rises towards the edge by definition: the profiles decide
+        try:
+            rising = _still_rising(space, u, estimate)
+        except Exception as exc:  # noqa: BLE001 -- the check is lost, never the mode
+            errors["still_rising"] = f"{type(exc).__name__}: {exc}"
+        if rising:  # no mode already; profiles from a runaway point would measure nothing
+            return rising, {}, {}
+    candidates = on_boundary + [n for n in _hyper_scales(spec) if n not in on_boundary]
+    profiles = {}
+    for name in candidates:
+        c = space.coordinate(name)
+        bounds = _bound_of(spec, name)
+        if c is None or bounds is None:
+            continue
+        try:
+            profiles[name] = _profile(space, u, initial_u, c, bounds, name)
+        except Exception as exc:  # noqa: BLE001
+            errors[f"profile {name}"] = f"{type(exc).__name__}: {exc}"
+    unbounded = {n: {"bound": p["bound"], "rise_per_decade": p["rise_per_decade"]}
+                 for n, p in profiles.items() if p["unbounded"]}
+    return rising, unbounded, profiles
+
+
+def _hyper_scales(spec: ModelSpec) -> list[str]:
+    """Flat names of positive free parameters that set the distribution of another free variable."""
+    from pytensor.graph.traversal import ancestors
+
+    model = spec.model
+    out = []
+    for rv in model.free_RVs:
+        bounds = support_bounds(model, rv.name)
+        if bounds is None or not np.all(bounds[0] == 0) or not np.all(np.isinf(bounds[1])):
+            continue
+        if any(rv in set(ancestors(other.owner.inputs)) for other in model.free_RVs if other is not rv):
+            out += flat_names(rv.name, shape_of(model, rv.name))
+    return out
+
+
+def _bound_of(spec: ModelSpec, name: str) -> tuple[float, float] | None:
+    """The finite bound of ``name``'s support that a profile should approach, and the direction in ``u``."""
+    base = name.split("[")[0]
+    bounds = support_bounds(spec.model, base)
+    if bounds is None:
+        return None
+    index = flat_names(base, shape_of(spec.model, base)).index(name)
+    lo, hi = float(bounds[0][index]), float(bounds[1][index])
+    if np.isfinite(lo):
+        return lo, -1.0
+    if np.isfinite(hi):
+        return hi, 1.0
+    return None
+
+
+def _profile(space: ValueSpace, u: np.ndarray, initial_u: np.ndarray, c: int, bound: tuple[float, float],
+             name: str) -> dict:
+    """The profile log density of coordinate ``c`` approaching its bound, and whether it is unbounded.
+
+    The coordinate is fixed at ``PROFILE_DECADES`` decades from the initial point towards the bound
+    (log or log-odds coordinates: each decade brings the parameter ten times closer) and the log
+    density maximised over every other coordinate (Newton, continuing from the previous point).
+    The density is unbounded there when the profile keeps gaining at least ``UNBOUNDED_RISE``
+    nats per decade without slowing (a centred hierarchy gains one log-decade per group); where
+    it tends to a finite limit the gains shrink geometrically.
+    """
+    value, direction = bound
+    free = np.setdiff1d(np.arange(space.size), [c])
+    point, heights, where = u.copy(), [], []
+    for decades in PROFILE_DECADES:
+        point[c] = initial_u[c] + direction * decades * LN10
+        if free.size:
+            best = _newton(space, point, free)
+            if best is not None and np.isfinite(best[1]):
+                point = best[0]
+        heights.append(space.logp(point)[0])
+        where.append(float(space.constrained(point)[0][space.names.index(name)]))
+    gains = np.diff(heights)
+    rising = bool(np.all(np.isfinite(heights)) and gains.size >= 2 and gains[-1] > UNBOUNDED_RISE
+                  and gains[-2] > UNBOUNDED_RISE and gains[-1] >= 0.5 * gains[-2])
+    return {"bound": value, "values": where, "log_density": heights, "unbounded": rising,
+            "rise_per_decade": float(gains[-1]) if gains.size else None}
+
+
+def _still_rising(space: ValueSpace, u: np.ndarray, estimate: dict[str, float]) -> dict[str, float]:
     """Outputs along which the log density still rises from ``u``, where find_MAP stopped.
 
-    A Newton step ``cov @ grad`` (``cov``: find_MAP's inverse Hessian of the negative log density
-    in the unconstrained coordinates, eigenvalues clipped, so the step always points uphill) is
-    halved until the log density (no Jacobian) is higher than at ``u`` by more than rounding. At
-    a mode the first such point agrees with the estimate (within ``AGREE_RTOL``); where the
-    density is unbounded, or rises towards a limit at infinity (a flat ridge), it does not.
-
-    Parameters
-    ----------
-    space : ValueSpace
-    u : ndarray of shape (space.size,)
-    cov : ndarray of shape (space.size, space.size)
-    estimate : dict of str to float
-        The outputs at ``u`` (flat name to value).
+    An uphill Newton step (the Hessian's eigenvalues made negative, so the step always points
+    uphill) is halved until the log density (no Jacobian) is higher than at ``u`` by more than
+    rounding. At a mode the first such point agrees with the estimate (within ``AGREE_RTOL``);
+    where the density is unbounded, or rises towards a limit at infinity (a flat ridge), it does not.
 
     Returns
     -------
@@ -151,15 +337,95 @@ def _still_rising(space: ValueSpace, u: np.ndarray, cov: np.ndarray, estimate: d
         ``estimate``; empty at a mode.
     """
     value, grad = space.logp(u)
-    step = cov @ grad
-    with np.errstate(all="ignore"):
-        for _ in range(60):
-            higher = space.logp(u + step)[0]
-            if np.isfinite(higher) and higher > value + 1e-12 * max(1.0, abs(value)):
-                ahead = dict(zip(space.names, space.constrained(u + step)[0].tolist()))
-                return {n: ahead[n] for n in estimate if not _agrees({n: ahead[n]}, {n: estimate[n]})}
-            step = step / 2
+    hess = space.hessian(u)
+    if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+        return {}
+    if np.all(np.isfinite(hess)):
+        eigenvalues, vectors = np.linalg.eigh(-hess)
+        floor = max(float(np.max(np.abs(eigenvalues))) * 1e-12, 1e-300)
+        step = vectors @ ((vectors.T @ grad) / np.maximum(np.abs(eigenvalues), floor))
+    else:  # far out on a ridge the curvature overflows: go uphill along the gradient, one unit of u
+        step = grad / max(float(np.linalg.norm(grad)), 1e-300)
+    for _ in range(60):
+        higher = space.logp(u + step)[0]
+        if np.isfinite(higher) and higher > value + 1e-12 * max(1.0, abs(value)):
+            ahead = dict(zip(space.names, space.constrained(u + step)[0].tolist(), strict=True))
+            return {n: ahead[n] for n in estimate if not _agrees({n: ahead[n]}, {n: estimate[n]})}
+        step = step / 2
     return {}
+
+
+def _add_no_mode_flags(flags: dict[str, list[str]], estimate: dict[str, float], rising: dict, unbounded: dict) -> None:
+    for name, value in rising.items():
+        flags.setdefault(name, []).append(
+            f"map: not a mode: the log density is still rising where find_MAP stopped ({name} = "
+            f"{estimate[name]:.4g}; it is higher at {value:.4g}): the density has no maximum in that "
+            "direction (unbounded, or rising towards a limit at infinity); the printed value is where the "
+            "optimiser stopped")
+    for name, info in unbounded.items():
+        flags[name] = [t for t in flags.get(name, []) if "on the boundary" not in t]  # the edge is no optimum here
+        flags[name].append(
+            f"map: not a mode: the log density is unbounded as {name} -> {info['bound']:g} (with every other "
+            f"parameter re-optimised it still gains {info['rise_per_decade']:.3g} per decade closer): there is "
+            "no peak, and the printed value is only where the optimiser stopped")
+
+
+def _message(no_mode: bool, rising: dict, unbounded: dict, best: dict, distinct: list[dict],
+             errors: dict[str, str]) -> str:
+    parts = []
+    if unbounded:
+        parts.append("find_MAP found no mode: the log density is unbounded as "
+                     + ", ".join(f"{n} -> {u['bound']:g}" for n, u in list(unbounded.items())[:4]) + " (see the notes)")
+    elif rising:
+        names = list(rising)
+        along = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        parts.append(f"find_MAP found no mode: the log density keeps rising beyond where it stopped, along {along} "
+                     "(see the notes)")
+    elif distinct:
+        heights = ", ".join(f"{s['log_density']:.6g}" for s in distinct)
+        parts.append(f"{len(distinct)} find_MAP start(s) reached a different local mode (log density {heights}; "
+                     f"the best is {best['log_density']:.6g}): the posterior has several local modes")
+    parts += [f"{step} could not be computed ({why})" for step, why in errors.items()]
+    return "; ".join(parts)
+
+
+# ------------------------------------------------------------------------------------------ 3. spread and Jacobian mode
+
+
+def _laplace_sd(space: ValueSpace, u: np.ndarray, errors: dict[str, str]) -> dict[str, float] | None:
+    """sd of the normal approximation at ``u``: ``(-H)^-1`` in ``u``, delta method back; ``None`` if undefined."""
+    hess = space.hessian(u)
+    values, jac = space.constrained(u)
+    if not np.all(np.isfinite(hess)) or not np.all(np.isfinite(jac)):
+        errors["laplace_sd"] = "the Hessian is not finite where find_MAP stopped"
+        return None
+    try:
+        cov = np.linalg.inv(-hess)
+    except np.linalg.LinAlgError:
+        errors["laplace_sd"] = "the Hessian is singular where find_MAP stopped"
+        return None
+    sd = np.sqrt(np.clip(np.diag(jac @ cov @ jac.T), 0.0, None))
+    return dict(zip(space.names, sd.tolist(), strict=True))
+
+
+def _jacobian_mode(space: ValueSpace, u: np.ndarray, errors: dict[str, str]) -> tuple[dict[str, float] | None, dict]:
+    """Mode of the unconstrained density (with the log-Jacobian), started from the MAP, mapped back."""
+    def negative(x):
+        value, grad = space.logp_jacobian(x)
+        return (-value, -grad) if np.isfinite(value) else (np.inf, np.zeros_like(x))
+
+    try:
+        with np.errstate(all="ignore"):
+            res = optimize.minimize(negative, u, jac=True, method="L-BFGS-B", options={"maxiter": 10_000, "gtol": 1e-9})
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
+        errors["map_unconstrained"] = f"{type(exc).__name__}: {exc}"
+        return None, {}
+    result = {"success": bool(res.success), "nit": int(res.nit), "message": str(res.message)}
+    values = space.constrained(res.x)[0]
+    if not np.isfinite(res.fun) or not np.all(np.isfinite(values)):
+        errors["map_unconstrained"] = "the log density with the Jacobian is not finite where its optimiser stopped"
+        return None, result
+    return dict(zip(space.names, values.tolist(), strict=True)), result
 
 
 def _agrees(a: dict[str, float], b: dict[str, float]) -> bool:

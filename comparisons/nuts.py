@@ -8,6 +8,7 @@ import arviz as az
 import xarray as xr
 from scipy import stats
 
+from .checks import discrete_message, free_discrete
 from .fit import Fit
 from .space import flat_names
 from .spec import ModelSpec
@@ -43,6 +44,10 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
         R-hat above 1.01, low ESS or divergences keep the status ``ok`` and are stated in the
         message and the diagnostics.
     """
+    discrete = free_discrete(spec.model)
+    if discrete and sampler != "pymc":
+        return Fit("nuts", "failed", discrete_message(discrete, f"{sampler} samples continuous parameters only")
+                   + "; or run --sampler pymc (NUTS for the continuous parameters, Metropolis for the discrete)")
     idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, 2), random_seed=seed,
                       nuts_sampler=sampler, progressbar=False, compute_convergence_checks=False,
                       model=spec.model, **spec.sample_kwargs)
@@ -59,7 +64,10 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
         problems.append(f"R-hat up to {worst_rhat:.3f} > {RHAT_MAX} (run longer chains)")
     if lowest_ess < ESS_MIN:
         problems.append(f"bulk ESS as low as {lowest_ess:.0f} < {ESS_MIN} (draw more)")
-    diagnostics = {"sampler": f"{sampler} NUTS", "draws": draws, "tune": tune, "chains": chains,
+    if discrete:
+        problems.append(f"{', '.join(rv.name for rv in discrete)} sampled by {step_methods(spec.model)}, not NUTS: "
+                        "declare discrete parameters latent (EM sums them out and NUTS sees the marginal model)")
+    diagnostics = {"sampler": step_methods(spec.model) if sampler == "pymc" else f"{sampler} NUTS", "draws": draws, "tune": tune, "chains": chains,
                    "divergences": divergences, "max_r_hat": worst_rhat, "min_ess_bulk": lowest_ess,
                    "settings": dict(spec.sample_kwargs)}
     flags = {}
@@ -71,6 +79,18 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
             flags.setdefault(name, []).append(f"nuts: bulk ESS {ess:.0f} < {ESS_MIN}, too few effective draws")
     return Fit("nuts", "ok", "; ".join(problems), draws=idata, converged=not problems, n_iter=draws,
                estimates=estimates, diagnostics=diagnostics, flags=flags)
+
+
+def step_methods(model: pm.Model) -> str:
+    """The step methods ``pm.sample`` assigns, named with their variables: ``"pymc NUTS"`` for a
+    continuous model, ``"pymc NUTS (p) + Metropolis (n)"`` when it has free discrete parameters."""
+    from pymc.sampling.mcmc import assign_step_methods
+
+    selected = {k.__name__: [model.values_to_rvs[v].name for v in vs] for k, vs in assign_step_methods(model)[1].items() if vs}
+    if list(selected) == ["NUTS"]:
+        return "pymc NUTS"
+    ordered = sorted(selected.items(), key=lambda kv: (kv[0] != "NUTS", kv[0]))
+    return "pymc " + " + ".join(f"{k} ({', '.join(v)})" for k, v in ordered)
 
 
 def summarise_draws(posterior: xr.DataTree | xr.Dataset) -> dict[str, dict[str, float]]:

@@ -164,7 +164,7 @@ def compare(
 
     Examples
     --------
-    >>> from comparisons import compare                      # doctest: +SKIP
+    >>> from modemean import compare                      # doctest: +SKIP
     >>> c = compare("eight_schools", solvers="map,em")       # doctest: +SKIP
     >>> c.table.loc["tau", ["map", "em", "mean", "gap_sd"]]  # doctest: +SKIP
     """

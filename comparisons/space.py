@@ -17,7 +17,7 @@ from pymc.logprob.transforms import IntervalTransform, LogOddsTransform, LogTran
 from pytensor.graph.traversal import ancestors
 from pytensor.graph.replace import graph_replace
 
-__all__ = ["flat_names", "flatten", "ValueSpace", "LogPrior", "support_bounds", "boundary_flags"]
+__all__ = ["flat_names", "flatten", "shape_of", "ValueSpace", "LogPrior", "support_bounds", "boundary_flags"]
 
 SMALL_GRAPH_MODE = "FAST_COMPILE"
 
@@ -70,7 +70,8 @@ class ValueSpace:
             start += size
         rvs = [model[name] for name in outputs]
         graphs = model.replace_rvs_by_values(rvs)
-        self.names = [n for name, g in zip(outputs, rvs) for n in flat_names(name, _shape(model, name))]
+        self._shapes = {name: shape_of(model, name) for name in outputs}
+        self.names = [n for name in outputs for n in flat_names(name, self._shapes[name])]
         flat = pt.concatenate([pt.as_tensor(g).astype("float64").ravel() for g in graphs])
         flat = graph_replace(flat, pieces, strict=False)
         logp = graph_replace(model.logp(jacobian=True), pieces, strict=False)
@@ -79,7 +80,9 @@ class ValueSpace:
                                               mode=SMALL_GRAPH_MODE, on_unused_input="ignore")
         self._logp_jacobian = pytensor.function([u], [logp, pt.grad(logp, u)], mode=SMALL_GRAPH_MODE)
         self._logp = pytensor.function([u], [density, pt.grad(density, u)], mode=SMALL_GRAPH_MODE)
+        self._u, self._density, self._hessian = u, density, None
         self.value_names = [n for var, shape in zip(self.value_vars, shapes) for n in flat_names(var.name, shape)]
+        self._coordinates = _coordinates(model, self.value_vars, shapes)
 
     def ravel(self, point: dict[str, np.ndarray]) -> np.ndarray:
         """Value-variable point (``{"tau_log__": ...}``) to the vector ``u``, shape ``(size,)``."""
@@ -90,19 +93,85 @@ class ValueSpace:
         values, jac = self._constrained(np.asarray(u, dtype=float))
         return np.asarray(values), np.asarray(jac).reshape(len(self.names), self.size)
 
+    def point(self, u: np.ndarray) -> dict[str, np.ndarray]:
+        """The free variables at ``u`` on their own scale, ``{name: array}`` (e.g. for ``initvals``)."""
+        values, start, out = self.constrained(u)[0], 0, {}
+        for name, shape in self._shapes.items():
+            size = int(np.prod(shape))
+            if self.model[name] in self.model.free_RVs:
+                out[name] = values[start:start + size].reshape(shape)
+            start += size
+        return out
+
     def logp(self, u: np.ndarray) -> tuple[float, np.ndarray]:
         """Log density of the parameters on their own scale (no Jacobian: find_MAP's objective) at ``u``,
-        and its gradient with respect to ``u``."""
-        value, grad = self._logp(np.asarray(u, dtype=float))
-        return float(value), np.asarray(grad)
+        and its gradient with respect to ``u``.
+
+        Where the density is undefined (a parameter check of the model fails, e.g. a Beta's
+        ``alpha`` overflowing to infinity far out on a ridge) the value is ``-inf`` and the
+        gradient NaN: such a point is never higher than any other.
+        """
+        return _guarded(self._logp, u, self.size)
 
     def logp_jacobian(self, u: np.ndarray) -> tuple[float, np.ndarray]:
-        """Log density of ``u`` *with* the log-Jacobian of the transforms, and its gradient."""
-        value, grad = self._logp_jacobian(np.asarray(u, dtype=float))
-        return float(value), np.asarray(grad)
+        """Log density of ``u`` *with* the log-Jacobian of the transforms, and its gradient
+        (``-inf`` and NaN where the density is undefined, as in :meth:`logp`)."""
+        return _guarded(self._logp_jacobian, u, self.size)
+
+    def hessian(self, u: np.ndarray) -> np.ndarray:
+        """Hessian of :meth:`logp` with respect to ``u``, shape ``(size, size)`` (NaN where undefined).
+
+        Built from ``size`` Hessian-vector products (one column each, as ``pm.find_MAP`` does), compiled
+        on first use: a small graph that compiles in well under a second, where a vectorised
+        Hessian graph takes tens of seconds to compile for a mixture over many observations.
+        """
+        if self._hessian is None:
+            direction = pt.vector("direction")
+            grad = pt.grad(self._density, self._u)
+            self._hessian = pytensor.function([self._u, direction], pt.grad(pt.dot(grad, direction), self._u),
+                                              mode=SMALL_GRAPH_MODE)
+        u = np.asarray(u, dtype=float)
+        try:
+            with np.errstate(all="ignore"):
+                hess = np.column_stack([self._hessian(u, e) for e in np.eye(self.size)])
+        except Exception:  # noqa: BLE001 -- a failed parameter check: the Hessian is undefined there
+            return np.full((self.size, self.size), np.nan)
+        return (hess + hess.T) / 2
+
+    def coordinate(self, name: str) -> int | None:
+        """Index in ``u`` of the coordinate that moves the output ``name`` alone, or ``None``.
+
+        Defined for free variables whose transform acts entry by entry (none, log, log-odds,
+        interval): ``tau`` is ``tau_log__``, ``sigma[1]`` is ``sigma_log__[1]``. A simplex or an
+        ordered vector couples its entries, so no single coordinate moves one of them alone.
+        """
+        return self._coordinates.get(name)
 
 
-def _shape(model: pm.Model, name: str) -> tuple[int, ...]:
+def _guarded(function, u: np.ndarray, size: int) -> tuple[float, np.ndarray]:
+    """``function(u)`` as (value, gradient); ``(-inf, NaN)`` where the model's parameter checks fail."""
+    try:
+        with np.errstate(all="ignore"):
+            value, grad = function(np.asarray(u, dtype=float))
+    except Exception:  # noqa: BLE001 -- pymc's ParameterValueError and friends: the density is undefined there
+        return -np.inf, np.full(size, np.nan)
+    value = float(value)
+    return (value if not np.isnan(value) else -np.inf), np.asarray(grad, dtype=float)
+
+
+def _coordinates(model: pm.Model, value_vars: list, shapes: list[tuple[int, ...]]) -> dict[str, int]:
+    """Flat output name to its index in ``u``, for free variables with an entry-by-entry transform."""
+    out, start = {}, 0
+    for var, shape in zip(value_vars, shapes, strict=True):
+        rv = model.values_to_rvs[var]
+        transform = model.rvs_to_transforms.get(rv)
+        if transform is None or isinstance(transform, (LogTransform, LogOddsTransform, IntervalTransform)):
+            out.update((name, start + i) for i, name in enumerate(flat_names(rv.name, shape)))
+        start += int(np.prod(shape))
+    return out
+
+
+def shape_of(model: pm.Model, name: str) -> tuple[int, ...]:
     """Shape of a free variable or deterministic on its own (constrained) scale."""
     return tuple(int(n) for n in model[name].shape.eval(mode=SMALL_GRAPH_MODE))
 
@@ -150,7 +219,7 @@ def support_bounds(model: pm.Model, name: str) -> tuple[np.ndarray, np.ndarray] 
     """Lower and upper bounds of a free variable's support (flattened), or ``None`` if unbounded."""
     rv = model[name]
     transform = model.rvs_to_transforms.get(rv)
-    shape = _shape(model, name)
+    shape = shape_of(model, name)
     n = int(np.prod(shape))
     if isinstance(transform, LogTransform):
         return np.zeros(n), np.full(n, np.inf)
@@ -189,7 +258,7 @@ def boundary_flags(model: pm.Model, estimate: dict[str, float], initial: dict[st
         bounds = support_bounds(model, rv.name)
         if bounds is None:
             continue
-        for name, lo, hi in zip(flat_names(rv.name, _shape(model, rv.name)), *bounds):
+        for name, lo, hi in zip(flat_names(rv.name, shape_of(model, rv.name)), *bounds):
             if name not in estimate or name not in initial:
                 continue
             for bound in (lo, hi):

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import pymc as pm
 
-import models
+from modemean import models
 
 from .checks import check_data
 from .discrete import discrete_hooks, discrete_latents, marginalize

@@ -45,7 +45,7 @@ def make_table(fits: dict[str, Fit], order: list[str]) -> pd.DataFrame:
                 notes[name].extend(flags)
     table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
     table["gap_sd"] = (table["mean"] - table["map"]) / table["sd"]
-    if "map" in fits and fits["map"].diagnostics.get("still_rising"):
+    if "map" in fits and fits["map"].diagnostics.get("no_mode"):
         table["gap_sd"] = np.nan  # find_MAP's point is not a mode in any coordinate: no peak to measure from
     table["gap_sd_em"] = (table["mean"] - table["em"]) / table["sd"]
     table["notes"] = ["; ".join(notes[n]) for n in order]

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-import models
+from modemean import models
 
 from .discrete import DiscreteLatentEM
 from .em import run_em

@@ -8,7 +8,7 @@ import pymc as pm
 # The normal hierarchical model with the standardised trial effects eta_j as EM's latent variables
 # is the eight schools' model with other data and priors: its Gaussian E-step and its M-step (which
 # takes the prior from the PyMC model through ``LogPrior``) apply unchanged.
-from models.eight_schools import e_step, em_starts, m_step
+from modemean.models.eight_schools import e_step, em_starts, m_step
 
 __all__ = ["INFO", "LATENT", "SAMPLER", "DATA", "load_data", "build", "em_starts", "e_step", "m_step"]
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pymc as pm
 
-from comparisons.discrete import normal_mixture_m_step
+from modemean.comparisons.discrete import normal_mixture_m_step
 
 INFO = {
     "title": "Old Faithful: two kinds of wait between eruptions",

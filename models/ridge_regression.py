@@ -3,7 +3,7 @@
 import numpy as np
 import pymc as pm
 
-from models import sparse_regression
+from modemean.models import sparse_regression
 
 INFO = {
     "title": "Ridge regression: a Gaussian prior is an L2 penalty",

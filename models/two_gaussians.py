@@ -3,7 +3,7 @@
 import numpy as np
 import pymc as pm
 
-from comparisons.discrete import normal_mixture_m_step
+from modemean.comparisons.discrete import normal_mixture_m_step
 
 INFO = {
     "title": "Two Gaussians: the EM demo",

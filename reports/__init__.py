@@ -3,7 +3,7 @@
 Rendering reads ``OUT/<model>/results.json`` and ``results.nc`` (written by ``modemean run``)
 and never runs a solver.
 
->>> from reports import render                      # doctest: +SKIP
+>>> from modemean.reports import render                      # doctest: +SKIP
 >>> render("reports/site")                          # doctest: +SKIP
 PosixPath('reports/site/index.html')
 """

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from comparisons.errors import ModemeanError
-from comparisons.space import flat_names
+from modemean.comparisons.errors import ModemeanError
+from modemean.comparisons.space import flat_names
 
 __all__ = ["ModelResults", "load_model", "load_all", "find_models"]
 

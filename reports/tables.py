@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Iterable
 
-from comparisons.table import COLUMNS
+from modemean.comparisons.table import COLUMNS
 
 from .load import ModelResults, is_number
 from .verdict import SOLVER_NAMES, boundary_of
@@ -54,12 +54,18 @@ def html_table(header: Iterable[str], rows: Iterable[Iterable[Any]], css: str = 
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _no_mode(results: ModelResults) -> bool:
+    """find_MAP ran and found no mode (``still_rising`` is the key of results made before ``no_mode``)."""
+    diagnostics = results.solver("map").get("diagnostics") or {}
+    return bool(diagnostics.get("no_mode", diagnostics.get("still_rising")))
+
+
 def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
     """Words for an empty cell, and the longer reason (tooltip), from the solvers' status."""
-    if column == "gap_sd" and (results.solver("map").get("diagnostics") or {}).get("still_rising"):
-        return "no mode", ("find_MAP found no mode: the density still rises where it stopped, so a distance from "
-                           "that point would only measure where the optimiser gave up; gap_sd_em measures the "
-                           "distance from EM's marginal mode instead")
+    if column == "gap_sd" and _no_mode(results):
+        return "no mode", ("find_MAP found no mode: the density is unbounded or still rises where it stopped, so "
+                           "a distance from that point would only measure where the optimiser gave up; gap_sd_em "
+                           "measures the distance from EM's marginal mode instead")
     for method in COLUMN_SOLVER[column]:
         solver = results.solver(method)
         if solver["status"] != "ok":

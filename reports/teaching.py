@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from scipy import optimize
 
-from comparisons.errors import ModemeanError
+from modemean.comparisons.errors import ModemeanError
 
 from .figures import DENSITY, MARKERS, RC, _kde
 from .load import load_model

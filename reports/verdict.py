@@ -89,7 +89,7 @@ def _parameter_sentence(name: str, row: dict, draws: np.ndarray | None) -> str:
 def _no_mode_sentence(name: str, row: dict) -> str:
     """For a parameter whose joint density has no mode: measure from EM's marginal mode."""
     gap = row["gap_sd_em"]
-    why = ("find_MAP found no mode (the joint density keeps rising where the optimiser stopped, at "
+    why = ("find_MAP found no mode (the joint density is unbounded or keeps rising where the optimiser stopped, at "
            f"{row['map']:.3g})" if is_number(row.get("map")) else "find_MAP gave no mode")
     return (f"{name}: {why}; the posterior mean lies {_sds(gap)} sd {'above' if gap > 0 else 'below'} EM's "
             f"marginal mode ({row['em']:.3g}), the peak of the posterior with the latent variables integrated out "

@@ -7,7 +7,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pytest
 
-from comparisons import compare
+from modemean import compare
 
 SEED = 20261126
 

@@ -15,8 +15,8 @@ from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 
-import models
-from reports import render
+from modemean import models
+from modemean.reports import render
 
 pytestmark = pytest.mark.slow
 

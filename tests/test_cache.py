@@ -5,7 +5,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-from comparisons import compare
+from modemean import compare
 
 MODEL = textwrap.dedent('''
     import numpy as np
@@ -96,7 +96,7 @@ def test_sampler_is_named_and_part_of_the_cache_key(model, tmp_path):
     default = run(model, tmp_path)
     assert default.fits["nuts"].diagnostics["sampler"] == "pymc NUTS"
     assert "perf_counter_diff" in default.fits["nuts"].draws["sample_stats"]     # a PyMC-only statistic
-    proc = subprocess.run([sys.executable, "-m", "comparisons.cli", "run", str(model), "--solvers", "map,nuts",
+    proc = subprocess.run([sys.executable, "-m", "modemean.cli", "run", str(model), "--solvers", "map,nuts",
                            "--draws", "200", "--tune", "200", "--chains", "2", "--sampler", "nutpie",
                            "--out", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
@@ -107,7 +107,7 @@ def test_sampler_is_named_and_part_of_the_cache_key(model, tmp_path):
 
 
 def test_unknown_sampler_is_refused(model, tmp_path):
-    from comparisons.errors import ModemeanError
+    from modemean.comparisons.errors import ModemeanError
 
     with pytest.raises(ModemeanError, match="unknown sampler 'blackjax': choose from pymc, nutpie"):
         run(model, tmp_path, sampler="blackjax")

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-import models
+from modemean import models
 
 NAMES = models.CATALOG
 

@@ -11,10 +11,10 @@ import pymc as pm
 import pytest
 from scipy import integrate, stats
 
-import models
-from comparisons.em import run_em
-from comparisons.space import LogPrior
-from comparisons.spec import load_spec
+from modemean import models
+from modemean.comparisons.em import run_em
+from modemean.comparisons.space import LogPrior
+from modemean.comparisons.spec import load_spec
 
 MODELS = ("beta_blockers", "rat_tumors", "censored_lifetimes")
 

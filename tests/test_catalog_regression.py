@@ -9,11 +9,11 @@ import pymc as pm
 import pytest
 from scipy import stats
 
-import models
-from comparisons.em import run_em
-from comparisons.map import fit_map
-from comparisons.space import LogPrior
-from comparisons.spec import load_spec, spec_from_parts
+from modemean import models
+from modemean.comparisons.em import run_em
+from modemean.comparisons.map import fit_map
+from modemean.comparisons.space import LogPrior
+from modemean.comparisons.spec import load_spec, spec_from_parts
 
 SEED = 20261126
 

@@ -9,12 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
-import models
-from comparisons.discrete import DiscreteLatentEM
-from comparisons.em import fit_em, run_em
-from comparisons.map import fit_map
-from comparisons.space import LogPrior
-from comparisons.spec import load_spec, spec_from_parts
+from modemean import models
+from modemean.comparisons.discrete import DiscreteLatentEM
+from modemean.comparisons.em import fit_em, run_em
+from modemean.comparisons.map import fit_map
+from modemean.comparisons.space import LogPrior
+from modemean.comparisons.spec import load_spec, spec_from_parts
 
 DISCRETE = ("two_gaussians", "old_faithful", "zero_inflated_counts", "shift_alignment")
 MIXTURES = ("two_gaussians", "old_faithful")

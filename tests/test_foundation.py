@@ -10,11 +10,11 @@ import numpy as np
 import pymc as pm
 import pytest
 
-import models
-from comparisons import compare
-from comparisons.em import run_em
-from comparisons.space import LogPrior
-from comparisons.spec import load_spec
+from modemean import models
+from modemean import compare
+from modemean.comparisons.em import run_em
+from modemean.comparisons.space import LogPrior
+from modemean.comparisons.spec import load_spec
 
 
 def test_catalog_lists_the_foundation_models():
@@ -186,7 +186,7 @@ def test_user_model_file_through_compare(user_model, tmp_path):
 
 def test_user_model_file_through_cli(user_model, tmp_path):
     out = tmp_path / "cli-out"
-    proc = subprocess.run([sys.executable, "-m", "comparisons.cli", "run", str(user_model), "--draws", "500",
+    proc = subprocess.run([sys.executable, "-m", "modemean.cli", "run", str(user_model), "--draws", "500",
                            "--tune", "500", "--chains", "2", "--out", str(out)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "lam" in proc.stdout and "gap_sd" in proc.stdout

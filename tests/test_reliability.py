@@ -14,10 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comparisons import compare, run
-from comparisons.errors import ModemeanError
+from modemean import compare
+from modemean.comparisons import run
+from modemean.comparisons.errors import ModemeanError
 
-CLI = [sys.executable, "-m", "comparisons.cli"]
+CLI = [sys.executable, "-m", "modemean.cli"]
 
 
 def cli(*args, timeout=600):
@@ -108,7 +109,7 @@ def test_data_declared_int_with_fractions(tmp_path):
 
 
 def test_data_with_mismatched_shapes_names_both_variables():
-    from comparisons.checks import check_data
+    from modemean.comparisons.checks import check_data
 
     declared = {"y": ("float", ("school",)), "sigma": ("float", ("school",))}
     with pytest.raises(ModemeanError, match="data 'sigma' has 7 entries along 'school' but 'y' has 8"):
@@ -118,12 +119,12 @@ def test_data_with_mismatched_shapes_names_both_variables():
 
 
 def test_catalog_models_declare_data_that_passes():
-    import models
+    from modemean import models
 
     for name in models.CATALOG:
         module = models.get(name)
         if hasattr(module, "DATA"):
-            from comparisons.checks import check_data
+            from modemean.comparisons.checks import check_data
 
             check_data(module.load_data(), name, module.DATA)
 
@@ -250,7 +251,7 @@ def test_interruption_leaves_no_corrupt_file_and_next_run_is_clean(tmp_path, sig
 
 
 def test_stale_temporaries_of_dead_runs_are_removed(tmp_path):
-    from comparisons.results import remove_stale_temporaries
+    from modemean.comparisons.results import remove_stale_temporaries
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True).stdout.strip()
@@ -327,9 +328,9 @@ def mixture_em():
     import pytensor.tensor as pt
     from scipy import special
 
-    import models
-    from comparisons.space import LogPrior
-    from comparisons.spec import load_spec
+    from modemean import models
+    from modemean.comparisons.space import LogPrior
+    from modemean.comparisons.spec import load_spec
 
     w, mu, sigma, x = pt.vector("w"), pt.vector("mu"), pt.vector("sigma"), pt.vector("x")
     log_joint = pt.log(w)[:, None] + pm.logp(pm.Normal.dist(mu[:, None], sigma[:, None]), x[None, :])
@@ -362,7 +363,7 @@ def test_em_never_decreases_and_nothing_escapes_on_random_mixture_data(mixture_e
     points (sigma -> 1e-8), the moment-based M-step loses its digits to cancellation, so the step
     into the collapse can go down; the run then stops with the error and the decrease reported.
     (The engine's own E-step stops such a run earlier, at a sigma below 1e-6 of its start.)"""
-    from comparisons.em import run_em
+    from modemean.comparisons.em import run_em
 
     module, e_step, prior = mixture_em
     data = {"x": np.array(x, dtype=float)}

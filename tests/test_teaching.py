@@ -11,13 +11,13 @@ import json
 import numpy as np
 import pytest
 
-from comparisons import compare
-from comparisons.cli import main
-from comparisons.em import run_em
-from comparisons.spec import load_spec
-from comparisons.teach import build_teaching
-from reports import render
-from reports.teaching import expected_losses, render_teaching
+from modemean import compare
+from modemean.cli import main
+from modemean.comparisons.em import run_em
+from modemean.comparisons.spec import load_spec
+from modemean.comparisons.teach import build_teaching
+from modemean.reports import render
+from modemean.reports.teaching import expected_losses, render_teaching
 
 SEED = 20261126
 PRIOR = {"scales": (0.05, 1.0), "nuts": {"draws": 200, "tune": 200, "chains": 1}}
@@ -76,7 +76,7 @@ def test_loss_minimisers_are_mode_median_mean():
 
 
 def test_loss_page_uses_the_saved_draws(site):
-    from reports.load import load_model
+    from modemean.reports.load import load_model
 
     results = load_model(site, "eight_schools")
     draws = results.draws["tau"]

@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .run import DEFAULTS, SOLVERS
+    from .comparisons.run import DEFAULTS, SOLVERS
 
     parser = _Parser(prog="modemean", description="One PyMC model, three answers: the posterior mode "
                      "(find_MAP), EM and NUTS, side by side.")
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     # PyMC's optimiser/Hessian notes and numba's object-mode notes: what matters reaches the table's flags
     warnings.filterwarnings("ignore", category=UserWarning, module=r"(pymc|pytensor)\.")
     signal.signal(signal.SIGTERM, _interrupt)
-    from .errors import ModemeanError
+    from .comparisons.errors import ModemeanError
 
     try:
         if args.command == "list":
@@ -102,8 +102,8 @@ def _interrupt(signum, frame):
 
 
 def _list() -> int:
-    import models
-    from .spec import load_spec
+    from . import models
+    from .comparisons.spec import load_spec
 
     for name in models.CATALOG:
         print(f"{name:22s} {load_spec(name).info['title']}")
@@ -111,8 +111,8 @@ def _list() -> int:
 
 
 def _run(args) -> int:
-    import models
-    from .run import check_options, check_writable, compare
+    from . import models
+    from .comparisons.run import check_options, check_writable, compare
 
     check_options(args.solvers, args.seed, args.draws, args.tune, args.chains, args.n_init, args.sampler)
     check_writable(args.out)
@@ -128,8 +128,8 @@ def _run(args) -> int:
 
 
 def _teach(args) -> int:
-    from .run import check_options, check_writable
-    from .teach import build_teaching
+    from .comparisons.run import check_options, check_writable
+    from .comparisons.teach import build_teaching
 
     check_options(("map",), args.seed, 1, 0, 1, args.n_init)
     check_writable(args.out)
@@ -139,8 +139,8 @@ def _teach(args) -> int:
 
 
 def _report(args) -> int:
-    from reports import render
-    from reports.teaching import render_teaching
+    from .reports import render
+    from .reports.teaching import render_teaching
 
     index = render(args.out, args.models or None, extra_pages=render_teaching(args.out), force=args.force)
     print(f"wrote {index}")

@@ -1,0 +1,15 @@
+"""modemean: one PyMC model, three answers -- the posterior mode (find_MAP), EM and NUTS, side by side.
+
+The repository keeps three top-level folders that install under this one name (setuptools
+``package-dir``): ``models/`` is :mod:`modemean.models` (the catalog), ``comparisons/`` is
+:mod:`modemean.comparisons` (the engine) and ``reports/`` is :mod:`modemean.reports` (rendering).
+A researcher's own ``models/`` or ``reports/`` package therefore never shadows modemean's.
+
+>>> from modemean import compare            # doctest: +SKIP
+>>> c = compare("eight_schools")            # doctest: +SKIP
+>>> c.table                                 # doctest: +SKIP
+"""
+
+from .comparisons import SOLVERS, Comparison, Fit, ModemeanError, compare
+
+__all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS"]

@@ -1,0 +1,194 @@
+"""find_MAP's verdict on a researcher's own models (issue 11): is there a mode, and where.
+
+A centred hierarchy has no mode (its joint density is unbounded as tau -> 0); the non-centred
+one has a finite supremum at tau = 0 (a mode on the boundary); a badly conditioned regression has
+one interior mode that every start reaches once polished; a free discrete parameter is refused in
+one line; a point where the density is undefined never discards the mode.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pymc as pm
+import pytest
+from scipy import optimize
+
+from modemean import compare
+from modemean.comparisons.map import fit_map
+from modemean.comparisons.space import ValueSpace
+from modemean.comparisons.spec import spec_from_parts
+
+SEED = 20261126
+EIGHT = {"y": np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0]),
+         "sigma": np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])}
+
+
+def centred_eight_schools(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 5.0)
+        tau = pm.HalfCauchy("tau", 5.0)
+        theta = pm.Normal("theta", mu, tau, shape=8)
+        pm.Normal("y", theta, data["sigma"], observed=data["y"])
+    return model
+
+
+def varying_intercepts(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 5)
+        tau = pm.HalfNormal("tau", 2)
+        sigma = pm.HalfNormal("sigma", 2)
+        a = pm.Normal("a", mu, tau, shape=12)
+        pm.Normal("y", a[data["g"]], sigma, observed=data["y"])
+    return model
+
+
+def day_regression(data):
+    """Temperature on the day number (10000..10061): an uncentred predictor, a long thin ridge."""
+    with pm.Model() as model:
+        alpha = pm.Normal("alpha", 0, 100)
+        beta = pm.Normal("beta", 0, 1)
+        sigma = pm.HalfNormal("sigma", 10)
+        pm.Normal("y", alpha + beta * data["x"], sigma, observed=data["y"])
+    return model
+
+
+def _varying_intercept_data():
+    rng = np.random.default_rng(1)
+    g = np.repeat(np.arange(12), 6)
+    return {"g": g, "y": rng.normal(1.0, 0.3, 12)[g] + rng.normal(0, 1.0, g.size)}
+
+
+@pytest.mark.parametrize("build, data, groups", [(centred_eight_schools, EIGHT, 8),
+                                                 (varying_intercepts, _varying_intercept_data(), 12)],
+                         ids=["centred_eight_schools", "varying_intercepts"])
+def test_centred_hierarchy_has_no_mode(build, data, groups):
+    """The joint density grows by log(10) per group and decade of tau -> 0: no mode, no gap_sd."""
+    c = compare(build, data, name="centred", solvers="map")
+    fit = c.fits["map"]
+    assert fit.ok and fit.diagnostics["no_mode"] and not fit.converged
+    assert fit.message.startswith("find_MAP found no mode: the log density is unbounded as tau -> 0"), fit.message
+    assert "local modes" not in fit.message
+    # the profile gains one log-decade per group: its slope is the number of groups times log(10)
+    assert fit.diagnostics["unbounded"]["tau"]["rise_per_decade"] == pytest.approx(groups * np.log(10), rel=0.02)
+    assert c.table["gap_sd"].isna().all()
+    assert "laplace_sd" not in fit.estimates  # no spread at a point that is not a peak
+    assert "not a mode: the log density is unbounded as tau -> 0" in c.table.loc["tau", "notes"]
+
+
+def test_non_centred_eight_schools_has_its_mode_on_the_boundary(solved):
+    """Same posterior of (mu, tau), other coordinates: the density stays finite as tau -> 0."""
+    fit = solved("eight_schools").fits["map"]
+    assert fit.ok and not fit.diagnostics["no_mode"]
+    profile = fit.diagnostics["profiles"]["tau"]
+    assert not profile["unbounded"] and abs(np.diff(profile["log_density"])[-1]) < 1e-6
+    assert "on the boundary tau = 0" in solved("eight_schools").table.loc["tau", "notes"]
+    assert np.isfinite(solved("eight_schools").table.loc["tau", "gap_sd"])
+
+
+def test_badly_conditioned_regression_is_one_mode_not_several():
+    """L-BFGS-B's relative-reduction test stops some starts early on the ridge; polished, all agree."""
+    rng = np.random.default_rng(2)
+    x = np.arange(10000, 10062).astype(float)
+    data = {"x": x, "y": 9.0 + 0.02 * (x - 10031) + rng.normal(0, 1.1, x.size)}
+    spec = spec_from_parts(day_regression, data, name="days")
+    fit = fit_map(spec, seed=SEED)
+    assert fit.ok and fit.message == "" and fit.converged
+    assert fit.diagnostics["starts_agree"] and fit.diagnostics["n_stationary"] == 4
+    # the same density in centred coordinates (alpha = a - beta * mean(x)) is well conditioned:
+    # its optimum, found independently, is find_MAP's
+    logp = spec.model.compile_logp(jacobian=False)
+    xbar = x.mean()
+
+    def negative(v):
+        a, beta, log_sigma = v
+        return -float(logp({"alpha": a - beta * xbar, "beta": beta, "sigma_log__": log_sigma}))
+
+    res = optimize.minimize(negative, [9.0, 0.0, 0.0], method="Nelder-Mead",
+                            options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20_000})
+    a, beta, log_sigma = res.x
+    found = fit.estimates["map"]
+    assert found["beta"] == pytest.approx(beta, rel=1e-5)
+    assert found["alpha"] == pytest.approx(a - beta * xbar, rel=1e-5)
+    assert found["sigma"] == pytest.approx(np.exp(log_sigma), rel=1e-5)
+
+
+def test_free_discrete_parameter_is_one_line_and_the_sampler_is_named():
+    def build(data):
+        with pm.Model() as model:
+            n = pm.Poisson("n", 10)
+            p = pm.Beta("p", 2, 2)
+            pm.Binomial("y", n + 6, p, observed=data["y"])
+        return model
+
+    c = compare(build, {"y": np.array([3, 5, 4, 6, 2])}, name="free_n", solvers="map,nuts", draws=200, tune=200,
+                chains=2)
+    fit = c.fits["map"]
+    assert fit.status == "not_applicable" and "\n" not in fit.message
+    assert fit.message.startswith("find_MAP optimises continuous parameters only, but n (Poisson) is discrete")
+    assert "declare it in LATENT" in fit.message
+    nuts = c.fits["nuts"]
+    assert nuts.ok and nuts.diagnostics["sampler"] == "pymc NUTS (p) + Metropolis (n)"
+    assert "n sampled by pymc NUTS (p) + Metropolis (n), not NUTS" in nuts.message
+
+
+def test_undefined_density_is_minus_infinity_not_an_exception():
+    """Far out on rat_tumors' ridge a Beta's alpha overflows: the parameter check fails."""
+    with pm.Model() as model:
+        alpha = pm.HalfFlat("alpha")
+        beta = pm.HalfFlat("beta")
+        theta = pm.Beta("theta", alpha, beta, shape=3)
+        pm.Binomial("y", 10, theta, observed=[0, 1, 2])
+    space = ValueSpace(model, ["alpha", "beta", "theta"])
+    u = np.array([800.0, 0.0, 0.0, 0.0, 0.0])  # alpha = exp(800) = inf
+    value, grad = space.logp(u)
+    assert value == -np.inf and np.isnan(grad).all()
+    assert np.isnan(space.hessian(u)).all()
+    assert np.isfinite(space.logp(np.zeros(5))[0])
+
+
+@pytest.mark.slow
+def test_rat_tumors_with_a_cold_compile_cache(tmp_path):
+    """On a fresh PyTensor compile directory find_MAP says "no mode", never "failed"."""
+    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'compile'}", "MPLBACKEND": "Agg"}
+    proc = subprocess.run([sys.executable, "-m", "modemean.cli", "run", "rat_tumors", "--solvers", "map",
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads((tmp_path / "out" / "rat_tumors" / "results.json").read_text())
+    solver = results["solvers"]["map"]
+    assert solver["status"] == "ok" and solver["diagnostics"]["no_mode"], solver["message"]
+    assert solver["message"].startswith("find_MAP found no mode"), solver["message"]
+    assert all(p["gap_sd"] is None for p in results["parameters"].values())
+
+
+@pytest.mark.slow
+def test_same_seed_same_draws_cold_or_warm_compile_cache(tmp_path):
+    """A cold compile cache and the warm one it leaves behind give bitwise the same NUTS draws."""
+    model = tmp_path / "regression.py"
+    model.write_text(
+        "import numpy as np\nimport pymc as pm\n"
+        "INFO = {'title': 'regression', 'story': '', 'why_skewed': '', 'references': []}\n"
+        "def load_data():\n"
+        "    rng = np.random.default_rng(12345)\n"
+        "    x = rng.normal(100, 15, 400)\n"
+        "    return {'x': x, 'y': 26 + 0.6 * x + rng.normal(0, 18, 400)}\n"
+        "def build(data):\n"
+        "    with pm.Model() as model:\n"
+        "        beta = pm.Normal('beta', 0, 100, shape=2)\n"
+        "        sigma = pm.HalfNormal('sigma', 50)\n"
+        "        pm.Normal('y', beta[0] + beta[1] * data['x'], sigma, observed=data['y'])\n"
+        "    return model\n")
+    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'compile'}", "MPLBACKEND": "Agg"}
+    draws = []
+    for run in ("cold", "warm"):
+        out = tmp_path / run
+        proc = subprocess.run([sys.executable, "-m", "modemean.cli", "run", str(model), "--solvers", "nuts",
+                               "--draws", "300", "--tune", "300", "--out", str(out)],
+                              capture_output=True, text=True, env=env, timeout=900)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        import arviz as az
+        draws.append(az.from_netcdf(out / "regression" / "results.nc").posterior.to_dataset())
+    for name in ("beta", "sigma"):
+        assert np.array_equal(draws[0][name].values, draws[1][name].values), name
