@@ -142,7 +142,11 @@ def test_undefined_density_is_minus_infinity_not_an_exception():
         theta = pm.Beta("theta", alpha, beta, shape=3)
         pm.Binomial("y", 10, theta, observed=[0, 1, 2])
     space = ValueSpace(model, ["alpha", "beta", "theta"])
-    u = np.array([800.0, 0.0, 0.0, 0.0, 0.0])  # alpha = exp(800) = inf
+    u = np.array([800.0, 0.0, 0.0, 0.0, 0.0])  # alpha = exp(800) = inf: log density -inf
+    assert space.logp(u)[0] == -np.inf and space.logp_jacobian(u)[0] == -np.inf
+    u = np.array([np.nan, 0.0, 0.0, 0.0, 0.0])  # alpha = NaN: the check alpha > 0 raises ParameterValueError
+    with pytest.raises(Exception, match="alpha > 0"):
+        space._logp(u)
     value, grad = space.logp(u)
     assert value == -np.inf and np.isnan(grad).all()
     assert np.isnan(space.hessian(u)).all()
