@@ -196,3 +196,20 @@ def test_same_seed_same_draws_cold_or_warm_compile_cache(tmp_path):
         draws.append(az.from_netcdf(out / "regression" / "results.nc").posterior.to_dataset())
     for name in ("beta", "sigma"):
         assert np.array_equal(draws[0][name].values, draws[1][name].values), name
+
+
+def test_starts_are_exactly_find_map():
+    """The starts share one compiled objective but are pm.find_MAP's: same start points, same optimum."""
+    from modemean.comparisons.map import _Objective
+
+    with pm.Model() as model:
+        alpha = pm.Normal("alpha", 0, 10)
+        sigma = pm.HalfNormal("sigma", 2)
+        pm.Normal("y", alpha, sigma, observed=np.array([0.3, -1.2, 0.8, 2.1]))
+    objective = _Objective(model)
+    for k in (0, 1, 2):
+        found = objective.minimize(objective.start(SEED + k, jitter=k > 0), "L-BFGS-B")
+        reference = pm.find_MAP(model=model, method="L-BFGS-B", jitter=k > 0, random_seed=SEED + k,
+                                return_inferencedata=True, progressbar=False)
+        assert np.array_equal(found.x, reference.fit["mean_vector"].values), k
+        assert int(found.nit) == int(reference.optimizer_result["nit"])
