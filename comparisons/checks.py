@@ -44,13 +44,16 @@ def check_data(data: Any, name: str, declared: dict[str, tuple[str, tuple[str, .
     out = {}
     for key, value in data.items():
         try:
-            arr = np.asarray(value)
+            arr = _as_array(value)
         except (TypeError, ValueError) as exc:
             raise ModemeanError(f"model {name!r}: data {key!r} is not an array ({exc})") from exc
         if arr.dtype.kind not in "biuf":
             raise ModemeanError(f"model {name!r}: data {key!r} has dtype {arr.dtype}, expected numbers")
         if arr.dtype.kind == "f":
-            _fail_at(name, key, arr, ~np.isfinite(arr), "NaN/inf", "remove or impute them")
+            # missing values (NaN, masked entries) stay: PyMC imputes them where the data are observed=
+            # (check_missing refuses them after build where they are not); infinities are never data
+            _fail_at(name, key, arr, np.isinf(np.ma.getdata(arr)) & ~np.ma.getmaskarray(arr), "inf",
+                     "remove them, or mark them missing (NaN or a masked array) for PyMC to impute them")
         out[key] = arr
     lengths: dict[str, tuple[int, str]] = {}
     for key, (kind, dims) in (declared or {}).items():
@@ -58,7 +61,9 @@ def check_data(data: Any, name: str, declared: dict[str, tuple[str, tuple[str, .
             raise ModemeanError(f"model {name!r}: data {key!r} is missing (the model declares {sorted(declared)})")
         arr = out[key]
         if kind == "int" and arr.dtype.kind == "f":
-            _fail_at(name, key, arr, arr != np.round(arr), "non-integer values", "counts must be whole numbers")
+            values = np.ma.getdata(arr)
+            _fail_at(name, key, arr, (values != np.round(values)) & ~missing(arr), "non-integer values",
+                     "counts must be whole numbers")
         if arr.ndim != len(dims):
             raise ModemeanError(f"model {name!r}: data {key!r} has shape {arr.shape}, expected {len(dims)} "
                                 f"dimension(s) ({', '.join(dims)})")
@@ -70,13 +75,38 @@ def check_data(data: Any, name: str, declared: dict[str, tuple[str, tuple[str, .
     return out
 
 
-def _fail_at(name: str, key: str, arr: np.ndarray, bad: np.ndarray, what: str, todo: str) -> None:
+def _as_array(value: Any) -> np.ndarray:
+    """``value`` as an array; a masked array keeps its mask (PyMC imputes the masked entries).
+
+    NaN in a masked array's unmasked entries is missing too, so it joins the mask; a mask that
+    hides nothing is dropped (a plain array).
+    """
+    if not isinstance(value, np.ma.MaskedArray):
+        return np.asarray(value)
+    arr = np.ma.array(value, copy=True)
+    if arr.dtype.kind == "f":
+        arr[np.isnan(np.ma.getdata(arr))] = np.ma.masked
+    return arr if np.ma.getmaskarray(arr).any() else np.asarray(np.ma.getdata(arr))
+
+
+def missing(arr: np.ndarray) -> np.ndarray:
+    """Boolean array: True where ``arr`` has a missing value (masked, or NaN)."""
+    mask = np.ma.getmaskarray(arr).copy()
+    values = np.ma.getdata(arr)
+    if values.dtype.kind in "fc":
+        mask |= np.isnan(values)
+    return mask
+
+
+def _positions(arr: np.ndarray, bad: np.ndarray) -> str:
     where = np.argwhere(bad)
-    if not where.size:
-        return
     shown = ", ".join(str(tuple(int(i) for i in w)) if arr.ndim > 1 else str(int(w[0])) for w in where[:5])
-    more = f" and {len(where) - 5} more" if len(where) > 5 else ""
-    raise ModemeanError(f"model {name!r}: data {key!r} has {what} at position(s) {shown}{more}: {todo}")
+    return shown + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+
+
+def _fail_at(name: str, key: str, arr: np.ndarray, bad: np.ndarray, what: str, todo: str) -> None:
+    if np.any(bad):
+        raise ModemeanError(f"model {name!r}: data {key!r} has {what} at position(s) {_positions(arr, bad)}: {todo}")
 
 
 def check_start(model: pm.Model, name: str) -> None:

@@ -69,6 +69,16 @@ class DegenerateFit(ArithmeticError):
     """A component collapsed (likelihood unbounded); the message says which and what to do."""
 
 
+def observed_value(model: pm.Model, rv) -> np.ndarray:
+    """The data of an observed variable: a constant's ``.data``, a ``pm.Data`` (shared) variable's value."""
+    value = model.rvs_to_values[rv]
+    if hasattr(value, "get_value"):
+        return np.asarray(value.get_value())
+    if hasattr(value, "data"):
+        return np.asarray(value.data)
+    return np.asarray(value.eval())  # e.g. data transformed in the graph: evaluate the expression
+
+
 def discrete_latents(model: pm.Model, latent: tuple[str, ...]) -> list[str]:
     """The names in ``latent`` that are discrete free random variables of ``model``."""
     discrete = {model.values_to_rvs[v].name for v in model.discrete_value_vars}
@@ -193,14 +203,14 @@ class DiscreteLatentEM:
 
     def _obs_extra(self) -> tuple[int, ...]:
         """Trailing shape of the dependent observations beyond the latent's shape (largest)."""
-        extra = [np.shape(self.model.rvs_to_values[o].data)[len(self.shape):] for o in self._dependent]
+        extra = [np.shape(observed_value(self.model, o))[len(self.shape):] for o in self._dependent]
         return max(extra, key=lambda s: int(np.prod(s)))
 
     def _scalar_observation(self) -> np.ndarray | None:
         """``[1, y, y^2]`` of shape (N, 3) when one scalar observation per latent element exists."""
         if self._obs_name is None or len(self.shape) != 1:
             return None
-        y = np.asarray(self.model.rvs_to_values[self._dependent[0]].data, dtype=float)
+        y = np.asarray(observed_value(self.model, self._dependent[0]), dtype=float)
         if y.shape != self.shape:
             return None
         return np.column_stack([np.ones_like(y), y, y * y])
@@ -558,14 +568,14 @@ def marginalize(model: pm.Model, engine: DiscreteLatentEM) -> pm.Model:
             marginal.register_rv(rv, rv.name, default_transform=model.rvs_to_transforms.get(rv),
                                  initval=model.rvs_to_initial_values.get(rv), dims=model.named_vars_to_dims.get(rv.name))
         for o in engine._rest_obs:
-            marginal.register_rv(o, o.name, observed=model.rvs_to_values[o].data, dims=model.named_vars_to_dims.get(o.name))
+            marginal.register_rv(o, o.name, observed=observed_value(model, o), dims=model.named_vars_to_dims.get(o.name))
         for d in model.deterministics:
             if z_rv not in ancestors([d]):
                 pm.Deterministic(d.name, d, dims=model.named_vars_to_dims.get(d.name))
         for p in model.potentials:
             pm.Potential(p.name, p)
         dep = engine._dependent
-        data = [np.asarray(model.rvs_to_values[o].data) for o in dep]
+        data = [np.asarray(observed_value(model, o)) for o in dep]
         thetas = engine._thetas
         if len(dep) == 1:
             def logp(value, shape_carrier, *params):
