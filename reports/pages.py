@@ -14,7 +14,7 @@ import numpy as np
 
 from . import figures
 from .load import ModelResults, load_all
-from .tables import STATUS_WORDS, comparison_table, diagnostics_html, notes_html, number, solver_table
+from .tables import STATUS_WORDS, comparison_table, no_mode, diagnostics_html, notes_html, number, solver_table
 from .verdict import SOLVER_NAMES, verdict
 
 __all__ = ["render", "render_model", "render_index"]
@@ -40,7 +40,7 @@ td.explained a{color:#555}
 td.boundary{background:#e8f0fb}
 .why{display:block;font-size:.75rem;font-style:italic;color:#444}
 .status-failed{background:#fde0dc}.status-not_applicable,.status-not_run{background:#f0f0f0}
-.status-ok{background:#e6f4ea}
+.status-ok{background:#e6f4ea}.status-no_mode{background:#fff4d6}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9rem;color:#444}
 details{margin:1rem 0}summary{cursor:pointer;font-weight:bold}
@@ -228,8 +228,9 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
         cells = []
         for method in SOLVER_NAMES:
             s = r.solver(method)
-            word = STATUS_WORDS.get(s["status"], s["status"])
-            cells.append(f'<td class="status-{escape(s["status"])}" title="{escape(s.get("message") or "")}">'
+            status = "no_mode" if method == "map" and s["status"] == "ok" and no_mode(r) else s["status"]
+            word = STATUS_WORDS.get(status, status)
+            cells.append(f'<td class="status-{escape(status)}" title="{escape(s.get("message") or "")}">'
                          f"{escape(word)}</td>")
         name = escape(r.name)
         rows.append(f'<tr data-model="{name}"><th scope="row"><a href="{name}/index.html">{name}</a></th>'

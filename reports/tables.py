@@ -31,7 +31,7 @@ COLUMN_HELP = {
     "gap_sd_em": "(mean − em) / sd: posterior sds between the centre of mass and EM's marginal mode",
     "r_hat": "R-hat (≤ 1.01 is good)", "ess_bulk": "bulk effective sample size (≥ 400 is good)",
 }
-STATUS_WORDS = {"failed": "failed", "not_applicable": "not applicable", "not_run": "not run"}
+STATUS_WORDS = {"failed": "failed", "not_applicable": "not applicable", "not_run": "not run", "no_mode": "no mode"}
 
 
 def number(value: Any, column: str = "") -> str:
@@ -54,7 +54,7 @@ def html_table(header: Iterable[str], rows: Iterable[Iterable[Any]], css: str = 
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _no_mode(results: ModelResults) -> bool:
+def no_mode(results: ModelResults) -> bool:
     """find_MAP ran and found no mode (``still_rising`` is the key of results made before ``no_mode``)."""
     diagnostics = results.solver("map").get("diagnostics") or {}
     return bool(diagnostics.get("no_mode", diagnostics.get("still_rising")))
@@ -62,7 +62,7 @@ def _no_mode(results: ModelResults) -> bool:
 
 def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
     """Words for an empty cell, and the longer reason (tooltip), from the solvers' status."""
-    if column == "gap_sd" and _no_mode(results):
+    if column == "gap_sd" and no_mode(results):
         return "no mode", ("find_MAP found no mode: the density is unbounded or still rises where it stopped, so "
                            "a distance from that point would only measure where the optimiser gave up; gap_sd_em "
                            "measures the distance from EM's marginal mode instead")

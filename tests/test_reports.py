@@ -187,7 +187,7 @@ def test_no_mode_is_explained_and_the_gap_is_measured_from_em(tmp_path):
     runaway = Fit("map", "ok", "find_MAP found no mode", 0.4,
                   {"map": {"mu": 1.0, "tau": 705.5}, "map_unconstrained": {"mu": 1.0, "tau": 1e7},
                    "laplace_sd": {"mu": 0.5, "tau": 300.0}}, converged=True, n_iter=40, flags={"tau": [note]},
-                  diagnostics={"still_rising": {"tau": 900.0}})
+                  diagnostics={"no_mode": True, "still_rising": {"tau": 900.0}})
     em = Fit("em", "ok", "", 0.2, {"em": {"mu": 1.1, "tau": 2.0}, "mle": {"mu": 1.2, "tau": 1.5}}, converged=True,
              n_iter=5, diagnostics={})
     fits = {"map": runaway, "em": em, "nuts": _nuts(3)}
@@ -199,6 +199,8 @@ def test_no_mode_is_explained_and_the_gap_is_measured_from_em(tmp_path):
     page = (tmp_path / "runaway" / "index.html").read_text()
     assert ">no mode</a>" in page and "gap_sd_em measures the distance from EM" in page
     assert "find_MAP found no mode (the joint density is unbounded or keeps rising" in page
+    index = (tmp_path / "index.html").read_text()
+    assert '<td class="status-no_mode" title="find_MAP found no mode">no mode</td>' in index  # not a green "ok"
     [loaded] = load_all(tmp_path)
     assert loaded.headline()[0] == "tau" and loaded.headline()[2] == "gap_sd_em"
 
