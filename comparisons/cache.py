@@ -53,9 +53,12 @@ def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | No
     else:
         return None
     for name in sorted(spec.data):
-        arr = np.ascontiguousarray(spec.data[name])
+        value = spec.data[name]
+        arr = np.ascontiguousarray(np.ma.getdata(value))
         h.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
         h.update(arr.tobytes())
+        if np.ma.isMaskedArray(value):  # which entries are missing shapes the results as much as the values
+            h.update(b"mask|" + np.ascontiguousarray(np.ma.getmaskarray(value)).tobytes())
     h.update(json.dumps(settings, sort_keys=True).encode())
     h.update(json.dumps({k: v for k, v in versions().items()}, sort_keys=True).encode())
     for path in sorted(ENGINE.glob("*.py")):

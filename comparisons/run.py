@@ -21,6 +21,7 @@ from .em import fit_em
 from .errors import ModemeanError
 from .fit import Fit
 from .map import fit_map
+from .missing import imputed_notes, imputed_variables
 from .nuts import SAMPLERS, fit_nuts
 from .results import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
 from .space import flat_names
@@ -197,9 +198,9 @@ def compare(
         for name in chosen:
             fits.setdefault(name, Fit(name, "failed", "interrupted (SIGINT/SIGTERM) before it finished: rerun"))
         if out is not None:
-            Comparison(spec, fits, make_table(fits, _order(spec)), {**settings, "interrupted": True}, key).save(out)
+            Comparison(spec, fits, _table(fits, spec), {**settings, "interrupted": True}, key).save(out)
         raise
-    comparison = Comparison(spec, fits, make_table(fits, _order(spec)), settings, key)
+    comparison = Comparison(spec, fits, _table(fits, spec), settings, key)
     comparison.highlights = _highlights(spec, comparison)
     if out is not None:
         comparison.save(out)
@@ -237,9 +238,20 @@ def _highlights(spec: ModelSpec, comparison: Comparison) -> dict[str, Any]:
         return {"error": f"highlights not computed: {type(exc).__name__}: {exc}"}
 
 
+def _table(fits: dict[str, Fit], spec: ModelSpec) -> pd.DataFrame:
+    """The comparison table, imputed entries marked as such."""
+    return make_table(fits, _order(spec), imputed_notes(spec.model))
+
+
 def _order(spec: ModelSpec) -> list[str]:
-    """Flat names: parameters, then latent free variables, then deterministics."""
+    """Flat names: parameters, then latent free variables, then deterministics.
+
+    The deterministic PyMC adds for an observation with missing values (``y``, joining the data
+    and ``y_unobserved``) is data, not a parameter: it gets no rows (the imputed entries have
+    theirs, ``y_unobserved[j]``).
+    """
     model = spec.model
     names = spec.params + [rv.name for rv in model.free_RVs if rv.name in spec.latent]
-    names += [d.name for d in model.deterministics]
+    joined = {imp.name for imp in imputed_variables(model)}
+    names += [d.name for d in model.deterministics if d.name not in joined]
     return [flat for n in names for flat in flat_names(n, tuple(int(s) for s in model[n].shape.eval()))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib.util
 import sys
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from modemean import models
 from .checks import check_data
 from .discrete import discrete_hooks, discrete_latents, marginalize
 from .errors import ModemeanError
+from .missing import check_missing
 
 __all__ = ["ModelSpec", "load_spec", "spec_from_parts"]
 
@@ -143,15 +145,25 @@ def _import_catalog(name: str) -> ModuleType:
 def _import_file(path: Path) -> ModuleType:
     if not path.is_file():
         raise ModemeanError(f"model file {str(path)!r} does not exist: give a path to a .py file or a catalog name")
-    mod_name = f"modemean_user_{path.stem}_{abs(hash(path.resolve()))}"
+    path = path.resolve()
+    mod_name = f"modemean_user_{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
     loader_spec = importlib.util.spec_from_file_location(mod_name, path)
     module = importlib.util.module_from_spec(loader_spec)
     sys.modules[mod_name] = module
+    # the researcher's project is importable while the file is (from models.common import helper), as when
+    # run with python: its root is the first parent folder that is not a package (has no __init__.py)
+    root = next((str(p) for p in path.parents if not (p / "__init__.py").is_file()), str(path.parent))
+    added = root not in sys.path
+    if added:
+        sys.path.insert(0, root)
     try:
         loader_spec.loader.exec_module(module)
     except Exception as exc:
         sys.modules.pop(mod_name, None)
         raise ModemeanError(f"model file {str(path)!r} raised on import: {type(exc).__name__}: {exc}") from exc
+    finally:
+        if added and root in sys.path:
+            sys.path.remove(root)
     return module
 
 
@@ -224,4 +236,5 @@ def _build(build: Callable, data: dict, name: str) -> pm.Model:
         raise ModemeanError(f"model {name!r}: build(data) raised {type(exc).__name__}: {exc}") from exc
     if not isinstance(model, pm.Model):
         raise ModemeanError(f"model {name!r}: build(data) must return a pymc.Model, got {type(model).__name__}")
+    check_missing(data, model, name)  # missing values PyMC did not impute are refused, naming the data
     return model

@@ -15,7 +15,10 @@ COLUMNS = ("map", "map_unconstrained", "laplace_sd", "em", "mle", "mean", "media
            "hdi_low", "hdi_high", "skewness", "gap_sd", "gap_sd_em", "r_hat", "ess_bulk")
 
 
-def make_table(fits: dict[str, Fit], order: list[str]) -> pd.DataFrame:
+SPREAD_RTOL = 1e-9  # a posterior sd below this x |mean| (or exactly 0) is rounding: the quantity is a constant
+
+
+def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """Merge the solvers' estimates into one table.
 
     Parameters
@@ -23,6 +26,8 @@ def make_table(fits: dict[str, Fit], order: list[str]) -> pd.DataFrame:
     fits : dict of str to Fit
     order : list of str
         Flat parameter names in display order (free variables, then deterministics).
+    notes : dict of str to list of str, optional
+        Further notes per flat name (e.g. "imputed: missing observation of y at position 3").
 
     Returns
     -------
@@ -31,10 +36,13 @@ def make_table(fits: dict[str, Fit], order: list[str]) -> pd.DataFrame:
         apply or failed) and ``notes`` (plain-language flags joined by "; ").
         ``gap_sd = (mean - map) / sd``, left NaN everywhere when find_MAP found no mode (the
         density still rises where it stopped, so a distance would measure where it gave up);
-        ``gap_sd_em = (mean - em) / sd``, the same distance from EM's marginal mode.
+        ``gap_sd_em = (mean - em) / sd``, the same distance from EM's marginal mode. Neither is
+        computed for a quantity without posterior spread (sd 0, or below ``SPREAD_RTOL`` x
+        |mean|: a constant, or an entry of observed data): the ratio would be rounding noise.
     """
     rows = {name: dict.fromkeys(COLUMNS, np.nan) for name in order}
-    notes = {name: [] for name in order}
+    extra = notes or {}
+    notes = {name: list(extra.get(name, [])) for name in order}
     for fit in fits.values():
         for column, values in fit.estimates.items():
             for name, value in values.items():
@@ -48,6 +56,10 @@ def make_table(fits: dict[str, Fit], order: list[str]) -> pd.DataFrame:
     if "map" in fits and fits["map"].diagnostics.get("no_mode"):
         table["gap_sd"] = np.nan  # find_MAP's point is not a mode in any coordinate: no peak to measure from
     table["gap_sd_em"] = (table["mean"] - table["em"]) / table["sd"]
+    constant = (table["sd"] <= SPREAD_RTOL * table["mean"].abs()) | (table["sd"] == 0)
+    table.loc[constant, ["gap_sd", "gap_sd_em"]] = np.nan
+    for name in table.index[constant]:
+        notes[name].append(f"no posterior spread (sd = {table.loc[name, 'sd']:.3g}): a constant, so no gap_sd")
     table["notes"] = ["; ".join(notes[n]) for n in order]
     table.index.name = "parameter"
     return table
