@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import json
 import os
+import re
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -15,6 +18,8 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from modemean import models
+
 from .cache import cache_key, load_cached
 from .checks import check_start
 from .em import fit_em
@@ -23,6 +28,7 @@ from .fit import Fit
 from .map import fit_map
 from .missing import imputed_notes, imputed_variables
 from .nuts import SAMPLERS, fit_nuts
+from .options import DEFAULTS, SOLVER_NAMES
 from .results import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
 from .space import flat_names
 from .spec import ModelSpec, load_spec, spec_from_parts
@@ -30,8 +36,7 @@ from .table import format_table, make_table
 
 __all__ = ["SOLVERS", "Comparison", "compare", "check_options"]
 
-SOLVERS: dict[str, Callable[..., Fit]] = {"map": fit_map, "em": fit_em, "nuts": fit_nuts}
-DEFAULTS = {"seed": 20261126, "draws": 1000, "tune": 1000, "chains": 4, "n_init": 5, "sampler": "pymc"}
+SOLVERS: dict[str, Callable[..., Fit]] = dict(zip(SOLVER_NAMES, (fit_map, fit_em, fit_nuts), strict=True))
 
 
 @dataclass
@@ -157,7 +162,9 @@ def compare(
         Solve even when cached results exist.
     **parts
         For a ``build`` function: ``name``, ``info``, ``latent``, ``em``, ``sample_kwargs`` (see
-        :func:`comparisons.spec.spec_from_parts`).
+        :func:`comparisons.spec.spec_from_parts`). For a model file, ``name`` names the results
+        folder ``out/<name>/`` (default: the file's stem); a folder holding results of another model
+        source is never overwritten (:func:`check_folder`).
 
     Returns
     -------
@@ -175,9 +182,19 @@ def compare(
     if callable(model) and not isinstance(model, ModuleType):
         if data is None:
             raise ModemeanError("compare(build, data): a build function needs its data dict")
+        check_name(parts.get("name", "custom"))
         spec = spec_from_parts(model, data, **parts)
     else:
+        name = parts.pop("name", None)
+        if name is not None:
+            check_name(name)
+            if out is not None:  # before the model is built: nothing is solved into another model's folder
+                check_folder(Path(out), name, planned_source(model))
         spec = load_spec(model)
+        if name is not None:
+            spec = dataclasses.replace(spec, name=name)
+    if out is not None:
+        check_folder(Path(out), spec.name, spec.source)
     check_start(spec.model, spec.name)
     options = {"map": {"seed": seed}, "em": {"seed": seed, "n_init": n_init},
                "nuts": {"seed": seed, "draws": draws, "tune": tune, "chains": chains, "sampler": sampler}}
@@ -205,6 +222,65 @@ def compare(
     if out is not None:
         comparison.save(out)
     return comparison
+
+
+def check_name(name: str) -> None:
+    """A results folder name: one path component of letters, digits, ``.``, ``_``, ``-``."""
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", name):
+        raise ModemeanError(f"name must be a folder name (letters, digits, '.', '_', '-'), got {name!r}")
+
+
+def planned_source(target: str | Path | ModuleType) -> str:
+    """The source file a target will be loaded from (a catalog model's file, or the path), without loading it."""
+    if isinstance(target, ModuleType):
+        return getattr(target, "__file__", None) or target.__name__
+    if str(target).endswith(".py") or Path(str(target)).is_file():
+        return str(Path(target).resolve())
+    if str(target) in models.CATALOG:
+        return str((Path(models.__file__).parent / f"{target}.py").resolve())
+    return str(target)
+
+
+def planned_name(target: str | Path | ModuleType) -> str:
+    """The results folder a target writes to by default: the catalog name or the file's stem."""
+    if isinstance(target, ModuleType):
+        file = getattr(target, "__file__", None) or ""
+        return Path(file).stem if file.endswith(".py") else target.__name__
+    return Path(str(target)).stem if str(target).endswith(".py") or Path(str(target)).is_file() else str(target)
+
+
+def check_folder(out: Path, name: str, source: str) -> None:
+    """Raise when ``out/<name>/`` holds results of another model source (a file with the same stem elsewhere,
+    or a file named like a catalog model): they would be overwritten silently."""
+    try:
+        stored = json.loads((out / name / "results.json").read_text()).get("source")
+    except (OSError, ValueError, AttributeError):
+        return
+    if not stored or _same_source(stored, source):
+        return
+    raise ModemeanError(f"{shown_path(out / name)} holds results of {shown_path(stored)}; pass --name NAME (or name= in "
+                        "compare) to keep both")
+
+
+def _same_source(stored: str, source: str) -> bool:
+    if stored == source:
+        return True  # the same file, or two models given as functions ("<python>": named by their caller)
+    if "<python>" in (stored, source):
+        return False
+    old, new = Path(stored), Path(source)
+    if old.is_file() and new.is_file():
+        return old.resolve() == new.resolve()
+    # a catalog model whose checkout moved: the old file is gone, the new one is the catalog's file of that name
+    catalog = Path(models.__file__).parent.resolve()
+    return not old.exists() and new.resolve().parent == catalog and old.name == new.name
+
+
+def shown_path(path: str | Path) -> str:
+    """A path relative to the working folder when it lies inside it (as the user typed it), else absolute."""
+    try:
+        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd().resolve()) else str(path)
+    except ValueError:
+        return str(path)
 
 
 def check_writable(out: Path) -> None:

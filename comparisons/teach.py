@@ -40,7 +40,7 @@ from .em import run_em
 from .map import fit_map
 from .nuts import fit_nuts
 from .results import _jsonable, write_atomic
-from .run import DEFAULTS
+from .options import DEFAULTS
 from .spec import load_spec
 
 __all__ = ["em_demo_data", "prior_demo_data", "build_teaching", "SCALES", "FLAT", "TEACH_NUTS"]

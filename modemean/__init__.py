@@ -10,6 +10,14 @@ A researcher's own ``models/`` or ``reports/`` package therefore never shadows m
 >>> c.table                                 # doctest: +SKIP
 """
 
-from .comparisons import SOLVERS, Comparison, Fit, ModemeanError, compare
-
 __all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS"]
+
+
+def __getattr__(name: str):
+    """The API names, imported on first use (PEP 562): ``modemean list`` and ``--help`` stay light,
+    while ``from modemean import compare`` imports the engine (PyMC) as usual."""
+    if name in __all__:
+        from . import comparisons
+
+        return getattr(comparisons, name)
+    raise AttributeError(f"module 'modemean' has no attribute {name!r}")

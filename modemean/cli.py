@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .comparisons.run import DEFAULTS, SOLVERS
+    from .comparisons.options import DEFAULTS, SOLVER_NAMES
 
     parser = _Parser(prog="modemean", description="One PyMC model, three answers: the posterior mode "
                      "(find_MAP), EM and NUTS, side by side.")
@@ -44,10 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--n-init", type=int, default=DEFAULTS["n_init"], help="EM restarts (default %(default)s)")
     run.add_argument("--sampler", default=DEFAULTS["sampler"], help="NUTS implementation: pymc (default) or "
                      "nutpie (pip install 'modemean[fast]')")
-    run.add_argument("--solvers", default=",".join(SOLVERS), help="comma-separated subset of %(default)s")
+    run.add_argument("--solvers", default=",".join(SOLVER_NAMES), help="comma-separated subset of %(default)s")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
     run.add_argument("--force", action="store_true",
                      help="solve again even if results made with the same model, data, options and versions exist")
+    run.add_argument("--name", help="results folder OUT/NAME instead of the model's name (one MODEL only), e.g. "
+                     "to keep two model files with the same name apart")
     teach = sub.add_parser("teach", help="compute the teaching pages' numbers (EM demo, prior paths)",
                            description="Run modemean's engine for the teaching pages: every EM iteration of "
                            "two_gaussians from each restart, and the MAP / posterior-mean paths of "
@@ -103,24 +105,39 @@ def _interrupt(signum, frame):
 
 def _list() -> int:
     from . import models
-    from .comparisons.spec import load_spec
 
     for name in models.CATALOG:
-        print(f"{name:22s} {load_spec(name).info['title']}")
+        print(f"{name:22s} {models.info(name)['title']}")
     return 0
 
 
 def _run(args) -> int:
     from . import models
-    from .comparisons.run import check_options, check_writable, compare
+    from .comparisons.errors import ModemeanError
+    from .comparisons.run import (check_folder, check_name, check_options, check_writable, compare, planned_name,
+                                  planned_source, shown_path)
 
     check_options(args.solvers, args.seed, args.draws, args.tune, args.chains, args.n_init, args.sampler)
     check_writable(args.out)
     targets = list(models.CATALOG) if args.models == ["all"] else args.models
+    if args.name is not None:
+        if len(targets) != 1:
+            raise ModemeanError(f"--name names the results folder of one model, got {len(targets)} models: "
+                                "run them one at a time")
+        check_name(args.name)
+    # results folders unique per model source, checked for every target before any solver runs
+    planned: dict[str, str] = {}
+    for target in targets:
+        name, source = args.name or planned_name(target), planned_source(target)
+        if planned.setdefault(name, source) != source:
+            raise ModemeanError(f"{shown_path(planned[name])} and {shown_path(source)} would both write "
+                                f"{args.out / name}: run them one at a time with --name NAME")
+        check_folder(args.out, name, source)
+    extra = {"name": args.name} if args.name is not None else {}
     for target in targets:
         comparison = compare(target, solvers=args.solvers, seed=args.seed, draws=args.draws, tune=args.tune,
                              chains=args.chains, n_init=args.n_init, sampler=args.sampler, out=args.out,
-                             force=args.force)
+                             force=args.force, **extra)
         print(comparison)
         verb = "kept" if comparison.cached else "wrote"
         print(f"\n{verb} {args.out / comparison.spec.name}/results.json and results.nc\n")
