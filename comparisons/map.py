@@ -121,7 +121,7 @@ def fit_map(spec: ModelSpec, *, seed: int, n_starts: int = 4) -> Fit:
         "map_unconstrained": jacobian_result,
         "errors": errors,
     }
-    return Fit("map", "ok", _message(no_mode, rising, unbounded, best, distinct, errors), estimates=estimates,
+    return Fit("map", "ok", _message(rising, unbounded, best, distinct, errors), estimates=estimates,
                converged=best["stationary"] and not no_mode, n_iter=best["nit"], diagnostics=diagnostics, flags=flags)
 
 
@@ -141,7 +141,6 @@ class _Objective:
     """
 
     def __init__(self, model: pm.Model):
-        self.model = model
         self.vars = [v for v in model.value_vars if v in set(model.continuous_value_vars)]
         self.fused, _ = scipy_optimize_funcs_from_loss(-model.logp(jacobian=False), self.vars, model.initial_point(),
                                                        use_grad=True, use_hess=False, use_hessp=False)
@@ -418,8 +417,8 @@ def _add_no_mode_flags(flags: dict[str, list[str]], estimate: dict[str, float], 
             "no peak, and the printed value is only where the optimiser stopped")
 
 
-def _message(no_mode: bool, rising: dict, unbounded: dict, best: dict, distinct: list[dict],
-             errors: dict[str, str]) -> str:
+def _message(rising: dict, unbounded: dict, best: dict, distinct: list[dict], errors: dict[str, str]) -> str:
+    """The solver's one message: no mode (and why), several local modes, steps that failed."""
     parts = []
     if unbounded:
         parts.append("find_MAP found no mode: the log density is unbounded as "
