@@ -49,8 +49,9 @@ def fit_map(spec: ModelSpec, *, seed: int, n_starts: int = 4) -> Fit:
     """Posterior mode by find_MAP (L-BFGS-B, no Jacobian) from ``n_starts`` starts.
 
     Start 0 is the model's initial point; the others jitter it by U(-1, 1) in the unconstrained
-    space (seeds ``seed + k``), exactly as ``pm.find_MAP(jitter=True, random_seed=seed + k)``. The best start by log density is kept among those that report
-    success after at least one iteration. "Several local modes" is said only when starts that
+    space (seeds ``seed + k``), exactly as ``pm.find_MAP(jitter=True, random_seed=seed + k)``.
+    The best start by log density is kept among those that report success after at least one
+    iteration. "Several local modes" is said only when starts that
     reached stationary points (after polishing) end at distinct points.
 
     Parameters

@@ -67,7 +67,8 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
     if discrete:
         problems.append(f"{', '.join(rv.name for rv in discrete)} sampled by {step_methods(spec.model)}, not NUTS: "
                         "declare discrete parameters latent (EM sums them out and NUTS sees the marginal model)")
-    diagnostics = {"sampler": step_methods(spec.model) if sampler == "pymc" else f"{sampler} NUTS", "draws": draws, "tune": tune, "chains": chains,
+    diagnostics = {"sampler": step_methods(spec.model) if sampler == "pymc" else f"{sampler} NUTS",
+                   "draws": draws, "tune": tune, "chains": chains,
                    "divergences": divergences, "max_r_hat": worst_rhat, "min_ess_bulk": lowest_ess,
                    "settings": dict(spec.sample_kwargs)}
     flags = {}
@@ -86,7 +87,8 @@ def step_methods(model: pm.Model) -> str:
     continuous model, ``"pymc NUTS (p) + Metropolis (n)"`` when it has free discrete parameters."""
     from pymc.sampling.mcmc import assign_step_methods
 
-    selected = {k.__name__: [model.values_to_rvs[v].name for v in vs] for k, vs in assign_step_methods(model)[1].items() if vs}
+    assigned = assign_step_methods(model)[1]
+    selected = {k.__name__: [model.values_to_rvs[v].name for v in vs] for k, vs in assigned.items() if vs}
     if list(selected) == ["NUTS"]:
         return "pymc NUTS"
     ordered = sorted(selected.items(), key=lambda kv: (kv[0] != "NUTS", kv[0]))

@@ -34,7 +34,7 @@ def flatten(values: dict[str, np.ndarray]) -> dict[str, float]:
     out = {}
     for name, value in values.items():
         arr = np.asarray(value, dtype=float)
-        out.update(zip(flat_names(name, arr.shape), arr.ravel().tolist()))
+        out.update(zip(flat_names(name, arr.shape), arr.ravel().tolist(), strict=True))
     return out
 
 
@@ -65,7 +65,7 @@ class ValueSpace:
         self.size = int(sum(sizes))
         u = pt.vector("u")
         pieces, start = {}, 0
-        for var, shape, size in zip(self.value_vars, shapes, sizes):
+        for var, shape, size in zip(self.value_vars, shapes, sizes, strict=True):
             pieces[var] = u[start:start + size].reshape(shape)
             start += size
         rvs = [model[name] for name in outputs]
@@ -81,7 +81,8 @@ class ValueSpace:
         self._logp_jacobian = pytensor.function([u], [logp, pt.grad(logp, u)], mode=SMALL_GRAPH_MODE)
         self._logp = pytensor.function([u], [density, pt.grad(density, u)], mode=SMALL_GRAPH_MODE)
         self._u, self._density, self._hessian = u, density, None
-        self.value_names = [n for var, shape in zip(self.value_vars, shapes) for n in flat_names(var.name, shape)]
+        self.value_names = [n for var, shape in zip(self.value_vars, shapes, strict=True)
+                            for n in flat_names(var.name, shape)]
         self._coordinates = _coordinates(model, self.value_vars, shapes)
 
     def ravel(self, point: dict[str, np.ndarray]) -> np.ndarray:
@@ -198,8 +199,8 @@ class LogPrior:
         self.inputs = [rv.type(name=rv.name) for rv in rvs]
         others = set(model.free_RVs) - set(rvs)
         potentials = [p for p in model.potentials if not others & set(ancestors([p]))]
-        logp = pt.sum([pm.logp(rv, x).sum() for rv, x in zip(rvs, self.inputs)]) + sum(potentials)
-        logp = graph_replace(logp, dict(zip(rvs, self.inputs)), strict=False)
+        logp = pt.sum([pm.logp(rv, x).sum() for rv, x in zip(rvs, self.inputs, strict=True)]) + sum(potentials)
+        logp = graph_replace(logp, dict(zip(rvs, self.inputs, strict=True)), strict=False)
         # a flat prior (pm.Flat, pm.HalfFlat) has a log density that does not depend on its value:
         # its gradient is zero, not an error
         grads = pt.grad(logp, self.inputs, disconnected_inputs="ignore")
@@ -212,7 +213,7 @@ class LogPrior:
     def value_and_grad(self, params: dict[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
         """The log prior and its gradient with respect to each parameter on its own scale."""
         value, *grads = self._f(*(np.asarray(params[p], dtype=float) for p in self.params))
-        return float(value), {p: np.asarray(g) for p, g in zip(self.params, grads)}
+        return float(value), {p: np.asarray(g) for p, g in zip(self.params, grads, strict=True)}
 
 
 def support_bounds(model: pm.Model, name: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -258,7 +259,7 @@ def boundary_flags(model: pm.Model, estimate: dict[str, float], initial: dict[st
         bounds = support_bounds(model, rv.name)
         if bounds is None:
             continue
-        for name, lo, hi in zip(flat_names(rv.name, shape_of(model, rv.name)), *bounds):
+        for name, lo, hi in zip(flat_names(rv.name, shape_of(model, rv.name)), *bounds, strict=True):
             if name not in estimate or name not in initial:
                 continue
             for bound in (lo, hi):
