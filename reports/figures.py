@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from .load import is_number
+from .load import draws_spread, is_number
 
 __all__ = ["MARKERS", "density_figure", "em_trace_figure", "reparameterisation_figure", "save"]
 
@@ -82,7 +82,7 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None) -> Figure:
         fig, (ax,) = _figure(9.5, 4.8)
         handles = []
         lo, hi = _x_range(row, draws)
-        has_draws = draws is not None and len(draws) > 1
+        has_draws = draws_spread(draws)  # constant draws have no density (ArviZ's KDE would warn)
         if has_draws:
             grid, pdf = _kde(draws)
             ax.plot(grid, pdf, color=DENSITY, lw=2.2)
@@ -130,7 +130,7 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None) -> Figure:
 
 def _x_range(row: dict, draws: np.ndarray | None) -> tuple[float, float]:
     """Plot range: the bulk of the draws, widened to show the Laplace curve's tails (within reason)."""
-    if draws is not None and len(draws) > 1:
+    if draws_spread(draws):
         lo, hi = np.quantile(draws, [0.002, 0.998])
         span = hi - lo if hi > lo else 1.0
     else:

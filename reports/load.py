@@ -18,7 +18,9 @@ import xarray as xr
 from modemean.comparisons.errors import ModemeanError
 from modemean.comparisons.space import flat_names
 
-__all__ = ["ModelResults", "load_model", "load_all", "find_models"]
+__all__ = ["ModelResults", "load_model", "load_all", "find_models", "zero_spread"]
+
+SPREAD_RTOL = 1e-9  # as comparisons.table: a posterior sd below this x |mean| (or 0) means a constant
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class ModelResults:
         """A parameter's peak-to-mean distance in sds and its column: ``gap_sd``, or ``gap_sd_em``
         where find_MAP found no mode (or did not run) but EM did."""
         row = self.parameters[name]
+        if zero_spread(row):  # a constant or an entry of observed data: no distance to rank by
+            return None
         for column in ("gap_sd", "gap_sd_em"):
             if is_number(row.get(column)):
                 return row[column], column
@@ -82,6 +86,21 @@ class ModelResults:
 def is_number(value: Any) -> bool:
     """True for a finite int or float (results.json stores missing values as ``null``)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def zero_spread(row: dict[str, Any]) -> bool:
+    """True when a row's posterior sd is 0 or at rounding level of its mean (a constant, an observed entry)."""
+    sd, mean = row.get("sd"), row.get("mean")
+    return is_number(sd) and (sd == 0 or (is_number(mean) and sd <= SPREAD_RTOL * abs(mean)))
+
+
+def draws_spread(draws: np.ndarray | None) -> bool:
+    """True when there are at least two draws that differ beyond rounding (a density can be drawn)."""
+    if draws is None or np.size(draws) < 2:
+        return False
+    draws = np.asarray(draws, dtype=float)
+    finite = draws[np.isfinite(draws)]
+    return finite.size > 1 and float(np.ptp(finite)) > SPREAD_RTOL * max(float(np.max(np.abs(finite))), 1e-300)
 
 
 def find_models(out: Path) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import figures
-from .load import ModelResults, load_all
+from .load import ModelResults, draws_spread, load_all, zero_spread
 from .tables import STATUS_WORDS, comparison_table, no_mode, diagnostics_html, notes_html, number, solver_table
 from .verdict import SOLVER_NAMES, verdict
 
@@ -164,6 +164,10 @@ def _figure(fig, folder: Path, filename: str, alt: str, caption: str) -> str:
 
 def _density(results: ModelResults, name: str, index: int) -> str:
     row = results.parameters[name]
+    draws = results.draws.get(name)
+    if zero_spread(row) or (draws is not None and not draws_spread(draws)):
+        return (f'<p class="no-density">{escape(name)}: no density figure: every draw has the same value '
+                f"({escape(number(row.get('mean')))}), a constant, so there is no spread to draw.</p>")
     fig = figures.density_figure(name, row, results.draws.get(name))
     if results.draws.get(name) is not None:
         caption = f"{name}: NUTS density and the point estimates."
@@ -188,7 +192,7 @@ def _em_trace(results: ModelResults) -> str:
 
 def _reparameterisation(results: ModelResults) -> str:
     positive = [n for n, draws in results.draws.items()
-                if n in results.parameters and draws.size > 1 and np.min(draws) > 0]
+                if n in results.parameters and draws_spread(draws) and np.min(draws) > 0]
     if not positive:
         return "<p>No parameter has only positive draws, so there is no log scale to compare with.</p>"
     name = max(positive, key=lambda n: abs(results.parameters[n].get("skewness") or 0.0))

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 from modemean.comparisons.table import COLUMNS
 
-from .load import ModelResults, is_number
+from .load import ModelResults, is_number, zero_spread
 from .verdict import SOLVER_NAMES, boundary_of
 
 __all__ = ["COLUMN_SOLVER", "comparison_table", "notes_html", "solver_table", "diagnostics_html", "html_table",
@@ -62,6 +62,9 @@ def no_mode(results: ModelResults) -> bool:
 
 def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
     """Words for an empty cell, and the longer reason (tooltip), from the solvers' status."""
+    if column in ("gap_sd", "gap_sd_em") and zero_spread(row):
+        return "no spread", ("the posterior sd is 0 (or at rounding level of the mean): the quantity is a "
+                             "constant, so a distance in sds means nothing")
     if column == "gap_sd" and no_mode(results):
         return "no mode", ("find_MAP found no mode: the density is unbounded or still rises where it stopped, so "
                            "a distance from that point would only measure where the optimiser gave up; gap_sd_em "
