@@ -44,6 +44,13 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
             lines.append(f"{label} failed, so its columns are empty: {solver['message']}")
         elif solver["status"] == "not_applicable":
             lines.append(f"{label} was not applicable: {solver['message']}")
+    find_map = results.solver("map")
+    if find_map["status"] == "ok" and (find_map.get("diagnostics") or {}).get("no_mode"):
+        em_ok = results.solver("em")["status"] == "ok"
+        lines.append(f"{find_map['message'].replace(' (see the notes)', '')}: no point is the peak, so gap_sd "
+                     "(the distance from the MAP) is withheld; "
+                     + ("the distances below are from EM's marginal mode (gap_sd_em)." if em_ok else
+                        "declare the random effects in LATENT to get EM's marginal mode, the peak that does exist."))
     ranked = [n for n in results.ranked() if results.gap(n)]
     skewed = [n for n in ranked if abs(results.gap(n)[0]) >= NEGLIGIBLE_GAP][:n_params]
     for name in skewed:

@@ -203,6 +203,24 @@ def test_no_mode_is_explained_and_the_gap_is_measured_from_em(tmp_path):
     assert '<td class="status-no_mode" title="find_MAP found no mode">no mode</td>' in index  # not a green "ok"
     [loaded] = load_all(tmp_path)
     assert loaded.headline()[0] == "tau" and loaded.headline()[2] == "gap_sd_em"
+    assert "find_MAP found no mode: no point is the peak, so gap_sd (the distance from the MAP) is withheld; the " \
+           "distances below are from EM" in page
+
+
+def test_no_mode_without_em_says_so_and_ranks_nothing(tmp_path):
+    """A researcher's centred model without LATENT: no mode, no EM, so no gap at all -- said in words."""
+    message = "find_MAP found no mode: the log density is unbounded as tau -> 0 (see the notes)"
+    runaway = Fit("map", "ok", message, 0.4, {"map": {"mu": 1.0, "tau": 1e-12}}, converged=False, n_iter=40,
+                  diagnostics={"no_mode": True, "unbounded": {"tau": {"bound": 0.0, "rise_per_decade": 18.4}}})
+    fits = {"map": runaway, "em": Fit("em", "not_applicable", "EM does not apply: no LATENT"), "nuts": _nuts(3)}
+    _write(tmp_path, "centred", fits)
+    render(tmp_path)
+    page = (tmp_path / "centred" / "index.html").read_text()
+    assert ("find_MAP found no mode: the log density is unbounded as tau -&gt; 0: no point is the peak, so gap_sd "
+            "(the distance from the MAP) is withheld; declare the random effects in LATENT") in page
+    [loaded] = load_all(tmp_path)
+    assert loaded.headline() is None
+    assert "— (needs a mode and NUTS)" in (tmp_path / "index.html").read_text()
 
 
 def test_model_highlights_are_rendered(tmp_path):
