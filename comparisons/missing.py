@@ -55,9 +55,9 @@ def imputed_variables(model: pm.Model) -> list[Imputed]:
         value = model.rvs_to_values[rv]
         joined = model.replace_rvs_by_values([deterministics[base]])[0]
         f = pytensor.function([value], joined, mode="FAST_COMPILE", on_unused_input="ignore")
-        start = model.initial_point()[value.name]
+        start = np.asarray(model.initial_point()[value.name])
         # the entries that move with the unobserved value are the missing ones
-        mask = np.asarray(f(start)) != np.asarray(f(start + 1.0 + np.abs(start)))
+        mask = np.asarray(f(start)) != np.asarray(f((start + 1 + np.abs(start)).astype(start.dtype)))
         positions = [tuple(int(i) for i in p) for p in np.argwhere(mask)]
         out.append(Imputed(base, rv.name, mask, positions))
     return out
