@@ -180,6 +180,19 @@ def test_nan_in_a_discrete_observation_is_refused():
         compare(build, {"y": np.array([1.0, np.nan, 3.0])}, solvers="map", name="counts")
 
 
+def test_nan_in_pm_data_gives_pymcs_one_line_refusal():
+    def build(data):
+        with pm.Model() as model:
+            y = pm.Data("y", data["y"])
+            pm.Normal("obs", pm.Normal("mu"), 1.0, observed=y)
+        return model
+
+    with pytest.raises(ModemeanError) as info:
+        compare(build, {"y": np.array([1.0, np.nan])}, solvers="map", name="d")
+    assert str(info.value).startswith("model 'd': build(data) raised NotImplementedError: Masked arrays or arrays "
+                                      "with `nan` entries are not supported") and "\n" not in str(info.value)
+
+
 # -- 3. pm.Data with a discrete latent
 
 
