@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 import pytensor
+from pytensor.graph.traversal import ancestors
 
 from .checks import _positions, missing
 from .errors import ModemeanError
@@ -84,8 +85,14 @@ def check_missing(data: dict[str, np.ndarray], model: pm.Model, name: str) -> li
                                 f"{_positions(arr, gaps)} that PyMC does not impute (it imputes only data passed as "
                                 "observed= of a distribution): remove or fill them")
     discrete = set(model.discrete_value_vars)
+    labels = [model.values_to_rvs[v] for v in discrete]
     for imp in imputed:
         rv = model[imp.unobserved]
+        given = [z.name for z in labels if z is not rv and z in set(ancestors([rv]))]
+        if given:
+            raise ModemeanError(f"model {name!r}: the observation {imp.name!r} has missing values and depends on the "
+                                f"discrete {', '.join(given)}: summing out {given[0]!r} with imputed entries is not "
+                                "supported; remove the missing entries")
         if model.rvs_to_values[rv] in discrete:
             where = ", ".join(str(p[0]) if len(p) == 1 else str(p) for p in imp.positions[:5])
             raise ModemeanError(f"model {name!r}: the observation {imp.name!r} is discrete "

@@ -180,6 +180,19 @@ def test_nan_in_a_discrete_observation_is_refused():
         compare(build, {"y": np.array([1.0, np.nan, 3.0])}, solvers="map", name="counts")
 
 
+def test_missing_values_under_a_discrete_latent_are_refused():
+    def build(data):
+        with pm.Model() as model:
+            w = pm.Dirichlet("w", np.ones(2))
+            mu = pm.Normal("mu", np.array([-1.0, 1.0]), 5.0, transform=pm.distributions.transforms.ordered)
+            z = pm.Categorical("z", p=w, shape=4)
+            pm.Normal("x", mu[z], 1.0, observed=data["x"])
+        return model
+
+    with pytest.raises(ModemeanError, match="the observation 'x' has missing values and depends on the discrete z"):
+        compare(build, {"x": np.array([-2.0, np.nan, 2.0, 2.1])}, solvers="map", name="mix", latent=("z",))
+
+
 def test_nan_in_pm_data_gives_pymcs_one_line_refusal():
     def build(data):
         with pm.Model() as model:
