@@ -20,6 +20,7 @@ from .checks import check_data
 from .discrete import discrete_hooks, discrete_latents, marginalize
 from .errors import ModemeanError
 from .missing import check_missing
+from .gaussian import check_latent_names, gaussian_hooks
 
 __all__ = ["ModelSpec", "load_spec", "spec_from_parts"]
 
@@ -87,6 +88,8 @@ class ModelSpec:
             return "the model declares no latent variables (LATENT is empty), so there is nothing for EM to integrate out"
         if not self.em:
             return f"the model declares latent variables {list(self.latent)} but no EM steps ({', '.join(EM_HOOKS)})"
+        if "reason" in self.em:  # derived steps that may not apply (comparisons.gaussian), decided on first use
+            return self.em["reason"]()
         return ""
 
     @property
@@ -199,7 +202,9 @@ def _with_latents(model: pm.Model, latent: tuple[str, ...], em: dict[str, Callab
     steps derived from the graph (a model file may add ``em_starts`` and a closed-form
     ``m_step``; an ``e_step`` is refused — it would be a second copy of the density).
     Otherwise (continuous latents, or labels the model has already summed out): the model file's
-    hand-written ``em_starts``, ``e_step``, ``m_step``, all three or none.
+    hand-written ``em_starts``, ``e_step``, ``m_step``, all three or none; with none, the latents
+    must be free variables of the model and get the exact Gaussian E-step derived from the graph
+    (:func:`comparisons.gaussian.gaussian_hooks`; its ``reason()`` says when it does not apply).
 
     Returns
     -------
@@ -214,6 +219,9 @@ def _with_latents(model: pm.Model, latent: tuple[str, ...], em: dict[str, Callab
         if em and len(em) < len(EM_HOOKS):
             absent = [h for h in EM_HOOKS if h not in em]
             raise ModemeanError(f"model {name!r}: EM steps incomplete, missing {', '.join(absent)}")
+        if latent and not em:
+            check_latent_names(model, latent, name)
+            return model, gaussian_hooks(model, latent), None
         return model, em, None
     if len(discrete) != len(latent) or len(discrete) > 1:
         raise ModemeanError(f"model {name!r}: LATENT {list(latent)} must be exactly one discrete latent variable "
