@@ -178,7 +178,9 @@ def _run_start(objective: _Objective, space: ValueSpace, seed: int, k: int) -> d
     Returns
     -------
     dict
-        ``start``, ``success``, ``nit``, ``message`` (L-BFGS-B's), ``polished`` (``""``,
+        ``start``, ``success`` (L-BFGS-B's, or the polish's where it reached a peak), ``nit``
+        (L-BFGS-B's iterations, plus Powell's where it polished),
+        ``message`` (L-BFGS-B's), ``polished`` (``""``,
         ``"newton"`` or ``"powell"``), ``stationary`` (a strict local maximum: the Hessian is
         negative definite and a Newton step would gain less than ``DECREMENT_TOL``),
         ``log_density``, ``u`` and ``params`` (outputs at ``u``).
@@ -203,8 +205,11 @@ def _run_start(objective: _Objective, space: ValueSpace, seed: int, k: int) -> d
         powell = objective.minimize(start["u"], "Powell", **POWELL)
         u_powell = np.asarray(powell.x, dtype=float)
         if space.logp(u_powell)[0] >= start["log_density"]:
-            start.update(u=u_powell, log_density=space.logp(u_powell)[0], polished="powell")
+            start.update(u=u_powell, log_density=space.logp(u_powell)[0], polished="powell",
+                         success=start["success"] or bool(powell.success), nit=start["nit"] + int(powell.nit))
     start.update(stationary=_stationary(space, start["u"]), params=_params(space, start["u"]))
+    # L-BFGS-B's "abnormal termination in line search" near a peak is no failure once polished there
+    start["success"] = start["success"] or (start["polished"] == "newton" and start["stationary"])
     return start
 
 

@@ -1,8 +1,8 @@
 """The model's parameter space: flat names, transforms, bounds, and small compiled functions.
 
 Everything here is compiled from the PyMC model's own graph (no second copy of a density). The
-functions are small, so they are compiled with PyTensor's ``FAST_COMPILE`` mode: no numba
-compilation on the first call.
+functions are small and called a few hundred times at most, so they run PyTensor's Python
+implementations (:data:`SMALL_GRAPH_MODE`): nothing is compiled, with a cold cache or a warm one.
 """
 
 from __future__ import annotations
@@ -13,13 +13,28 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
+from pytensor.compile.mode import Mode
 from pymc.logprob.transforms import IntervalTransform, LogOddsTransform, LogTransform, SimplexTransform
 from pytensor.graph.traversal import ancestors
 from pytensor.graph.replace import graph_replace
 
-__all__ = ["flat_names", "flatten", "shape_of", "ValueSpace", "LogPrior", "support_bounds", "boundary_flags"]
+__all__ = ["SMALL_GRAPH_MODE", "compile_small", "flat_names", "flatten", "shape_of", "ValueSpace", "LogPrior",
+           "support_bounds", "boundary_flags"]
 
-SMALL_GRAPH_MODE = "FAST_COMPILE"
+# Python implementations of the ops and only the cheapest rewrites: nothing to compile. (PyTensor's
+# FAST_COMPILE mode still builds every op's C code with g++: 56 modules, 90 s with a cold compile
+# cache, for old_faithful's few small functions.)
+SMALL_GRAPH_MODE = Mode(linker="py", optimizer="fast_compile")
+
+
+def compile_small(inputs: list, outputs, **kwargs):
+    """``pytensor.function`` in :data:`SMALL_GRAPH_MODE`, with no C compiler even for inner graphs.
+
+    Inner graphs (an ``OpFromGraph`` in a marginalised mixture, say) are linked by PyTensor's own
+    VM, which would build C code for each op; with ``cxx`` empty it uses the Python code instead.
+    """
+    with pytensor.config.change_flags(cxx=""):
+        return pytensor.function(inputs, outputs, mode=SMALL_GRAPH_MODE, **kwargs)
 
 
 def flat_names(name: str, shape: tuple[int, ...]) -> list[str]:
@@ -76,10 +91,10 @@ class ValueSpace:
         flat = graph_replace(flat, pieces, strict=False)
         logp = graph_replace(model.logp(jacobian=True), pieces, strict=False)
         density = graph_replace(model.logp(jacobian=False), pieces, strict=False)
-        self._constrained = pytensor.function([u], [flat, pytensor.gradient.jacobian(flat, u)],
-                                              mode=SMALL_GRAPH_MODE, on_unused_input="ignore")
-        self._logp_jacobian = pytensor.function([u], [logp, pt.grad(logp, u)], mode=SMALL_GRAPH_MODE)
-        self._logp = pytensor.function([u], [density, pt.grad(density, u)], mode=SMALL_GRAPH_MODE)
+        self._constrained = compile_small([u], [flat, pytensor.gradient.jacobian(flat, u, vectorize=True)],
+                                          on_unused_input="ignore")
+        self._logp_jacobian = compile_small([u], [logp, pt.grad(logp, u)])
+        self._logp = compile_small([u], [density, pt.grad(density, u)])
         self._u, self._density, self._hessian = u, density, None
         self.value_names = [n for var, shape in zip(self.value_vars, shapes, strict=True)
                             for n in flat_names(var.name, shape)]
@@ -129,8 +144,7 @@ class ValueSpace:
         if self._hessian is None:
             direction = pt.vector("direction")
             grad = pt.grad(self._density, self._u)
-            self._hessian = pytensor.function([self._u, direction], pt.grad(pt.dot(grad, direction), self._u),
-                                              mode=SMALL_GRAPH_MODE)
+            self._hessian = compile_small([self._u, direction], pt.grad(pt.dot(grad, direction), self._u))
         u = np.asarray(u, dtype=float)
         try:
             with np.errstate(all="ignore"):
@@ -174,7 +188,8 @@ def _coordinates(model: pm.Model, value_vars: list, shapes: list[tuple[int, ...]
 
 def shape_of(model: pm.Model, name: str) -> tuple[int, ...]:
     """Shape of a free variable or deterministic on its own (constrained) scale."""
-    return tuple(int(n) for n in model[name].shape.eval(mode=SMALL_GRAPH_MODE))
+    with pytensor.config.change_flags(cxx=""):
+        return tuple(int(n) for n in model[name].shape.eval(mode=SMALL_GRAPH_MODE))
 
 
 class LogPrior:
@@ -204,7 +219,7 @@ class LogPrior:
         # a flat prior (pm.Flat, pm.HalfFlat) has a log density that does not depend on its value:
         # its gradient is zero, not an error
         grads = pt.grad(logp, self.inputs, disconnected_inputs="ignore")
-        self._f = pytensor.function(self.inputs, [logp, *grads], mode=SMALL_GRAPH_MODE, on_unused_input="ignore")
+        self._f = compile_small(self.inputs, [logp, *grads], on_unused_input="ignore")
 
     def __call__(self, params: dict[str, np.ndarray]) -> float:
         """The log prior density at ``params`` (``{name: value}``)."""
@@ -228,8 +243,9 @@ def support_bounds(model: pm.Model, name: str) -> tuple[np.ndarray, np.ndarray] 
         return np.zeros(n), np.ones(n)
     if isinstance(transform, IntervalTransform):
         lo, hi = transform.args_fn(*rv.owner.inputs)
-        lo = np.broadcast_to(-np.inf if lo is None else pt.as_tensor(lo).eval(mode=SMALL_GRAPH_MODE), shape)
-        hi = np.broadcast_to(np.inf if hi is None else pt.as_tensor(hi).eval(mode=SMALL_GRAPH_MODE), shape)
+        with pytensor.config.change_flags(cxx=""):
+            lo = np.broadcast_to(-np.inf if lo is None else pt.as_tensor(lo).eval(mode=SMALL_GRAPH_MODE), shape)
+            hi = np.broadcast_to(np.inf if hi is None else pt.as_tensor(hi).eval(mode=SMALL_GRAPH_MODE), shape)
         return np.ravel(lo).astype(float), np.ravel(hi).astype(float)
     return None
 
