@@ -1,0 +1,224 @@
+"""Exact EM for conditionally Gaussian latents, derived from the PyMC graph (comparisons/gaussian.py).
+
+Every reference here is computed independently of the engine: the marginal likelihood of a linear
+mixed model written in numpy/scipy (y ~ N(X beta, Z G Z' + sigma^2 I)), its maximisation by scipy,
+and lme4's published ML deviance for Dyestuff.
+"""
+
+import numpy as np
+import pymc as pm
+import pytest
+from scipy import optimize, stats
+
+from modemean import models
+from modemean.comparisons.em import fit_em, run_em
+from modemean.comparisons.errors import ModemeanError
+from modemean.comparisons.space import LogPrior
+from modemean.comparisons.spec import load_spec, spec_from_parts
+
+LME4_DYESTUFF_ML_DEVIANCE = 327.327059881135     # lme4 tests/lmer-1.R (Dyestuff, REML = FALSE)
+
+
+# ----------------------------------------------------------------- independent references (numpy/scipy only)
+
+def lmm_loglik(y, X, Z, groups, beta, sigma, G):
+    """log N(y | X beta, Z G Z' + sigma^2 I), one independent block per group (groups of equal size,
+    as in Dyestuff and sleepstudy: all blocks at once)."""
+    order = np.argsort(groups, kind="stable")
+    n_groups = len(np.unique(groups))
+    size = len(y) // n_groups
+    r = (y - X @ beta)[order].reshape(n_groups, size)
+    Zg = Z[order].reshape(n_groups, size, -1)
+    V = Zg @ G @ np.transpose(Zg, (0, 2, 1)) + sigma**2 * np.eye(size)
+    _, logdet = np.linalg.slogdet(V)
+    quad = np.einsum("gi,gi->g", r, np.linalg.solve(V, r[..., None])[..., 0])
+    return float(-0.5 * (quad + logdet + size * np.log(2 * np.pi)).sum())
+
+
+def dyestuff_loglik(data, mu, sigma, tau):
+    y = data["y"]
+    one = np.ones((len(y), 1))
+    return lmm_loglik(y, one, one, data["batch"], np.array([mu]), sigma, np.array([[tau**2]]))
+
+
+def sleepstudy_loglik(data, beta, sigma, tau, rho):
+    y = data["reaction"]
+    X = np.column_stack([np.ones_like(y), data["days"]])
+    G = np.array([[tau[0] ** 2, rho * tau[0] * tau[1]], [rho * tau[0] * tau[1], tau[1] ** 2]])
+    return lmm_loglik(y, X, X, data["subject"], np.asarray(beta), sigma, G)
+
+
+def maximise(negative, x0):
+    """scipy's BFGS (numerical gradients), then Nelder-Mead from there to polish."""
+    res = optimize.minimize(negative, x0, method="BFGS", options={"gtol": 1e-8})
+    res = optimize.minimize(negative, res.x, method="Nelder-Mead",
+                            options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20000, "maxfev": 20000})
+    return res.x, -res.fun
+
+
+@pytest.fixture(scope="module")
+def dyestuff():
+    return load_spec("dyestuff")
+
+
+@pytest.fixture(scope="module")
+def sleepstudy():
+    return load_spec("sleepstudy")
+
+
+# ----------------------------------------------------------------- the E-step's objective is the marginal density
+
+def test_objective_is_the_normal_normal_marginal_at_random_parameters(dyestuff, sleepstudy):
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        p = {"mu": rng.normal(1500, 50), "sigma": rng.uniform(10, 100), "tau": rng.uniform(1, 100)}
+        _, loglik = dyestuff.em["e_step"](dyestuff.data, p)
+        assert loglik == pytest.approx(dyestuff_loglik(dyestuff.data, **p), rel=1e-10, abs=1e-8)
+    for _ in range(5):
+        p = {"beta": rng.normal([250, 10], [20, 5]), "sigma": rng.uniform(10, 50), "tau": rng.uniform([5, 1], [50, 15]),
+             "rho": rng.uniform(-0.9, 0.9)}
+        _, loglik = sleepstudy.em["e_step"](sleepstudy.data, p)
+        assert loglik == pytest.approx(sleepstudy_loglik(sleepstudy.data, **p), rel=1e-10, abs=1e-8)
+
+
+def test_centred_objective_is_the_marginal_and_blocks_are_found(sleepstudy, dyestuff):
+    spec = load_spec("eight_schools_centered")
+    y, s = spec.data["y"], spec.data["sigma"]
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        mu, tau = rng.normal(0, 10), rng.uniform(0.01, 30)
+        _, loglik = spec.em["e_step"](spec.data, {"mu": mu, "tau": tau})
+        assert loglik == pytest.approx(stats.norm.logpdf(y, mu, np.sqrt(s**2 + tau**2)).sum(), rel=1e-10, abs=1e-8)
+    assert spec.em["engine"]().blocks == (8, 1)
+    assert dyestuff.em["engine"]().blocks == (6, 1)
+    assert sleepstudy.em["engine"]().blocks == (18, 2)     # 18 independent 2 x 2 blocks, never a 36 x 36 inverse
+
+
+# ----------------------------------------------------------------- EM's guarantees
+
+@pytest.mark.parametrize("name, n_starts", [("dyestuff", 2), ("sleepstudy", 1), ("eight_schools_centered", 2)])
+def test_em_objective_never_decreases(name, n_starts):
+    spec = load_spec(name)
+    prior = LogPrior(spec.as_written, spec.params)
+    for log_prior in (prior, None):
+        for start in spec.em["em_starts"](spec.data, n_starts, np.random.default_rng(3)):
+            run = run_em(lambda p: spec.em["e_step"](spec.data, p),
+                         lambda e, lp=log_prior: spec.em["m_step"](spec.data, e, lp), log_prior, start)
+            assert not run.error and run.converged
+            assert np.all(np.diff(run.trace) >= -1e-12 * np.abs(run.trace[1:])), run.trace
+
+
+# ----------------------------------------------------------------- ML-EM equals an independent ML fit
+
+def test_dyestuff_mle_equals_independent_fit_and_lme4(dyestuff):
+    fit = fit_em(dyestuff, seed=5, n_init=2)
+    assert fit.ok and not fit.flags, (fit.message, fit.flags)
+    x, best = maximise(lambda x: -dyestuff_loglik(dyestuff.data, x[0], np.exp(x[1]), np.exp(x[2])),
+                       [1500.0, np.log(40.0), np.log(30.0)])
+    mle = fit.estimates["mle"]
+    assert mle["mu"] == pytest.approx(x[0], abs=1e-4)
+    assert mle["sigma"] == pytest.approx(np.exp(x[1]), abs=1e-4)
+    assert mle["tau"] == pytest.approx(np.exp(x[2]), abs=1e-4)
+    objective = fit.diagnostics["mle"]["restarts"][fit.diagnostics["mle"]["best_restart"]]["objective"]
+    assert -2 * objective == pytest.approx(-2 * best, abs=1e-8)
+    assert -2 * objective == pytest.approx(LME4_DYESTUFF_ML_DEVIANCE, abs=1e-6)
+
+
+def test_sleepstudy_mle_equals_independent_fit(sleepstudy):
+    fit = fit_em(sleepstudy, seed=5, n_init=1)
+    assert fit.ok, fit.message
+
+    def negative(x):
+        return -sleepstudy_loglik(sleepstudy.data, x[:2], np.exp(x[2]), np.exp(x[3:5]), np.tanh(x[5]))
+
+    x, best = maximise(negative, [250.0, 10.0, np.log(25.0), np.log(24.0), np.log(6.0), 0.1])
+    reference = {"beta[0]": x[0], "beta[1]": x[1], "sigma": np.exp(x[2]), "tau[0]": np.exp(x[3]),
+                 "tau[1]": np.exp(x[4]), "rho": np.tanh(x[5])}
+    for name, value in reference.items():
+        assert fit.estimates["mle"][name] == pytest.approx(value, abs=1e-4), name
+    objective = fit.diagnostics["mle"]["restarts"][0]["objective"]
+    assert objective == pytest.approx(best, abs=1e-8)
+    assert -2 * best == pytest.approx(1751.9393, abs=1e-3)     # lme4: logLik -875.9697 (ML)
+
+
+# ----------------------------------------------------------------- boundary variance components
+
+def test_dyestuff2_batch_sd_is_on_the_boundary():
+    spec = load_spec("dyestuff2")
+    fit = fit_em(spec, seed=5, n_init=2)
+    assert fit.ok, fit.message
+    for column in ("em", "mle"):
+        assert fit.estimates[column]["tau"] == 0.0
+        assert any(f.startswith(f"{column}: on the boundary") for f in fit.flags["tau"]), fit.flags
+        assert all(r["n_iter"] < 50 for r in fit.diagnostics[column]["restarts"])   # stopped, not crawling
+    # at tau = 0 the ML fit is the pooled mean and the pooled ML sd
+    y = spec.data["y"]
+    assert fit.estimates["mle"]["mu"] == pytest.approx(y.mean(), abs=1e-5)
+    assert fit.estimates["mle"]["sigma"] == pytest.approx(y.std(), abs=1e-5)
+    profile = maximise(lambda x: -dyestuff_loglik(spec.data, x[0], np.exp(x[1]), np.exp(x[2])),
+                       [5.0, np.log(3.0), np.log(1.0)])[1]
+    objective = fit.diagnostics["mle"]["restarts"][fit.diagnostics["mle"]["best_restart"]]["objective"]
+    assert objective >= profile - 1e-7       # no interior point is higher
+
+
+def test_centred_eight_schools_em_equals_non_centred():
+    centred = fit_em(load_spec("eight_schools_centered"), seed=5, n_init=2)
+    plain = fit_em(load_spec("eight_schools"), seed=5, n_init=2)
+    assert centred.ok and plain.ok
+    for column in ("em", "mle"):
+        for name in ("mu", "tau"):
+            assert centred.estimates[column][name] == pytest.approx(plain.estimates[column][name], abs=1e-4), (column, name)
+        assert any("on the boundary" in f for f in centred.flags["tau"])
+
+
+# ----------------------------------------------------------------- validation of LATENT
+
+def _random_intercepts(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 10)
+        tau = pm.HalfNormal("tau", 5)
+        a = pm.Normal("a", mu, tau, shape=3)
+        pm.Normal("y", a[data["g"]], 1.0, observed=data["y"])
+    return model
+
+
+DATA = {"y": np.array([0.1, 1.2, 2.3, 0.4, 1.5, 2.6]), "g": np.array([0, 1, 2, 0, 1, 2])}
+
+
+def test_a_researchers_random_effects_model_gets_em_without_hooks():
+    spec = spec_from_parts(_random_intercepts, DATA, name="mine", latent=("a",))
+    fit = fit_em(spec, seed=1, n_init=2)
+    assert fit.ok and set(fit.estimates) == {"em", "mle"} and set(fit.estimates["mle"]) == {"mu", "tau"}
+
+
+@pytest.mark.parametrize("latent, word", [(("nope",), "'nope', which is not a variable"),
+                                          (("y",), "'y', which is an observed variable")])
+def test_a_bad_latent_name_is_a_one_line_error(latent, word):
+    with pytest.raises(ModemeanError) as info:
+        spec_from_parts(_random_intercepts, DATA, name="mine", latent=latent)
+    assert word in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_non_gaussian_latent_makes_em_not_applicable_and_says_why():
+    def poisson_effects(data):
+        with pm.Model() as model:
+            mu = pm.Normal("mu", 0, 2)
+            tau = pm.HalfNormal("tau", 1)
+            a = pm.Normal("a", mu, tau, shape=3)
+            pm.Poisson("y", pm.math.exp(a[data["g"]]), observed=data["y"])
+        return model
+
+    spec = spec_from_parts(poisson_effects, {"y": np.array([0, 3, 5, 1, 2, 7]), "g": DATA["g"]}, latent=("a",))
+    fit = fit_em(spec, seed=1, n_init=1)
+    assert fit.status == "not_applicable"
+    assert "quadratic in z" in fit.message and "Laplace-EM is not implemented" in fit.message
+    transformed = spec_from_parts(lambda d: _scale_latent(d), DATA, latent=("s",))
+    assert "has a transform" in fit_em(transformed, seed=1, n_init=1).message
+
+
+def _scale_latent(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 10)
+        s = pm.HalfNormal("s", 1, shape=3)
+        pm.Normal("y", mu, s[data["g"]], observed=data["y"])
+    return model
