@@ -34,9 +34,6 @@ INFO = {
 }
 LATENT = ("theta",)
 SAMPLER = {"target_accept": 0.95}
-# NUTS diverges on this model by design (the funnel is the lesson): the catalog's "NUTS is clean" check
-# should expect divergences and R-hat above 1.01 here instead of failing on them
-EXPECT_DIVERGENCES = True
 
 
 def build(data):
