@@ -300,7 +300,8 @@ def _run_solver(name: str, spec: ModelSpec, options: dict) -> Fit:
         fit = SOLVERS[name](spec, **options)
     except Exception as exc:  # noqa: BLE001 -- any solver error is reported, the others still run
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        fit = Fit(name, "failed", f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})")
+        first = (str(exc).strip().splitlines() or [""])[0]  # PyTensor appends a multi-line backtrace: one line here
+        fit = Fit(name, "failed", f"{type(exc).__name__}: {first} (at {Path(where.filename).name}:{where.lineno})")
     return Fit(**{**fit.__dict__, "seconds": time.perf_counter() - start})
 
 

@@ -210,12 +210,13 @@ def test_sampler_problems_are_flagged_in_message_and_table():
 
 def test_a_solver_that_raises_becomes_failed_and_the_rest_is_written(tmp_path, monkeypatch):
     def broken(spec, **options):
-        raise RuntimeError("the EM engine fell over")
+        raise RuntimeError("the EM engine fell over\n \nBacktrace when that variable is created:\n  File ...")
 
     monkeypatch.setitem(run.SOLVERS, "em", broken)
     c = compare("eight_schools", solvers="map,em,nuts", draws=200, tune=200, chains=2, out=tmp_path)
     assert c.fits["em"].status == "failed"
-    assert c.fits["em"].message.startswith("RuntimeError: the EM engine fell over")
+    assert c.fits["em"].message.startswith("RuntimeError: the EM engine fell over (at ")
+    assert "\n" not in c.fits["em"].message and "Backtrace" not in c.fits["em"].message
     assert c.fits["map"].ok and c.fits["nuts"].ok
     results = json.loads((tmp_path / "eight_schools" / "results.json").read_text())
     assert results["solvers"]["em"]["status"] == "failed"
