@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 import time
 import warnings
 
@@ -32,6 +31,8 @@ import pymc as pm
 
 from modemean.comparisons.discrete import normal_mixture_m_step
 from modemean.comparisons.spec import spec_from_parts
+
+from readme_section import machine
 
 N, K, SEED, REPEATS, BLOCK_ITERS, TARGET = 1_000_000, 3, 0, 5, 10, 1e-6
 TRUE = {"w": np.array([0.3, 0.4, 0.3]), "mu": np.array([-3.0, 0.0, 3.0]), "sigma": np.array([1.0, 0.7, 1.5])}
@@ -143,14 +144,6 @@ def time_floor():
     return float(np.median(times))
 
 
-def machine():
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def main():

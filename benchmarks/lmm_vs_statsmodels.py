@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import platform
 import sys
 import time
 import warnings
@@ -34,10 +33,10 @@ from modemean.comparisons.em import run_em
 from modemean.comparisons.spec import spec_from_parts
 
 try:
-    from readme_section import write_section
+    from readme_section import machine, write_section
 except ImportError:  # run from elsewhere
     sys.path.insert(0, os.path.dirname(__file__))
-    from readme_section import write_section
+    from readme_section import machine, write_section
 
 SEED = 0
 
@@ -89,14 +88,6 @@ def statsmodels_fit(data: dict) -> dict:
                                       [cov[0, 1] / (tau[0] * tau[1])]])}
 
 
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def main(n_groups: int = 10_000) -> str:

@@ -1,5 +1,7 @@
-"""Replace (or append) one script's section of ``benchmarks/README.md``, between its markers."""
+"""Helpers the benchmark scripts share: their section of ``benchmarks/README.md``, the machine line."""
 
+import os
+import platform
 from pathlib import Path
 
 README = Path(__file__).parent / "README.md"
@@ -16,3 +18,14 @@ def write_section(name: str, title: str, table: str) -> None:
     else:
         text += f"\n## {title}\n\n{section}\n"
     README.write_text(text)
+
+
+def machine() -> str:
+    """CPU model, cores, OS and Python, for the line above a table of timings."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
