@@ -1,13 +1,14 @@
 """Reuse stored results when nothing that shapes them has changed.
 
-A run's *cache key* hashes the model file's source, the data (names, dtypes, shapes, bytes), the
-run options, the library versions and the engine's own source (``comparisons/*.py``). It is stored
+A run's *cache key* hashes the model file's source and the catalog files it imports from, the data
+(names, dtypes, shapes, bytes, missing-value mask), the run options, the library versions and the engine's own source (``comparisons/*.py``). It is stored
 in ``results.json``; a later run with the same key reads ``results.json`` and ``results.nc``
 instead of solving again (``--force`` / ``force=True`` recomputes).
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
 import json
@@ -26,6 +27,7 @@ from .table import COLUMNS
 __all__ = ["cache_key", "load_cached"]
 
 ENGINE = Path(__file__).parent
+CATALOG = ENGINE.parent / "models"  # the catalog's folder, models/ (modemean.models)
 SOLVER_COLUMNS = {"map": ("map", "map_unconstrained", "laplace_sd"), "em": ("em", "mle"),
                   "nuts": ("mean", "median", "mode", "sd", "hdi_low", "hdi_high", "skewness", "r_hat", "ess_bulk")}
 
@@ -44,7 +46,8 @@ def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | No
     h = hashlib.sha256()
     source = Path(spec.source)
     if source.is_file():
-        h.update(source.read_bytes())
+        for path in [source, *catalog_imports(source)]:
+            h.update(path.read_bytes())
     elif build is not None:
         try:
             h.update(inspect.getsource(build).encode())
@@ -64,6 +67,27 @@ def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | No
     for path in sorted(ENGINE.glob("*.py")):
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def catalog_imports(source: Path) -> list[Path]:
+    """Catalog files a model file imports from (``from modemean.models.eight_schools import ...``),
+    and theirs in turn, sorted: a change to shared model code must invalidate every model using it."""
+    seen: set[Path] = set()
+    todo = [source]
+    while todo:
+        tree = ast.parse(todo.pop().read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module == "modemean.models":
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("modemean.models."):
+                names = [node.module.removeprefix("modemean.models.")]
+            for name in names:
+                path = CATALOG / f"{name.split('.')[0]}.py"
+                if path.is_file() and path not in seen and path != source:
+                    seen.add(path)
+                    todo.append(path)
+    return sorted(seen)
 
 
 def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataFrame, dict] | None:

@@ -111,3 +111,20 @@ def test_unknown_sampler_is_refused(model, tmp_path):
 
     with pytest.raises(ModemeanError, match="unknown sampler 'blackjax': choose from pymc, nutpie"):
         run(model, tmp_path, sampler="blackjax")
+
+
+def test_key_sees_the_catalog_files_a_model_imports(tmp_path, monkeypatch):
+    """beta_blockers imports eight_schools' EM steps: editing eight_schools must invalidate both."""
+    from types import SimpleNamespace
+
+    from modemean.comparisons import cache
+
+    assert [p.name for p in cache.catalog_imports(cache.CATALOG / "beta_blockers.py")] == ["eight_schools.py"]
+    (tmp_path / "shared.py").write_text("def helper():\n    return 1\n")
+    (tmp_path / "uses.py").write_text("from modemean.models.shared import helper\n")
+    monkeypatch.setattr(cache, "CATALOG", tmp_path)
+    assert cache.catalog_imports(tmp_path / "uses.py") == [tmp_path / "shared.py"]
+    spec = SimpleNamespace(source=str(tmp_path / "uses.py"), data={})
+    before = cache.cache_key(spec, {"seed": 1})
+    (tmp_path / "shared.py").write_text("def helper():\n    return 2\n")
+    assert cache.cache_key(spec, {"seed": 1}) != before
