@@ -1,9 +1,10 @@
 """Reuse stored results when nothing that shapes them has changed.
 
 A run's *cache key* hashes the model file's source and the catalog files it imports from, the data
-(names, dtypes, shapes, bytes, missing-value mask), the run options, the library versions and the engine's own source (``comparisons/*.py``). It is stored
-in ``results.json``; a later run with the same key reads ``results.json`` and ``results.nc``
-instead of solving again (``--force`` / ``force=True`` recomputes).
+(names, dtypes, shapes, bytes, missing-value mask), the run options, the library versions and the
+engine's own source (``comparisons/*.py``). It is stored in ``results.json``; a later run with the
+same key reads ``results.json`` and ``results.nc`` instead of solving again (``--force`` /
+``force=True`` recomputes).
 """
 
 from __future__ import annotations
