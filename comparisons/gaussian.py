@@ -56,6 +56,7 @@ from pytensor.graph.traversal import ancestors
 from scipy import optimize
 
 from .errors import ModemeanError
+from .missing import imputed_variables
 
 try:  # tiny LAPACK calls (a 2 x 2 triangular solve per graph node) crawl when OpenBLAS spins up threads
     from threadpoolctl import threadpool_limits
@@ -599,6 +600,12 @@ def gaussian_hooks(model: pm.Model, latent: tuple[str, ...], em_starts: Callable
     cache: dict = {}
 
     def engine() -> GaussianLatentEM | None:
+        imputed = [m.unobserved for m in imputed_variables(model)]
+        if "engine" not in cache and imputed:
+            cache["engine"] = None
+            cache["reason"] = (f"the model imputes missing observations ({', '.join(imputed)}), and EM for continuous "
+                               "latents does not integrate imputed values out yet: remove the missing entries to get "
+                               "EM; find_MAP and NUTS impute them")
         if "engine" not in cache:
             try:
                 cache["engine"] = GaussianLatentEM(model, latent, seed)

@@ -392,3 +392,24 @@ def test_table_withholds_gaps_of_zero_spread_quantities():
     assert t.loc["mu", "gap_sd"] == pytest.approx(1.0)
     assert np.isnan(t.loc["c", "gap_sd"]) and np.isnan(t.loc["obs", "gap_sd"])  # before: nan/inf and +-1.00
     assert "no posterior spread" in t.loc["obs", "notes"]
+
+
+def test_continuous_latents_with_imputed_values_make_em_not_applicable():
+    """A centred varying-intercept model with three NaN outcomes: EM says why it does not apply."""
+    def build(data):
+        with pm.Model() as model:
+            mu = pm.Normal("mu", 0, 5)
+            tau = pm.HalfNormal("tau", 2)
+            sigma = pm.HalfNormal("sigma", 2)
+            a = pm.Normal("a", mu, tau, shape=4)
+            pm.Normal("y", a[data["g"]], sigma, observed=data["y"])
+        return model
+
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(4), 5)
+    y = rng.normal(1.0, 1.0, g.size)
+    y[[2, 11]] = np.nan
+    c = compare(build, {"g": g, "y": y}, name="nan_latent", latent=("a",), solvers="em")
+    em = c.fits["em"]
+    assert em.status == "not_applicable"
+    assert "the model imputes missing observations (y_unobserved), and EM for continuous latents" in em.message
