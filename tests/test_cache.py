@@ -114,12 +114,12 @@ def test_unknown_sampler_is_refused(model, tmp_path):
 
 
 def test_key_sees_the_catalog_files_a_model_imports(tmp_path, monkeypatch):
-    """beta_blockers imports eight_schools' EM steps: editing eight_schools must invalidate both."""
+    """dyestuff2 imports dyestuff's model: editing dyestuff must invalidate both."""
     from types import SimpleNamespace
 
     from modemean.comparisons import cache
 
-    assert [p.name for p in cache.catalog_imports(cache.CATALOG / "beta_blockers.py")] == ["eight_schools.py"]
+    assert [p.name for p in cache.catalog_imports(cache.CATALOG / "dyestuff2.py")] == ["dyestuff.py"]
     (tmp_path / "shared.py").write_text("def helper():\n    return 1\n")
     (tmp_path / "uses.py").write_text("from modemean.models.shared import helper\n")
     monkeypatch.setattr(cache, "CATALOG", tmp_path)
