@@ -147,7 +147,10 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
     prior = LogPrior(spec.as_written, spec.params)
     e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
     e_step = lambda p: e_hook(spec.data, p)  # noqa: E731
-    estimates, traces, diagnostics, flags = {}, {}, {}, {}
+    estimates, traces, flags = {}, {}, {}
+    kind = spec.em["kind"]() if "kind" in spec.em else "hand-written"
+    approximate = "approximate" in kind
+    diagnostics = {"em_kind": kind}
     space = ValueSpace(spec.model, spec.params)
     initial = dict(zip(space.names, space.constrained(space.ravel(spec.model.initial_point()))[0].tolist()))
     kept = {}
@@ -169,10 +172,14 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
         return Fit("em", "failed", f"every EM restart broke down: {errors}", traces=traces, diagnostics=diagnostics)
     best = kept["em"]
     messages = []
-    for column, d in diagnostics.items():
+    if approximate:
+        messages.append(f"EM is {kind}: its objective is an approximate marginal likelihood")
+    for column, d in ((c, diagnostics[c]) for c in ("em", "mle") if c in diagnostics):
         if d["n_decreases"]:
+            why = ("expected with an approximate E-step: EM does not guarantee that its objective increases"
+                   if approximate else "the M-step does not maximise its objective")
             messages.append(f"{column}: the objective decreased in {d['n_decreases']} iteration(s) (largest "
-                            f"{d['largest_decrease']:.3g}): the M-step does not maximise its objective")
+                            f"{d['largest_decrease']:.3g}): {why}")
         if column in kept and not kept[column].converged:
             messages.append(f"{column}: the kept restart did not converge within {max_iter} iterations")
         if d["n_degenerate"]:

@@ -34,9 +34,9 @@ joint density quadratically — ``f(z; theta) = log p(y, z | theta)`` is a quadr
   when the scale leaves 0, the mode is on the boundary: the scale is reported as exactly 0 (and
   flagged by :func:`comparisons.space.boundary_flags`), and EM stops there.
 
-Where ``f`` is not quadratic in ``z`` (Poisson or logistic random effects, Beta rates) the hooks say
-EM does not apply, and why: a Laplace-EM (the same steps at the conditional mode, approximate) is
-not implemented.
+Where ``f`` is not quadratic in ``z`` (Poisson or logistic random effects, Beta rates) the hooks use
+:class:`comparisons.laplace.LaplaceLatentEM` instead (the same steps with the Laplace approximation
+at the conditional mode, labelled approximate); where neither applies they say why.
 """
 
 from __future__ import annotations
@@ -123,6 +123,9 @@ def check_latent_names(model: pm.Model, latent: tuple[str, ...], name: str) -> N
 class GaussianLatentEM:
     """Exact EM steps compiled from a PyMC model whose latents are conditionally Gaussian.
 
+    :class:`comparisons.laplace.LaplaceLatentEM` reuses this machinery (block detection, the
+    conversions, the M-step, the boundary profile) with the Laplace approximation in the E-step.
+
     Parameters
     ----------
     model : pymc.Model
@@ -144,13 +147,16 @@ class GaussianLatentEM:
         ``(G, k)``: ``G`` independent blocks of size ``k`` (``(1, n)`` when dense).
     """
 
+    KIND = "exact (Gaussian)"      # the EM kind reported (results.json ``em_kind``)
+    TRANSFORMED_LATENTS = False    # a latent with a transform is not Gaussian in its unconstrained space
+
     def __init__(self, model: pm.Model, latent: tuple[str, ...], seed: int = 0):
         self.model = model
         zs = [model[n] for n in latent]
         for rv in zs:
             if not rv.type.dtype.startswith("float"):
                 raise NotGaussian(f"the latent {rv.name!r} is discrete")
-            if model.rvs_to_transforms.get(rv) is not None:
+            if model.rvs_to_transforms.get(rv) is not None and not self.TRANSFORMED_LATENTS:
                 raise NotGaussian(f"the latent {rv.name!r} has a transform "
                                   f"({type(model.rvs_to_transforms[rv]).__name__}): it is not Gaussian")
         thetas = [rv for rv in model.free_RVs if rv not in zs]
@@ -172,7 +178,9 @@ class GaussianLatentEM:
         # involve a latent; the rest (the parameters' priors and their potentials) is the log prior
         latent_pots = [p for p in model.potentials if set(zs) & set(ancestors([p]))]
         prior_pots = [p for p in model.potentials if p not in latent_pots]
-        f = model.logp(vars=[*zs, *model.observed_RVs, *latent_pots], jacobian=False)
+        # (with the latents' log-Jacobian: a transformed latent is integrated in its unconstrained space,
+        # comparisons.laplace; the Gaussian engine's latents have no transform, so none is added there)
+        f = model.logp(vars=[*zs, *model.observed_RVs, *latent_pots], jacobian=True)
         prior = model.logp(vars=[*thetas, *prior_pots], jacobian=False) if thetas or prior_pots else pt.constant(0.0)
         f = graph_replace(f, pieces, strict=False)
         prior = graph_replace(prior, pieces, strict=False)
@@ -200,7 +208,7 @@ class GaussianLatentEM:
         self._scale = scale
         self._z_last = self._z0_init.copy()
         rng = np.random.default_rng(seed)
-        self._check_quadratic(rng)
+        self._check_form(rng)
         self._idx = self._find_blocks(rng)
         self.blocks = tuple(self._idx.shape)
 
@@ -248,6 +256,10 @@ class GaussianLatentEM:
 
     def _random_z(self, rng):
         return self._z0_init + rng.normal(0.0, 1.0, self.n) * (1.0 + np.abs(self._z0_init))
+
+    def _check_form(self, rng) -> None:
+        """What this engine needs of ``f``: here, that it is quadratic in ``z``."""
+        self._check_quadratic(rng)
 
     def _check_quadratic(self, rng) -> None:
         """``f`` is quadratic in ``z``: its gradient is affine and H v does not depend on ``z``."""
@@ -351,7 +363,10 @@ class GaussianLatentEM:
             z[idx] += step
             with np.errstate(all="ignore"):
                 f, g = self._fg(z, u)
-        f = float(f)
+        return self._expectations(z, float(f), chol, u, params)
+
+    def _expectations(self, z: np.ndarray, f: float, chol: np.ndarray, u: np.ndarray, params: dict):
+        """The E-step's result at the centre ``z`` with ``-H``'s block Cholesky factors ``chol`` (G, k, k)."""
         if not np.isfinite(f):
             raise FloatingPointError(f"the log joint density is {f} at the conditional mean of the latents")
         self._z_last = z
@@ -359,8 +374,8 @@ class GaussianLatentEM:
         loglik = f + 0.5 * self.n * np.log(2 * np.pi) - 0.5 * logdet
         # Sigma_g = (C C')^-1 = C^-T C^-1: the factor L_g = C^-T, whose column j is row j of C^-1
         cinv = np.linalg.inv(chol)
-        S = np.zeros((k, self.n))
-        S[:, idx] = np.transpose(cinv, (1, 0, 2))           # S[j, idx[g, i]] = cinv[g, j, i]
+        S = np.zeros((self._idx.shape[1], self.n))
+        S[:, self._idx] = np.transpose(cinv, (1, 0, 2))     # S[j, idx[g, i]] = cinv[g, j, i]
         return {"m": z, "S": S, "u": u, "params": params, "at_bound": self.at_bound(params),
                 "loglik": float(loglik)}, float(loglik)
 
@@ -397,6 +412,10 @@ class GaussianLatentEM:
             self._q = _compile([self._u, m, S, self._w], [q, pt.grad(q, self._u)])
         return self._q
 
+    def _q_inputs(self, expectations: dict) -> tuple:
+        """The E-step's quantities :meth:`_q_function` takes after ``u``: ``(m, S)``."""
+        return expectations["m"], expectations["S"]
+
     def maximise_q(self, expectations: dict, with_prior: bool, frozen: np.ndarray | None = None) -> dict:
         """Maximise ``Q`` (+ log prior) over the unconstrained parameters; ``frozen`` entries stay put.
 
@@ -404,14 +423,14 @@ class GaussianLatentEM:
         previous M-step while it still gives ascent steps), L-BFGS-B where the curvature is unusable.
         """
         f = self._q_function()
-        m, S, u0 = expectations["m"], expectations["S"], expectations["u"]
+        inputs, u0 = self._q_inputs(expectations), expectations["u"]
         frozen = expectations["at_bound"] if frozen is None else frozen
         weight = 1.0 if with_prior else 0.0
 
         def negative(x):
             try:
                 with np.errstate(all="ignore"):
-                    q, g = f(x, m, S, weight)
+                    q, g = f(x, *inputs, weight)
             except (ParameterValueError, ValueError, np.linalg.LinAlgError):
                 return np.inf, np.zeros_like(x)
             q = float(q)
@@ -586,16 +605,19 @@ class _Boundary:
 
 def gaussian_hooks(model: pm.Model, latent: tuple[str, ...], em_starts: Callable | None = None,
                    seed: int = 0) -> dict[str, Callable]:
-    """The model contract's ``em_starts``, ``e_step``, ``m_step`` for conditionally Gaussian latents.
+    """The model contract's ``em_starts``, ``e_step``, ``m_step`` for continuous latents without hooks.
 
-    Nothing is compiled until a hook (or ``reason``) is called. ``reason()`` returns ``""`` when
-    the exact E-step applies, else why not (then the other hooks must not be used).
+    The exact Gaussian engine where ``log p(y, z | theta)`` is quadratic in ``z``, else the Laplace
+    engine (:class:`comparisons.laplace.LaplaceLatentEM`, approximate). Nothing is compiled until a
+    hook (or ``reason``) is called. ``reason()`` returns ``""`` when one of them applies, else why
+    neither does (then the other hooks must not be used).
 
     Returns
     -------
     dict of str to callable
         ``em_starts(data, n_init, rng)``, ``e_step(data, params)``, ``m_step(data, expectations,
-        prior)`` (``prior`` a LogPrior for MAP-EM or None), ``reason()``, ``engine()``.
+        prior)`` (``prior`` a LogPrior for MAP-EM or None), ``reason()``, ``engine()``, ``kind()``
+        (the engine's ``KIND``: ``"exact (Gaussian)"`` or ``"Laplace (approximate)"``).
     """
     cache: dict = {}
 
@@ -607,15 +629,20 @@ def gaussian_hooks(model: pm.Model, latent: tuple[str, ...], em_starts: Callable
                                "latents does not integrate imputed values out yet: remove the missing entries to get "
                                "EM; find_MAP and NUTS impute them")
         if "engine" not in cache:
+            from .laplace import LaplaceLatentEM, NotLaplace  # the Laplace engine builds on this module
+
+            cache["engine"], cache["reason"] = None, ""
             try:
                 cache["engine"] = GaussianLatentEM(model, latent, seed)
-                cache["reason"] = ""
-            except NotGaussian as exc:
-                cache["engine"] = None
-                cache["reason"] = (f"the latent variable(s) {list(latent)} have no EM steps in the model file, and the "
-                                   f"automatic E-step needs log p(y, z | theta) quadratic in z (conditionally Gaussian "
-                                   f"latents); here {exc}. Laplace-EM is not implemented: write em_starts, e_step and "
-                                   "m_step in the model file")
+            except NotGaussian as exact:
+                try:
+                    cache["engine"] = LaplaceLatentEM(model, latent, seed)
+                except NotLaplace as laplace:
+                    cache["reason"] = (
+                        f"the latent variable(s) {list(latent)} have no EM steps in the model file and fit neither "
+                        f"automatic E-step: the exact Gaussian one needs log p(y, z | theta) quadratic in z, and here "
+                        f"{exact}; the Laplace one (approximate) needs a peak in z with a usable Hessian, and here "
+                        f"{laplace}. Write em_starts, e_step and m_step in the model file")
         return cache["engine"]
 
     def reason() -> str:
@@ -636,7 +663,11 @@ def gaussian_hooks(model: pm.Model, latent: tuple[str, ...], em_starts: Callable
         with threadpool_limits(1, user_api="blas"):
             return boundary(prior is not None).m_step(expectations)
 
+    def kind() -> str:
+        return engine().KIND if engine() is not None else ""
+
     return {
+        "kind": kind,
         "em_starts": em_starts or (lambda data, n_init, rng: engine().starts(n_init, rng)),
         "e_step": e_step,
         "m_step": m_step,

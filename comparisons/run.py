@@ -95,7 +95,9 @@ class Comparison:
         for method, fit in self.fits.items():
             status = fit.status if not fit.message else f"{fit.status} — {fit.message}"
             lines.append(f"  {method:5s} {fit.seconds:6.1f} s  {status}")
-        return "\n".join(lines) + "\n\n" + format_table(self.table)
+        em = self.fits.get("em")
+        kind = em.diagnostics.get("em_kind", "") if em is not None and em.ok else ""
+        return "\n".join(lines) + "\n\n" + format_table(self.table, em_kind=kind)
 
     def _repr_html_(self) -> str:
         return f"<h4>{self.spec.name}</h4>" + self.table.to_html(float_format=lambda v: f"{v:.4g}", na_rep="—")

@@ -48,7 +48,9 @@ class ModelSpec:
         Variables EM integrates out (may name variables that are not in ``model``, such as
         mixture labels that the PyMC model has already summed out).
     em : dict of str to callable
-        ``em_starts``, ``e_step``, ``m_step``; empty when EM does not apply. For a discrete
+        ``em_starts``, ``e_step``, ``m_step`` and ``kind()`` (the ``em_kind`` reported: ``"exact
+        (discrete)"``, ``"exact (Gaussian)"``, ``"Laplace (approximate)"`` or ``"hand-written"``);
+        empty when EM does not apply. For a discrete
         latent they are derived from the model's graph (the model file may give ``em_starts``
         and a closed-form ``m_step``), and ``fast_e_step`` may be added
         (:func:`comparisons.discrete.discrete_hooks`).
@@ -222,7 +224,7 @@ def _with_latents(model: pm.Model, latent: tuple[str, ...], em: dict[str, Callab
         if latent and not em:
             check_latent_names(model, latent, name)
             return model, gaussian_hooks(model, latent), None
-        return model, em, None
+        return model, {**em, "kind": lambda: "hand-written"} if em else em, None
     if len(discrete) != len(latent) or len(discrete) > 1:
         raise ModemeanError(f"model {name!r}: LATENT {list(latent)} must be exactly one discrete latent variable "
                             f"of the model (found discrete {discrete}); EM cannot mix discrete and continuous latents")
@@ -234,7 +236,7 @@ def _with_latents(model: pm.Model, latent: tuple[str, ...], em: dict[str, Callab
         marginal = marginalize(model, engine())
     except ModemeanError as exc:
         raise ModemeanError(f"model {name!r}: {exc}") from exc
-    return marginal, hooks, model
+    return marginal, {**hooks, "kind": lambda: "exact (discrete)"}, model
 
 
 def _build(build: Callable, data: dict, name: str) -> pm.Model:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .fit import Fit
 
-__all__ = ["COLUMNS", "make_table", "format_table"]
+__all__ = ["COLUMNS", "EM_KINDS", "make_table", "format_table"]
 
 COLUMNS = ("map", "map_unconstrained", "laplace_sd", "em", "mle", "mean", "median", "mode", "sd",
            "hdi_low", "hdi_high", "skewness", "gap_sd", "gap_sd_em", "r_hat", "ess_bulk")
@@ -65,9 +65,23 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[str
     return table
 
 
-def format_table(table: pd.DataFrame, columns: tuple[str, ...] = COLUMNS) -> str:
-    """The table as aligned text; estimates on a boundary are marked ``†`` and explained below."""
-    head = ["parameter", *columns]
+EM_KINDS = {
+    "exact (discrete)": "the discrete latent is summed out exactly: the modes of the exact marginal",
+    "exact (Gaussian)": "the E-step is exact (conditionally Gaussian latents): the modes of the exact marginal",
+    "Laplace (approximate)": "the E-step is the Laplace approximation at the latents' conditional mode: the modes "
+                             "of the Laplace-approximate marginal (lme4's glmer nAGQ = 1), not of the exact one",
+    "hand-written": "the model file's own E- and M-steps",
+}
+
+
+def format_table(table: pd.DataFrame, columns: tuple[str, ...] = COLUMNS, em_kind: str = "") -> str:
+    """The table as aligned text; estimates on a boundary are marked ``†`` and explained below.
+
+    ``em_kind`` (the EM fit's ``diagnostics["em_kind"]``), when given, is a footnote on ``em`` and
+    ``mle``; an approximate kind also marks those column names ``≈``.
+    """
+    approximate = "approximate" in em_kind
+    head = ["parameter", *(f"{c}≈" if approximate and c in ("em", "mle") else c for c in columns)]
     lines, footnotes = [], []
     for name, row in table.iterrows():
         cells = [str(name)]
@@ -84,6 +98,8 @@ def format_table(table: pd.DataFrame, columns: tuple[str, ...] = COLUMNS) -> str
     widths = [max(len(str(c)) for c in col) for col in zip(head, *lines)]
     fmt = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
     text = [fmt(head), fmt(["-" * w for w in widths]), *(fmt(c) for c in lines)]
+    if em_kind:
+        text += ["", f"{'≈ ' if approximate else ''}em, mle: EM is {em_kind}: {EM_KINDS.get(em_kind, em_kind)}"]
     if footnotes:
         text += ["", "† notes:", *footnotes]
     return "\n".join(text)

@@ -14,7 +14,8 @@ import numpy as np
 
 from . import figures
 from .load import ModelResults, draws_spread, load_all, zero_spread
-from .tables import STATUS_WORDS, comparison_table, no_mode, diagnostics_html, notes_html, number, solver_table
+from .tables import (STATUS_WORDS, comparison_table, diagnostics_html, em_kind_html, no_mode, notes_html, number,
+                     solver_table)
 from .verdict import SOLVER_NAMES, verdict
 
 __all__ = ["render", "render_model", "render_index"]
@@ -138,6 +139,7 @@ def render_model(results: ModelResults) -> Path:
 <p>Parameters ordered as in the model. <b>gap_sd</b> = (mean − map) / sd, shaded by size
 (≥ 0.2 and ≥ 0.5). Hover a column name for its meaning; an empty cell says why it is empty and links
 to that solver's status below.</p>
+{em_kind_html(results)}
 {comparison_table(results)}
 <h3>Notes</h3>{notes_html(results)}
 <h2 id="figures">Posterior densities</h2>

@@ -5,13 +5,13 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Iterable
 
-from modemean.comparisons.table import COLUMNS
+from modemean.comparisons.table import COLUMNS, EM_KINDS
 
 from .load import ModelResults, is_number, zero_spread
 from .verdict import SOLVER_NAMES, boundary_of
 
-__all__ = ["COLUMN_SOLVER", "comparison_table", "notes_html", "solver_table", "diagnostics_html", "html_table",
-           "number"]
+__all__ = ["COLUMN_SOLVER", "comparison_table", "em_kind", "em_kind_html", "notes_html", "solver_table",
+           "diagnostics_html", "html_table", "number"]
 
 # which solver fills each column (gap_sd needs two)
 COLUMN_SOLVER = {"map": ("map",), "map_unconstrained": ("map",), "laplace_sd": ("map",), "em": ("em",),
@@ -80,6 +80,23 @@ def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
     return "no value", "the solver ran but produced no finite value for this parameter"
 
 
+def em_kind(results: ModelResults) -> str:
+    """How EM integrated the latents out (``"exact (Gaussian)"``, ``"Laplace (approximate)"``, ...), or ``""``."""
+    em = results.solver("em")
+    return (em.get("diagnostics") or {}).get("em_kind", "") if em["status"] == "ok" else ""
+
+
+def em_kind_html(results: ModelResults) -> str:
+    """One sentence on the page: which EM produced the em and mle columns, and what that means."""
+    kind = em_kind(results)
+    if not kind:
+        return ""
+    warn = (" Its objective is not guaranteed to increase; decreases are counted in the diagnostics below."
+            if "approximate" in kind else "")
+    return (f'<p class="em-kind">EM here is <b>{escape(kind)}</b>: {escape(EM_KINDS.get(kind, kind))}.'
+            f"{escape(warn)}</p>")
+
+
 def comparison_table(results: ModelResults) -> str:
     """The comparison table: one row per parameter, every column of the results schema.
 
@@ -88,8 +105,15 @@ def comparison_table(results: ModelResults) -> str:
     estimated) in words, with the solver's message as tooltip and a link to its diagnostics.
     """
     reasons: dict[str, str] = {}
-    head = "<th>parameter</th>" + "".join(
-        f'<th title="{escape(COLUMN_HELP[c])}"{" class=gap" if c == "gap_sd" else ""}>{c}</th>' for c in COLUMNS)
+    kind = em_kind(results)
+
+    def header(c):
+        if c not in ("em", "mle") or not kind:
+            return f'<th title="{escape(COLUMN_HELP[c])}"{" class=gap" if c == "gap_sd" else ""}>{c}</th>'
+        mark = "≈" if "approximate" in kind else ""
+        return f'<th title="{escape(COLUMN_HELP[c])}; EM {escape(kind)}: {escape(EM_KINDS.get(kind, kind))}">{c}{mark}</th>'
+
+    head = "<th>parameter</th>" + "".join(header(c) for c in COLUMNS)
     body = []
     for name, row in results.parameters.items():
         cells = [f'<th scope="row">{escape(name)}</th>']
