@@ -66,8 +66,8 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[str
 
 
 EM_KINDS = {
-    "exact (discrete)": "the discrete latent is summed out exactly: the modes of the exact marginal",
-    "exact (Gaussian)": "the E-step is exact (conditionally Gaussian latents): the modes of the exact marginal",
+    "exact (discrete)": "the discrete latent summed out exactly: the modes of the exact marginal",
+    "exact (Gaussian)": "conditionally Gaussian latents integrated out exactly: the modes of the exact marginal",
     "Laplace (approximate)": "the E-step is the Laplace approximation at the latents' conditional mode: the modes "
                              "of the Laplace-approximate marginal (lme4's glmer nAGQ = 1), not of the exact one",
     "hand-written": "the model file's own E- and M-steps",
