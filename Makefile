@@ -10,7 +10,7 @@ PYTHON_BOOT := $(shell for p in python3.12 python3.13 python3.14 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	&& { echo $$p; break; }; done)
 
-.PHONY: demo test clean
+.PHONY: demo test fast lint typecheck clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON_BOOT)" || { echo "modemean needs Python >= 3.12 and none was found on PATH: install it (e.g. 'pyenv install 3.12') and retry" >&2; exit 1; }
@@ -26,6 +26,16 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest --durations=15
+
+fast: $(STAMP)   # the tests not marked slow (no sampler, no whole catalog model)
+	MPLBACKEND=Agg $(PY) -m pytest -m "not slow" --durations=10
+
+lint: $(STAMP)   # ruff lint + format check (pre-commit runs the same on each commit)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(STAMP)   # mypy on the engine
+	$(PY) -m mypy comparisons
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

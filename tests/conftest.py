@@ -13,6 +13,14 @@ import pytest
 from modemean import compare, models
 
 SEED = 20261126
+SLOW_FIXTURES = {"solved", "browser"}  # a test using one of these solves catalog models or drives Chromium
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs a solved catalog model or the browser as ``slow`` (``make fast`` skips them)."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 WORKERS = 2  # catalog models solved at once: compiling is single-threaded, so two keep both cores busy
 
 
