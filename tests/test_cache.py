@@ -83,6 +83,7 @@ def test_interrupted_results_are_not_reused(model, tmp_path):
     assert not run(model, tmp_path).cached
 
 
+@pytest.mark.slow
 def test_sampler_is_named_and_part_of_the_cache_key(model, tmp_path):
     """nutpie is installed in the test environment, yet the default stays PyMC's NUTS.
 

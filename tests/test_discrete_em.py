@@ -155,6 +155,7 @@ def test_closed_form_m_step_equals_the_numerical_m_step(specs, name, with_prior)
         params = closed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", DISCRETE)
 def test_map_em_equals_find_map_on_the_marginalised_model(specs, name):
     """Same objective, same optimum: find_MAP run to tight tolerances from the best fit_map start.
@@ -238,6 +239,7 @@ DATASETS = st.lists(st.sampled_from([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0]) | st.float
                     min_size=1, max_size=12)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(x=DATASETS)
 def test_property_em_never_decreases_and_never_raises_on_random_mixture_data(x):
@@ -253,6 +255,7 @@ def test_property_em_never_decreases_and_never_raises_on_random_mixture_data(x):
             assert steps.size == 0 or steps.min() >= -1e-12 * max(1.0, np.max(np.abs(trace[np.isfinite(trace)])))
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(counts=st.lists(st.integers(0, 6), min_size=1, max_size=10))
 def test_property_zero_inflated_em_never_decreases(counts):

@@ -184,6 +184,7 @@ def test_user_model_file_through_compare(user_model, tmp_path):
     assert (tmp_path / "out" / "my_rates" / "results.nc").is_file()
 
 
+@pytest.mark.slow
 def test_user_model_file_through_cli(user_model, tmp_path):
     out = tmp_path / "cli-out"
     proc = subprocess.run([sys.executable, "-m", "modemean.cli", "run", str(user_model), "--draws", "500",

@@ -115,6 +115,7 @@ def test_badly_conditioned_regression_is_one_mode_not_several():
     assert found["sigma"] == pytest.approx(np.exp(log_sigma), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_free_discrete_parameter_is_one_line_and_the_sampler_is_named():
     def build(data):
         with pm.Model() as model:

@@ -230,6 +230,7 @@ def _no_temporaries(folder):
     return not [p for p in folder.rglob(".*.tmp")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interruption_leaves_no_corrupt_file_and_next_run_is_clean(tmp_path, sig):
     out = tmp_path / "out"
@@ -268,6 +269,7 @@ def test_stale_temporaries_of_dead_runs_are_removed(tmp_path):
 # -- 10. two runs into the same folder at once
 
 
+@pytest.mark.slow
 def test_two_concurrent_runs_into_one_folder(tmp_path):
     out = tmp_path / "shared"
     procs = [subprocess.Popen([*CLI, "run", model, "--solvers", "map,em", "--out", str(out)],
@@ -305,6 +307,7 @@ def _without_timings(value):
     return value
 
 
+@pytest.mark.slow
 def test_rerun_with_the_same_seed_gives_identical_results(tmp_path):
     for folder in ("a", "b"):
         proc = cli("run", "eight_schools", "--draws", "300", "--tune", "300", "--chains", "2", "--seed", "11",
@@ -355,6 +358,7 @@ SMALL_DATA = st.lists(st.sampled_from([-2.0, -1.0, 0.0, 0.5, 3.0]) | st.floats(-
                       min_size=1, max_size=15)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(x=SMALL_DATA, with_prior=st.booleans(), seed=st.integers(0, 2**16))

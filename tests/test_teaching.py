@@ -38,6 +38,7 @@ def _json(site, name):
 
 
 # ------------------------------------------------------------------------------------------- the numbers
+@pytest.mark.slow
 def test_em_demo_replays_the_engines_run(site):
     data = _json(site, "em_demo")
     spec = load_spec("two_gaussians")
@@ -75,6 +76,7 @@ def test_loss_minimisers_are_mode_median_mean():
     assert abs(m["zero_one"] - 1.0) < 0.5 and m["zero_one"] < m["absolute"] < m["squared"]
 
 
+@pytest.mark.slow
 def test_loss_page_uses_the_saved_draws(site):
     from modemean.reports.load import load_model
 
@@ -88,6 +90,7 @@ def test_loss_page_uses_the_saved_draws(site):
     assert f"{m['squared']:.3f}" in page and f"{m['absolute']:.3f}" in page and f"{m['zero_one']:.3f}" in page
 
 
+@pytest.mark.slow
 def test_prior_path_ends_at_the_mle(site):
     data = _json(site, "prior_demo")
     spec = load_spec("sparse_regression")
@@ -103,6 +106,7 @@ def test_prior_path_ends_at_the_mle(site):
     np.testing.assert_allclose(data["gaussian"]["mode"][-1], ols, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_cli_report_links_the_teaching_pages(site, capsys):
     assert main(["report", "--out", str(site)]) == 0
     index = (site / "index.html").read_text()

@@ -107,6 +107,7 @@ def line(tmp_path_factory):
     return c, out
 
 
+@pytest.mark.slow
 def test_masked_array_is_imputed_not_fitted_as_data(line):
     c, _ = line
     t = c.table
@@ -243,6 +244,7 @@ def m_step(data, expectations, prior):
 '''
 
 
+@pytest.mark.slow
 def test_pm_data_with_a_discrete_latent(tmp_path):
     # before: AttributeError: 'TensorSharedVariable' object has no attribute 'data' (discrete.py, _obs_extra)
     c = compare(str(write(tmp_path / "mix.py", MIXTURE)), solvers="em", n_init=1)
@@ -287,6 +289,7 @@ def test_api_from_a_folder_with_its_own_models_package(project):
     assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr
 
 
+@pytest.mark.slow
 def test_cli_runs_a_model_importing_from_its_own_project(project):
     run = run_cli("run", "models/mine.py", "--solvers", "map", "--out", "OUT", cwd=project)
     assert run.returncode == 0, run.stderr  # before: No module named 'models.common'
