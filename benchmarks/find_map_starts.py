@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/find_map_starts.py`` (writes its section of benchmarks/README.md).
 
 Both paths find the same points bitwise (``tests/test_map_modes.py``): the shared path uses
-find_MAP's own loss, start points and optimiser call (``modemean.comparisons.map._Objective``),
+find_MAP's own loss, start points and optimiser call (``modemean.comparisons.solvers.map._Objective``),
 compiled once. Times are wall-clock seconds for the four L-BFGS-B starts only (no polishing, no
 audit), each path run twice in one process, the second (warm: compile cache loaded) reported.
 """
@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pymc as pm
 
-from modemean.comparisons.map import _Objective
+from modemean.comparisons.solvers.map import _Objective
 from modemean.comparisons.spec import load_spec
 
 MODELS = ("bioassay", "eight_schools", "rat_tumors", "two_gaussians", "shift_alignment")

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from modemean import models
-from modemean.comparisons.em import run_em
+from modemean.comparisons.solvers.em import run_em
 from modemean.comparisons.spec import spec_from_parts
 
 try:

@@ -21,7 +21,7 @@ if "numba__fastmath" not in os.environ.get("PYTENSOR_FLAGS", ""):
         os.environ["PYTENSOR_FLAGS"] = f"{_flags},numba__fastmath=False" if _flags else "numba__fastmath=False"
 
 __all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS"]
-_HOME = {"compare": "run", "Comparison": "run", "SOLVERS": "run", "Fit": "fit", "ModemeanError": "errors"}
+_HOME = {"compare": "run", "Comparison": "run", "SOLVERS": "solvers", "Fit": "fit", "ModemeanError": "errors"}
 
 
 def __getattr__(name: str):

@@ -2,7 +2,7 @@
 
 A run's *cache key* hashes the model file's source and the catalog files it imports from, the data
 (names, dtypes, shapes, bytes, missing-value mask), the run options, the library versions and the
-engine's own source (``comparisons/*.py``). It is stored in ``results.json``; a later run with the
+engine's own source (``comparisons/**/*.py``). It is stored in ``results.json``; a later run with the
 same key reads ``results.json`` and ``results.nc`` instead of solving again (``--force`` /
 ``force=True`` recomputes).
 """
@@ -22,15 +22,14 @@ import pandas as pd
 
 from .fit import Fit
 from .results import versions
+from .solvers import SOLVERS
 from .spec import ModelSpec
-from .table import COLUMNS
+from .table import columns
 
 __all__ = ["cache_key", "load_cached"]
 
 ENGINE = Path(__file__).parent
 CATALOG = ENGINE.parent / "models"  # the catalog's folder, models/ (modemean.models)
-SOLVER_COLUMNS = {"map": ("map", "map_unconstrained", "laplace_sd"), "em": ("em", "mle"),
-                  "nuts": ("mean", "median", "mode", "sd", "hdi_low", "hdi_high", "skewness", "r_hat", "ess_bulk")}
 
 
 def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | None:
@@ -65,7 +64,7 @@ def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | No
             h.update(b"mask|" + np.ascontiguousarray(np.ma.getmaskarray(value)).tobytes())
     h.update(json.dumps(settings, sort_keys=True).encode())
     h.update(json.dumps({k: v for k, v in versions().items()}, sort_keys=True).encode())
-    for path in sorted(ENGINE.glob("*.py")):
+    for path in sorted(ENGINE.rglob("*.py")):
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -108,26 +107,40 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
         tree = az.from_netcdf(Path(folder) / "results.nc")
     except (OSError, ValueError):
         return None
+    names = columns()
+    rows = results["parameters"].values()
+    if not set(results["solvers"]) <= set(SOLVERS) or any(set(names) - set(row) for row in rows):
+        return None  # made with solvers or columns this engine does not have
     table = pd.DataFrame.from_dict(results["parameters"], orient="index")
-    table[list(COLUMNS)] = table[list(COLUMNS)].astype(float)
+    table[names] = table[names].astype(float)
     table.index.name = "parameter"
     fits = {}
     for method, entry in results["solvers"].items():
         estimates = {}
         if entry["status"] == "ok":
-            estimates = {c: {p: v for p, v in table[c].items() if not np.isnan(v)} for c in SOLVER_COLUMNS[method]}
+            estimates = {c: {p: v for p, v in table[c].items() if not np.isnan(v)} for c in SOLVERS[method].columns}
             estimates = {c: v for c, v in estimates.items() if v}
         traces = {}
-        if method == "em" and "em_trace" in tree.children:
-            ds = tree["em_trace"].to_dataset()
+        if f"{method}_trace" in tree.children:
+            ds = tree[f"{method}_trace"].to_dataset()
             traces = {name.removeprefix("objective_"): [row[~np.isnan(row)] for row in ds[name].values]
                       for name in ds.data_vars}
-        draws = None
-        if method == "nuts" and "posterior" in tree.children:
-            draws = tree.copy()
-            for group in ("point_estimates", "em_trace"):
-                if group in draws.children:
-                    del draws[group]
+        draws = _draws(tree, SOLVERS[method].group)
         fits[method] = Fit(method, entry["status"], entry["message"], entry["seconds"], estimates, draws, traces,
                            entry["converged"], entry["n_iter"], entry["diagnostics"], entry.get("flags", {}))
     return fits, table, results.get("highlights", {})
+
+
+def _draws(tree, group: str | None):
+    """A solver's draws from ``results.nc``: its own group, or the root without the other groups."""
+    if group is None:
+        return None
+    if group != "/":
+        return tree[group].copy() if group in tree.children else None
+    if "posterior" not in tree.children:
+        return None
+    others = {s.group for s in SOLVERS.values()} | {f"{s}_trace" for s in SOLVERS} | {"point_estimates"}
+    draws = tree.copy()
+    for name in others & set(draws.children):
+        del draws[name]
+    return draws

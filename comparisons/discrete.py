@@ -28,7 +28,7 @@ A model that writes its latent labels explicitly (``z = pm.Categorical("z", p=w,
   density; on 10^6 points it runs within 4x of one ``exp`` over K x N values (benchmarks/README.md).
 * **Degeneracy.** A non-finite likelihood, parameters the model refuses (a scale of exactly 0) or
   a positive parameter below ``COLLAPSE`` x its initial-point value raise :class:`DegenerateFit`
-  naming the component and what to do; :func:`comparisons.em.run_em` ends that restart as
+  naming the component and what to do; :func:`comparisons.solvers.em.run_em` ends that restart as
   degenerate.
 
 The latent variable must be the only one EM integrates out, its elements conditionally

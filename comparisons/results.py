@@ -20,11 +20,13 @@ import pandas as pd
 import xarray as xr
 
 from .fit import Fit
-from .table import COLUMNS
+from .solvers import SOLVERS
+from .table import column_owners, columns
 
-__all__ = ["results_dict", "results_tree", "write_atomic", "dump_json", "remove_stale_temporaries", "versions"]
+__all__ = ["results_dict", "results_tree", "schema", "write_atomic", "dump_json", "remove_stale_temporaries",
+           "versions"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: results.json carries its schema; draws of a solver other than NUTS in draws_<solver>
 
 
 def versions() -> dict[str, str]:
@@ -38,6 +40,23 @@ def versions() -> dict[str, str]:
     return out
 
 
+def schema() -> dict[str, Any]:
+    """What the columns and solvers are, written into ``results.json`` so reports never import the engine.
+
+    Returns
+    -------
+    dict
+        ``columns``: in table order, each ``{"solvers", "help", "marker", "check"}`` (``solvers``:
+        the owner, or for a derived column every solver it needs); ``solvers``: in run order, each
+        ``{"label", "columns", "options", "has_draws", "draws_group"}``.
+    """
+    return {
+        "columns": column_owners(),
+        "solvers": {name: {"label": s.label, "columns": list(s.columns), "options": list(s.options),
+                           "has_draws": s.has_draws, "draws_group": s.group} for name, s in SOLVERS.items()},
+    }
+
+
 def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], table: pd.DataFrame,
                  source: str, cache_key: str | None = None, highlights: dict | None = None) -> dict[str, Any]:
     """Everything a report needs, as plain JSON-able data (``None`` for missing numbers)."""
@@ -48,11 +67,12 @@ def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], ta
             "converged": fit.converged, "n_iter": fit.n_iter, "diagnostics": fit.diagnostics,
             "flags": fit.flags,
         }
+    names = columns()
     parameters = {
-        str(p): {**{c: row[c] for c in COLUMNS}, "notes": row["notes"]} for p, row in table.iterrows()
+        str(p): {**{c: row[c] for c in names}, "notes": row["notes"]} for p, row in table.iterrows()
     }
     return _jsonable({
-        "schema_version": SCHEMA_VERSION, "model": name, "title": info.get("title", name),
+        "schema_version": SCHEMA_VERSION, "schema": schema(), "model": name, "title": info.get("title", name),
         "story": info.get("story", ""), "why_skewed": info.get("why_skewed", ""),
         "references": list(info.get("references", [])), "source": source,
         "seed": settings["seed"], "settings": settings, "versions": versions(), "cache_key": cache_key,
@@ -61,21 +81,29 @@ def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], ta
 
 
 def results_tree(fits: dict[str, Fit], table: pd.DataFrame) -> xr.DataTree:
-    """NUTS draws (if any), the table as ``point_estimates``, and the EM traces as ``em_trace``."""
-    nuts = fits.get("nuts")
-    tree = nuts.draws.copy() if nuts is not None and nuts.draws is not None else xr.DataTree()
-    estimates = xr.Dataset({c: ("parameter", table[c].to_numpy(dtype=float)) for c in COLUMNS},
+    """Each solver's draws in its group (the reference posterior at the root), the table as
+    ``point_estimates``, and each solver's objective traces as ``<solver>_trace`` (EM: ``em_trace``)."""
+    groups = {name: SOLVERS[name].group for name, fit in fits.items()
+              if name in SOLVERS and SOLVERS[name].group and fit.draws is not None}
+    tree = xr.DataTree()
+    for name, group in sorted(groups.items(), key=lambda item: item[1] != "/"):  # the root first, then the groups
+        if group == "/":
+            tree = fits[name].draws.copy()
+        else:
+            tree[group] = fits[name].draws.copy()
+    estimates = xr.Dataset({c: ("parameter", table[c].to_numpy(dtype=float)) for c in columns()},
                            coords={"parameter": table.index.to_numpy(dtype=str)})
     tree["point_estimates"] = xr.DataTree(estimates)
-    em = fits.get("em")
-    if em is not None and em.traces:
+    for name, fit in fits.items():
+        if not fit.traces:
+            continue
         data = {}
-        for run, traces in em.traces.items():
+        for run, traces in fit.traces.items():
             padded = np.full((len(traces), max(len(t) for t in traces)), np.nan)
             for i, t in enumerate(traces):
                 padded[i, : len(t)] = t
             data[f"objective_{run}"] = ((f"restart_{run}", f"iteration_{run}"), padded)
-        tree["em_trace"] = xr.DataTree(xr.Dataset(data))
+        tree[f"{name}_trace"] = xr.DataTree(xr.Dataset(data))
     return tree
 
 

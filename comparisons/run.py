@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
+import inspect
 import json
 import os
 import re
@@ -22,21 +22,18 @@ from modemean import models
 
 from .cache import cache_key, load_cached
 from .checks import check_start
-from .em import fit_em
 from .errors import ModemeanError
 from .fit import Fit
-from .map import fit_map
 from .missing import imputed_notes, imputed_variables
-from .nuts import SAMPLERS, fit_nuts
-from .options import DEFAULTS, SOLVER_NAMES
 from .results import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
 from .space import flat_names
+from .solvers import SEED, SOLVERS, check_options
 from .spec import ModelSpec, load_spec, spec_from_parts
 from .table import format_table, make_table
 
 __all__ = ["SOLVERS", "Comparison", "compare", "check_options"]
 
-SOLVERS: dict[str, Callable[..., Fit]] = dict(zip(SOLVER_NAMES, (fit_map, fit_em, fit_nuts), strict=True))
+PARTS = tuple(inspect.signature(spec_from_parts).parameters)[2:]  # name, info, latent, em, sample_kwargs
 
 
 @dataclass
@@ -92,9 +89,10 @@ class Comparison:
     def __str__(self) -> str:
         lines = [f"{self.spec.name}: {self.spec.info.get('title', '')}"
                  + (" (cached results: nothing changed since they were made; --force recomputes)" if self.cached else "")]
+        width = max([5, *map(len, self.fits)])
         for method, fit in self.fits.items():
             status = fit.status if not fit.message else f"{fit.status} — {fit.message}"
-            lines.append(f"  {method:5s} {fit.seconds:6.1f} s  {status}")
+            lines.append(f"  {method:{width}s} {fit.seconds:6.1f} s  {status}")
         em = self.fits.get("em")
         kind = em.diagnostics.get("em_kind", "") if em is not None and em.ok else ""
         return "\n".join(lines) + "\n\n" + format_table(self.table, em_kind=kind)
@@ -103,40 +101,15 @@ class Comparison:
         return f"<h4>{self.spec.name}</h4>" + self.table.to_html(float_format=lambda v: f"{v:.4g}", na_rep="—")
 
 
-def check_options(solvers, seed, draws, tune, chains, n_init, sampler="pymc") -> tuple[str, ...]:
-    """Validate run options; raise :class:`ModemeanError` naming the bad one and what to pass."""
-    if sampler not in SAMPLERS:
-        raise ModemeanError(f"unknown sampler {sampler!r}: choose from {', '.join(SAMPLERS)}")
-    if sampler == "nutpie" and importlib.util.find_spec("nutpie") is None:
-        raise ModemeanError("the nutpie sampler is not installed: pip install 'modemean[fast]' (or use --sampler pymc)")
-    if isinstance(solvers, str):
-        solvers = tuple(s.strip() for s in solvers.split(",") if s.strip())
-    unknown = [s for s in solvers if s not in SOLVERS]
-    if unknown or not solvers:
-        raise ModemeanError(f"unknown solver(s) {', '.join(unknown) or '(none given)'}: choose from "
-                            f"{', '.join(SOLVERS)} (comma-separated)")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ModemeanError(f"seed must be a non-negative integer, got {seed!r}")
-    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1), ("n_init", n_init, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ModemeanError(f"{name} must be an integer >= {low}, got {value!r}")
-    return tuple(dict.fromkeys(solvers))
-
-
 def compare(
     model: str | Path | ModuleType | Callable[[dict], pm.Model],
     data: dict | None = None,
     *,
-    solvers: str | tuple[str, ...] = ("map", "em", "nuts"),
-    seed: int = DEFAULTS["seed"],
-    draws: int = DEFAULTS["draws"],
-    tune: int = DEFAULTS["tune"],
-    chains: int = DEFAULTS["chains"],
-    n_init: int = DEFAULTS["n_init"],
-    sampler: str = DEFAULTS["sampler"],
+    solvers: str | tuple[str, ...] | None = None,
+    seed: int = SEED.default,
     out: str | Path | None = None,
     force: bool = False,
-    **parts,
+    **options_and_parts,
 ) -> Comparison:
     """Solve one model with each solver and put the answers side by side.
 
@@ -147,26 +120,24 @@ def compare(
         an imported model module, or a ``build(data) -> pm.Model`` function (then pass ``data``).
     data : dict, optional
         Data for a ``build`` function.
-    solvers : str or tuple of str, default ("map", "em", "nuts")
+    solvers : str or tuple of str, optional
+        Names in :data:`comparisons.solvers.SOLVERS` (comma-separated or a tuple); default: every
+        solver that runs by default (map, em, nuts).
     seed : int
-        Seeds NUTS, the jittered find_MAP starts and EM's random restarts.
-    draws, tune, chains : int
-        NUTS settings (per chain).
-    n_init : int
-        EM restarts.
-    sampler : {"pymc", "nutpie"}
-        The NUTS implementation (nutpie needs ``pip install 'modemean[fast]'``).
+        Seeds every solver (NUTS, the jittered find_MAP starts, EM's random restarts).
     out : str or path, optional
         If given, write ``out/<model>/results.json`` and ``results.nc``; and if results made with
         the same model source, data, options and library versions are already there, return them
         instead of solving again.
     force : bool, default False
         Solve even when cached results exist.
-    **parts
-        For a ``build`` function: ``name``, ``info``, ``latent``, ``em``, ``sample_kwargs`` (see
-        :func:`comparisons.spec.spec_from_parts`). For a model file, ``name`` names the results
-        folder ``out/<name>/`` (default: the file's stem); a folder holding results of another model
-        source is never overwritten (:func:`check_folder`).
+    **options_and_parts
+        The solvers' options, as declared in the registry (``draws``, ``tune``, ``chains``,
+        ``sampler`` for NUTS; ``n_init`` for EM; defaults as declared); an unknown name is refused.
+        For a ``build`` function also its parts: ``name``, ``info``, ``latent``, ``em``,
+        ``sample_kwargs`` (see :func:`comparisons.spec.spec_from_parts`). For a model file, ``name``
+        names the results folder ``out/<name>/`` (default: the file's stem); a folder holding
+        results of another model source is never overwritten (:func:`check_folder`).
 
     Returns
     -------
@@ -178,7 +149,9 @@ def compare(
     >>> c = compare("eight_schools", solvers="map,em")       # doctest: +SKIP
     >>> c.table.loc["tau", ["map", "em", "mean", "gap_sd"]]  # doctest: +SKIP
     """
-    chosen = check_options(solvers, seed, draws, tune, chains, n_init, sampler)
+    parts = {k: v for k, v in options_and_parts.items() if k in PARTS}
+    chosen, values = check_options(solvers, {"seed": seed, **{k: v for k, v in options_and_parts.items()
+                                                            if k not in PARTS}})
     if out is not None:
         check_writable(Path(out))
     if callable(model) and not isinstance(model, ModuleType):
@@ -198,10 +171,8 @@ def compare(
     if out is not None:
         check_folder(Path(out), spec.name, spec.source)
     check_start(spec.model, spec.name)
-    options = {"map": {"seed": seed}, "em": {"seed": seed, "n_init": n_init},
-               "nuts": {"seed": seed, "draws": draws, "tune": tune, "chains": chains, "sampler": sampler}}
-    settings = {"seed": seed, "draws": draws, "tune": tune, "chains": chains, "n_init": n_init,
-                "sampler": sampler, "solvers": list(chosen)}
+    options = {name: {"seed": seed, **{k: values[k] for k in SOLVERS[name].options}} for name in chosen}
+    settings = {**values, "solvers": list(chosen)}
     key = cache_key(spec, settings, model if callable(model) and not isinstance(model, ModuleType) else None)
     if out is not None and not force:
         cached = load_cached(Path(out) / spec.name, key)
@@ -299,7 +270,7 @@ def _run_solver(name: str, spec: ModelSpec, options: dict) -> Fit:
     """Run one solver; an unexpected exception becomes a ``failed`` Fit, never a lost run."""
     start = time.perf_counter()
     try:
-        fit = SOLVERS[name](spec, **options)
+        fit = SOLVERS[name].fit(spec, **options)
     except Exception as exc:  # noqa: BLE001 -- any solver error is reported, the others still run
         where = traceback.extract_tb(exc.__traceback__)[-1]
         first = (str(exc).strip().splitlines() or [""])[0]  # PyTensor appends a multi-line backtrace: one line here

@@ -9,10 +9,41 @@ import pandas as pd
 
 from .fit import Fit
 
-__all__ = ["COLUMNS", "EM_KINDS", "make_table", "format_table"]
+__all__ = ["GAPS", "EM_KINDS", "columns", "column_owners", "make_table", "format_table"]
 
-COLUMNS = ("map", "map_unconstrained", "laplace_sd", "em", "mle", "mean", "median", "mode", "sd",
-           "hdi_low", "hdi_high", "skewness", "gap_sd", "gap_sd_em", "r_hat", "ess_bulk")
+# the derived columns, computed here from the solvers' columns: name -> (help, the columns it is computed from)
+GAPS = {
+    "gap_sd": ("(mean − map) / sd: posterior sds between the centre of mass and the peak", ("map", "mean", "sd")),
+    "gap_sd_em": ("(mean − em) / sd: posterior sds between the centre of mass and EM's marginal mode",
+                  ("em", "mean", "sd")),
+}
+
+
+def columns() -> list[str]:
+    """The table's columns: the solvers' estimates (registry order), the gaps, then per-parameter checks."""
+    from .solvers import owned_columns  # the registry imports PyMC; this module stays light for the reports
+
+    owned = owned_columns()
+    return ([c for c, (_, d) in owned.items() if not d.check] + list(GAPS)
+            + [c for c, (_, d) in owned.items() if d.check])
+
+
+def column_owners() -> dict[str, dict]:
+    """Every column, in table order: ``solvers`` (its owner, or every solver a gap needs), ``help``,
+    ``marker`` (legend label on the density figures, or ``None``) and ``check`` (a diagnostic column)."""
+    from .solvers import owned_columns
+
+    owned = owned_columns()
+    out = {}
+    for column in columns():
+        if column in GAPS:
+            help_text, inputs = GAPS[column]
+            owners = list(dict.fromkeys(owned[c][0] for c in inputs if c in owned))
+            out[column] = {"solvers": owners, "help": help_text, "marker": None, "check": False}
+        else:
+            solver, d = owned[column]
+            out[column] = {"solvers": [solver], "help": d.help, "marker": d.marker, "check": d.check}
+    return out
 
 
 SPREAD_RTOL = 1e-9  # a posterior sd below this x |mean| (or exactly 0) is rounding: the quantity is a constant
@@ -32,7 +63,7 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[str
     Returns
     -------
     pandas.DataFrame
-        Index: flat parameter names. Columns: :data:`COLUMNS` (NaN where a solver does not
+        Index: flat parameter names. Columns: :func:`columns` (NaN where a solver does not
         apply or failed) and ``notes`` (plain-language flags joined by "; ").
         ``gap_sd = (mean - map) / sd``, left NaN everywhere when find_MAP found no mode (the
         density still rises where it stopped, so a distance would measure where it gave up);
@@ -40,7 +71,8 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[str
         computed for a quantity without posterior spread (sd 0, or below ``SPREAD_RTOL`` x
         |mean|: a constant, or an entry of observed data): the ratio would be rounding noise.
     """
-    rows = {name: dict.fromkeys(COLUMNS, np.nan) for name in order}
+    names = columns()
+    rows = {name: dict.fromkeys(names, np.nan) for name in order}
     extra = notes or {}
     notes = {name: list(extra.get(name, [])) for name in order}
     for fit in fits.values():
@@ -51,7 +83,7 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[str
         for name, flags in fit.flags.items():
             if name in notes:
                 notes[name].extend(flags)
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=names)
     table["gap_sd"] = (table["mean"] - table["map"]) / table["sd"]
     if "map" in fits and fits["map"].diagnostics.get("no_mode"):
         table["gap_sd"] = np.nan  # find_MAP's point is not a mode in any coordinate: no peak to measure from
@@ -74,18 +106,19 @@ EM_KINDS = {
 }
 
 
-def format_table(table: pd.DataFrame, columns: tuple[str, ...] = COLUMNS, em_kind: str = "") -> str:
+def format_table(table: pd.DataFrame, shown: list[str] | None = None, em_kind: str = "") -> str:
     """The table as aligned text; estimates on a boundary are marked ``†`` and explained below.
 
     ``em_kind`` (the EM fit's ``diagnostics["em_kind"]``), when given, is a footnote on ``em`` and
     ``mle``; an approximate kind also marks those column names ``≈``.
     """
+    shown = columns() if shown is None else shown
     approximate = "approximate" in em_kind
-    head = ["parameter", *(f"{c}≈" if approximate and c in ("em", "mle") else c for c in columns)]
+    head = ["parameter", *(f"{c}≈" if approximate and c in ("em", "mle") else c for c in shown)]
     lines, footnotes = [], []
     for name, row in table.iterrows():
         cells = [str(name)]
-        for column in columns:
+        for column in shown:
             value = row[column]
             cell = "—" if value is None or (isinstance(value, float) and math.isnan(value)) else _number(column, value)
             if column in ("map", "em", "mle") and any(f"{column}: {why}" in row["notes"]

@@ -6,15 +6,15 @@ here and written as JSON next to the results (``OUT/teaching/*.json``):
 * ``em_demo.json`` -- ``two_gaussians``, maximum-likelihood EM (the seed's demo) from each of the
   engine's restarts (the model's ``em_starts`` with the run's seed, so restart 0 is the seed's
   start and the first ``n_init`` restarts are the ones ``modemean run`` makes), run by
-  :func:`comparisons.em.run_em` with the engine's E- and M-steps. The parameters of every
+  :func:`comparisons.solvers.em.run_em` with the engine's E- and M-steps. The parameters of every
   iteration are recorded by wrapping the E-step (which ``run_em`` calls once per iteration, on
   the start and on every M-step's result), and the two weighted component densities
   ``w_k N(x | mu_k, sigma_k)`` are evaluated on a grid from the PyMC model's own log-density
   graph (:meth:`comparisons.discrete.DiscreteLatentEM.log_joint` on the model built at the grid
   points), so the page neither re-runs EM nor re-types a density.
 * ``prior_demo.json`` -- ``sparse_regression`` (Laplace prior of scale ``b``): the mode by
-  :func:`comparisons.map.fit_map` (find_MAP, with its kink polishing, so coefficients at the
-  L1 kink are zero) and the posterior mean by :func:`comparisons.nuts.fit_nuts` (modest
+  :func:`comparisons.solvers.map.fit_map` (find_MAP, with its kink polishing, so coefficients at the
+  L1 kink are zero) and the posterior mean by :func:`comparisons.solvers.nuts.fit_nuts` (modest
   settings: a Monte Carlo estimate) on a grid of ``b`` from tight to practically flat, and the
   maximum-likelihood estimate by ML-EM (the model's M-step without the prior: least squares).
   Its twin ``ridge_regression`` (Gaussian prior of sd ``tau``) is conjugate: its mode and mean
@@ -36,17 +36,18 @@ import numpy as np
 from modemean import models
 
 from .discrete import DiscreteLatentEM
-from .em import run_em
-from .map import fit_map
-from .nuts import fit_nuts
 from .results import _jsonable, write_atomic
-from .options import DEFAULTS
+from .solvers import SEED, SOLVERS
+from .solvers.em import run_em
+from .solvers.map import fit_map
+from .solvers.nuts import fit_nuts
 from .spec import load_spec
 
 __all__ = ["em_demo_data", "prior_demo_data", "build_teaching", "SCALES", "FLAT", "TEACH_NUTS"]
 
 SCALES = (0.01, 0.02, 0.05, 0.15, 0.3, 1.0, 3.0, 10.0, 100.0)  # Laplace scales b, tight to wide
 FLAT = 1e4            # the last point: b so wide the L1 penalty 1/b is negligible (the MLE, to ~1e-5)
+N_INIT = SOLVERS["em"].options["n_init"].default  # as 'modemean run'
 TEACH_NUTS = {"draws": 400, "tune": 400, "chains": 2}  # modest: the mean path is a Monte Carlo estimate
 GRID_POINTS = 81      # x grid of the EM demo's density curves
 CURVE_UNIT = 1e-4     # density curves are stored as integers in these units (page size)
@@ -63,7 +64,7 @@ def _constant(module, name: str, value: float):
         setattr(module, name, old)
 
 
-def em_demo_data(*, seed: int = DEFAULTS["seed"], n_init: int = DEFAULTS["n_init"], bins: int = 30) -> dict:
+def em_demo_data(*, seed: int = SEED.default, n_init: int = N_INIT, bins: int = 30) -> dict:
     """Every iteration of ML-EM on ``two_gaussians`` from each of the engine's restarts.
 
     Parameters
@@ -115,7 +116,7 @@ def em_demo_data(*, seed: int = DEFAULTS["seed"], n_init: int = DEFAULTS["n_init
                       "restarts": restarts})
 
 
-def prior_demo_data(*, seed: int = DEFAULTS["seed"], scales=SCALES, flat: float = FLAT,
+def prior_demo_data(*, seed: int = SEED.default, scales=SCALES, flat: float = FLAT,
                     nuts: dict | None = None) -> dict:
     """MAP and posterior-mean paths of ``sparse_regression`` as the Laplace scale grows; the MLE.
 
@@ -171,7 +172,7 @@ def prior_demo_data(*, seed: int = DEFAULTS["seed"], scales=SCALES, flat: float 
     })
 
 
-def build_teaching(out: Path, *, seed: int = DEFAULTS["seed"], n_init: int = DEFAULTS["n_init"],
+def build_teaching(out: Path, *, seed: int = SEED.default, n_init: int = N_INIT,
                    prior: dict | None = None) -> list[Path]:
     """Compute the teaching pages' numbers and write ``out/teaching/em_demo.json`` and ``prior_demo.json``.
 

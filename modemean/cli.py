@@ -25,10 +25,10 @@ class _Parser(argparse.ArgumentParser):
                   if " " in self.prog else f"modemean: error: {message} (see 'modemean --help')\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    from .comparisons.options import DEFAULTS, SOLVER_NAMES
-
-    parser = _Parser(prog="modemean", description="One PyMC model, three answers: the posterior mode "
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; the solvers' flags are generated from the registry's declared options, which is
+    imported (with PyMC) only for the commands that run solvers, so ``list`` and ``--help`` stay light."""
+    parser = _Parser(prog="modemean", description="One PyMC model, several answers: the posterior mode "
                      "(find_MAP), EM and NUTS, side by side.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="list the catalog models", description="List the catalog models.")
@@ -37,14 +37,13 @@ def _parser() -> argparse.ArgumentParser:
                          "table and write OUT/<model>/results.json and results.nc.")
     run.add_argument("models", nargs="+", metavar="MODEL",
                      help="catalog name, path to a model .py file, or 'all' for the whole catalog")
-    run.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed (default %(default)s)")
-    run.add_argument("--draws", type=int, default=DEFAULTS["draws"], help="NUTS draws per chain (default %(default)s)")
-    run.add_argument("--tune", type=int, default=DEFAULTS["tune"], help="NUTS tuning steps per chain (default %(default)s)")
-    run.add_argument("--chains", type=int, default=DEFAULTS["chains"], help="NUTS chains (default %(default)s)")
-    run.add_argument("--n-init", type=int, default=DEFAULTS["n_init"], help="EM restarts (default %(default)s)")
-    run.add_argument("--sampler", default=DEFAULTS["sampler"], help="NUTS implementation: pymc (default) or "
-                     "nutpie (pip install 'modemean[fast]')")
-    run.add_argument("--solvers", default=",".join(SOLVER_NAMES), help="comma-separated subset of %(default)s")
+    if command == "run":
+        from .comparisons.solvers import SOLVERS, default_solvers, run_options
+
+        for name, option in run_options().items():
+            _add_option(run, name, option)
+        run.add_argument("--solvers", default=",".join(default_solvers()),
+                         help=f"comma-separated subset of {', '.join(SOLVERS)} (default %(default)s)")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
     run.add_argument("--force", action="store_true",
                      help="solve again even if results made with the same model, data, options and versions exist")
@@ -57,8 +56,11 @@ def _parser() -> argparse.ArgumentParser:
                            "prior_demo.json; 'modemean report' renders the pages (about half a minute).")
     teach.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                        help="results folder; the numbers go to DIR/teaching (default %(default)s)")
-    teach.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="random seed (default %(default)s)")
-    teach.add_argument("--n-init", type=int, default=DEFAULTS["n_init"], help="EM restarts (default %(default)s)")
+    if command == "teach":
+        from .comparisons.solvers import run_options
+
+        for name in ("seed", "n_init"):
+            _add_option(teach, name, run_options()[name])
     report = sub.add_parser("report", help="render HTML reports from saved results",
                             description="Render DIR/<model>/index.html for each model with results in DIR "
                             "(written by 'modemean run --out DIR'), the teaching pages DIR/teaching/*.html "
@@ -72,9 +74,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_option(parser: argparse.ArgumentParser, name: str, option) -> None:
+    """``--name-with-dashes`` for a declared option; its rule is checked by the registry's validator."""
+    choices = f": {' or '.join(option.choices)}" if option.choices else ""
+    parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=option.type, default=option.default,
+                        help=f"{option.help}{choices} (default %(default)s)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``modemean`` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
     logging.getLogger("pymc").setLevel(logging.WARNING)
     # PyMC's optimiser/Hessian notes and numba's object-mode notes: what matters reaches the table's flags
     warnings.filterwarnings("ignore", category=UserWarning, module=r"(pymc|pytensor)\.")
@@ -114,10 +124,12 @@ def _list() -> int:
 def _run(args) -> int:
     from . import models
     from .comparisons.errors import ModemeanError
-    from .comparisons.run import (check_folder, check_name, check_options, check_writable, compare, planned_name,
-                                  planned_source, shown_path)
+    from .comparisons.run import (check_folder, check_name, check_writable, compare, planned_name, planned_source,
+                                  shown_path)
+    from .comparisons.solvers import check_options, run_options
 
-    check_options(args.solvers, args.seed, args.draws, args.tune, args.chains, args.n_init, args.sampler)
+    options = {name: getattr(args, name) for name in run_options()}
+    check_options(args.solvers, options)
     check_writable(args.out)
     targets = list(models.CATALOG) if args.models == ["all"] else args.models
     if args.name is not None:
@@ -135,9 +147,7 @@ def _run(args) -> int:
         check_folder(args.out, name, source)
     extra = {"name": args.name} if args.name is not None else {}
     for target in targets:
-        comparison = compare(target, solvers=args.solvers, seed=args.seed, draws=args.draws, tune=args.tune,
-                             chains=args.chains, n_init=args.n_init, sampler=args.sampler, out=args.out,
-                             force=args.force, **extra)
+        comparison = compare(target, solvers=args.solvers, **options, out=args.out, force=args.force, **extra)
         print(comparison)
         verb = "kept" if comparison.cached else "wrote"
         print(f"\n{verb} {args.out / comparison.spec.name}/results.json and results.nc\n")
@@ -145,10 +155,11 @@ def _run(args) -> int:
 
 
 def _teach(args) -> int:
-    from .comparisons.run import check_options, check_writable
+    from .comparisons.run import check_writable
+    from .comparisons.solvers import check_options
     from .comparisons.teach import build_teaching
 
-    check_options(("map",), args.seed, 1, 0, 1, args.n_init)
+    check_options("map,em", {"seed": args.seed, "n_init": args.n_init})
     check_writable(args.out)
     for path in build_teaching(args.out, seed=args.seed, n_init=args.n_init):
         print(f"wrote {path}")

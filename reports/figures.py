@@ -19,19 +19,22 @@ from scipy import stats
 
 from .load import draws_spread, is_number
 
-__all__ = ["MARKERS", "density_figure", "em_trace_figure", "reparameterisation_figure", "save"]
+__all__ = ["STYLES", "density_figure", "em_trace_figure", "reparameterisation_figure", "save"]
 
-# One legend for every page: estimator -> (label, colour, line style). Okabe-Ito colours
-# (distinguishable with colour-blindness); line styles keep them apart in black and white.
-MARKERS = {
-    "map": ("MAP (find_MAP)", "#D55E00", "-"),
-    "map_unconstrained": ("MAP, unconstrained + Jacobian", "#CC79A7", (0, (6, 2))),
-    "em": ("EM (marginal mode)", "#0072B2", "-"),
-    "mle": ("MLE (EM without prior)", "#56B4E9", (0, (6, 2))),
-    "mean": ("posterior mean", "#000000", "-"),
-    "median": ("posterior median", "#009E73", (0, (8, 2, 2, 2))),
-    "mode": ("sample mode", "#E69F00", (0, (2, 1.5))),
+# One look for every page: estimator column -> (colour, line style); the legend labels come from the
+# results' schema (each solver's column declarations). Okabe-Ito colours (distinguishable with
+# colour-blindness); line styles keep them apart in black and white.
+STYLES = {
+    "map": ("#D55E00", "-"),
+    "map_unconstrained": ("#CC79A7", (0, (6, 2))),
+    "em": ("#0072B2", "-"),
+    "mle": ("#56B4E9", (0, (6, 2))),
+    "mean": ("#000000", "-"),
+    "median": ("#009E73", (0, (8, 2, 2, 2))),
+    "mode": ("#E69F00", (0, (2, 1.5))),
 }
+MORE_STYLES = [("#882255", (0, (4, 1, 1, 1))), ("#117733", (0, (1, 1))), ("#999933", (0, (5, 1))),
+               ("#332288", (0, (3, 1, 1, 1, 1, 1)))]  # for a solver's column not in STYLES, in turn
 DENSITY = "#4D4D4D"
 HDI_FILL = "#C9D7E8"
 LAPLACE = ("Laplace N(MAP, laplace_sd)", "#D55E00", (0, (1, 1.5)))
@@ -57,7 +60,7 @@ def _kde(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(grid), np.asarray(pdf)
 
 
-def density_figure(name: str, row: dict, draws: np.ndarray | None) -> Figure:
+def density_figure(name: str, row: dict, draws: np.ndarray | None, markers: dict[str, str]) -> Figure:
     """The NUTS density of one parameter with every estimator marked.
 
     Parameters
@@ -69,19 +72,21 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None) -> Figure:
         where missing).
     draws : ndarray of shape (n,) or None
         NUTS draws; without them only the Laplace curve and the point estimates are drawn.
+    markers : dict of str to str
+        The columns to draw as vertical lines and their legend labels (the schema's ``marker``).
 
     Returns
     -------
     Figure
         Density (grey), shaded 94% HDI, Laplace normal curve at the MAP (dotted), vertical lines
-        for the estimators in :data:`MARKERS`; an estimator outside the plotted range is shown as
+        for the estimators in ``markers`` (styles from :data:`STYLES`); an estimator outside the plotted range is shown as
         an arrow at the edge with its value. When every draw is positive and the Laplace curve
         has mass below 0, that mass is hatched and its share printed.
     """
     with _rc():
         fig, (ax,) = _figure(9.5, 4.8)
         handles = []
-        lo, hi = _x_range(row, draws)
+        lo, hi = _x_range(row, draws, markers)
         has_draws = draws_spread(draws)  # constant draws have no density (ArviZ's KDE would warn)
         if has_draws:
             grid, pdf = _kde(draws)
@@ -106,7 +111,9 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None) -> Figure:
         ax.set_xlim(lo, hi)
         ax.set_ylim(bottom=0)
         top = ax.get_ylim()[1]
-        for i, (key, (label, colour, style)) in enumerate(MARKERS.items()):
+        extra = iter(MORE_STYLES * len(markers))
+        for i, (key, label) in enumerate(markers.items()):
+            colour, style = STYLES.get(key) or next(extra)
             value = row.get(key)
             if not is_number(value):
                 continue
@@ -128,13 +135,13 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None) -> Figure:
     return fig
 
 
-def _x_range(row: dict, draws: np.ndarray | None) -> tuple[float, float]:
+def _x_range(row: dict, draws: np.ndarray | None, markers: dict[str, str]) -> tuple[float, float]:
     """Plot range: the bulk of the draws, widened to show the Laplace curve's tails (within reason)."""
     if draws_spread(draws):
         lo, hi = np.quantile(draws, [0.002, 0.998])
         span = hi - lo if hi > lo else 1.0
     else:
-        centre = next((row[k] for k in MARKERS if is_number(row.get(k))), 0.0)
+        centre = next((row[k] for k in markers if is_number(row.get(k))), 0.0)
         span = 2 * row["laplace_sd"] if is_number(row.get("laplace_sd")) and row["laplace_sd"] > 0 else 1.0
         lo, hi = centre - span, centre + span
     if is_number(row.get("map")) and is_number(row.get("laplace_sd")) and lo <= row["map"] <= hi:
@@ -215,8 +222,8 @@ def reparameterisation_figure(name: str, draws: np.ndarray) -> Figure:
     logs = np.log(draws)
     with _rc():
         fig, (left, right) = _figure(13.0, 4.8, 2)
-        _, c_mode, s_mode = MARKERS["mode"]
-        _, c_med, s_med = MARKERS["median"]
+        c_mode, s_mode = STYLES["mode"]
+        c_med, s_med = STYLES["median"]
         for ax, values, xlabel in ((left, draws, name), (right, logs, f"log {name}")):
             grid, pdf = _kde(values)
             mode, median = grid[np.argmax(pdf)], np.median(values)

@@ -50,6 +50,22 @@ class ModelResults:
     traces: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
     @property
+    def schema(self) -> dict[str, Any]:
+        """``results.json``'s own description: ``columns`` (table order; owner solvers, help, marker
+        label) and ``solvers`` (run order; label, columns, options, draws)."""
+        return self.data["schema"]
+
+    @property
+    def columns(self) -> dict[str, dict[str, Any]]:
+        """Column name to ``{"solvers", "help", "marker", "check"}``, in table order."""
+        return self.schema["columns"]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Solver name to how pages name it (``"map"`` -> ``"find_MAP"``), in run order."""
+        return {name: s["label"] for name, s in self.schema["solvers"].items()}
+
+    @property
     def parameters(self) -> dict[str, dict[str, Any]]:
         """Flat parameter name to its row of the comparison table (``None`` for missing values)."""
         return self.data["parameters"]
@@ -129,6 +145,8 @@ def load_model(out: Path, name: str) -> ModelResults:
         raise ModemeanError(f"cannot read {json_path}: {exc}; {rerun} again") from exc
     if not isinstance(data, dict) or not {"parameters", "solvers"} <= data.keys():
         raise ModemeanError(f"{json_path} is not a modemean results file (no 'parameters'/'solvers'); {rerun} again")
+    if "schema" not in data:
+        raise ModemeanError(f"{json_path} was written by an older modemean (no 'schema'); {rerun} again with --force")
     try:
         with xr.open_datatree(nc_path, engine="h5netcdf") as tree:
             draws = _flat_draws(tree["posterior"].to_dataset()) if "posterior" in tree.children else {}

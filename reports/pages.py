@@ -16,7 +16,7 @@ from . import figures
 from .load import ModelResults, draws_spread, load_all, zero_spread
 from .tables import (STATUS_WORDS, comparison_table, diagnostics_html, em_kind_html, no_mode, notes_html, number,
                      solver_table)
-from .verdict import SOLVER_NAMES, verdict
+from .verdict import verdict
 
 __all__ = ["render", "render_model", "render_index"]
 
@@ -170,7 +170,8 @@ def _density(results: ModelResults, name: str, index: int) -> str:
     if zero_spread(row) or (draws is not None and not draws_spread(draws)):
         return (f'<p class="no-density">{escape(name)}: no density figure: every draw has the same value '
                 f"({escape(number(row.get('mean')))}), a constant, so there is no spread to draw.</p>")
-    fig = figures.density_figure(name, row, results.draws.get(name))
+    markers = {c: d["marker"] for c, d in results.columns.items() if d.get("marker")}
+    fig = figures.density_figure(name, row, results.draws.get(name), markers)
     if results.draws.get(name) is not None:
         caption = f"{name}: NUTS density and the point estimates."
     else:
@@ -225,6 +226,9 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
         head = r.headline()
         return -abs(head[1]) if head else np.inf
 
+    labels = {}  # every solver of any model's schema, in run order
+    for r in all_results:
+        labels.update({m: label for m, label in r.labels.items() if m not in labels})
     rows = []
     for r in sorted(all_results, key=key):
         head = r.headline()
@@ -232,7 +236,7 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
                     + (", from EM's mode: find_MAP found none)" if head[2] == "gap_sd_em" else ")")
                     if head else "— (needs a mode and NUTS)")
         cells = []
-        for method in SOLVER_NAMES:
+        for method in labels:
             s = r.solver(method)
             status = "no_mode" if method == "map" and s["status"] == "ok" and no_mode(r) else s["status"]
             word = STATUS_WORDS.get(status, status)
@@ -242,8 +246,8 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
         rows.append(f'<tr data-model="{name}"><th scope="row"><a href="{name}/index.html">{name}</a></th>'
                     f"<td>{escape(r.data.get('title', ''))}</td><td class=\"gap\">{headline}</td>{''.join(cells)}"
                     f'<td><a href="{name}/results.json">json</a> · <a href="{name}/results.nc">nc</a></td></tr>')
-    head = "".join(f"<th>{h}</th>" for h in ("model", "title", "largest |gap_sd| (parameter)", "find_MAP", "EM",
-                                             "NUTS", "data"))
+    head = "".join(f"<th>{escape(h)}</th>" for h in ("model", "title", "largest |gap_sd| (parameter)",
+                                                     *labels.values(), "data"))
     extra = ""
     if extra_pages:
         items = "".join(f'<li><a href="{escape(href)}">{escape(title)}</a></li>' for title, href in extra_pages)

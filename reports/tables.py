@@ -5,32 +5,14 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Iterable
 
-from modemean.comparisons.table import COLUMNS, EM_KINDS
+from modemean.comparisons.table import EM_KINDS
 
 from .load import ModelResults, is_number, zero_spread
-from .verdict import SOLVER_NAMES, boundary_of
+from .verdict import boundary_of
 
-__all__ = ["COLUMN_SOLVER", "comparison_table", "em_kind", "em_kind_html", "notes_html", "solver_table",
+__all__ = ["DIAGNOSTICS", "comparison_table", "em_kind", "em_kind_html", "notes_html", "solver_table",
            "diagnostics_html", "html_table", "number"]
 
-# which solver fills each column (gap_sd needs two)
-COLUMN_SOLVER = {"map": ("map",), "map_unconstrained": ("map",), "laplace_sd": ("map",), "em": ("em",),
-                 "mle": ("em",), "gap_sd": ("map", "nuts"), "gap_sd_em": ("em", "nuts"),
-                 **{c: ("nuts",) for c in ("mean", "median", "mode", "sd", "hdi_low", "hdi_high", "skewness",
-                                           "r_hat", "ess_bulk")}}
-COLUMN_HELP = {
-    "map": "posterior mode on the parameter's own scale (pm.find_MAP, no Jacobian)",
-    "map_unconstrained": "mode of the unconstrained coordinates (with the log-Jacobian), mapped back",
-    "laplace_sd": "sd of the normal approximation at the mode (Hessian, delta method)",
-    "em": "mode of the marginal posterior (EM with the prior, latent variables integrated out)",
-    "mle": "maximum-likelihood estimate (EM without the prior)",
-    "mean": "posterior mean (NUTS)", "median": "posterior median (NUTS)",
-    "mode": "sample mode of the draws (half-sample mode)", "sd": "posterior sd (NUTS)",
-    "hdi_low": "94% HDI, lower end", "hdi_high": "94% HDI, upper end", "skewness": "sample skewness",
-    "gap_sd": "(mean − map) / sd: posterior sds between the centre of mass and the peak",
-    "gap_sd_em": "(mean − em) / sd: posterior sds between the centre of mass and EM's marginal mode",
-    "r_hat": "R-hat (≤ 1.01 is good)", "ess_bulk": "bulk effective sample size (≥ 400 is good)",
-}
 STATUS_WORDS = {"failed": "failed", "not_applicable": "not applicable", "not_run": "not run", "no_mode": "no mode"}
 
 
@@ -69,11 +51,11 @@ def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
         return "no mode", ("find_MAP found no mode: the density is unbounded or still rises where it stopped, so "
                            "a distance from that point would only measure where the optimiser gave up; gap_sd_em "
                            "measures the distance from EM's marginal mode instead")
-    for method in COLUMN_SOLVER[column]:
+    for method in results.columns[column]["solvers"]:
         solver = results.solver(method)
         if solver["status"] != "ok":
             word = STATUS_WORDS.get(solver["status"], solver["status"])
-            return f"{SOLVER_NAMES[method]} {word}", solver.get("message", "")
+            return f"{results.labels.get(method, method)} {word}", solver.get("message", "")
     if column in ("em", "mle"):
         return ("not estimated by EM", "EM estimates the model's parameters only: latent variables are "
                 "integrated out and derived quantities are not computed")
@@ -106,18 +88,20 @@ def comparison_table(results: ModelResults) -> str:
     """
     reasons: dict[str, str] = {}
     kind = em_kind(results)
+    columns = results.columns
 
     def header(c):
+        help_text = columns[c]["help"]
         if c not in ("em", "mle") or not kind:
-            return f'<th title="{escape(COLUMN_HELP[c])}"{" class=gap" if c == "gap_sd" else ""}>{c}</th>'
+            return f'<th title="{escape(help_text)}"{" class=gap" if c == "gap_sd" else ""}>{c}</th>'
         mark = "≈" if "approximate" in kind else ""
-        return f'<th title="{escape(COLUMN_HELP[c])}; EM {escape(kind)}: {escape(EM_KINDS.get(kind, kind))}">{c}{mark}</th>'
+        return f'<th title="{escape(help_text)}; EM {escape(kind)}: {escape(EM_KINDS.get(kind, kind))}">{c}{mark}</th>'
 
-    head = "<th>parameter</th>" + "".join(header(c) for c in COLUMNS)
+    head = "<th>parameter</th>" + "".join(header(c) for c in columns)
     body = []
     for name, row in results.parameters.items():
         cells = [f'<th scope="row">{escape(name)}</th>']
-        for column in COLUMNS:
+        for column in columns:
             value = row.get(column)
             classes = ["gap", _gap_class(value)] if column in ("gap_sd", "gap_sd_em") else []
             if is_number(value):
@@ -130,7 +114,7 @@ def comparison_table(results: ModelResults) -> str:
             else:
                 words, reason = _missing(results, column, row)
                 reasons[words] = reason
-                anchor = f"solver-{COLUMN_SOLVER[column][0]}"
+                anchor = f"solver-{columns[column]['solvers'][0]}"
                 cells.append(f'<td class="{" ".join([*classes, "explained"])}" title="{escape(reason)}">'
                              f'<a href="#{anchor}">{escape(words)}</a></td>')
         body.append(f'<tr data-parameter="{escape(name)}">{"".join(cells)}</tr>')
@@ -157,7 +141,7 @@ def notes_html(results: ModelResults) -> str:
 def solver_table(results: ModelResults) -> str:
     """Status, time, convergence and message of each solver, with anchors ``#solver-<method>``."""
     rows = []
-    for method, label in SOLVER_NAMES.items():
+    for method, label in results.labels.items():
         s = results.solver(method)
         status = STATUS_WORDS.get(s["status"], s["status"])
         converged = {True: "yes", False: "no", None: "—"}[s.get("converged")]
@@ -171,39 +155,68 @@ def solver_table(results: ModelResults) -> str:
 
 
 def diagnostics_html(results: ModelResults) -> str:
-    """NUTS diagnostics, the find_MAP audit and EM's restarts, as headed tables."""
+    """One headed section per solver in the results' schema that left diagnostics: its own renderer
+    (:data:`DIAGNOSTICS`) where it has one, else its diagnostics as a key/value table."""
     parts = []
-    nuts = results.solver("nuts")
-    if nuts["status"] == "ok":
-        d = nuts.get("diagnostics", {})
-        settings = ", ".join(f"{k}={v}" for k, v in (d.get("settings") or {}).items()) or "defaults"
-        parts.append("<h3>NUTS</h3>" + html_table(
-            ("sampler", "chains", "tune", "draws", "divergences", "max R-hat", "min bulk ESS", "settings"),
-            [(d.get("sampler", "—"), d.get("chains", "—"), d.get("tune", "—"), d.get("draws", "—"),
-              d.get("divergences", "—"), number(d.get("max_r_hat"), "r_hat"), number(d.get("min_ess_bulk"), "ess_bulk"),
-              settings)]))
-    mp = results.solver("map")
-    if mp.get("diagnostics", {}).get("starts"):
-        d = mp["diagnostics"]
-        agree = (f"{d['n_starts_agreeing']} of {len(d['starts'])} starts agree with the best mode"
-                 if "n_starts_agreeing" in d else "")
-        unc = d.get("map_unconstrained")
-        unc_text = (f"; the unconstrained (Jacobian) optimisation: success {unc['success']}, {unc['nit']} iterations, "
-                    f"{unc['message']}" if unc else "")
-        parts.append(f"<h3>find_MAP audit</h3><p>{escape(d.get('optimizer', ''))}. {escape(agree)}{escape(unc_text)}.</p>"
-                     + html_table(("start", "success", "iterations", "log density", "optimiser message"),
-                                  [(s["start"], "yes" if s["success"] else "no", s["nit"], number(s["log_density"]),
-                                    s["message"]) for s in d["starts"]]))
-    em = results.solver("em")
-    for run, d in (em.get("diagnostics") or {}).items():
+    for method, label in results.labels.items():
+        solver = results.solver(method)
+        if solver.get("diagnostics"):
+            parts.append(DIAGNOSTICS.get(method, _generic_diagnostics)(label, solver))
+    return "".join(parts)
+
+
+def _nuts_diagnostics(label: str, solver: dict) -> str:
+    if solver["status"] != "ok":
+        return ""
+    d = solver["diagnostics"]
+    settings = ", ".join(f"{k}={v}" for k, v in (d.get("settings") or {}).items()) or "defaults"
+    return f"<h3>{escape(label)}</h3>" + html_table(
+        ("sampler", "chains", "tune", "draws", "divergences", "max R-hat", "min bulk ESS", "settings"),
+        [(d.get("sampler", "—"), d.get("chains", "—"), d.get("tune", "—"), d.get("draws", "—"),
+          d.get("divergences", "—"), number(d.get("max_r_hat"), "r_hat"), number(d.get("min_ess_bulk"), "ess_bulk"),
+          settings)])
+
+
+def _map_diagnostics(label: str, solver: dict) -> str:
+    d = solver["diagnostics"]
+    if not d.get("starts"):
+        return ""
+    agree = (f"{d['n_starts_agreeing']} of {len(d['starts'])} starts agree with the best mode"
+             if "n_starts_agreeing" in d else "")
+    unc = d.get("map_unconstrained")
+    unc_text = (f"; the unconstrained (Jacobian) optimisation: success {unc['success']}, {unc['nit']} iterations, "
+                f"{unc['message']}" if unc else "")
+    return (f"<h3>{escape(label)} audit</h3><p>{escape(d.get('optimizer', ''))}. {escape(agree)}{escape(unc_text)}.</p>"
+            + html_table(("start", "success", "iterations", "log density", "optimiser message"),
+                         [(s["start"], "yes" if s["success"] else "no", s["nit"], number(s["log_density"]),
+                           s["message"]) for s in d["starts"]]))
+
+
+def _em_diagnostics(label: str, solver: dict) -> str:
+    parts = []
+    for run, d in solver["diagnostics"].items():
         if not isinstance(d, dict) or "restarts" not in d:
             continue
         title = "MAP-EM (with prior)" if run == "em" else "ML-EM (no prior)" if run == "mle" else run
         summary = (f"best restart {d['best_restart']}; spread of the restarts' final objectives "
                    f"{number(d.get('objective_spread'))}; {d['n_decreases']} decrease(s) of the objective"
                    f" (largest {number(d.get('largest_decrease'))}); {d['n_failed']} restart(s) broke down")
-        parts.append(f"<h3>EM convergence: {escape(title)}</h3><p>{escape(summary)}.</p>" + html_table(
+        parts.append(f"<h3>{escape(label)} convergence: {escape(title)}</h3><p>{escape(summary)}.</p>" + html_table(
             ("restart", "final objective", "iterations", "converged", "decreases", "error"),
             [(r["restart"], number(r["objective"]), r["n_iter"], "yes" if r["converged"] else "no",
               r["n_decreases"], r["error"] or "—") for r in d["restarts"]]))
     return "".join(parts)
+
+
+def _generic_diagnostics(label: str, solver: dict) -> str:
+    """Any solver's diagnostics: one row per key, nested values as compact text."""
+    def show(value):
+        return number(value) if isinstance(value, float) else str(value)
+
+    return f"<h3>{escape(label)}</h3>" + html_table(("diagnostic", "value"),
+                                                    [(k, show(v)) for k, v in solver["diagnostics"].items()],
+                                                    css="meta")
+
+
+# solvers whose diagnostics have a page layout of their own; any other solver gets the generic table
+DIAGNOSTICS = {"nuts": _nuts_diagnostics, "map": _map_diagnostics, "em": _em_diagnostics}

@@ -24,7 +24,7 @@ from scipy import optimize
 
 from modemean.comparisons.errors import ModemeanError
 
-from .figures import DENSITY, MARKERS, RC, _kde
+from .figures import DENSITY, RC, STYLES, _kde
 from .load import load_model
 from .pages import _page
 
@@ -281,7 +281,7 @@ for every point, the probability that it came from curve 1 or curve 2 under the 
 points, each point counted with its responsibility. Each press of <b>Step</b> does one E-step and one M-step
 and redraws the curves. The log-likelihood can only go up from one step to the next (EM's guarantee), as the
 small curve below shows; the run stops when the parameters stop moving.</p>
-<p>Every number on this page comes from modemean's own EM engine (<code>comparisons.em.run_em</code> with the
+<p>Every number on this page comes from modemean's own EM engine (<code>comparisons.solvers.em.run_em</code> with the
 E-step read off the PyMC model of <code>two_gaussians</code>), run by <code>modemean teach</code> without the
 prior (maximum likelihood, as in the original demo), from the same starts as <code>modemean run</code> (seed
 {data['seed']}); the curves are the model's own log density evaluated on a grid. The page only replays the
@@ -391,7 +391,7 @@ def _loss_figure(draws: np.ndarray, losses: dict, name: str) -> Figure:
         axes[0].set_ylabel("density")
         axes[0].set_title(f"{name}: posterior density with each loss's best estimate", loc="left")
         for ax, (key, label, marker, words) in zip(axes[1:], LOSSES):
-            legend, colour, style = MARKERS[marker]
+            colour, style = STYLES[marker]
             value = mins[key]
             axes[0].axvline(value, color=colour, ls=style, lw=3, label=f"{words}: {value:.2f} (minimises {label})")
             ax.plot(grid, losses[key], color=colour, lw=2.2)

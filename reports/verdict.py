@@ -12,7 +12,6 @@ from .load import ModelResults, is_number
 __all__ = ["verdict", "boundary_of"]
 
 NEGLIGIBLE_GAP = 0.1  # |gap_sd| below this: peak and centre of mass agree for practical purposes
-SOLVER_NAMES = {"map": "find_MAP", "em": "EM", "nuts": "NUTS"}
 
 
 def boundary_of(notes: str, column: str) -> str | None:
@@ -38,7 +37,7 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
         support, how EM's marginal mode compares), then sampler warnings.
     """
     lines = []
-    for method, label in SOLVER_NAMES.items():
+    for method, label in results.labels.items():
         solver = results.solver(method)
         if solver["status"] == "failed":
             lines.append(f"{label} failed, so its columns are empty: {solver['message']}")

@@ -10,8 +10,8 @@ import pytest
 from scipy import stats
 
 from modemean import models
-from modemean.comparisons.em import run_em
-from modemean.comparisons.map import fit_map
+from modemean.comparisons.solvers.em import run_em
+from modemean.comparisons.solvers.map import fit_map
 from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec, spec_from_parts
 

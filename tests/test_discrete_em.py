@@ -11,8 +11,8 @@ from scipy import special, stats
 
 from modemean import models
 from modemean.comparisons.discrete import DiscreteLatentEM
-from modemean.comparisons.em import fit_em, run_em
-from modemean.comparisons.map import fit_map
+from modemean.comparisons.solvers.em import fit_em, run_em
+from modemean.comparisons.solvers.map import fit_map
 from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec, spec_from_parts
 

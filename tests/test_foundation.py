@@ -12,7 +12,7 @@ import pytest
 
 from modemean import models
 from modemean import compare
-from modemean.comparisons.em import run_em
+from modemean.comparisons.solvers.em import run_em
 from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec
 

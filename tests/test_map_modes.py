@@ -17,7 +17,7 @@ import pytest
 from scipy import optimize
 
 from modemean import compare
-from modemean.comparisons.map import fit_map
+from modemean.comparisons.solvers.map import fit_map
 from modemean.comparisons.space import ValueSpace
 from modemean.comparisons.spec import spec_from_parts
 
@@ -201,7 +201,7 @@ def test_same_seed_same_draws_cold_or_warm_compile_cache(tmp_path):
 
 def test_starts_are_exactly_find_map():
     """The starts share one compiled objective but are pm.find_MAP's: same start points, same optimum."""
-    from modemean.comparisons.map import _Objective
+    from modemean.comparisons.solvers.map import _Objective
 
     with pm.Model() as model:
         alpha = pm.Normal("alpha", 0, 10)

@@ -212,7 +212,10 @@ def test_a_solver_that_raises_becomes_failed_and_the_rest_is_written(tmp_path, m
     def broken(spec, **options):
         raise RuntimeError("the EM engine fell over\n \nBacktrace when that variable is created:\n  File ...")
 
-    monkeypatch.setitem(run.SOLVERS, "em", broken)
+    class Broken(type(run.SOLVERS["em"])):
+        fit = staticmethod(broken)
+
+    monkeypatch.setitem(run.SOLVERS, "em", Broken())
     c = compare("eight_schools", solvers="map,em,nuts", draws=200, tune=200, chains=2, out=tmp_path)
     assert c.fits["em"].status == "failed"
     assert c.fits["em"].message.startswith("RuntimeError: the EM engine fell over (at ")
@@ -369,7 +372,7 @@ def test_em_never_decreases_and_nothing_escapes_on_random_mixture_data(mixture_e
     points (sigma -> 1e-8), the moment-based M-step loses its digits to cancellation, so the step
     into the collapse can go down; the run then stops with the error and the decrease reported.
     (The engine's own E-step stops such a run earlier, at a sigma below 1e-6 of its start.)"""
-    from modemean.comparisons.em import run_em
+    from modemean.comparisons.solvers.em import run_em
 
     module, e_step, prior = mixture_em
     data = {"x": np.array(x, dtype=float)}

@@ -13,7 +13,7 @@ import pytest
 
 from modemean import compare
 from modemean.cli import main
-from modemean.comparisons.em import run_em
+from modemean.comparisons.solvers.em import run_em
 from modemean.comparisons.spec import load_spec
 from modemean.comparisons.teach import build_teaching
 from modemean.reports import render

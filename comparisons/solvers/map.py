@@ -28,12 +28,13 @@ from pymc.initial_point import make_initial_point_fns_per_chain
 from pymc.tuning.starting import scipy_optimize_funcs_from_loss
 from scipy import optimize
 
-from .checks import discrete_message, free_discrete
-from .fit import Fit
-from .space import ValueSpace, boundary_flags, flat_names, shape_of, support_bounds
-from .spec import ModelSpec
+from ..checks import discrete_message, free_discrete
+from ..fit import Fit
+from ..space import ValueSpace, boundary_flags, flat_names, shape_of, support_bounds
+from ..spec import ModelSpec
+from .base import Column, Solver
 
-__all__ = ["fit_map"]
+__all__ = ["MAP", "fit_map"]
 
 AGREE_RTOL = 1e-3  # starts agree when every parameter is within this (relative, +abs) of the best
 KINK_GTOL = 1e-3  # L-BFGS-B stopped with a gradient above this (relative to the objective): maybe a kink
@@ -504,3 +505,19 @@ def _jacobian_mode(space: ValueSpace, u: np.ndarray, errors: dict[str, str]) -> 
 
 def _agrees(a: dict[str, float], b: dict[str, float]) -> bool:
     return all(abs(a[n] - b[n]) <= AGREE_RTOL * (1.0 + abs(b[n])) for n in b)
+
+
+class MAP(Solver):
+    """find_MAP, audited (:func:`fit_map`)."""
+
+    name = "map"
+    label = "find_MAP"
+    columns = {
+        "map": Column("posterior mode on the parameter's own scale (pm.find_MAP, no Jacobian)", marker="MAP (find_MAP)"),
+        "map_unconstrained": Column("mode of the unconstrained coordinates (with the log-Jacobian), mapped back",
+                                    marker="MAP, unconstrained + Jacobian"),
+        "laplace_sd": Column("sd of the normal approximation at the mode (Hessian, delta method)"),
+    }
+
+    def fit(self, spec: ModelSpec, *, seed: int) -> Fit:
+        return fit_map(spec, seed=seed)

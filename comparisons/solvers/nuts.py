@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pymc as pm
 import arviz as az
 import xarray as xr
 from scipy import stats
 
-from .checks import discrete_message, free_discrete
-from .fit import Fit
-from .space import flat_names
-from .spec import ModelSpec
+from ..checks import discrete_message, free_discrete
+from ..errors import ModemeanError
+from ..fit import Fit
+from ..space import flat_names
+from ..spec import ModelSpec
+from .base import Column, Option, Solver
 
-__all__ = ["SAMPLERS", "fit_nuts", "summarise_draws"]
+__all__ = ["NUTS", "SAMPLERS", "fit_nuts", "summarise_draws"]
 
 RHAT_MAX = 1.01
 ESS_MIN = 400  # bulk ESS below this makes tail quantities and the sample mode unreliable
@@ -131,3 +135,37 @@ def _flat_draws(posterior) -> dict[str, np.ndarray]:
         for i, flat in enumerate(flat_names(name, values.shape[2:])):
             out[flat] = values.reshape(values.shape[0], values.shape[1], -1)[:, :, i]
     return out
+
+
+class NUTS(Solver):
+    """Full posterior sampling (:func:`fit_nuts`); its draws are the reference posterior of the reports."""
+
+    name = "nuts"
+    label = "NUTS"
+    columns = {
+        "mean": Column("posterior mean (NUTS)", marker="posterior mean"),
+        "median": Column("posterior median (NUTS)", marker="posterior median"),
+        "mode": Column("sample mode of the draws (half-sample mode)", marker="sample mode"),
+        "sd": Column("posterior sd (NUTS)"),
+        "hdi_low": Column("94% HDI, lower end"),
+        "hdi_high": Column("94% HDI, upper end"),
+        "skewness": Column("sample skewness"),
+        "r_hat": Column(f"R-hat (≤ {RHAT_MAX} is good)", check=True),
+        "ess_bulk": Column(f"bulk effective sample size (≥ {ESS_MIN} is good)", check=True),
+    }
+    options = {
+        "draws": Option(int, 1000, "NUTS draws per chain", low=1),
+        "tune": Option(int, 1000, "NUTS tuning steps per chain", low=0),
+        "chains": Option(int, 4, "NUTS chains", low=1),
+        "sampler": Option(str, "pymc", "NUTS implementation (nutpie needs pip install 'modemean[fast]')",
+                          choices=SAMPLERS),
+    }
+    has_draws = True
+    draws_group = "/"  # the reference posterior: ``posterior`` and ``sample_stats`` at the root, where ArviZ looks
+
+    def fit(self, spec: ModelSpec, *, seed: int, draws: int, tune: int, chains: int, sampler: str) -> Fit:
+        return fit_nuts(spec, seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler)
+
+    def check(self, options: dict) -> None:
+        if options["sampler"] == "nutpie" and importlib.util.find_spec("nutpie") is None:
+            raise ModemeanError("the nutpie sampler is not installed: pip install 'modemean[fast]' (or use --sampler pymc)")

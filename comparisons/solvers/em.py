@@ -13,12 +13,13 @@ from typing import Callable
 
 import numpy as np
 
-from .discrete import DegenerateFit
-from .fit import Fit
-from .space import LogPrior, ValueSpace, boundary_flags, flatten
-from .spec import ModelSpec
+from ..discrete import DegenerateFit
+from ..fit import Fit
+from ..space import LogPrior, ValueSpace, boundary_flags, flatten
+from ..spec import ModelSpec
+from .base import Column, Option, Solver
 
-__all__ = ["EMRun", "run_em", "fit_em"]
+__all__ = ["EM", "EMRun", "run_em", "fit_em"]
 
 ROUNDING = 1e-12  # relative slack for the monotonicity check: smaller decreases are rounding noise
 
@@ -207,3 +208,19 @@ def _summarise(runs: list[EMRun]) -> dict:
         "n_failed": sum(bool(r.error) for r in runs),
         "n_degenerate": sum(r.degenerate for r in runs),
     }
+
+
+class EM(Solver):
+    """Hand-rolled EM with and without the prior (:func:`fit_em`)."""
+
+    name = "em"
+    label = "EM"
+    columns = {
+        "em": Column("mode of the marginal posterior (EM with the prior, latent variables integrated out)",
+                     marker="EM (marginal mode)"),
+        "mle": Column("maximum-likelihood estimate (EM without the prior)", marker="MLE (EM without prior)"),
+    }
+    options = {"n_init": Option(int, 5, "EM restarts", low=1)}
+
+    def fit(self, spec: ModelSpec, *, seed: int, n_init: int) -> Fit:
+        return fit_em(spec, seed=seed, n_init=n_init)

@@ -1,0 +1,137 @@
+"""The solver registry: declarations are consistent, and a new solver is one class plus one registry line.
+
+``Shifted`` below is the whole of a new solver (what would be ``comparisons/solvers/shifted.py``);
+``monkeypatch.setitem(SOLVERS, "shifted", Shifted())`` is the registry line. Nothing else is edited,
+and it reaches the table, results.json's schema, results.nc, the cache, the report page, the index
+and the command line (``--solvers``, its own ``--n-shifted`` flag and that flag's error).
+"""
+
+import inspect
+import json
+import signal
+import textwrap
+
+import arviz as az
+import numpy as np
+import pytest
+import xarray as xr
+
+from modemean import compare
+from modemean.cli import main
+from modemean.comparisons.errors import ModemeanError
+from modemean.comparisons.fit import Fit
+from modemean.comparisons.solvers import SOLVERS, Column, Option, Solver, check_options, owned_columns, run_options
+from modemean.comparisons.table import GAPS, columns
+
+MODEL = textwrap.dedent('''
+    import numpy as np
+    import pymc as pm
+
+    INFO = {"title": "rates", "story": "Counts.", "why_skewed": "", "references": []}
+    LATENT = ()
+
+    def load_data():
+        return {"y": np.array([0, 2, 1])}
+
+    def build(data):
+        with pm.Model() as model:
+            lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
+            pm.Poisson("y", mu=lam, observed=data["y"])
+        return model
+''')
+
+
+class Shifted(Solver):
+    """Draws from N(initial point + 1, 0.1) on each parameter's own scale: a stand-in with draws and an option."""
+
+    name = "shifted"
+    label = "Shifted"
+    columns = {"shifted_mean": Column("mean of the shifted draws", marker="shifted mean"),
+               "shifted_sd": Column("sd of the shifted draws")}
+    options = {"n_shifted": Option(int, 50, "draws of the shifted solver", low=1)}
+    has_draws = True
+
+    def fit(self, spec, *, seed, n_shifted):
+        rng = np.random.default_rng(seed)
+        point = spec.model.initial_point()
+        draws = {rv.name: float(spec.model.rvs_to_transforms[rv].backward(point[spec.model.rvs_to_values[rv].name])
+                                .eval()) + 1.0 + 0.1 * rng.standard_normal((1, n_shifted))
+                 for rv in spec.model.free_RVs}
+        tree = az.from_dict({"posterior": draws})
+        estimates = {"shifted_mean": {n: float(v.mean()) for n, v in draws.items()},
+                     "shifted_sd": {n: float(v.std()) for n, v in draws.items()}}
+        return Fit("shifted", "ok", estimates=estimates, draws=tree, converged=None, n_iter=None,
+                   diagnostics={"n_shifted": n_shifted})
+
+
+# ------------------------------------------------------------------------------ declarations, no solving
+
+
+def test_registry_declarations_are_consistent():
+    assert {"map", "em", "nuts"} <= set(SOLVERS)
+    labels = [s.label for s in SOLVERS.values()]
+    assert len(set(labels)) == len(labels) and all(labels)
+    owners = owned_columns()  # raises if two solvers claim a column
+    assert set(owners) & set(GAPS) == set()
+    assert sorted(columns()) == sorted([*owners, *GAPS])
+    assert [s.group for s in SOLVERS.values()].count("/") <= 1  # one reference posterior at the root
+    values = check_options(None, {})[1]
+    assert set(values) == set(run_options())
+    for name, solver in SOLVERS.items():
+        assert solver.name == name
+        keywords = {p for p, v in inspect.signature(solver.fit).parameters.items() if v.kind is v.KEYWORD_ONLY}
+        assert keywords == {"seed", *solver.options}, name  # each declared option is a keyword of fit, and back
+        for column, declared in solver.columns.items():
+            assert isinstance(declared, Column) and declared.help, (name, column)
+
+
+def test_unknown_options_are_refused_by_name():
+    with pytest.raises(ModemeanError, match=r"unknown option\(s\) drawz: choose from seed, .*draws"):
+        compare("eight_schools", drawz=10)
+    with pytest.raises(ModemeanError, match="tune must be an integer >= 0, got -1"):
+        check_options("nuts", {"tune": -1})
+
+
+# ------------------------------------------------------------------------------ one file + one line
+
+
+def test_a_new_solver_is_one_class_and_one_registry_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(SOLVERS, "shifted", Shifted())  # the one line
+    monkeypatch.setattr(signal, "signal", lambda *args: None)  # main() installs a SIGTERM handler
+    path, out = tmp_path / "rates.py", tmp_path / "out"
+    path.write_text(MODEL)
+
+    assert main(["run", str(path), "--solvers", "map,shifted", "--n-shifted", "0", "--out", str(out)]) == 2
+    assert "n_shifted must be an integer >= 1, got 0" in capsys.readouterr().err
+    assert main(["run", str(path), "--solvers", "map,shifted", "--n-shifted", "40", "--out", str(out)]) == 0
+
+    results = json.loads((out / "rates" / "results.json").read_text())
+    schema = results["schema"]
+    assert schema["columns"]["shifted_mean"] == {"solvers": ["shifted"], "help": "mean of the shifted draws",
+                                                 "marker": "shifted mean", "check": False}
+    assert schema["solvers"]["shifted"] == {"label": "Shifted", "columns": ["shifted_mean", "shifted_sd"],
+                                            "options": ["n_shifted"], "has_draws": True,
+                                            "draws_group": "draws_shifted"}
+    assert results["settings"]["n_shifted"] == 40 and results["settings"]["solvers"] == ["map", "shifted"]
+    row = results["parameters"]["lam"]
+    assert row["shifted_mean"] == pytest.approx(3.0, abs=0.1)  # Gamma(2, 1)'s initial point is its mean, 2; + 1
+    assert row["map"] == pytest.approx(1.0, rel=1e-6)  # (a + sum y - 1) / (b + n) = 4 / 4: the others unchanged
+
+    with xr.open_datatree(out / "rates" / "results.nc", engine="h5netcdf") as tree:
+        assert "draws_shifted" in tree.children and "posterior" not in tree.children  # NUTS did not run
+        stored = tree["draws_shifted/posterior/lam"].values
+    assert stored.shape == (1, 40) and float(stored.mean()) == pytest.approx(row["shifted_mean"])
+
+    again = compare(str(path), solvers="map,shifted", n_shifted=40, out=out)  # the cache restores it
+    assert again.cached
+    assert again.fits["shifted"].estimates["shifted_mean"]["lam"] == row["shifted_mean"]
+    np.testing.assert_array_equal(again.fits["shifted"].draws["posterior"]["lam"].values, stored)
+    assert list(again.table.columns[:-1]) == list(schema["columns"])
+
+    assert main(["report", "--out", str(out)]) == 0
+    page = (out / "rates" / "index.html").read_text()
+    assert '<th title="mean of the shifted draws">shifted_mean</th>' in page
+    assert '<tr id="solver-shifted" class="status-ok"><th scope="row">Shifted</th>' in page
+    assert "<h3>Shifted</h3>" in page and "n_shifted" in page  # its diagnostics, in the generic layout
+    index = (out / "index.html").read_text()
+    assert "<th>Shifted</th>" in index and "<th>NUTS</th>" in index  # NUTS not run here, still a column
