@@ -84,14 +84,14 @@ def _add_option(parser: argparse.ArgumentParser, name: str, option) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``modemean`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
-    logging.getLogger("pymc").setLevel(logging.WARNING)
-    # PyMC's optimiser/Hessian notes and numba's object-mode notes: what matters reaches the table's flags
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"(pymc|pytensor)\.")
     signal.signal(signal.SIGTERM, _interrupt)
     from .comparisons.errors import ModemeanError
 
-    try:
+    try:  # the parser of 'run' imports the solver registry (PyMC): an interruption there is one too
+        args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
+        logging.getLogger("pymc").setLevel(logging.WARNING)
+        # PyMC's optimiser/Hessian notes and numba's object-mode notes: what matters reaches the table's flags
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"(pymc|pytensor)\.")
         if args.command == "list":
             return _list()
         if args.command == "report":
