@@ -128,7 +128,7 @@ def format_table(table: pd.DataFrame, shown: list[str] | None = None, em_kind: s
         lines.append(cells)
         if row["notes"]:
             footnotes.append(f"  {name}: {row['notes']}")
-    widths = [max(len(str(c)) for c in col) for col in zip(head, *lines)]
+    widths = [max(len(str(c)) for c in col) for col in zip(head, *lines, strict=True)]
     fmt = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
     text = [fmt(head), fmt(["-" * w for w in widths]), *(fmt(c) for c in lines)]
     if em_kind:

@@ -124,8 +124,15 @@ def _list() -> int:
 def _run(args) -> int:
     from . import models
     from .comparisons.errors import ModemeanError
-    from .comparisons.run import (check_folder, check_name, check_writable, compare, planned_name, planned_source,
-                                  shown_path)
+    from .comparisons.run import (
+        check_folder,
+        check_name,
+        check_writable,
+        compare,
+        planned_name,
+        planned_source,
+        shown_path,
+    )
     from .comparisons.solvers import check_options, run_options
 
     options = {name: getattr(args, name) for name in run_options()}

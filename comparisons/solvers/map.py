@@ -513,7 +513,8 @@ class MAP(Solver):
     name = "map"
     label = "find_MAP"
     columns = {
-        "map": Column("posterior mode on the parameter's own scale (pm.find_MAP, no Jacobian)", marker="MAP (find_MAP)"),
+        "map": Column("posterior mode on the parameter's own scale (pm.find_MAP, no Jacobian)",
+                      marker="MAP (find_MAP)"),
         "map_unconstrained": Column("mode of the unconstrained coordinates (with the log-Jacobian), mapped back",
                                     marker="MAP, unconstrained + Jacobian"),
         "laplace_sd": Column("sd of the normal approximation at the mode (Hessian, delta method)"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 
+import arviz as az
 import numpy as np
 import pymc as pm
-import arviz as az
 import xarray as xr
 from scipy import stats
 
@@ -168,4 +168,5 @@ class NUTS(Solver):
 
     def check(self, options: dict) -> None:
         if options["sampler"] == "nutpie" and importlib.util.find_spec("nutpie") is None:
-            raise ModemeanError("the nutpie sampler is not installed: pip install 'modemean[fast]' (or use --sampler pymc)")
+            raise ModemeanError("the nutpie sampler is not installed: pip install 'modemean[fast]' "
+                                "(or use --sampler pymc)")
