@@ -257,3 +257,27 @@ def test_up_to_date_pages_are_kept_and_stale_ones_rerendered(site):
     again = page.stat().st_mtime_ns
     render(out, force=True)
     assert page.stat().st_mtime_ns > again
+
+
+def test_an_approximate_em_is_labelled_in_the_table_the_page_and_the_text(tmp_path):
+    """em_kind travels from the EM fit to results.json, the printed table (≈, footnote) and the page."""
+    from modemean.comparisons.table import format_table
+
+    em = Fit("em", "ok", "EM is Laplace (approximate): its objective is an approximate marginal likelihood", 0.2,
+             {"em": {"mu": 1.1, "tau": 2.0}, "mle": {"mu": 1.2, "tau": 1.5}}, converged=True, n_iter=5,
+             diagnostics={"em_kind": "Laplace (approximate)"})
+    fits = {"em": em, "nuts": _nuts(4)}
+    text = format_table(make_table(fits, ["mu", "tau"]), em_kind="Laplace (approximate)")
+    assert "em≈" in text and "mle≈" in text and "≈ em, mle: EM is Laplace (approximate)" in text
+    _write(tmp_path, "glmm", fits)
+    assert json.loads((tmp_path / "glmm" / "results.json").read_text())["solvers"]["em"]["diagnostics"][
+        "em_kind"] == "Laplace (approximate)"
+    render(tmp_path)
+    page = (tmp_path / "glmm" / "index.html").read_text()
+    assert 'EM here is <b>Laplace (approximate)</b>' in page and "Laplace-approximate marginal" in page
+    assert ">em≈</th>" in page and ">mle≈</th>" in page
+    exact = Fit("em", "ok", "", 0.2, em.estimates, converged=True, n_iter=5, diagnostics={"em_kind": "exact (Gaussian)"})
+    _write(tmp_path, "lmm", {"em": exact, "nuts": _nuts(5)})
+    render(tmp_path)
+    page = (tmp_path / "lmm" / "index.html").read_text()
+    assert "EM here is <b>exact (Gaussian)</b>" in page and ">em</th>" in page and "≈" not in page
