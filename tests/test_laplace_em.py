@@ -18,7 +18,7 @@ import pymc as pm
 import pytest
 from scipy import optimize, special, stats
 
-from modemean.comparisons.em import fit_em, run_em
+from modemean.comparisons.solvers.em import fit_em, run_em
 from modemean.comparisons.spec import spec_from_parts
 
 TOL = 1e-5

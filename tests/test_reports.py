@@ -276,7 +276,8 @@ def test_an_approximate_em_is_labelled_in_the_table_the_page_and_the_text(tmp_pa
     page = (tmp_path / "glmm" / "index.html").read_text()
     assert 'EM here is <b>Laplace (approximate)</b>' in page and "Laplace-approximate marginal" in page
     assert ">em≈</th>" in page and ">mle≈</th>" in page
-    exact = Fit("em", "ok", "", 0.2, em.estimates, converged=True, n_iter=5, diagnostics={"em_kind": "exact (Gaussian)"})
+    exact = Fit("em", "ok", "", 0.2, em.estimates, converged=True, n_iter=5,
+                diagnostics={"em_kind": "exact (Gaussian)"})
     _write(tmp_path, "lmm", {"em": exact, "nuts": _nuts(5)})
     render(tmp_path)
     page = (tmp_path / "lmm" / "index.html").read_text()
