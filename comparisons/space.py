@@ -16,7 +16,7 @@ import pytensor.tensor as pt
 from pytensor.compile.mode import Mode
 from pymc.logprob.transforms import IntervalTransform, LogOddsTransform, LogTransform, SimplexTransform
 from pytensor.graph.traversal import ancestors
-from pytensor.graph.replace import graph_replace
+from pytensor.graph.replace import graph_replace, vectorize_graph
 
 __all__ = ["SMALL_GRAPH_MODE", "compile_small", "flat_names", "flatten", "shape_of", "ValueSpace", "LogPrior",
            "support_bounds", "boundary_flags"]
@@ -95,10 +95,16 @@ class ValueSpace:
                                           on_unused_input="ignore")
         self._logp_jacobian = compile_small([u], [logp, pt.grad(logp, u)])
         self._logp = compile_small([u], [density, pt.grad(density, u)])
-        self._u, self._density, self._hessian = u, density, None
+        self._u, self._density, self._hessian = u, density, {}
+        self._flat, self._logp_graph, self._at_draws = flat, logp, None
         self.value_names = [n for var, shape in zip(self.value_vars, shapes, strict=True)
                             for n in flat_names(var.name, shape)]
         self._coordinates = _coordinates(model, self.value_vars, shapes)
+
+    @property
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Each reported output's shape on its own scale, in the order of :attr:`names`."""
+        return dict(self._shapes)
 
     def ravel(self, point: dict[str, np.ndarray]) -> np.ndarray:
         """Value-variable point (``{"tau_log__": ...}``) to the vector ``u``, shape ``(size,)``."""
@@ -134,24 +140,60 @@ class ValueSpace:
         (``-inf`` and NaN where the density is undefined, as in :meth:`logp`)."""
         return _guarded(self._logp_jacobian, u, self.size)
 
-    def hessian(self, u: np.ndarray) -> np.ndarray:
-        """Hessian of :meth:`logp` with respect to ``u``, shape ``(size, size)`` (NaN where undefined).
+    def hessian(self, u: np.ndarray, jacobian: bool = False) -> np.ndarray:
+        """Hessian of :meth:`logp` (of :meth:`logp_jacobian` if ``jacobian``) with respect to ``u``, shape
+        ``(size, size)`` (NaN where undefined).
 
         Built from ``size`` Hessian-vector products (one column each, as ``pm.find_MAP`` does), compiled
         on first use: a small graph that compiles in well under a second, where a vectorised
         Hessian graph takes tens of seconds to compile for a mixture over many observations.
         """
-        if self._hessian is None:
+        if jacobian not in self._hessian:
             direction = pt.vector("direction")
-            grad = pt.grad(self._density, self._u)
-            self._hessian = compile_small([self._u, direction], pt.grad(pt.dot(grad, direction), self._u))
+            grad = pt.grad(self._logp_graph if jacobian else self._density, self._u)
+            self._hessian[jacobian] = compile_small([self._u, direction], pt.grad(pt.dot(grad, direction), self._u))
         u = np.asarray(u, dtype=float)
         try:
             with np.errstate(all="ignore"):
-                hess = np.column_stack([self._hessian(u, e) for e in np.eye(self.size)])
+                hess = np.column_stack([self._hessian[jacobian](u, e) for e in np.eye(self.size)])
         except Exception:  # noqa: BLE001 -- a failed parameter check: the Hessian is undefined there
             return np.full((self.size, self.size), np.nan)
         return (hess + hess.T) / 2
+
+    def log_density_graph(self) -> tuple[pt.TensorVariable, pt.TensorVariable]:
+        """The vector ``u`` and the graph of :meth:`logp_jacobian`'s value at it, for another backend (JAX)."""
+        return self._u, self._logp_graph
+
+    def at_draws(self, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The outputs and the log density with the Jacobian at many points ``u`` at once.
+
+        Parameters
+        ----------
+        draws : ndarray, shape (n, size)
+            Points in the unconstrained space, one per row.
+
+        Returns
+        -------
+        values : ndarray, shape (n, len(names))
+            :meth:`constrained` at each row.
+        log_density : ndarray, shape (n,)
+            :meth:`logp_jacobian` at each row, ``-inf`` where the density is undefined.
+
+        The graphs are vectorised over the rows (one call, compiled on first use); if a parameter
+        check fails for some row, the rows are evaluated one by one so that only those get ``-inf``.
+        """
+        draws = np.asarray(draws, dtype=float).reshape(-1, self.size)
+        if self._at_draws is None:
+            rows = pt.matrix("rows")
+            self._at_draws = compile_small([rows], vectorize_graph([self._flat, self._logp_graph],
+                                                                   replace={self._u: rows}))
+        try:
+            with np.errstate(all="ignore"):
+                values, log_density = self._at_draws(draws)
+            return np.asarray(values), np.where(np.isnan(log_density), -np.inf, log_density)
+        except Exception:  # noqa: BLE001 -- a parameter check failed at some row: find which, one by one
+            values = np.array([self.constrained(u)[0] for u in draws])
+            return values, np.array([self.logp_jacobian(u)[0] for u in draws])
 
     def coordinate(self, name: str) -> int | None:
         """Index in ``u`` of the coordinate that moves the output ``name`` alone, or ``None``.

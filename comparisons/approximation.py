@@ -1,0 +1,171 @@
+"""What every approximation of the posterior shares: its draws summarised, and how far to trust them.
+
+An approximation (``laplace``, ``advi``, ``fullrank_advi``, ``pathfinder``) gives draws ``u`` in the
+unconstrained space of the model's value variables (:class:`comparisons.space.ValueSpace`) and the
+log density ``log q(u)`` of the approximation at each. :func:`approximation_fit` maps the draws back
+to each parameter's own scale, summarises them in columns of its own (``advi_mean``, ``advi_sd``,
+...), and measures the approximation against the posterior with Pareto-smoothed importance sampling:
+the importance ratios ``log p(u) - log q(u)``, with ``log p`` the model's log density of the
+unconstrained coordinates (with the log-Jacobian: the density ``q`` approximates), give the Pareto
+shape ``k̂`` of their upper tail (Yao, Vehtari, Simpson and Gelman 2018, *Yes, but did it work?:
+Evaluating variational inference*). Both densities are unnormalised as they come; ``k̂`` does not
+depend on the constants.
+"""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import xarray as xr
+from scipy import stats
+
+from .fit import Fit
+from .space import ValueSpace
+
+__all__ = ["KHAT_GOOD", "KHAT_MAX", "STATS", "pareto_khat", "khat_words", "summarise_approximation",
+           "approximation_fit", "relative_to_nuts"]
+
+KHAT_GOOD = 0.5  # below: the approximation is close to the posterior (Yao et al. 2018)
+KHAT_MAX = 0.7  # above: its draws, even importance-reweighted, cannot be trusted
+STATS = ("mean", "median", "sd", "hdi_low", "hdi_high", "skewness")
+
+
+def pareto_khat(log_ratios: np.ndarray) -> tuple[float, np.ndarray]:
+    """Pareto k̂ of importance ratios and the PSIS-smoothed normalised log weights (ArviZ).
+
+    Parameters
+    ----------
+    log_ratios : ndarray, shape (n,)
+        ``log p(u_i) - log q(u_i)`` for independent draws ``u_i ~ q``; ``-inf`` where ``p`` is zero.
+
+    Returns
+    -------
+    khat : float
+    log_weights : ndarray, shape (n,)
+        Smoothed log weights, normalised to sum to one.
+
+    Notes
+    -----
+    ArviZ's ``psislw`` is written for leave-one-out cross-validation: it takes log-likelihood
+    values and weights each draw by the *negative* of its value (``1 / p(y_i | theta)``). Passing
+    ``-(log p - log q)`` makes its weights the importance ratios ``p / q``. ``r_eff = 1``: the draws
+    are independent.
+    """
+    ratios = xr.DataArray(-np.asarray(log_ratios, dtype=float), dims=["draw"])
+    log_weights, khat = ratios.azstats.psislw(dim="draw", r_eff=1.0)
+    return float(khat), np.asarray(log_weights)
+
+
+def khat_words(khat: float) -> str:
+    """How far to trust an approximation with this Pareto k̂, in one phrase (Yao et al. 2018)."""
+    if not np.isfinite(khat):
+        return "Pareto k̂ could not be estimated (too few distinct importance ratios): the approximation is unchecked"
+    if khat > KHAT_MAX:
+        return (f"Pareto k̂ = {khat:.2f} > {KHAT_MAX}: the approximation is far from the posterior; "
+                "its draws are not to be trusted, even importance-reweighted")
+    if khat > KHAT_GOOD:
+        return (f"Pareto k̂ = {khat:.2f} in ({KHAT_GOOD}, {KHAT_MAX}]: the approximation is rough; "
+                "importance-reweighted estimates are usable, its raw draws less so")
+    return f"Pareto k̂ = {khat:.2f} <= {KHAT_GOOD}: the approximation is close to the posterior"
+
+
+def summarise_approximation(values: np.ndarray, names: list[str], prefix: str) -> dict[str, dict[str, float]]:
+    """Mean, median, sd, 94% HDI and skewness of each output, in columns ``<prefix>_<stat>``.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n, len(names))
+        Independent draws on each parameter's own scale.
+    names : list of str
+        Flat output names.
+    prefix : str
+        Column prefix, e.g. ``"advi"``.
+
+    Returns
+    -------
+    dict of str to dict of str to float
+    """
+    tree = az.from_dict({"posterior": {n: values[None, :, i] for i, n in enumerate(names)}})
+    summary = az.summary(tree, kind="stats", ci_kind="hdi", ci_prob=0.94, round_to="none")
+    median = np.median(values, axis=0)
+    with np.errstate(all="ignore"):
+        skew = stats.skew(values, axis=0)
+    columns = {"mean": summary["mean"], "sd": summary["sd"], "hdi_low": summary["hdi94_lb"],
+               "hdi_high": summary["hdi94_ub"]}
+    out = {f"{prefix}_{c}": {n: float(col[n]) for n in names} for c, col in columns.items()}
+    out[f"{prefix}_median"] = dict(zip(names, median.tolist(), strict=True))
+    out[f"{prefix}_skewness"] = dict(zip(names, skew.tolist(), strict=True))
+    return out
+
+
+def approximation_fit(method: str, prefix: str, space: ValueSpace, draws: np.ndarray, log_q: np.ndarray, *,
+                      converged: bool | None, n_iter: int | None, diagnostics: dict,
+                      notes: list[str] | None = None, traces: dict | None = None) -> Fit:
+    """The :class:`Fit` of an approximation from its draws in the unconstrained space.
+
+    Parameters
+    ----------
+    method : str
+        The solver (``"advi"``, ...).
+    prefix : str
+        Its columns' prefix.
+    space : ValueSpace
+        Built with the model's free variables and deterministics as outputs.
+    draws : ndarray, shape (n, space.size)
+        Independent draws of the approximation in the unconstrained space.
+    log_q : ndarray, shape (n,)
+        The approximation's log density at each draw (any constant).
+    converged, n_iter : bool or None, int or None
+        The fitting procedure's own stopping rule, and its iterations.
+    diagnostics : dict
+        What the solver reports of its fit; ``khat``, ``khat_says``, ``n_draws`` are added.
+    notes : list of str, optional
+        Further sentences for the message (e.g. "stopped at the iteration limit").
+    traces : dict, optional
+        The objective per iteration (e.g. ADVI's negative ELBO).
+
+    Returns
+    -------
+    Fit
+        ``estimates``: :data:`STATS` per output as ``<prefix>_<stat>``; ``draws``: a DataTree whose
+        ``posterior`` holds the draws (one chain) on each variable's own scale and whose
+        ``sample_stats`` holds ``log_p`` and ``log_q``. A k̂ above :data:`KHAT_MAX` is stated in the
+        message; the status stays ``ok``.
+    """
+    values, log_p = space.at_draws(draws)
+    finite = np.isfinite(log_p)
+    if not finite.any():
+        return Fit(method, "failed", "the model's log density is undefined at every draw of the approximation",
+                   diagnostics=diagnostics)
+    khat, _ = pareto_khat(log_p - log_q)
+    estimates = summarise_approximation(values, space.names, prefix)
+    diagnostics = {**diagnostics, "khat": khat, "khat_says": khat_words(khat), "n_draws": len(draws),
+                   "draws_outside_support": int((~finite).sum())}
+    message = list(notes or [])
+    if not (np.isfinite(khat) and khat <= KHAT_MAX):
+        message.append(khat_words(khat))
+    return Fit(method, "ok", "; ".join(message), estimates=estimates, draws=_tree(space, values, log_p, log_q),
+               converged=converged, n_iter=n_iter, diagnostics=diagnostics, traces=traces or {})
+
+
+def relative_to_nuts(estimates: dict[str, dict[str, float]], prefix: str) -> dict[str, dict[str, float]]:
+    """``<prefix>_gap_sd = (mean_x - mean) / sd`` and ``<prefix>_sd_ratio = sd_x / sd`` per parameter,
+    against NUTS's ``mean`` and ``sd`` columns (absent where either is missing or sd is 0)."""
+    mean, sd = estimates.get("mean", {}), estimates.get("sd", {})
+    gap, ratio = {}, {}
+    for name, value in estimates.get(f"{prefix}_mean", {}).items():
+        if name in mean and name in sd and sd[name] > 0:
+            gap[name] = (value - mean[name]) / sd[name]
+            ratio[name] = estimates[f"{prefix}_sd"][name] / sd[name]
+    return {f"{prefix}_gap_sd": gap, f"{prefix}_sd_ratio": ratio}
+
+
+def _tree(space: ValueSpace, values: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> xr.DataTree:
+    """Draws as one chain, each variable in its own shape, with ``log_p`` and ``log_q`` as sample stats."""
+    posterior, column = {}, 0
+    for name, shape in space.shapes.items():
+        size = int(np.prod(shape))
+        posterior[name] = values[:, column:column + size].reshape((1, len(values), *shape))
+        column += size
+    return az.from_dict({"posterior": posterior,
+                         "sample_stats": {"log_p": log_p[None, :], "log_q": log_q[None, :]}})

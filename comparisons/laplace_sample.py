@@ -1,0 +1,124 @@
+"""``laplace``: draws from the normal approximation at the mode of the unconstrained density.
+
+As Stan's ``laplace_sample``: the mode is that of the density of the unconstrained coordinates
+``u`` (the model's value variables: ``log tau``, ``logit p``, ...), that is *with* the log-Jacobian
+of the transforms (the ``map_unconstrained`` point of the ``map`` solver), the covariance is the
+inverse of the negative Hessian there, and the draws ``u ~ N(mode, (-H)^-1)`` are mapped back to
+each parameter's own scale. Why that mode: a Gaussian is an approximation of a density, and the
+density of ``u`` is the one a Gaussian on the whole real line can approximate; the mode without the
+Jacobian (``pm.find_MAP``'s) is the peak of another density (that of the constrained parameters) and
+is not a point of ``u``'s density at all (it can sit at a boundary, ``tau = 0``, which is
+``log tau = -inf``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize
+
+from .approximation import approximation_fit
+from .checks import discrete_message, free_discrete
+from .fit import Fit
+from .space import ValueSpace
+from .spec import ModelSpec
+
+__all__ = ["PREFIX", "fit_laplace", "jacobian_mode"]
+
+PREFIX = "laplace_sample"  # not "laplace": ``laplace_sd`` is the map solver's column (the sd at find_MAP's peak)
+DECREMENT_TOL = 1e-6  # a mode: a Newton step would raise the log density by less than this (nats)
+
+
+def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
+    """Laplace sampling at the mode of the unconstrained density (with the log-Jacobian).
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    seed : int
+        Seeds the normal draws.
+    draws : int, default 4000
+        Independent draws (as many as NUTS's default 4 chains x 1000).
+
+    Returns
+    -------
+    Fit
+        Columns ``laplace_sample_<stat>`` (:data:`comparisons.approximation.STATS`), Pareto k̂ in
+        ``diagnostics``. ``failed`` when the unconstrained density has no mode (its optimiser runs
+        away along a ridge, or the Hessian where it stops is not negative definite): there is no
+        Gaussian to draw from. ``not_applicable`` with free discrete parameters.
+    """
+    model = spec.model
+    discrete = free_discrete(model)
+    if discrete:
+        return Fit("laplace", "not_applicable", discrete_message(discrete, "Laplace sampling needs continuous "
+                                                                           "parameters only"))
+    space = ValueSpace(model, [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics])
+    mode, audit = jacobian_mode(space, space.ravel(model.initial_point()))
+    hess = space.hessian(mode, jacobian=True)
+    where = ", ".join(f"{n} = {v:.4g}" for n, v in list(zip(space.names, space.constrained(mode)[0]))[:4])
+    try:
+        chol = np.linalg.cholesky(np.linalg.inv(-hess)) if np.all(np.isfinite(hess)) else None
+    except np.linalg.LinAlgError:
+        chol = None
+    if chol is None or audit["decrement"] is None or audit["decrement"] >= DECREMENT_TOL:
+        return Fit("laplace", "failed", "the density of the unconstrained coordinates has no mode where its "
+                   f"optimiser stopped ({where}, ...: the Hessian there is not negative definite or the density "
+                   "still rises): there is no Gaussian to centre; the posterior may have a ridge or an unbounded "
+                   "density (a funnel)", diagnostics=audit)
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((draws, space.size))
+    u = mode + z @ chol.T
+    log_q = -0.5 * np.sum(z**2, axis=1)  # log N(u; mode, cov) up to a constant, which k̂ ignores
+    return approximation_fit("laplace", PREFIX, space, u, log_q, converged=True, n_iter=audit["nit"],
+                             diagnostics={**audit, "mode": dict(zip(space.names, space.constrained(mode)[0].tolist(),
+                                                                    strict=True))})
+
+
+def jacobian_mode(space: ValueSpace, start: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Mode of the log density with the log-Jacobian: L-BFGS-B from ``start``, then Newton (trust-exact).
+
+    Newton's method with the exact Hessian polishes the point so that the Hessian, which is the
+    Laplace covariance, is taken at the mode and not where L-BFGS-B's tolerance stopped it.
+
+    Returns
+    -------
+    mode : ndarray, shape (space.size,)
+    audit : dict
+        ``nit`` (L-BFGS-B's iterations plus Newton's), ``message`` (L-BFGS-B's), ``log_density`` and
+        ``decrement`` (what one more Newton step would gain, nats; ``None`` where the Hessian is not
+        negative definite).
+    """
+    def negative(x):
+        value, grad = space.logp_jacobian(x)
+        return (-value, -grad) if np.isfinite(value) else (np.inf, np.zeros_like(x))
+
+    def negative_hessian(x):
+        hess = -space.hessian(x, jacobian=True)
+        return hess if np.all(np.isfinite(hess)) else np.eye(space.size)
+
+    with np.errstate(all="ignore"):
+        first = optimize.minimize(negative, start, jac=True, method="L-BFGS-B",
+                                  options={"maxiter": 10_000, "gtol": 1e-9})
+        u, nit = first.x, int(first.nit)
+        try:
+            newton = optimize.minimize(negative, u, jac=True, hess=negative_hessian, method="trust-exact",
+                                       options={"gtol": 1e-10, "maxiter": 50})
+            if newton.fun <= first.fun:
+                u, nit = newton.x, nit + int(newton.nit)
+        except (ValueError, np.linalg.LinAlgError):
+            pass  # the L-BFGS-B point stays; the decrement below says whether it is a mode
+    return u, {"nit": nit, "message": str(first.message), "log_density": float(space.logp_jacobian(u)[0]),
+               "decrement": _decrement(space, u)}
+
+
+def _decrement(space: ValueSpace, u: np.ndarray) -> float | None:
+    """``g' (-H)^-1 g / 2`` of the log density with the Jacobian at ``u``; ``None`` unless ``-H`` is positive definite."""
+    value, grad = space.logp_jacobian(u)
+    hess = space.hessian(u, jacobian=True)
+    if not (np.isfinite(value) and np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
+        return None
+    try:
+        half = np.linalg.solve(np.linalg.cholesky(-hess), grad)
+    except np.linalg.LinAlgError:
+        return None
+    return 0.5 * float(half @ half)
