@@ -55,7 +55,7 @@ def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     space = ValueSpace(model, [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics])
     mode, audit = jacobian_mode(space, space.ravel(model.initial_point()))
     hess = space.hessian(mode, jacobian=True)
-    where = ", ".join(f"{n} = {v:.4g}" for n, v in list(zip(space.names, space.constrained(mode)[0]))[:4])
+    where = ", ".join(f"{n} = {v:.4g}" for n, v in list(zip(space.names, space.constrained(mode)[0], strict=True))[:4])
     try:
         chol = np.linalg.cholesky(np.linalg.inv(-hess)) if np.all(np.isfinite(hess)) else None
     except np.linalg.LinAlgError:
@@ -112,7 +112,8 @@ def jacobian_mode(space: ValueSpace, start: np.ndarray) -> tuple[np.ndarray, dic
 
 
 def _decrement(space: ValueSpace, u: np.ndarray) -> float | None:
-    """``g' (-H)^-1 g / 2`` of the log density with the Jacobian at ``u``; ``None`` unless ``-H`` is positive definite."""
+    """``g' (-H)^-1 g / 2`` of the log density with the Jacobian at ``u``; ``None`` unless ``-H`` is positive
+    definite."""
     value, grad = space.logp_jacobian(u)
     hess = space.hessian(u, jacobian=True)
     if not (np.isfinite(value) and np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
