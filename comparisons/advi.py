@@ -105,7 +105,10 @@ def fit_gaussian_vi(spec: ModelSpec, method: str, *, seed: int, draws: int, max_
     converged = n_iter < max_iter
     notes = [] if converged else [f"stopped at the iteration limit ({max_iter}) before the variational parameters "
                                   f"settled (their {WINDOW}-iteration averages still moved by >= {TOLERANCE})"]
-    diagnostics = {"method": f"pm.fit(method={method!r}, obj_optimizer=pm.adam(learning_rate={LEARNING_RATE} for "
+    sd = np.sqrt(np.diag(cov))
+    diagnostics = {"gaussian": {"mean": dict(zip(space.value_names, mean.tolist(), strict=True)),
+                                "sd": dict(zip(space.value_names, sd.tolist(), strict=True))},
+                   "method": f"pm.fit(method={method!r}, obj_optimizer=pm.adam(learning_rate={LEARNING_RATE} for "
                              f"{WINDOW} iterations, then {LEARNING_RATE} * {WINDOW} / t))",
                    "stopping_rule": f"averages of the variational parameters over consecutive {WINDOW}-iteration "
                                     f"windows differ by < {TOLERANCE} (absolute), at most {max_iter} iterations; "

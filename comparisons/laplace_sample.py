@@ -57,7 +57,8 @@ def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     hess = space.hessian(mode, jacobian=True)
     where = ", ".join(f"{n} = {v:.4g}" for n, v in list(zip(space.names, space.constrained(mode)[0], strict=True))[:4])
     try:
-        chol = np.linalg.cholesky(np.linalg.inv(-hess)) if np.all(np.isfinite(hess)) else None
+        cov = np.linalg.inv(-hess) if np.all(np.isfinite(hess)) else None
+        chol = np.linalg.cholesky(cov) if cov is not None else None
     except np.linalg.LinAlgError:
         chol = None
     if chol is None or audit["decrement"] is None or audit["decrement"] >= DECREMENT_TOL:
@@ -71,7 +72,10 @@ def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     log_q = -0.5 * np.sum(z**2, axis=1)  # log N(u; mode, cov) up to a constant, which k̂ ignores
     return approximation_fit("laplace", PREFIX, space, u, log_q, converged=True, n_iter=audit["nit"],
                              diagnostics={**audit, "mode": dict(zip(space.names, space.constrained(mode)[0].tolist(),
-                                                                    strict=True))})
+                                                                    strict=True)),
+                                          "gaussian": {"mean": dict(zip(space.value_names, mode.tolist(), strict=True)),
+                                                       "sd": dict(zip(space.value_names, np.sqrt(np.diag(cov)).tolist(),
+                                                                      strict=True))}})
 
 
 def jacobian_mode(space: ValueSpace, start: np.ndarray) -> tuple[np.ndarray, dict]:
