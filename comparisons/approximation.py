@@ -20,14 +20,17 @@ import xarray as xr
 from scipy import stats
 
 from .fit import Fit
+from .solvers.base import Column, Option
 from .space import ValueSpace
 
-__all__ = ["KHAT_GOOD", "KHAT_MAX", "STATS", "pareto_khat", "khat_words", "summarise_approximation",
-           "approximation_fit", "relative_to_nuts"]
+__all__ = ["APPROX_DRAWS", "KHAT_GOOD", "KHAT_MAX", "STATS", "pareto_khat", "khat_words", "summarise_approximation",
+           "approximation_fit", "approximation_columns"]
 
 KHAT_GOOD = 0.5  # below: the approximation is close to the posterior (Yao et al. 2018)
 KHAT_MAX = 0.7  # above: its draws, even importance-reweighted, cannot be trusted
 STATS = ("mean", "median", "sd", "hdi_low", "hdi_high", "skewness")
+APPROX_DRAWS = Option(int, 4000, "independent draws of each approximation (laplace, advi, fullrank_advi, "
+                      "pathfinder)", low=10)
 
 
 def pareto_khat(log_ratios: np.ndarray) -> tuple[float, np.ndarray]:
@@ -127,7 +130,8 @@ def approximation_fit(method: str, prefix: str, space: ValueSpace, draws: np.nda
     Returns
     -------
     Fit
-        ``estimates``: :data:`STATS` per output as ``<prefix>_<stat>``; ``draws``: a DataTree whose
+        ``estimates``: :data:`STATS` per output as ``<prefix>_<stat>``, and ``<prefix>_khat`` (the
+        same k̂ on every row); ``draws``: a DataTree whose
         ``posterior`` holds the draws (one chain) on each variable's own scale and whose
         ``sample_stats`` holds ``log_p`` and ``log_q``. A k̂ above :data:`KHAT_MAX` is stated in the
         message; the status stays ``ok``.
@@ -139,6 +143,7 @@ def approximation_fit(method: str, prefix: str, space: ValueSpace, draws: np.nda
                    diagnostics=diagnostics)
     khat, _ = pareto_khat(log_p - log_q)
     estimates = summarise_approximation(values, space.names, prefix)
+    estimates[f"{prefix}_khat"] = dict.fromkeys(space.names, khat)
     diagnostics = {**diagnostics, "khat": khat, "khat_says": khat_words(khat), "n_draws": len(draws),
                    "draws_outside_support": int((~finite).sum())}
     message = list(notes or [])
@@ -148,16 +153,28 @@ def approximation_fit(method: str, prefix: str, space: ValueSpace, draws: np.nda
                converged=converged, n_iter=n_iter, diagnostics=diagnostics, traces=traces or {})
 
 
-def relative_to_nuts(estimates: dict[str, dict[str, float]], prefix: str) -> dict[str, dict[str, float]]:
-    """``<prefix>_gap_sd = (mean_x - mean) / sd`` and ``<prefix>_sd_ratio = sd_x / sd`` per parameter,
-    against NUTS's ``mean`` and ``sd`` columns (absent where either is missing or sd is 0)."""
-    mean, sd = estimates.get("mean", {}), estimates.get("sd", {})
-    gap, ratio = {}, {}
-    for name, value in estimates.get(f"{prefix}_mean", {}).items():
-        if name in mean and name in sd and sd[name] > 0:
-            gap[name] = (value - mean[name]) / sd[name]
-            ratio[name] = estimates[f"{prefix}_sd"][name] / sd[name]
-    return {f"{prefix}_gap_sd": gap, f"{prefix}_sd_ratio": ratio}
+def approximation_columns(prefix: str, label: str) -> dict[str, Column]:
+    """The columns of an approximation: :data:`STATS` of its draws, its mean and sd relative to NUTS, its k̂.
+
+    ``<prefix>_gap_sd = (<prefix>_mean - mean) / sd`` (how many NUTS sds its centre is off) and
+    ``<prefix>_sd_ratio = <prefix>_sd / sd`` are computed from the merged table (NaN without NUTS).
+    """
+    out = {
+        f"{prefix}_mean": Column(f"mean of the {label} draws", printed=False),
+        f"{prefix}_median": Column(f"median of the {label} draws", printed=False),
+        f"{prefix}_sd": Column(f"sd of the {label} draws", printed=False),
+        f"{prefix}_hdi_low": Column(f"94% HDI of the {label} draws, lower end", printed=False),
+        f"{prefix}_hdi_high": Column(f"94% HDI of the {label} draws, upper end", printed=False),
+        f"{prefix}_skewness": Column(f"skewness of the {label} draws", printed=False),
+    }
+    mean, sd = f"{prefix}_mean", f"{prefix}_sd"
+    out[f"{prefix}_gap_sd"] = Column(f"({label} mean − mean) / sd: NUTS sds between its centre and NUTS's",
+                                     inputs=(mean, "mean", "sd"), formula=lambda t: (t[mean] - t["mean"]) / t["sd"])
+    out[f"{prefix}_sd_ratio"] = Column(f"{label} sd / NUTS sd (below 1: too narrow)", inputs=(sd, "sd"),
+                                       formula=lambda t: t[sd] / t["sd"])
+    out[f"{prefix}_khat"] = Column(f"Pareto k̂ of the {label} draws against the posterior (one number for the "
+                                   f"whole approximation, on every row; > {KHAT_MAX}: not to be trusted)", check=True)
+    return out
 
 
 def _tree(space: ValueSpace, values: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> xr.DataTree:

@@ -48,12 +48,14 @@ def schema() -> dict[str, Any]:
     dict
         ``columns``: in table order, each ``{"solvers", "help", "marker", "check"}`` (``solvers``:
         the owner, or for a derived column every solver it needs); ``solvers``: in run order, each
-        ``{"label", "columns", "options", "has_draws", "draws_group"}``.
+        ``{"label", "columns", "options", "has_draws", "draws_group", "default"}`` (``default``: run
+        when no solvers are named).
     """
     return {
         "columns": column_owners(),
         "solvers": {name: {"label": s.label, "columns": list(s.columns), "options": list(s.options),
-                           "has_draws": s.has_draws, "draws_group": s.group} for name, s in SOLVERS.items()},
+                           "has_draws": s.has_draws, "draws_group": s.group, "default": s.default}
+                    for name, s in SOLVERS.items()},
     }
 
 

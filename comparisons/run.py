@@ -29,7 +29,7 @@ from .results import dump_json, remove_stale_temporaries, results_dict, results_
 from .space import flat_names
 from .solvers import SEED, SOLVERS, check_options
 from .spec import ModelSpec, load_spec, spec_from_parts
-from .table import format_table, make_table
+from .table import format_table, make_table, printed_columns
 
 __all__ = ["SOLVERS", "Comparison", "compare", "check_options"]
 
@@ -95,7 +95,7 @@ class Comparison:
             lines.append(f"  {method:{width}s} {fit.seconds:6.1f} s  {status}")
         em = self.fits.get("em")
         kind = em.diagnostics.get("em_kind", "") if em is not None and em.ok else ""
-        return "\n".join(lines) + "\n\n" + format_table(self.table, em_kind=kind)
+        return "\n".join(lines) + "\n\n" + format_table(self.table, printed_columns(self.fits), em_kind=kind)
 
     def _repr_html_(self) -> str:
         return f"<h4>{self.spec.name}</h4>" + self.table.to_html(float_format=lambda v: f"{v:.4g}", na_rep="—")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .fit import Fit
 
-__all__ = ["GAPS", "EM_KINDS", "columns", "column_owners", "make_table", "format_table"]
+__all__ = ["GAPS", "EM_KINDS", "columns", "column_owners", "printed_columns", "make_table", "format_table"]
 
 # the derived columns, computed here from the solvers' columns: name -> (help, the columns it is computed from)
 GAPS = {
@@ -28,6 +28,15 @@ def columns() -> list[str]:
             + [c for c, (_, d) in owned.items() if d.check])
 
 
+def printed_columns(solvers) -> list[str]:
+    """The columns the command line prints after a run of ``solvers``: those solvers' columns declared
+    ``printed``, and the gaps."""
+    from .solvers import owned_columns
+
+    owned = owned_columns()
+    return [c for c in columns() if c in GAPS or (owned[c][0] in solvers and owned[c][1].printed)]
+
+
 def column_owners() -> dict[str, dict]:
     """Every column, in table order: ``solvers`` (its owner, or every solver a gap needs), ``help``,
     ``marker`` (legend label on the density figures, or ``None``) and ``check`` (a diagnostic column)."""
@@ -42,7 +51,8 @@ def column_owners() -> dict[str, dict]:
             out[column] = {"solvers": owners, "help": help_text, "marker": None, "check": False}
         else:
             solver, d = owned[column]
-            out[column] = {"solvers": [solver], "help": d.help, "marker": d.marker, "check": d.check}
+            solvers = list(dict.fromkeys([solver, *(owned[c][0] for c in d.inputs if c in owned)]))
+            out[column] = {"solvers": solvers, "help": d.help, "marker": d.marker, "check": d.check}
     return out
 
 
@@ -70,7 +80,11 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[str
         ``gap_sd_em = (mean - em) / sd``, the same distance from EM's marginal mode. Neither is
         computed for a quantity without posterior spread (sd 0, or below ``SPREAD_RTOL`` x
         |mean|: a constant, or an entry of observed data): the ratio would be rounding noise.
+        Columns a solver declares with a ``formula`` (an approximation's mean and sd relative to
+        NUTS) are computed last, from the merged table, and left NaN on such a row too.
     """
+    from .solvers import owned_columns
+
     names = columns()
     rows = {name: dict.fromkeys(names, np.nan) for name in order}
     extra = notes or {}
@@ -88,8 +102,11 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[str
     if "map" in fits and fits["map"].diagnostics.get("no_mode"):
         table["gap_sd"] = np.nan  # find_MAP's point is not a mode in any coordinate: no peak to measure from
     table["gap_sd_em"] = (table["mean"] - table["em"]) / table["sd"]
+    computed = [c for c, (_, d) in owned_columns().items() if d.formula is not None]
+    for column in computed:
+        table[column] = owned_columns()[column][1].formula(table)
     constant = (table["sd"] <= SPREAD_RTOL * table["mean"].abs()) | (table["sd"] == 0)
-    table.loc[constant, ["gap_sd", "gap_sd_em"]] = np.nan
+    table.loc[constant, ["gap_sd", "gap_sd_em", *computed]] = np.nan
     for name in table.index[constant]:
         notes[name].append(f"no posterior spread (sd = {table.loc[name, 'sd']:.3g}): a constant, so no gap_sd")
     table["notes"] = ["; ".join(notes[n]) for n in order]
@@ -143,6 +160,8 @@ def _number(column: str, value: float) -> str:
         return f"{value:.0f}"
     if column == "r_hat":
         return f"{value:.3f}"
-    if column in ("gap_sd", "gap_sd_em", "skewness"):
+    if column in ("gap_sd", "gap_sd_em", "skewness") or column.endswith("_gap_sd"):
         return f"{value:+.2f}"
+    if column.endswith(("_sd_ratio", "_khat")):
+        return f"{value:.2f}"
     return f"{value:.4g}"

@@ -43,7 +43,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         for name, option in run_options().items():
             _add_option(run, name, option)
         run.add_argument("--solvers", default=",".join(default_solvers()),
-                         help=f"comma-separated subset of {', '.join(SOLVERS)} (default %(default)s)")
+                         help=f"comma-separated subset of {', '.join(SOLVERS)}, or all (default %(default)s)")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
     run.add_argument("--force", action="store_true",
                      help="solve again even if results made with the same model, data, options and versions exist")

@@ -24,8 +24,10 @@ def number(value: Any, column: str = "") -> str:
         return f"{value:.0f}"
     if column == "r_hat":
         return f"{value:.3f}"
-    if column in ("gap_sd", "gap_sd_em", "skewness"):
+    if column in ("gap_sd", "gap_sd_em", "skewness") or column.endswith("_gap_sd"):
         return f"{value:+.2f}" if abs(value) < 1e4 else f"{value:+.3g}"
+    if column.endswith(("_sd_ratio", "_khat")):
+        return f"{value:.2f}"
     return f"{value:.4g}"
 
 
@@ -88,7 +90,7 @@ def comparison_table(results: ModelResults) -> str:
     """
     reasons: dict[str, str] = {}
     kind = em_kind(results)
-    columns = results.columns
+    columns = shown_columns(results)
 
     def header(c):
         help_text = columns[c]["help"]
@@ -122,6 +124,13 @@ def comparison_table(results: ModelResults) -> str:
     return (f'<div class="scroll"><table class="comparison"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>'
             + (f'<p>Empty cells:</p><ul class="empty-cells">{explained}</ul>' if explained else ""))
+
+
+def shown_columns(results: ModelResults) -> dict[str, dict[str, Any]]:
+    """The schema's columns without those of optional solvers (``default`` false) that were not run."""
+    optional = {name for name, s in results.schema["solvers"].items() if not s.get("default", True)}
+    return {c: v for c, v in results.columns.items()
+            if not (v["solvers"][0] in optional and results.solver(v["solvers"][0])["status"] == "not_run")}
 
 
 def _gap_class(value: Any) -> str:

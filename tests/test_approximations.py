@@ -11,15 +11,16 @@ Two conjugate models whose answers are known exactly:
 """
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytest
 import xarray as xr
 from scipy import optimize, special, stats
 
-from modemean.comparisons.advi import fit_advi, fit_fullrank_advi
-from modemean.comparisons.approximation import KHAT_MAX, khat_words, pareto_khat, relative_to_nuts
-from modemean.comparisons.laplace_sample import PREFIX, fit_laplace
-from modemean.comparisons.pathfinder import available, fit_pathfinder
+from modemean.comparisons.solvers.advi import fit_advi, fit_fullrank_advi
+from modemean.comparisons.approximation import KHAT_MAX, approximation_columns, khat_words, pareto_khat
+from modemean.comparisons.solvers.laplace_sample import PREFIX, fit_laplace
+from modemean.comparisons.solvers.pathfinder import available, fit_pathfinder
 from modemean.comparisons.spec import load_spec, spec_from_parts
 
 SEED = 20261126
@@ -147,9 +148,12 @@ def test_laplace_without_a_mode_fails_with_the_reason():
     assert fit.status == "failed" and "no mode" in fit.message
 
 
-def test_relative_to_nuts():
-    estimates = {"mean": {"a": 1.0}, "sd": {"a": 2.0}, "advi_mean": {"a": 2.0}, "advi_sd": {"a": 1.0}}
-    assert relative_to_nuts(estimates, "advi") == {"advi_gap_sd": {"a": 0.5}, "advi_sd_ratio": {"a": 0.5}}
+def test_relative_to_nuts_columns():
+    """The declared formulas: (mean_x - mean) / sd and sd_x / sd, from the merged table."""
+    columns = approximation_columns("advi", "ADVI")
+    table = pd.DataFrame({"mean": [1.0], "sd": [2.0], "advi_mean": [2.0], "advi_sd": [1.0]})
+    assert columns["advi_gap_sd"].formula(table)[0] == 0.5 and columns["advi_sd_ratio"].formula(table)[0] == 0.5
+    assert set(columns["advi_gap_sd"].inputs) == {"advi_mean", "mean", "sd"}
 
 
 # ------------------------------------------------------------------------------------------ ADVI

@@ -11,15 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ModemeanError
+from .advi import ADVI
 from .base import SEED, Column, Option, Solver
 from .em import EM
+from .fullrank_advi import FullRankADVI
+from .laplace_sample import LaplaceSample
 from .map import MAP
 from .nuts import NUTS
+from .pathfinder import Pathfinder
 
 __all__ = ["SOLVERS", "Solver", "Column", "Option", "SEED", "owned_columns", "run_options", "default_solvers",
            "check_options"]
 
-SOLVERS: dict[str, Solver] = {s.name: s for s in (MAP(), EM(), NUTS())}  # run order
+SOLVERS: dict[str, Solver] = {s.name: s for s in (MAP(), EM(), NUTS(), LaplaceSample(), ADVI(), FullRankADVI(),
+                                                  Pathfinder())}  # run order
 
 
 def owned_columns() -> dict[str, tuple[str, Column]]:
@@ -54,7 +59,7 @@ def check_options(solvers: str | tuple[str, ...] | list[str] | None, options: di
 
     Parameters
     ----------
-    solvers : str (comma-separated), sequence of str, or None (the default solvers)
+    solvers : str (comma-separated), sequence of str, or None (the default solvers); ``"all"``: every solver
     options : dict
         Option name to value; options not given take their declared default.
 
@@ -65,12 +70,14 @@ def check_options(solvers: str | tuple[str, ...] | list[str] | None, options: di
     """
     if solvers is None:
         solvers = default_solvers()
+    if solvers == "all" or tuple(solvers) == ("all",):
+        solvers = tuple(SOLVERS)
     if isinstance(solvers, str):
         solvers = tuple(s.strip() for s in solvers.split(",") if s.strip())
     unknown = [s for s in solvers if s not in SOLVERS]
     if unknown or not solvers:
         raise ModemeanError(f"unknown solver(s) {', '.join(unknown) or '(none given)'}: choose from "
-                            f"{', '.join(SOLVERS)} (comma-separated)")
+                            f"{', '.join(SOLVERS)} (comma-separated), or all")
     declared = run_options()
     unknown = [name for name in options if name not in declared]
     if unknown:

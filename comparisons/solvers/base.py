@@ -5,12 +5,15 @@ Importable without PyMC: the declarations are plain data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ModemeanError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..fit import Fit
     from ..spec import ModelSpec
 
@@ -30,11 +33,21 @@ class Column:
         for a column that is not a location (an sd, an HDI end, a diagnostic).
     check : bool
         A per-parameter diagnostic (R-hat, ESS): placed after the estimates and the gaps.
+    printed : bool
+        Shown in the table the command line prints (``results.json`` and the reports have every column).
+    inputs : tuple of str
+        For a column computed from other columns (perhaps other solvers'): the columns it reads.
+    formula : callable, optional
+        ``formula(table) -> Series``, evaluated on the merged table once every solver's estimates
+        are in (NaN where an input is missing); the solver's ``fit`` does not fill such a column.
     """
 
     help: str
     marker: str | None = None
     check: bool = False
+    printed: bool = True
+    inputs: tuple[str, ...] = ()
+    formula: Callable[[pd.DataFrame], pd.Series] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,15 @@ import importlib.util
 
 import numpy as np
 
-from .approximation import approximation_fit
-from .checks import discrete_message, free_discrete
-from .fit import Fit
-from .space import ValueSpace
-from .spec import ModelSpec
+from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
+from ..checks import discrete_message, free_discrete
+from ..errors import ModemeanError
+from ..fit import Fit
+from ..space import ValueSpace
+from ..spec import ModelSpec
+from .base import Solver
 
-__all__ = ["ELBO_DRAWS", "HISTORY", "MAX_ITER", "available", "fit_pathfinder"]
+__all__ = ["ELBO_DRAWS", "HISTORY", "MAX_ITER", "Pathfinder", "available", "fit_pathfinder"]
 
 MAX_ITER = 1000  # L-BFGS iterations at most (Stan's default)
 HISTORY = 6  # L-BFGS history size
@@ -35,6 +37,25 @@ FTOL, GTOL = 1e-12, 1e-8  # L-BFGS stops on a relative change of the objective o
 def available() -> bool:
     """True when BlackJAX and JAX are installed (the ``approx`` extra)."""
     return all(importlib.util.find_spec(m) is not None for m in ("blackjax", "jax"))
+
+
+class Pathfinder(Solver):
+    """BlackJAX's single-path Pathfinder (:func:`fit_pathfinder`); needs the ``approx`` extra."""
+
+    name = "pathfinder"
+    label = "Pathfinder"
+    columns = approximation_columns("pathfinder", "Pathfinder")
+    options = {"approx_draws": APPROX_DRAWS}
+    has_draws = True
+    default = False
+
+    def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int) -> Fit:
+        return fit_pathfinder(spec, seed=seed, draws=approx_draws)
+
+    def check(self, options: dict) -> None:
+        if not available():
+            raise ModemeanError("the pathfinder solver needs BlackJAX: pip install 'modemean[approx]' "
+                                "(or leave pathfinder out of --solvers)")
 
 
 def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:

@@ -36,18 +36,34 @@ import pymc as pm
 import pytensor
 from pymc.variational.callbacks import Callback
 
-from .approximation import approximation_fit
-from .checks import discrete_message, free_discrete
-from .fit import Fit
-from .space import ValueSpace, compile_small
-from .spec import ModelSpec
+from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
+from ..checks import discrete_message, free_discrete
+from ..fit import Fit
+from ..space import ValueSpace, compile_small
+from ..spec import ModelSpec
+from .base import Solver
 
-__all__ = ["LEARNING_RATE", "MAX_ITER", "TOLERANCE", "WINDOW", "fit_advi", "fit_fullrank_advi", "fit_gaussian_vi"]
+__all__ = ["ADVI", "LEARNING_RATE", "MAX_ITER", "TOLERANCE", "WINDOW", "fit_advi", "fit_fullrank_advi",
+           "fit_gaussian_vi"]
 
 LEARNING_RATE = 0.01
 WINDOW = 1000
 TOLERANCE = 0.01
 MAX_ITER = 100_000
+
+
+class ADVI(Solver):
+    """Mean-field ADVI (:func:`fit_advi`)."""
+
+    name = "advi"
+    label = "ADVI (mean-field)"
+    columns = approximation_columns("advi", "mean-field ADVI")
+    options = {"approx_draws": APPROX_DRAWS}
+    has_draws = True
+    default = False
+
+    def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int) -> Fit:
+        return fit_advi(spec, seed=seed, draws=approx_draws)
 
 
 def fit_advi(spec: ModelSpec, *, seed: int, draws: int = 4000, max_iter: int = MAX_ITER) -> Fit:

@@ -16,16 +16,31 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from .approximation import approximation_fit
-from .checks import discrete_message, free_discrete
-from .fit import Fit
-from .space import ValueSpace
-from .spec import ModelSpec
+from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
+from ..checks import discrete_message, free_discrete
+from ..fit import Fit
+from ..space import ValueSpace
+from ..spec import ModelSpec
+from .base import Solver
 
-__all__ = ["PREFIX", "fit_laplace", "jacobian_mode"]
+__all__ = ["PREFIX", "LaplaceSample", "fit_laplace", "jacobian_mode"]
 
 PREFIX = "laplace_sample"  # not "laplace": ``laplace_sd`` is the map solver's column (the sd at find_MAP's peak)
 DECREMENT_TOL = 1e-6  # a mode: a Newton step would raise the log density by less than this (nats)
+
+
+class LaplaceSample(Solver):
+    """Laplace sampling at the mode of the unconstrained density (:func:`fit_laplace`)."""
+
+    name = "laplace"
+    label = "Laplace sampling"
+    columns = approximation_columns(PREFIX, "Laplace")
+    options = {"approx_draws": APPROX_DRAWS}
+    has_draws = True
+    default = False
+
+    def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int) -> Fit:
+        return fit_laplace(spec, seed=seed, draws=approx_draws)
 
 
 def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
