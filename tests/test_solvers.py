@@ -111,7 +111,7 @@ def test_a_new_solver_is_one_class_and_one_registry_line(tmp_path, monkeypatch, 
                                                  "marker": "shifted mean", "check": False}
     assert schema["solvers"]["shifted"] == {"label": "Shifted", "columns": ["shifted_mean", "shifted_sd"],
                                             "options": ["n_shifted"], "has_draws": True,
-                                            "draws_group": "draws_shifted"}
+                                            "draws_group": "draws_shifted", "default": True}
     assert results["settings"]["n_shifted"] == 40 and results["settings"]["solvers"] == ["map", "shifted"]
     row = results["parameters"]["lam"]
     assert row["shifted_mean"] == pytest.approx(3.0, abs=0.1)  # Gamma(2, 1)'s initial point is its mean, 2; + 1
