@@ -26,7 +26,9 @@ recorded and reported, never raised.
   ``dm/dtheta = Sigma d(grad_z f)/dtheta``), so **EM's fixed points are the stationary points of the
   Laplace marginal likelihood**: the ``mle`` column is the Laplace ML estimate (glmer's, nAGQ = 1),
   and ``em`` the mode of the Laplace-approximate marginal posterior. Without the ``d`` term the
-  fixed point would differ from it by a term of the size of the Laplace error itself.
+  fixed point is neither: on tests/test_laplace_em.py's logistic data (30 groups x 10) it gives
+  tau 0.851 and mu -0.615, where the Laplace ML estimate is 0.915, -0.657 and the exact one (adaptive
+  quadrature) 0.935, -0.659.
 
 A Monte Carlo EM was the alternative: its E-step is unbiased but noisy, so its fixed point is
 random, its objective cannot be traced exactly and its convergence cannot be tested to tight
