@@ -53,7 +53,7 @@ from pytensor.graph.traversal import ancestors, applys_between
 from pytensor.tensor.shape import SpecifyShape
 from scipy import optimize
 
-from .errors import ModemeanError
+from ..errors import ModemeanError
 
 __all__ = ["DegenerateFit", "DiscreteLatentEM", "discrete_latents", "marginalize", "discrete_hooks",
            "normal_mixture_m_step"]
