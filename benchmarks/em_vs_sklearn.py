@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 import pymc as pm
 
-from modemean.comparisons.discrete import normal_mixture_m_step
+from modemean.models._mixtures import normal_mixture_m_step
 from modemean.comparisons.spec import spec_from_parts
 
 from readme_section import machine

@@ -1,6 +1,11 @@
-"""The one exception type a user sees: a problem they can act on, in one line."""
+"""The engine's exception types.
 
-__all__ = ["ModemeanError"]
+:class:`ModemeanError` is the one a user sees: a problem they can act on, in one line.
+:class:`DegenerateFitError` stays inside EM: an E-step raises it and :func:`comparisons.solvers.em.run_em`
+ends that restart as degenerate, reporting its message.
+"""
+
+__all__ = ["ModemeanError", "DegenerateFitError"]
 
 
 class ModemeanError(ValueError):
@@ -8,3 +13,7 @@ class ModemeanError(ValueError):
 
     The CLI prints the message on one line and exits with status 2, without a traceback.
     """
+
+
+class DegenerateFitError(ArithmeticError):
+    """A component collapsed (likelihood unbounded); the message says which and what to do."""

@@ -8,6 +8,7 @@ implementations (:data:`SMALL_GRAPH_MODE`): nothing is compiled, with a cold cac
 from __future__ import annotations
 
 from itertools import product
+from typing import Callable
 
 import numpy as np
 import pymc as pm
@@ -91,12 +92,10 @@ class ValueSpace:
         flat = graph_replace(flat, pieces, strict=False)
         logp = graph_replace(model.logp(jacobian=True), pieces, strict=False)
         density = graph_replace(model.logp(jacobian=False), pieces, strict=False)
-        self._constrained = compile_small([u], [flat, pytensor.gradient.jacobian(flat, u, vectorize=True)],
-                                          on_unused_input="ignore")
-        self._logp_jacobian = compile_small([u], [logp, pt.grad(logp, u)])
-        self._logp = compile_small([u], [density, pt.grad(density, u)])
-        self._u, self._density, self._hessian = u, density, {}
-        self._flat, self._logp_graph, self._at_draws = flat, logp, None
+        # compiled on first use: a model with a discrete latent (the discrete EM engine's) has no
+        # density in u alone, and EM's initial point needs no log density at all
+        self._u, self._flat, self._logp_graph, self._density = u, flat, logp, density
+        self._value_shapes, self._functions, self._at_draws = shapes, {}, None
         self.value_names = [n for var, shape in zip(self.value_vars, shapes, strict=True)
                             for n in flat_names(var.name, shape)]
         self._coordinates = _coordinates(model, self.value_vars, shapes)
@@ -106,24 +105,67 @@ class ValueSpace:
         """Each reported output's shape on its own scale, in the order of :attr:`names`."""
         return dict(self._shapes)
 
+    def _function(self, which: str) -> Callable:
+        """The compiled function ``which``, compiled on first use."""
+        if which not in self._functions:
+            u = self._u
+            if which == "constrained":
+                outputs = [self._flat, pytensor.gradient.jacobian(self._flat, u, vectorize=True)]
+                function = compile_small([u], outputs, on_unused_input="ignore")
+            elif which == "values":
+                function = compile_small([u], self._flat, on_unused_input="ignore")
+            elif which == "logp_jacobian":
+                function = compile_small([u], [self._logp_graph, pt.grad(self._logp_graph, u)])
+            elif which == "logp":
+                function = compile_small([u], [self._density, pt.grad(self._density, u)])
+            elif which in ("hessian", "hessian_jacobian"):
+                direction = pt.vector("direction")
+                grad = pt.grad(self._logp_graph if which == "hessian_jacobian" else self._density, u)
+                function = compile_small([u, direction], pt.grad(pt.dot(grad, direction), u))
+            elif which == "unconstrain":  # the forward transforms: own scale -> value variables
+                rvs = [self.model.values_to_rvs[v] for v in self.value_vars]
+                ins = [rv.type(name=rv.name) for rv in rvs]
+                forward = []
+                for rv, x in zip(rvs, ins, strict=True):
+                    transform = self.model.rvs_to_transforms.get(rv)
+                    forward.append(transform.forward(x, *rv.owner.inputs) if transform is not None else x)
+                forward = graph_replace(forward, dict(zip(rvs, ins, strict=True)), strict=False)
+                function = compile_small(ins, forward, on_unused_input="ignore")
+            else:
+                raise KeyError(which)
+            self._functions[which] = function
+        return self._functions[which]
+
     def ravel(self, point: dict[str, np.ndarray]) -> np.ndarray:
         """Value-variable point (``{"tau_log__": ...}``) to the vector ``u``, shape ``(size,)``."""
         return np.concatenate([np.ravel(point[v.name]) for v in self.value_vars]).astype(float)
 
     def constrained(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Outputs at ``u`` on their own scale, shape ``(len(names),)``, and d outputs / du."""
-        values, jac = self._constrained(np.asarray(u, dtype=float))
+        values, jac = self._function("constrained")(np.asarray(u, dtype=float))
         return np.asarray(values), np.asarray(jac).reshape(len(self.names), self.size)
+
+    def split(self, u: np.ndarray) -> list[np.ndarray]:
+        """The vector ``u`` cut into the value variables' arrays, in :attr:`value_vars` order."""
+        cuts = np.cumsum([int(np.prod(s)) for s in self._value_shapes])[:-1]
+        pieces = np.split(np.asarray(u, dtype=float), cuts)
+        return [a.reshape(s) for a, s in zip(pieces, self._value_shapes, strict=True)]
 
     def point(self, u: np.ndarray) -> dict[str, np.ndarray]:
         """The free variables at ``u`` on their own scale, ``{name: array}`` (e.g. for ``initvals``)."""
-        values, start, out = self.constrained(u)[0], 0, {}
+        values, start, out = np.asarray(self._function("values")(np.asarray(u, dtype=float))), 0, {}
         for name, shape in self._shapes.items():
             size = int(np.prod(shape))
             if self.model[name] in self.model.free_RVs:
                 out[name] = values[start:start + size].reshape(shape)
             start += size
         return out
+
+    def unconstrain(self, params: dict[str, np.ndarray]) -> np.ndarray:
+        """The free variables on their own scale (``{name: array}``, every one in ``u``) to the vector ``u``."""
+        rvs = [self.model.values_to_rvs[v] for v in self.value_vars]
+        pieces = self._function("unconstrain")(*(np.asarray(params[rv.name], dtype=float) for rv in rvs))
+        return np.concatenate([np.ravel(p) for p in pieces]).astype(float)
 
     def logp(self, u: np.ndarray) -> tuple[float, np.ndarray]:
         """Log density of the parameters on their own scale (no Jacobian: find_MAP's objective) at ``u``,
@@ -133,12 +175,12 @@ class ValueSpace:
         ``alpha`` overflowing to infinity far out on a ridge) the value is ``-inf`` and the
         gradient NaN: such a point is never higher than any other.
         """
-        return _guarded(self._logp, u, self.size)
+        return _guarded(self._function("logp"), u, self.size)
 
     def logp_jacobian(self, u: np.ndarray) -> tuple[float, np.ndarray]:
         """Log density of ``u`` *with* the log-Jacobian of the transforms, and its gradient
         (``-inf`` and NaN where the density is undefined, as in :meth:`logp`)."""
-        return _guarded(self._logp_jacobian, u, self.size)
+        return _guarded(self._function("logp_jacobian"), u, self.size)
 
     def hessian(self, u: np.ndarray, jacobian: bool = False) -> np.ndarray:
         """Hessian of :meth:`logp` (of :meth:`logp_jacobian` if ``jacobian``) with respect to ``u``, shape
@@ -148,14 +190,11 @@ class ValueSpace:
         on first use: a small graph that compiles in well under a second, where a vectorised
         Hessian graph takes tens of seconds to compile for a mixture over many observations.
         """
-        if jacobian not in self._hessian:
-            direction = pt.vector("direction")
-            grad = pt.grad(self._logp_graph if jacobian else self._density, self._u)
-            self._hessian[jacobian] = compile_small([self._u, direction], pt.grad(pt.dot(grad, direction), self._u))
+        hessian = self._function("hessian_jacobian" if jacobian else "hessian")
         u = np.asarray(u, dtype=float)
         try:
             with np.errstate(all="ignore"):
-                hess = np.column_stack([self._hessian[jacobian](u, e) for e in np.eye(self.size)])
+                hess = np.column_stack([hessian(u, e) for e in np.eye(self.size)])
         except Exception:  # noqa: BLE001 -- a failed parameter check: the Hessian is undefined there
             return np.full((self.size, self.size), np.nan)
         return (hess + hess.T) / 2
@@ -244,6 +283,13 @@ class LogPrior:
         Names of the free random variables that are parameters; their priors (and any potential
         that involves only them) make up the log prior.
 
+    Attributes
+    ----------
+    inputs : list of TensorVariable
+        Stand-ins for the parameters on their own scale, in ``params`` order.
+    graph : TensorVariable
+        The log prior as a graph of :attr:`inputs`.
+
     Examples
     --------
     >>> prior = LogPrior(model, ["mu", "tau"])          # doctest: +SKIP
@@ -251,17 +297,21 @@ class LogPrior:
     """
 
     def __init__(self, model: pm.Model, params: list[str]):
-        self.params = list(params)
-        rvs = [model[p] for p in self.params]
-        self.inputs = [rv.type(name=rv.name) for rv in rvs]
-        others = set(model.free_RVs) - set(rvs)
-        potentials = [p for p in model.potentials if not others & set(ancestors([p]))]
-        logp = pt.sum([pm.logp(rv, x).sum() for rv, x in zip(rvs, self.inputs, strict=True)]) + sum(potentials)
-        logp = graph_replace(logp, dict(zip(rvs, self.inputs, strict=True)), strict=False)
-        # a flat prior (pm.Flat, pm.HalfFlat) has a log density that does not depend on its value:
-        # its gradient is zero, not an error
-        grads = pt.grad(logp, self.inputs, disconnected_inputs="ignore")
-        self._f = compile_small(self.inputs, [logp, *grads], on_unused_input="ignore")
+        self.model, self.params = model, list(params)
+        self._rvs = [model[p] for p in self.params]
+        self.inputs = [rv.type(name=rv.name) for rv in self._rvs]
+        others = set(model.free_RVs) - set(self._rvs)
+        self._potentials = [p for p in model.potentials if not others & set(ancestors([p]))]
+        terms = [pm.logp(rv, x).sum() for rv, x in zip(self._rvs, self.inputs, strict=True)]
+        logp = pt.sum(terms) + sum(self._potentials)
+        self.graph = graph_replace(logp, dict(zip(self._rvs, self.inputs, strict=True)), strict=False)
+        self._f = None
+
+    def unconstrained(self) -> pt.TensorVariable:
+        """The same log prior (no Jacobian) as a graph of the parameters' value variables, the unconstrained
+        coordinates an optimiser works in (PyMC's ``model.logp`` of the parameters, plus their potentials)."""
+        potentials = self.model.replace_rvs_by_values(self._potentials)
+        return self.model.logp(vars=self._rvs, jacobian=False) + sum(potentials, pt.constant(0.0))
 
     def __call__(self, params: dict[str, np.ndarray]) -> float:
         """The log prior density at ``params`` (``{name: value}``)."""
@@ -269,6 +319,11 @@ class LogPrior:
 
     def value_and_grad(self, params: dict[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
         """The log prior and its gradient with respect to each parameter on its own scale."""
+        if self._f is None:
+            # a flat prior (pm.Flat, pm.HalfFlat) has a log density that does not depend on its value:
+            # its gradient is zero, not an error
+            grads = pt.grad(self.graph, self.inputs, disconnected_inputs="ignore")
+            self._f = compile_small(self.inputs, [self.graph, *grads], on_unused_input="ignore")
         value, *grads = self._f(*(np.asarray(params[p], dtype=float) for p in self.params))
         return float(value), {p: np.asarray(g) for p, g in zip(self.params, grads, strict=True)}
 

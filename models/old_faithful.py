@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pymc as pm
 
-from modemean.comparisons.discrete import normal_mixture_m_step
+from modemean.models._mixtures import normal_mixture_m_step
 
 INFO = {
     "title": "Old Faithful: two kinds of wait between eruptions",
@@ -71,7 +71,7 @@ def em_starts(data, n_init, rng):
 
 
 def m_step(data, expectations, prior):
-    """Closed-form M-step from the weighted moments (:func:`comparisons.discrete.normal_mixture_m_step`).
+    """Closed-form M-step from the weighted moments (:func:`models._mixtures.normal_mixture_m_step`).
 
     Parameters
     ----------

@@ -3,7 +3,7 @@
 import numpy as np
 import pymc as pm
 
-from modemean.comparisons.discrete import normal_mixture_m_step
+from modemean.models._mixtures import normal_mixture_m_step
 
 INFO = {
     "title": "Two Gaussians: the EM demo",
@@ -82,7 +82,7 @@ def m_step(data, expectations, prior):
 
     Without the prior: weighted means, weighted variances and the mean responsibilities (ML).
     With it: the joint maximiser under w ~ Dirichlet(ALPHA), mu_k ~ N(MU_LOC_k, MU_SCALE),
-    sigma_k ~ HalfNormal(SIGMA_SCALE), see :func:`comparisons.discrete.normal_mixture_m_step`.
+    sigma_k ~ HalfNormal(SIGMA_SCALE), see :func:`models._mixtures.normal_mixture_m_step`.
 
     Parameters
     ----------

@@ -32,8 +32,8 @@ def _engine(spec):
 
 def _random_params(spec, engine, rng, n):
     """Random parameter points: the model's initial point jittered by U(-1.5, 1.5) in the unconstrained space."""
-    u0 = engine.to_u(engine.starts(1, rng)[0])
-    return [engine.to_params(u0 + rng.uniform(-1.5, 1.5, u0.shape)) for _ in range(n)]
+    u0 = engine.space.unconstrain(engine.starts(1, rng)[0])
+    return [engine.space.point(u0 + rng.uniform(-1.5, 1.5, u0.shape)) for _ in range(n)]
 
 
 @pytest.mark.parametrize("name", DISCRETE)
@@ -83,7 +83,7 @@ def test_em_objective_is_the_marginalised_model_log_density(specs, name):
     names = [spec.model.rvs_to_values[spec.model[p]].name for p in engine.params]
     for params in _random_params(spec, engine, np.random.default_rng(2), 5):
         _, loglik = spec.em["e_step"](spec.data, params)
-        point = dict(zip(names, engine._split(engine.to_u(params))))
+        point = dict(zip(names, engine.space.split(engine.space.unconstrain(params))))
         expected = float(logp(point))
         assert abs(loglik + prior(params) - expected) <= 1e-8 * max(1.0, abs(expected)), (loglik + prior(params), expected)
 

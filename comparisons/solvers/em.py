@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..discrete import DegenerateFit
+from ..errors import DegenerateFitError
 from ..fit import Fit
 from ..space import LogPrior, ValueSpace, boundary_flags, flatten
 from ..spec import ModelSpec
@@ -78,7 +78,7 @@ def run_em(
     ----------
     e_step : callable
         ``params -> (expectations, log_likelihood)``; may raise
-        :class:`~comparisons.discrete.DegenerateFit`, which ends the restart as degenerate.
+        :class:`~comparisons.errors.DegenerateFitError`, which ends the restart as degenerate.
     m_step : callable
         ``expectations -> params``.
     log_prior : callable or None
@@ -119,7 +119,7 @@ def run_em(
             params = new
             if change < tol and drop >= -ROUNDING * max(1.0, abs(value)):
                 return EMRun(params, np.array(trace), True, decreases)
-    except DegenerateFit as exc:
+    except DegenerateFitError as exc:
         return EMRun(params, np.array(trace), False, decreases, error=f"degenerate fit: {exc}", degenerate=True)
     except (FloatingPointError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
         return EMRun(params, np.array(trace), False, decreases, error=f"{type(exc).__name__}: {exc}")
