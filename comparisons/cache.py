@@ -20,6 +20,8 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
+from modemean import MODEL_HELPERS
+
 from .fit import Fit
 from .results import versions
 from .solvers import SOLVERS
@@ -70,23 +72,37 @@ def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | No
 
 
 def catalog_imports(source: Path) -> list[Path]:
-    """Catalog files a model file imports from (``from modemean.models.eight_schools import ...``),
-    and theirs in turn, sorted: a change to shared model code must invalidate every model using it."""
+    """Catalog files a model file imports from -- other models and the ``models/_*.py`` helpers -- and theirs
+    in turn, sorted: a change to shared model code must invalidate every model using it.
+
+    Seen: ``from modemean.models.x import ...``, ``from modemean.models import x``, ``import modemean.models.x``,
+    relative imports between catalog files, and the model helpers ``modemean`` re-exports
+    (``from modemean import normal_mixture_m_step``).
+    """
     seen: set[Path] = set()
     todo = [source]
     while todo:
-        tree = ast.parse(todo.pop().read_text())
-        for node in ast.walk(tree):
+        path = todo.pop()
+        inside = path.parent == CATALOG
+        for node in ast.walk(ast.parse(path.read_text())):
             names = []
-            if isinstance(node, ast.ImportFrom) and node.module == "modemean.models":
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("modemean.models."):
-                names = [node.module.removeprefix("modemean.models.")]
+            if isinstance(node, ast.Import):
+                names = [a.name.removeprefix("modemean.models.") for a in node.names
+                         if a.name.startswith("modemean.models.")]
+            elif isinstance(node, ast.ImportFrom):
+                module = "modemean.models" + (f".{node.module}" if node.module else "") \
+                    if node.level == 1 and inside else (node.module or "")
+                if module == "modemean":
+                    names = [MODEL_HELPERS[a.name] for a in node.names if a.name in MODEL_HELPERS]
+                elif module == "modemean.models":
+                    names = [alias.name for alias in node.names]
+                elif module.startswith("modemean.models."):
+                    names = [module.removeprefix("modemean.models.")]
             for name in names:
-                path = CATALOG / f"{name.split('.')[0]}.py"
-                if path.is_file() and path not in seen and path != source:
-                    seen.add(path)
-                    todo.append(path)
+                file = CATALOG / f"{name.split('.')[0]}.py"
+                if file.is_file() and file not in seen and file != source:
+                    seen.add(file)
+                    todo.append(file)
     return sorted(seen)
 
 

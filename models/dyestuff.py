@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-import numpy as np
-import pymc as pm
+from modemean.models._lmm import build_lmm, load_csv
 
 INFO = {
     "title": "Dyestuff: batch-to-batch variation in the yield of a dye",
@@ -38,29 +37,9 @@ DATA = {"y": ("float", ("obs",)), "batch": ("int", ("obs",))}
 CSV = Path(__file__).parent / "data" / "dyestuff.csv"
 
 
-def load_csv(path):
-    """``y`` (yields) and ``batch`` (0-based batch index) from a Batch,Yield CSV file."""
-    table = np.genfromtxt(path, delimiter=",", names=True, dtype=None, encoding="utf-8")
-    _, batch = np.unique(table["Batch"], return_inverse=True)
-    return {"y": np.asarray(table["Yield"], dtype=float), "batch": np.asarray(batch, dtype=np.int64)}
-
-
 def load_data():
     """30 yields (grams of standard colour) and their batch, read from ``models/data/dyestuff.csv``."""
     return load_csv(CSV)
-
-
-def build_lmm(data, mu_loc, mu_scale, scale):
-    """y_i ~ N(mu + tau eta_batch[i], sigma), eta_j ~ N(0, 1); weakly informative priors on mu, sigma, tau."""
-    n_batch = int(data["batch"].max()) + 1
-    with pm.Model() as model:
-        mu = pm.Normal("mu", mu_loc, mu_scale)
-        sigma = pm.HalfNormal("sigma", scale)
-        tau = pm.HalfNormal("tau", scale)
-        eta = pm.Normal("eta", 0.0, 1.0, shape=n_batch)
-        pm.Deterministic("b", tau * eta)
-        pm.Normal("y", mu + tau * eta[data["batch"]], sigma, observed=data["y"])
-    return model
 
 
 def build(data):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from modemean.models.dyestuff import build_lmm, load_csv
+from modemean.models._lmm import build_lmm, load_csv
 
 INFO = {
     "title": "Dyestuff2: a variance component on the boundary",

@@ -4,8 +4,9 @@ The standardised effects ``eta`` enter the log density quadratically, so EM's st
 this model's graph (exact Gaussian E-step, :mod:`comparisons.gaussian`): the file writes none.
 """
 
-import numpy as np
 import pymc as pm
+
+from modemean.models._eight_schools import DATA, load_data  # noqa: F401 -- the data, shared with the centred model
 
 INFO = {
     "title": "Eight schools: coaching effects on SAT scores",
@@ -30,15 +31,6 @@ INFO = {
 }
 LATENT = ("eta",)
 SAMPLER = {"target_accept": 0.95}
-DATA = {"y": ("float", ("school",)), "sigma": ("float", ("school",))}
-
-
-def load_data():
-    """The eight schools' estimated effects ``y`` and standard errors ``sigma``, each shape (8,)."""
-    return {
-        "y": np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0]),
-        "sigma": np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0]),
-    }
 
 
 def build(data):

@@ -2,7 +2,7 @@
 
 import pymc as pm
 
-from modemean.models.eight_schools import DATA, load_data  # noqa: F401 -- the same data
+from modemean.models._eight_schools import DATA, load_data  # noqa: F401 -- the same data as eight_schools
 
 INFO = {
     "title": "Eight schools, centred: the joint mode does not exist, the marginal mode does",

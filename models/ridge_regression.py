@@ -3,7 +3,7 @@
 import numpy as np
 import pymc as pm
 
-from modemean.models import sparse_regression
+from modemean.models._regression import SIGMA, TRUE_PARAMS, simulate  # noqa: F401 -- TRUE_PARAMS: the truth the tests read
 
 INFO = {
     "title": "Ridge regression: a Gaussian prior is an L2 penalty",
@@ -29,14 +29,12 @@ INFO = {
 }
 LATENT = ()
 
-TRUE_PARAMS = sparse_regression.TRUE_PARAMS
-SIGMA = sparse_regression.SIGMA  # known noise sd
 TAU = 0.5  # prior sd of each coefficient; the L2 penalty is lambda = SIGMA**2 / TAU**2
 
 
 def load_data():
-    """sparse_regression's simulation: ``X`` shape (50, 10), ``y`` shape (50,)."""
-    return sparse_regression.load_data()
+    """sparse_regression's simulation (:func:`models._regression.simulate`): ``X`` (50, 10), ``y`` (50,)."""
+    return simulate()
 
 
 def build(data):

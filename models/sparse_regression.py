@@ -4,6 +4,8 @@ import numpy as np
 import pymc as pm
 from scipy import stats
 
+from modemean.models._regression import SIGMA, TRUE_PARAMS, simulate  # noqa: F401 -- TRUE_PARAMS: the truth the tests read
+
 INFO = {
     "title": "Sparse regression: a Laplace prior is an L1 penalty",
     "story": (
@@ -37,16 +39,12 @@ INFO = {
 }
 LATENT = ("v",)
 
-N_OBS, N_COEF = 50, 10
-TRUE_PARAMS = {"beta": np.array([2.0, -1.5, 0.0, 0.0, 1.0, 0.0, 0.0, 0.5, 0.0, 0.0])}
-SIGMA = 1.0  # known noise sd
-SCALE = 0.15  # Laplace scale b; the L1 penalty is lambda = SIGMA**2 / SCALE
-SEED = 11
+SCALE = 0.15  # Laplace scale b; the L1 penalty is lambda = SIGMA**2 / SCALE (SIGMA: the known noise sd)
 ZERO_ATOL = 1e-6  # a coefficient this close to 0 counts as (numerically) zero
 
 
 def load_data():
-    """A seeded simulation from :data:`TRUE_PARAMS`.
+    """The seeded simulation shared with ridge_regression (:func:`models._regression.simulate`).
 
     Returns
     -------
@@ -54,10 +52,7 @@ def load_data():
         ``X``: predictors, shape (50, 10), each column centred and scaled to sd 1;
         ``y``: responses, shape (50,).
     """
-    rng = np.random.default_rng(SEED)
-    X = rng.normal(size=(N_OBS, N_COEF))
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    return {"X": X, "y": X @ TRUE_PARAMS["beta"] + rng.normal(0.0, SIGMA, N_OBS)}
+    return simulate()
 
 
 def build(data):

@@ -10,12 +10,20 @@ A researcher's own ``models/`` or ``reports/`` package therefore never shadows m
 >>> c.table                                 # doctest: +SKIP
 """
 
-__all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS"]
+__all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS", "LogPrior", "normal_mixture_m_step"]
+
+# What a model file may use, by name -> its home module (the cache key hashes a model helper a file imports)
+MODEL_HELPERS = {"normal_mixture_m_step": "_mixtures"}          # in models/
+_HOMES = {"LogPrior": "comparisons.space"} | {k: f"models.{v}" for k, v in MODEL_HELPERS.items()}
 
 
 def __getattr__(name: str):
     """The API names, imported on first use (PEP 562): ``modemean list`` and ``--help`` stay light,
     while ``from modemean import compare`` imports the engine (PyMC) as usual."""
+    if name in _HOMES:
+        from importlib import import_module
+
+        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
     if name in __all__:
         from . import comparisons
 

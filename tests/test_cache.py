@@ -114,18 +114,46 @@ def test_unknown_sampler_is_refused(model, tmp_path):
         run(model, tmp_path, sampler="blackjax")
 
 
-def test_key_sees_the_catalog_files_a_model_imports(tmp_path, monkeypatch):
-    """dyestuff2 imports dyestuff's model: editing dyestuff must invalidate both."""
+def test_key_sees_the_model_helpers_a_model_imports(tmp_path, monkeypatch):
+    """Shared model code lives in models/_*.py helpers (no model imports another): editing a helper must
+    invalidate the cache of every model using it, however the helper is imported, and of no other model."""
     from types import SimpleNamespace
 
+    from modemean import models
     from modemean.comparisons import cache
 
-    assert [p.name for p in cache.catalog_imports(cache.CATALOG / "dyestuff2.py")] == ["dyestuff.py"]
-    (tmp_path / "shared.py").write_text("def helper():\n    return 1\n")
-    (tmp_path / "uses.py").write_text("from modemean.models.shared import helper\n")
-    monkeypatch.setattr(cache, "CATALOG", tmp_path)
-    assert cache.catalog_imports(tmp_path / "uses.py") == [tmp_path / "shared.py"]
-    spec = SimpleNamespace(source=str(tmp_path / "uses.py"), data={})
-    before = cache.cache_key(spec, {"seed": 1})
-    (tmp_path / "shared.py").write_text("def helper():\n    return 2\n")
-    assert cache.cache_key(spec, {"seed": 1}) != before
+    assert not [name for name in models.CATALOG if name.startswith("_")]          # helpers are not models
+    for name in models.CATALOG:                                                  # no model imports a model
+        assert all(p.stem.startswith("_") for p in cache.catalog_imports(cache.CATALOG / f"{name}.py")), name
+    assert [p.name for p in cache.catalog_imports(cache.CATALOG / "dyestuff2.py")] == ["_lmm.py"]
+    assert [p.name for p in cache.catalog_imports(cache.CATALOG / "old_faithful.py")] == ["_mixtures.py"]
+    user = tmp_path / "user" / "mixture.py"                                      # the public name, from a user file
+    user.parent.mkdir()
+    user.write_text("from modemean import LogPrior, normal_mixture_m_step\n")
+    assert [p.name for p in cache.catalog_imports(user)] == ["_mixtures.py"]
+
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "_shared.py").write_text("from ._deeper import depth\n")
+    (catalog / "_deeper.py").write_text("depth = 1\n")
+    (catalog / "_unused.py").write_text("x = 1\n")
+    forms = {"from_module": "from modemean.models._shared import depth\n",
+             "from_package": "from modemean.models import _shared\n",
+             "import": "import modemean.models._shared\n",
+             "relative": "from ._shared import depth\n"}
+    for name, line in forms.items():
+        (catalog / f"{name}.py").write_text(line)
+    monkeypatch.setattr(cache, "CATALOG", catalog)
+    keys = {}
+    for name in forms:
+        assert cache.catalog_imports(catalog / f"{name}.py") == [catalog / "_deeper.py", catalog / "_shared.py"], name
+        keys[name] = cache.cache_key(SimpleNamespace(source=str(catalog / f"{name}.py"), data={}), {"seed": 1})
+    (catalog / "_deeper.py").write_text("depth = 2\n")                           # a helper's helper
+    (catalog / "_unused.py").write_text("x = 2\n")
+    for name in forms:
+        assert cache.cache_key(SimpleNamespace(source=str(catalog / f"{name}.py"), data={}), {"seed": 1}) != keys[name]
+    (catalog / "plain.py").write_text("import numpy\n")
+    plain = SimpleNamespace(source=str(catalog / "plain.py"), data={})
+    before = cache.cache_key(plain, {"seed": 1})
+    (catalog / "_shared.py").write_text("from ._deeper import depth  # edited\n")
+    assert cache.cache_key(plain, {"seed": 1}) == before                         # a model not using it: still cached

@@ -214,7 +214,7 @@ MIXTURE = INFO + '''
 import numpy as np
 import pymc as pm
 
-from modemean.models._mixtures import normal_mixture_m_step
+from modemean import normal_mixture_m_step
 
 LATENT = ("z",)
 
