@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
-import pytensor
 from pytensor.graph.traversal import ancestors
 
 from .checks import _positions, missing
 from .errors import ModemeanError
+from .space import compile_small
 
 __all__ = ["Imputed", "imputed_variables", "check_missing", "imputed_notes"]
 
@@ -55,7 +55,7 @@ def imputed_variables(model: pm.Model) -> list[Imputed]:
             continue
         value = model.rvs_to_values[rv]
         joined = model.replace_rvs_by_values([deterministics[base]])[0]
-        f = pytensor.function([value], joined, mode="FAST_COMPILE", on_unused_input="ignore")
+        f = compile_small([value], joined, on_unused_input="ignore")
         start = np.asarray(model.initial_point()[value.name])
         # the entries that move with the unobserved value are the missing ones
         mask = np.asarray(f(start)) != np.asarray(f((start + 1 + np.abs(start)).astype(start.dtype)))

@@ -8,7 +8,7 @@ implementations (:data:`SMALL_GRAPH_MODE`): nothing is compiled, with a cold cac
 from __future__ import annotations
 
 from itertools import product
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pymc as pm

@@ -16,7 +16,7 @@ import pytensor
 from pymc.logprob.transforms import LogTransform
 from pymc.logprob.utils import ParameterValueError
 
-from ..space import LogPrior, ValueSpace
+from ..space import LogPrior, ValueSpace, compile_small
 from .estep import Degeneracy, softmax_in_place
 from .fastpath import fast_e_step
 from .graph import LogJointGraph, log_joint_graph, observation_extra, scalar_observation, support
@@ -24,7 +24,7 @@ from .mstep import NumericalMStep, jittered_starts
 
 __all__ = ["DiscreteLatentEM", "discrete_hooks"]
 
-SMALL = 200_000         # below this many log-joint entries, compile without numba (compiling costs more)
+SMALL = 200_000         # below this many log-joint entries, run PyTensor's Python code (compiling costs more)
 
 
 class DiscreteLatentEM:
@@ -56,7 +56,8 @@ class DiscreteLatentEM:
         self.params = [rv.name for rv in self._graph.thetas]
         entries = len(self.support) * int(np.prod(self.shape))
         entries *= max(1, int(np.prod(observation_extra(model, self._graph.dependent, self.shape))))
-        self._mode = None if entries >= SMALL else "FAST_COMPILE"
+        # large: numba (compiled once, cached on disk); small: no compiler at all (space.compile_small)
+        self._compile = pytensor.function if entries >= SMALL else compile_small
         self._features = scalar_observation(model, self._graph.dependent, self.shape)
         self._compiled: dict[str, Callable] = {}
         self._space: ValueSpace | None = None
@@ -115,9 +116,8 @@ class DiscreteLatentEM:
         """Compile on first use: ``"joint"`` (the (K, *S) log joint) or ``"rest"`` (observations without the latent)."""
         if which not in self._compiled:
             g = self._graph
-            outputs, mode = (g.log_joint, self._mode) if which == "joint" else (g.rest, "FAST_COMPILE")
-            self._compiled[which] = pytensor.function(g.inputs + [g.z_full, g.z_col], outputs, mode=mode,
-                                                      on_unused_input="ignore")
+            compile_, output = (self._compile, g.log_joint) if which == "joint" else (compile_small, g.rest)
+            self._compiled[which] = compile_(g.inputs + [g.z_full, g.z_col], output, on_unused_input="ignore")
         return self._compiled[which]
 
     def log_joint(self, params: dict) -> np.ndarray:
@@ -175,7 +175,7 @@ class DiscreteLatentEM:
         """The numerical M-step (:class:`comparisons.discrete.mstep.NumericalMStep`)."""
         if self._m_step is None:
             self._m_step = NumericalMStep(self._graph, self.space, LogPrior(self.model, self.params), self.shape,
-                                          self._mode)
+                                          self._compile)
         return self._m_step(expectations, with_prior)
 
     def starts(self, n_init: int, rng: np.random.Generator) -> list[dict]:

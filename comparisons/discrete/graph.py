@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
 from pymc.distributions.discrete import DiscreteUniformRV
 from pytensor.graph.replace import graph_replace, vectorize_graph
@@ -22,6 +21,7 @@ from pytensor.tensor.random.basic import BernoulliRV, CategoricalRV
 from pytensor.tensor.shape import SpecifyShape
 
 from ..errors import ModemeanError
+from ..space import compile_small
 
 __all__ = ["LogJointGraph", "log_joint_graph", "support", "discrete_latents", "observed_value", "scalar_observation"]
 
@@ -145,7 +145,7 @@ def _label_term(model, z_rv, thetas, ins, to_inputs, z_full, z_col, z_col_value,
         op = z_rv.owner.op
         _, unsized = op(*op.dist_params(z_rv.owner), rng=op.rng_param(z_rv.owner), return_next_rng=True)
         label_term = graph_replace(pm.logp(unsized, z_col), dict(zip(thetas, ins, strict=True)), strict=False)
-        shape = pytensor.function(ins + [z_col], label_term.shape, mode="FAST_COMPILE", on_unused_input="ignore")(
+        shape = compile_small(ins + [z_col], label_term.shape, on_unused_input="ignore")(
             *_initial_args(model, thetas), z_col_value)
         if tuple(shape[1:]) == (1,) * len(S):     # shared label probabilities: a (K, 1) column
             return pt.specify_broadcastable(label_term, *range(1, 1 + len(S)))
@@ -161,7 +161,7 @@ def _initial_args(model: pm.Model, thetas: list) -> list[np.ndarray]:
     """The parameters at the model's initial point, on their own scale, in ``thetas`` order."""
     values = [model.rvs_to_values[rv] for rv in thetas]
     point = model.initial_point()
-    f = pytensor.function(values, model.replace_rvs_by_values(thetas), mode="FAST_COMPILE", on_unused_input="ignore")
+    f = compile_small(values, model.replace_rvs_by_values(thetas), on_unused_input="ignore")
     return [np.asarray(v) for v in f(*(point[v.name] for v in values))]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pytensor
 import pytensor.tensor as pt
 from pymc.logprob.utils import ParameterValueError
 from pytensor.graph.replace import graph_replace
@@ -35,12 +34,13 @@ class NumericalMStep:
         The parameters' log prior (added for MAP-EM).
     shape : tuple of int
         ``S``, the latent's shape.
-    mode : str or None
-        PyTensor compile mode of the objective (``None``: the default, numba).
+    compile : callable
+        ``pytensor.function`` or :func:`comparisons.space.compile_small`, per the problem's size.
     """
 
-    def __init__(self, graph: LogJointGraph, space: ValueSpace, prior: LogPrior, shape: tuple[int, ...], mode):
-        self.graph, self.space, self.prior, self.shape, self.mode = graph, space, prior, shape, mode
+    def __init__(self, graph: LogJointGraph, space: ValueSpace, prior: LogPrior, shape: tuple[int, ...],
+                 compile: Callable):
+        self.graph, self.space, self.prior, self.shape, self.compile = graph, space, prior, shape, compile
         self._functions: dict[bool, Callable] = {}
 
     def _function(self, with_prior: bool) -> Callable:
@@ -55,8 +55,8 @@ class NumericalMStep:
             if with_prior:
                 q = q + self.prior.unconstrained()
             grads = pt.grad(q, values)
-            self._functions[with_prior] = pytensor.function(values + [resp, g.z_full, g.z_col], [q, *grads],
-                                                            mode=self.mode, on_unused_input="ignore")
+            self._functions[with_prior] = self.compile(values + [resp, g.z_full, g.z_col], [q, *grads],
+                                                       on_unused_input="ignore")
         return self._functions[with_prior]
 
     def __call__(self, expectations: dict, with_prior: bool) -> dict:
