@@ -7,17 +7,17 @@ implementations (:data:`SMALL_GRAPH_MODE`): nothing is compiled, with a cold cac
 
 from __future__ import annotations
 
-from itertools import product
 from collections.abc import Callable
+from itertools import product
 
 import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
-from pytensor.compile.mode import Mode
 from pymc.logprob.transforms import IntervalTransform, LogOddsTransform, LogTransform, SimplexTransform
-from pytensor.graph.traversal import ancestors
+from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace, vectorize_graph
+from pytensor.graph.traversal import ancestors
 
 __all__ = ["SMALL_GRAPH_MODE", "compile_small", "flat_names", "flatten", "shape_of", "ValueSpace", "LogPrior",
            "support_bounds", "boundary_flags"]
