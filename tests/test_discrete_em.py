@@ -83,16 +83,18 @@ def test_em_objective_is_the_marginalised_model_log_density(specs, name):
     names = [spec.model.rvs_to_values[spec.model[p]].name for p in engine.params]
     for params in _random_params(spec, engine, np.random.default_rng(2), 5):
         _, loglik = spec.em["e_step"](spec.data, params)
-        point = dict(zip(names, engine.space.split(engine.space.unconstrain(params))))
+        point = dict(zip(names, engine.space.split(engine.space.unconstrain(params)), strict=True))
         expected = float(logp(point))
-        assert abs(loglik + prior(params) - expected) <= 1e-8 * max(1.0, abs(expected)), (loglik + prior(params), expected)
+        total = loglik + prior(params)
+        assert abs(total - expected) <= 1e-8 * max(1.0, abs(expected)), (total, expected)
 
 
 def _independent_loglik(name, data, params):
     """The marginal log likelihood from PyMC's built-in marginal distributions, or numpy (not the engine's graph)."""
     if name in MIXTURES:
         x = next(iter(data.values()))
-        return float(pm.logp(pm.NormalMixture.dist(w=params["w"], mu=params["mu"], sigma=params["sigma"]), x).sum().eval())
+        mixture = pm.NormalMixture.dist(w=params["w"], mu=params["mu"], sigma=params["sigma"])
+        return float(pm.logp(mixture, x).sum().eval())
     if name == "zero_inflated_counts":   # PyMC's psi is the probability of the Poisson component
         dist = pm.ZeroInflatedPoisson.dist(psi=1 - params["psi"], mu=params["lam"])
         return float(pm.logp(dist, data["count"]).sum().eval())
@@ -249,7 +251,7 @@ def test_property_em_never_decreases_and_never_raises_on_random_mixture_data(x):
     fit = fit_em(spec, seed=0, n_init=2, max_iter=200)
     assert fit.status in ("ok", "failed")
     for column in ("em", "mle"):
-        for trace, restart in zip(fit.traces[column], fit.diagnostics[column]["restarts"]):
+        for trace, restart in zip(fit.traces[column], fit.diagnostics[column]["restarts"], strict=True):
             steps = np.diff(trace[np.isfinite(trace)])
             assert restart["n_decreases"] == 0
             assert steps.size == 0 or steps.min() >= -1e-12 * max(1.0, np.max(np.abs(trace[np.isfinite(trace)])))
