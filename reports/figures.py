@@ -19,7 +19,8 @@ from scipy import stats
 
 from .load import draws_spread, is_number
 
-__all__ = ["STYLES", "density_figure", "em_trace_figure", "reparameterisation_figure", "save"]
+__all__ = ["STYLES", "approximations_figure", "density_figure", "em_trace_figure", "reparameterisation_figure",
+           "save"]
 
 # One look for every page: estimator column -> (colour, line style); the legend labels come from the
 # results' schema (each solver's column declarations). Okabe-Ito colours (distinguishable with
@@ -149,6 +150,50 @@ def _x_range(row: dict, draws: np.ndarray | None, markers: dict[str, str]) -> tu
         hi = min(max(hi, row["map"] + 2.5 * row["laplace_sd"]), hi + 0.5 * span)
     pad = 0.03 * (hi - lo)
     return float(lo - pad), float(hi + pad)
+
+
+def approximations_figure(name: str, draws: np.ndarray, approximations: dict[str, np.ndarray]) -> Figure:
+    """The NUTS density of one parameter and each approximation's density (KDEs of their draws).
+
+    Parameters
+    ----------
+    name : str
+        Flat parameter name.
+    draws : ndarray of shape (n,)
+        NUTS draws (the reference, grey and filled).
+    approximations : dict of str to ndarray
+        Legend label (e.g. ``"ADVI (mean-field), k̂ 0.48"``) to that approximation's draws.
+
+    Returns
+    -------
+    Figure
+        The x range is NUTS's 0.5%-99.5% quantiles widened to hold most of each approximation's mass
+        (an approximation far off is cut at the edge, and its legend label says it is outside).
+    """
+    with _rc():
+        fig, (ax,) = _figure(8.0, 4.0)
+        low, high = np.quantile(draws, [0.005, 0.995])
+        span = high - low
+        for values in approximations.values():
+            q_low, q_high = np.quantile(values, [0.02, 0.98])
+            low, high = min(low, max(q_low, low - span)), max(high, min(q_high, high + span))
+        grid, pdf = _kde(draws)
+        ax.fill_between(grid, pdf, color=HDI_FILL, lw=0)
+        ax.plot(grid, pdf, color=DENSITY, lw=2.5, label="NUTS (reference)")
+        for (label, values), (colour, style) in zip(approximations.items(), MORE_STYLES * 2, strict=False):
+            inside = values[(values >= low - span) & (values <= high + span)]
+            if inside.size < 0.5 * values.size or np.ptp(inside) == 0:
+                ax.plot([], [], color=colour, ls=style, lw=2, label=f"{label} (mostly outside this range)")
+                continue
+            grid, pdf = _kde(inside)
+            ax.plot(grid, pdf * inside.size / values.size, color=colour, ls=style, lw=2, label=label)
+        ax.set_xlim(low, high)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel(name)
+        ax.set_yticks([])
+        ax.set_title(f"{name}: NUTS and the approximations", loc="left")
+        ax.legend(loc="upper right", frameon=False)
+    return fig
 
 
 def em_trace_figure(traces: dict[str, list[np.ndarray]]) -> Figure:

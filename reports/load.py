@@ -41,6 +41,9 @@ class ModelResults:
     traces : dict of str to list of ndarray
         EM objective per iteration, one array per restart (padding removed), keyed by run
         (``"em"``, ``"mle"``); empty when EM did not run.
+    solver_draws : dict of str to dict of str to ndarray
+        The draws of every other solver that keeps them in its own group (the approximations:
+        ``laplace``, ``advi``, ...), solver to flat parameter name to shape ``(n,)``.
     """
 
     name: str
@@ -48,6 +51,7 @@ class ModelResults:
     data: dict[str, Any]
     draws: dict[str, np.ndarray] = field(default_factory=dict)
     traces: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    solver_draws: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def schema(self) -> dict[str, Any]:
@@ -97,6 +101,40 @@ class ModelResults:
             return (-abs(gap[0]) if gap else 0.0, -abs(skew) if is_number(skew) else 0.0)
 
         return sorted(self.parameters, key=key)
+
+    def approximations(self) -> dict[str, dict[str, Any]]:
+        """Each approximation of the posterior that ran (a solver whose columns include ``<x>_gap_sd``,
+        its distance from NUTS): ``{"label", "status", "message", "khat", "distance", "worst"}``.
+
+        ``distance`` is the largest, over the parameters, of ``|<x>_gap_sd|`` (its mean off NUTS's, in
+        NUTS sds) and ``|ln <x>_sd_ratio|`` (its sd off by that factor), with ``worst`` the parameter
+        where it is reached; ``None`` without NUTS or when the approximation failed.
+        """
+        out = {}
+        for name, solver in self.schema["solvers"].items():
+            gap = next((c for c in solver["columns"] if c.endswith("_gap_sd")), None)
+            status = self.solver(name)
+            if gap is None or status["status"] == "not_run":
+                continue
+            prefix = gap.removesuffix("_gap_sd")
+            worst, distance = None, None
+            for parameter, row in self.parameters.items():
+                shift, ratio = row.get(gap), row.get(f"{prefix}_sd_ratio")
+                if not (is_number(shift) and is_number(ratio) and ratio > 0):
+                    continue
+                size = max(abs(shift), abs(math.log(ratio)))
+                if distance is None or size > distance:
+                    worst, distance = parameter, size
+            khat = next((row[f"{prefix}_khat"] for row in self.parameters.values()
+                         if is_number(row.get(f"{prefix}_khat"))), None)
+            out[name] = {"label": solver["label"], "status": status["status"], "message": status.get("message", ""),
+                         "khat": khat, "distance": distance, "worst": worst, "prefix": prefix}
+        return out
+
+    def closest_approximation(self) -> tuple[str, dict[str, Any]] | None:
+        """The approximation with the smallest :meth:`approximations` distance, or ``None``."""
+        ranked = [(n, a) for n, a in self.approximations().items() if a["distance"] is not None]
+        return min(ranked, key=lambda item: item[1]["distance"]) if ranked else None
 
 
 def is_number(value: Any) -> bool:
@@ -151,9 +189,13 @@ def load_model(out: Path, name: str) -> ModelResults:
         with xr.open_datatree(nc_path, engine="h5netcdf") as tree:
             draws = _flat_draws(tree["posterior"].to_dataset()) if "posterior" in tree.children else {}
             traces = _traces(tree["em_trace"].to_dataset()) if "em_trace" in tree.children else {}
+            groups = {s: d["draws_group"] for s, d in data["schema"]["solvers"].items()
+                      if d.get("has_draws") and d.get("draws_group") not in (None, "/")}
+            solver_draws = {s: _flat_draws(tree[g]["posterior"].to_dataset()) for s, g in groups.items()
+                            if g in tree.children and "posterior" in tree[g].children}
     except (OSError, ValueError, KeyError) as exc:
         raise ModemeanError(f"cannot read {nc_path}: {exc}; {rerun} again") from exc
-    return ModelResults(name, folder, data, draws, traces)
+    return ModelResults(name, folder, data, draws, traces, solver_draws)
 
 
 def load_all(out: Path, names: list[str] | None = None) -> list[ModelResults]:

@@ -148,6 +148,7 @@ N(MAP, laplace_sd); vertical lines: the estimators, in the same colours and line
 Estimators that coincide are drawn as nested stripes (the earlier in the legend, the wider); one
 outside the plotted range is shown as an arrow with its value. Most skewed parameters first.</p>
 {figures_html}
+{_approximations(results)}
 <h2 id="em-trace">EM: the climb</h2>{_em_trace(results)}
 <h2 id="reparameterisation">Reparameterisation: the mode moves, the median does not</h2>{_reparameterisation(results)}
 <h2 id="diagnostics">Diagnostics</h2>{solver_table(results)}{diagnostics_html(results)}
@@ -178,6 +179,52 @@ def _density(results: ModelResults, name: str, index: int) -> str:
         caption = f"{name}: no NUTS draws ({results.solver('nuts').get('message') or 'NUTS did not run'}); point estimates and the Laplace curve only."
     return _figure(fig, results.folder, f"fig-density-{index:02d}-{_slug(name)}.png",
                    f"posterior density of {name} with the estimators marked", caption)
+
+
+SKEWED = 0.5  # |NUTS skewness| at least this: the parameter gets a figure of the approximations' densities
+
+
+def _approximations(results: ModelResults) -> str:
+    """The approximations that ran: how far each is from NUTS and its k̂, and one figure per skewed parameter."""
+    approximations = results.approximations()
+    if not approximations:
+        return ""
+    rows = []
+    for name, a in approximations.items():
+        khat = "—" if a["khat"] is None else f"{a['khat']:.2f}" + (" (not to be trusted)" if a["khat"] > 0.7 else "")
+        far = ("—" if a["distance"] is None
+               else f"{a['distance']:.2f} ({escape(a['worst'])})")
+        why = escape(a["message"] or "")
+        rows.append(f'<tr data-solver="{escape(name)}"><th scope="row">{escape(a["label"])}</th>'
+                    f"<td>{escape(STATUS_WORDS.get(a['status'], a['status']))}</td><td>{escape(khat)}</td>"
+                    f"<td>{far}</td><td>{why}</td></tr>")
+    closest = results.closest_approximation()
+    verdict_html = (f"<p>Closest to NUTS: <b>{escape(closest[1]['label'])}</b>.</p>" if closest else "")
+    figures_html = []
+    skewed = [n for n in results.ranked() if n in results.draws and draws_spread(results.draws[n])
+              and abs(results.parameters[n].get("skewness") or 0.0) >= SKEWED][:N_SHOWN]
+    for i, name in enumerate(skewed):
+        curves = {f"{a['label']}, k̂ {a['khat']:.2f}" if a["khat"] is not None else a["label"]:
+                  results.solver_draws[s][name] for s, a in approximations.items()
+                  if name in results.solver_draws.get(s, {})}
+        if curves:
+            figures_html.append(_figure(figures.approximations_figure(name, results.draws[name], curves),
+                                        results.folder, f"fig-approximations-{i:02d}-{_slug(name)}.png",
+                                        f"density of {name}: NUTS and each approximation",
+                                        f"{name} (NUTS skewness {results.parameters[name]['skewness']:+.2f}): "
+                                        "NUTS density (grey) and each approximation's (KDE of its draws)."))
+    if not skewed:
+        figures_html.append(f"<p>No parameter is skewed (|skewness| ≥ {SKEWED}): no density figures here; the "
+                            "table above has every approximation's mean and sd.</p>")
+    return f"""<h2 id="approximations">Approximations of the posterior</h2>
+<p>Each approximation's draws are summarised in the table (columns <code>&lt;approximation&gt;_…</code>);
+<b>gap_sd</b> columns give its mean's distance from NUTS's in NUTS sds, <b>sd_ratio</b> its sd over NUTS's.
+Pareto k̂ (PSIS on log p − log q at its draws; Yao et al. 2018): below 0.5 close to the posterior,
+0.5–0.7 usable after importance reweighting, above 0.7 not to be trusted. Distance from NUTS: the largest,
+over the parameters, of |gap_sd| and |ln sd_ratio|.</p>
+<table class="approximations"><thead><tr><th>approximation</th><th>status</th><th>Pareto k̂</th>
+<th>distance from NUTS (worst parameter)</th><th>message</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
+{verdict_html}{''.join(figures_html)}"""
 
 
 def _em_trace(results: ModelResults) -> str:
@@ -226,9 +273,12 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
         head = r.headline()
         return -abs(head[1]) if head else np.inf
 
-    labels = {}  # every solver of any model's schema, in run order
+    labels = {}  # every solver of any model's schema, in run order (an optional one only if some model ran it)
     for r in all_results:
-        labels.update({m: label for m, label in r.labels.items() if m not in labels})
+        optional = {m for m, s in r.schema["solvers"].items() if not s.get("default", True)}
+        labels.update({m: label for m, label in r.labels.items() if m not in labels and
+                       (m not in optional or any(o.solver(m)["status"] != "not_run" for o in all_results))})
+    any_approximation = any(r.approximations() for r in all_results)
     rows = []
     for r in sorted(all_results, key=key):
         head = r.headline()
@@ -243,11 +293,19 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
             cells.append(f'<td class="status-{escape(status)}" title="{escape(s.get("message") or "")}">'
                          f"{escape(word)}</td>")
         name = escape(r.name)
+        if any_approximation:
+            closest = r.closest_approximation()
+            cells.append("<td>—</td>" if closest is None else
+                         f'<td class="closest" title="largest |gap_sd| or |ln sd_ratio|: '
+                         f'{closest[1]["distance"]:.2f} ({escape(closest[1]["worst"])})">'
+                         f"{escape(closest[1]['label'])}</td>")
         rows.append(f'<tr data-model="{name}"><th scope="row"><a href="{name}/index.html">{name}</a></th>'
                     f"<td>{escape(r.data.get('title', ''))}</td><td class=\"gap\">{headline}</td>{''.join(cells)}"
                     f'<td><a href="{name}/results.json">json</a> · <a href="{name}/results.nc">nc</a></td></tr>')
     head = "".join(f"<th>{escape(h)}</th>" for h in ("model", "title", "largest |gap_sd| (parameter)",
-                                                     *labels.values(), "data"))
+                                                     *labels.values(),
+                                                     *(["closest approximation to NUTS"] if any_approximation else []),
+                                                     "data"))
     extra = ""
     if extra_pages:
         items = "".join(f'<li><a href="{escape(href)}">{escape(title)}</a></li>' for title, href in extra_pages)
