@@ -10,6 +10,7 @@ Two conjugate models whose answers are known exactly:
   ``1 / sqrt(Lambda_ii)`` (the mean-field KL optimum for a Gaussian target).
 """
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -17,11 +18,22 @@ import pytest
 import xarray as xr
 from scipy import optimize, special, stats
 
+from modemean.comparisons.approximation import (
+    KHAT_MAX,
+    approximation_columns,
+    khat_words,
+    pareto_khat,
+    summarise_approximation,
+)
+from modemean.comparisons.fit import Fit
+from modemean.comparisons.results import dump_json, results_dict, results_tree
 from modemean.comparisons.solvers.advi import fit_advi, fit_fullrank_advi
-from modemean.comparisons.approximation import KHAT_MAX, approximation_columns, khat_words, pareto_khat
 from modemean.comparisons.solvers.laplace_sample import PREFIX, fit_laplace
+from modemean.comparisons.solvers.nuts import summarise_draws
 from modemean.comparisons.solvers.pathfinder import available, fit_pathfinder
 from modemean.comparisons.spec import load_spec, spec_from_parts
+from modemean.comparisons.table import make_table
+from modemean.reports import load_all, render
 
 SEED = 20261126
 
@@ -224,3 +236,49 @@ def test_pathfinder_on_a_gaussian_posterior(gaussian):
     assert fit.diagnostics["khat"] < KHAT_MAX
     again = fit_pathfinder(spec, seed=SEED, draws=4000)
     assert again.estimates == fit.estimates
+
+
+# ------------------------------------------------------------------------------------------ reports
+
+
+def _approximation(method: str, prefix: str, draws: dict[str, np.ndarray], khat: float) -> Fit:
+    names = list(draws)
+    values = np.column_stack([draws[n] for n in names])
+    estimates = summarise_approximation(values, names, prefix)
+    estimates[f"{prefix}_khat"] = dict.fromkeys(names, khat)
+    tree = az.from_dict({"posterior": {n: v[None, :] for n, v in draws.items()}})
+    return Fit(method, "ok", "", 1.0, estimates, tree, diagnostics={"khat": khat})
+
+
+def test_report_shows_the_approximations_and_the_closest(tmp_path):
+    """Model page: k̂, distance from NUTS, one figure for the skewed parameter; index: the closest one."""
+    rng = np.random.default_rng(0)
+    nuts_draws = {"mu": rng.normal(1.0, 0.5, (2, 500)), "tau": rng.gamma(1.5, 2.0, (2, 500))}
+    nuts = Fit("nuts", "ok", "", 1.0, summarise_draws(az.from_dict({"posterior": nuts_draws}).posterior),
+               az.from_dict({"posterior": nuts_draws}), diagnostics={"divergences": 0})
+    close = {"mu": rng.normal(1.0, 0.5, 1000), "tau": rng.gamma(1.5, 2.0, 1000)}  # the same distribution
+    narrow = {"mu": rng.normal(1.2, 0.2, 1000), "tau": rng.lognormal(0.8, 0.3, 1000)}  # off centre, too narrow
+    fits = {"nuts": nuts, "advi": _approximation("advi", "advi", narrow, 0.9),
+            "fullrank_advi": _approximation("fullrank_advi", "fullrank_advi", close, 0.3),
+            "laplace": Fit("laplace", "failed", "the density of the unconstrained coordinates has no mode")}
+    table = make_table(fits, ["mu", "tau"])
+    assert table.loc["mu", "advi_gap_sd"] == pytest.approx((table.loc["mu", "advi_mean"] - table.loc["mu", "mean"])
+                                                           / table.loc["mu", "sd"])
+    assert np.isnan(table.loc["mu", "laplace_sample_gap_sd"])
+    folder = tmp_path / "toy"
+    folder.mkdir()
+    results_tree(fits, table).to_netcdf(folder / "results.nc", engine="h5netcdf")
+    info = {"title": "Toy", "story": "", "why_skewed": "", "references": []}
+    dump_json(results_dict("toy", info, {"seed": 1, "solvers": list(fits)}, fits, table, "toy.py"),
+              folder / "results.json")
+    results = load_all(tmp_path)[0]
+    assert set(results.solver_draws) == {"advi", "fullrank_advi"}
+    assert results.closest_approximation()[0] == "fullrank_advi"
+    assert results.approximations()["laplace"]["distance"] is None
+    render(tmp_path)
+    page = (folder / "index.html").read_text()
+    assert "Approximations of the posterior" in page and "0.90 (not to be trusted)" in page
+    assert (folder / "fig-approximations-00-tau.png").is_file()  # tau is skewed, mu is not
+    assert not list(folder.glob("fig-approximations-*-mu.png"))
+    index = (tmp_path / "index.html").read_text()
+    assert "closest approximation to NUTS" in index and "ADVI (full-rank)</td>" in index
