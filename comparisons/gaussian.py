@@ -42,7 +42,7 @@ at the conditional mode, labelled approximate); where neither applies they say w
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pymc as pm
@@ -194,14 +194,14 @@ class GaussianLatentEM:
         self._to_params = _compile([u], constrained, on_unused_input="ignore")
         ins = [rv.type(name=rv.name) for rv in thetas]
         forward = []
-        for rv, x in zip(thetas, ins):
+        for rv, x in zip(thetas, ins, strict=True):
             t = model.rvs_to_transforms.get(rv)
             forward.append(t.forward(x, *rv.owner.inputs) if t is not None else x)
-        forward = graph_replace(forward, dict(zip(thetas, ins)), strict=False)
+        forward = graph_replace(forward, dict(zip(thetas, ins, strict=True)), strict=False)
         self._to_u = _compile(ins, forward, on_unused_input="ignore")
         # scales: entries of log-transformed parameters (a variance component can sit at 0)
         scale, start = np.zeros(self.p, bool), 0
-        for rv, shape in zip(thetas, self._t_shapes):
+        for rv, shape in zip(thetas, self._t_shapes, strict=True):
             size = int(np.prod(shape))
             scale[start:start + size] = isinstance(model.rvs_to_transforms.get(rv), LogTransform)
             start += size
@@ -231,10 +231,10 @@ class GaussianLatentEM:
     def to_params(self, u: np.ndarray, at_bound: np.ndarray | None = None) -> dict:
         """Unconstrained vector to ``{param: value}``; entries in ``at_bound`` are set to exactly 0."""
         out = self._to_params(np.asarray(u, dtype=float))
-        params = {p: np.array(v, dtype=float) for p, v in zip(self.params, out)}
+        params = {p: np.array(v, dtype=float) for p, v in zip(self.params, out, strict=True)}
         if at_bound is not None and at_bound.any():
             start = 0
-            for p, shape in zip(self.params, self._t_shapes):
+            for p, shape in zip(self.params, self._t_shapes, strict=True):
                 size = int(np.prod(shape))
                 mask = at_bound[start:start + size]
                 if mask.any():
@@ -695,7 +695,7 @@ def _newton(negative, u0: np.ndarray, value: float, grad: np.ndarray, free: np.n
     def hessian(u, grad):
         h = 1e-6 * (1.0 + np.abs(u[free]))
         H = np.empty((free.size, free.size))
-        for j, (i, hj) in enumerate(zip(free, h)):
+        for j, (i, hj) in enumerate(zip(free, h, strict=True)):
             x = u.copy()
             x[i] += hj
             H[:, j] = (negative(x)[1][free] - grad[free]) / hj
@@ -737,7 +737,7 @@ def _newton(negative, u0: np.ndarray, value: float, grad: np.ndarray, free: np.n
 def _slices(values, shapes, vector):
     """``value variable -> vector[a:b].reshape(shape)`` for values laid out one after another."""
     start = 0
-    for var, shape in zip(values, shapes):
+    for var, shape in zip(values, shapes, strict=True):
         size = int(np.prod(shape))
         yield var, vector[start:start + size].reshape(shape)
         start += size

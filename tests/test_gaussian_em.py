@@ -10,8 +10,8 @@ import pymc as pm
 import pytest
 from scipy import optimize, stats
 
-from modemean.comparisons.solvers.em import fit_em, run_em
 from modemean.comparisons.errors import ModemeanError
+from modemean.comparisons.solvers.em import fit_em, run_em
 from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec, spec_from_parts
 
