@@ -106,8 +106,8 @@ def catalog_imports(source: Path) -> list[Path]:
     return sorted(seen)
 
 
-def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataFrame, dict] | None:
-    """The fits, table and highlights stored in ``folder`` if made with ``key``; else ``None``.
+def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataFrame, dict, dict] | None:
+    """The fits, table, highlights and payload stored in ``folder`` if made with ``key``; else ``None``.
 
     Results of an interrupted run, or with a missing/unreadable ``results.nc``, are never reused.
     """
@@ -144,7 +144,10 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
         draws = _draws(tree, SOLVERS[method].group)
         fits[method] = Fit(method, entry["status"], entry["message"], entry["seconds"], estimates, draws, traces,
                            entry["converged"], entry["n_iter"], entry["diagnostics"], entry.get("flags", {}))
-    return fits, table, results.get("highlights", {})
+    payload = {}
+    if "payload" in tree.children:
+        payload = {name: da.values for name, da in tree["payload"].to_dataset().data_vars.items()}
+    return fits, table, results.get("highlights", {}), payload
 
 
 def _draws(tree, group: str | None):
@@ -155,7 +158,7 @@ def _draws(tree, group: str | None):
         return tree[group].copy() if group in tree.children else None
     if "posterior" not in tree.children:
         return None
-    others = {s.group for s in SOLVERS.values()} | {f"{s}_trace" for s in SOLVERS} | {"point_estimates"}
+    others = {s.group for s in SOLVERS.values()} | {f"{s}_trace" for s in SOLVERS} | {"point_estimates", "payload"}
     draws = tree.copy()
     for name in others & set(draws.children):
         del draws[name]

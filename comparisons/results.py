@@ -82,9 +82,11 @@ def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], ta
     })
 
 
-def results_tree(fits: dict[str, Fit], table: pd.DataFrame) -> xr.DataTree:
+def results_tree(fits: dict[str, Fit], table: pd.DataFrame, payload: dict[str, np.ndarray] | None = None
+                 ) -> xr.DataTree:
     """Each solver's draws in its group (the reference posterior at the root), the table as
-    ``point_estimates``, and each solver's objective traces as ``<solver>_trace`` (EM: ``em_trace``)."""
+    ``point_estimates``, each solver's objective traces as ``<solver>_trace`` (EM: ``em_trace``), and
+    the model's ``payload`` arrays (if any) as ``payload`` (dimensions ``<name>_0``, ``<name>_1``, ...)."""
     groups = {name: SOLVERS[name].group for name, fit in fits.items()
               if name in SOLVERS and SOLVERS[name].group and fit.draws is not None}
     tree = xr.DataTree()
@@ -106,6 +108,10 @@ def results_tree(fits: dict[str, Fit], table: pd.DataFrame) -> xr.DataTree:
                 padded[i, : len(t)] = t
             data[f"objective_{run}"] = ((f"restart_{run}", f"iteration_{run}"), padded)
         tree[f"{name}_trace"] = xr.DataTree(xr.Dataset(data))
+    if payload:
+        arrays = {k: np.asarray(v) for k, v in payload.items()}
+        tree["payload"] = xr.DataTree(xr.Dataset({k: ([f"{k}_{i}" for i in range(v.ndim)], v)
+                                                  for k, v in arrays.items()}))
     return tree
 
 

@@ -55,6 +55,8 @@ class Comparison:
         True when the results were read back from a previous run instead of solved.
     highlights : dict
         The model's own headline numbers (its ``highlights`` hook), or ``{"error": ...}``.
+    payload : dict of str to ndarray
+        Arrays for the model's report section (its ``payload`` hook), saved in ``results.nc``.
     """
 
     spec: ModelSpec
@@ -64,6 +66,7 @@ class Comparison:
     cache_key: str | None = None
     cached: bool = False
     highlights: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
 
     @property
     def results(self) -> dict[str, Any]:
@@ -73,8 +76,8 @@ class Comparison:
 
     @property
     def tree(self) -> xr.DataTree:
-        """The content of ``results.nc``: NUTS draws, ``point_estimates``, ``em_trace``."""
-        return results_tree(self.fits, self.table)
+        """The content of ``results.nc``: NUTS draws, ``point_estimates``, ``em_trace``, ``payload``."""
+        return results_tree(self.fits, self.table, self.payload)
 
     def save(self, out: str | Path) -> Path:
         """Write ``out/<model>/results.json`` and ``results.nc`` atomically; return the folder."""
@@ -177,8 +180,8 @@ def compare(
     if out is not None and not force:
         cached = load_cached(Path(out) / spec.name, key)
         if cached is not None:
-            fits, table, highlights = cached
-            return Comparison(spec, fits, table, settings, key, cached=True, highlights=highlights)
+            fits, table, highlights, payload = cached
+            return Comparison(spec, fits, table, settings, key, cached=True, highlights=highlights, payload=payload)
     fits = {}
     try:
         for name in chosen:
@@ -192,6 +195,7 @@ def compare(
         raise
     comparison = Comparison(spec, fits, _table(fits, spec), settings, key)
     comparison.highlights = _highlights(spec, comparison)
+    comparison.payload = _payload(spec, comparison)
     if out is not None:
         comparison.save(out)
     return comparison
@@ -286,6 +290,17 @@ def _highlights(spec: ModelSpec, comparison: Comparison) -> dict[str, Any]:
         return dict(spec.highlights(comparison))
     except Exception as exc:  # noqa: BLE001 -- e.g. a solver it needs was not run or failed
         return {"error": f"highlights not computed: {type(exc).__name__}: {exc}"}
+
+
+def _payload(spec: ModelSpec, comparison: Comparison) -> dict[str, Any]:
+    """The model's ``payload(comparison)``; a hook that fails leaves it empty and says why in the highlights."""
+    if spec.payload is None:
+        return {}
+    try:
+        return dict(spec.payload(comparison))
+    except Exception as exc:  # noqa: BLE001 -- e.g. a solver it needs was not run or failed
+        comparison.highlights["payload error"] = f"payload not computed: {type(exc).__name__}: {exc}"
+        return {}
 
 
 def _table(fits: dict[str, Fit], spec: ModelSpec) -> pd.DataFrame:

@@ -65,6 +65,9 @@ class ModelSpec:
     highlights : callable or None
         The model's optional ``highlights(comparison) -> dict``: model-specific numbers for the
         report (e.g. the Laplace approximation's mass on beta < 0), stored in ``results.json``.
+    payload : callable or None
+        The model's optional ``payload(comparison) -> {name: ndarray}``: arrays its report section
+        draws (e.g. the true image and a few observations), stored in ``results.nc`` (group ``payload``).
     """
 
     name: str
@@ -77,6 +80,7 @@ class ModelSpec:
     source: str
     written: pm.Model | None = None
     highlights: Callable | None = None
+    payload: Callable | None = None
 
     @property
     def as_written(self) -> pm.Model:
@@ -193,7 +197,7 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
     data = check_data(raw, name, getattr(module, "DATA", None))
     model, em, written = _with_latents(_build(module.build, data, name), latent, em, name, module.build)
     return ModelSpec(name, dict(info), data, model, latent, em, dict(getattr(module, "SAMPLER", {})), file, written,
-                     getattr(module, "highlights", None))
+                     getattr(module, "highlights", None), getattr(module, "payload", None))
 
 
 def _with_latents(model: pm.Model, latent: tuple[str, ...], em: dict[str, Callable], name: str,
