@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import figures
+from .images import section as image_section
 from .load import ModelResults, draws_spread, load_all, zero_spread
 from .tables import (STATUS_WORDS, comparison_table, diagnostics_html, em_kind_html, no_mode, notes_html, number,
                      solver_table)
@@ -21,6 +22,7 @@ from .verdict import verdict
 __all__ = ["render", "render_model", "render_index"]
 
 N_SHOWN = 4  # density figures shown up front; the rest sit one click away in <details>
+N_DRAWN = 40  # at most this many density figures per page (an image model has hundreds of parameters)
 
 CSS = """
 body{font:17px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;margin:0 auto;
@@ -119,12 +121,16 @@ def render_model(results: ModelResults) -> Path:
     d = results.data
     title = d.get("title") or results.name
     ranked = results.ranked()
-    shown, rest = ranked[:N_SHOWN], ranked[N_SHOWN:]
-    density = [_density(results, name, i) for i, name in enumerate(ranked)]
+    drawn, undrawn = ranked[:N_DRAWN], ranked[N_DRAWN:]
+    shown, rest = drawn[:N_SHOWN], drawn[N_SHOWN:]
+    density = [_density(results, name, i) for i, name in enumerate(drawn)]
     figures_html = "".join(density[: len(shown)])
     if rest:
         figures_html += (f"<details><summary>The other {len(rest)} parameters ({', '.join(map(escape, rest))})"
                          f"</summary>{''.join(density[len(shown):])}</details>")
+    if undrawn:
+        figures_html += (f"<p>{len(undrawn)} less skewed parameters are not drawn (the {N_DRAWN} most skewed are); "
+                         "their numbers are in the table and in results.json.</p>")
     refs = "".join(f"<li>{escape(r)}</li>" for r in d.get("references", []))
     body = f"""
 <nav><a href="../index.html">← all models</a><a href="results.json">results.json</a><a href="results.nc">results.nc</a></nav>
@@ -135,6 +141,7 @@ def render_model(results: ModelResults) -> Path:
 <h2 id="story">The model</h2><p>{escape(d.get('story', ''))}</p>
 <h3>Why the posterior is skewed</h3><p>{escape(d.get('why_skewed', ''))}</p>
 <h3>References</h3><ul>{refs or '<li>none given</li>'}</ul>
+{image_section(results)}
 <h2 id="table">Comparison table</h2>
 <p>Parameters ordered as in the model. <b>gap_sd</b> = (mean − map) / sd, shaded by size
 (≥ 0.2 and ≥ 0.5). Hover a column name for its meaning; an empty cell says why it is empty and links
