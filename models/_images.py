@@ -130,27 +130,27 @@ def learned_prior(size: int = SIZE, n_train: int = N_TRAIN, rank: int = PCA_RANK
                   seed: int = TRAIN_SEED) -> dict[str, np.ndarray]:
     """Probabilistic PCA (Tipping & Bishop 1999) fitted on ``n_train`` clean particles from ``seed``.
 
-    The energy is ``E(theta) = 1/2 (theta - mean)' C^-1 (theta - mean)`` with
-    ``C = W W' + s2 I``: the top ``rank`` principal directions keep their variance, every other
-    direction gets the mean residual variance ``s2``. Regenerated deterministically from the seed
+    The density is ``N(theta | mean, C)`` with ``C = V diag(variances - s2) V' + s2 I``: the top ``rank``
+    principal directions ``V`` keep their variance, every other direction gets the mean residual
+    variance ``s2``. Its energy in low-rank form, ``E = |d|^2 / (2 s2) - sum_j gain_j (v_j . d)^2 / 2``
+    with ``d = theta - mean`` and ``gain_j = 1 / s2 - 1 / variances_j``, costs ``rank x P`` per
+    evaluation instead of a ``P x P`` triangular solve. Regenerated deterministically from the seed
     (no file): the training set is disjoint from the truth (another seed of the same family).
 
     Returns
     -------
     dict
-        ``mean`` (P,), ``chol`` (P, P) lower Cholesky factor of ``C``, ``components`` (rank, P),
-        ``variances`` (rank,), ``s2`` (float), ``explained`` (fraction of the variance in the top ``rank``).
+        ``mean`` (P,), ``components`` (rank, P) orthonormal rows, ``variances`` (rank,), ``s2`` (float),
+        ``gain`` (rank,), ``explained`` (fraction of the training variance in the top ``rank``).
     """
     X = particle_family(n_train, seed, size)
     mean = X.mean(axis=0)
     _, sv, vt = np.linalg.svd(X - mean, full_matrices=False)
     eig = sv**2 / (n_train - 1)
-    P = X.shape[1]
-    s2 = float(eig[rank:].sum() / (P - rank))
-    W = vt[:rank].T * np.sqrt(np.maximum(eig[:rank] - s2, 0.0))
-    cov = W @ W.T + s2 * np.eye(P)
-    return {"mean": mean, "chol": np.linalg.cholesky(cov), "components": vt[:rank], "variances": eig[:rank],
-            "s2": s2, "explained": float(eig[:rank].sum() / eig.sum())}
+    s2 = float(eig[rank:].sum() / (X.shape[1] - rank))
+    variances = np.maximum(eig[:rank], s2)
+    return {"mean": mean, "components": vt[:rank], "variances": variances, "s2": s2,
+            "gain": 1.0 / s2 - 1.0 / variances, "explained": float(eig[:rank].sum() / eig.sum())}
 
 
 def gaussian_prior_of(prior, name: str, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -215,7 +215,7 @@ def closed_form_m_step(y: np.ndarray, resp: np.ndarray, noise_sd: float, precisi
         counts = resp.sum(axis=0)
         weighted = resp.T @ y                                    # (K, P): sum_i r_ik y_i
         lhs = (counts @ grams.reshape(K, P * P)).reshape(P, P)
-        rhs = sum(A.T @ w for A, w in zip(ops, weighted))
+        rhs = sum(A.T @ w for A, w in zip(ops, weighted, strict=True))
         if precision is not None:
             lhs += noise_sd**2 * precision
             rhs = rhs + noise_sd**2 * shift

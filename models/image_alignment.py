@@ -4,8 +4,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from modemean.models._images import (em_starts, highlights, m_step, payload, pose_prior,  # noqa: F401
-                                     rotation_stencil, simulate)
+from modemean.models._images import em_starts, highlights, m_step, payload, pose_prior, rotation_stencil, simulate  # noqa: F401
 
 INFO = {
     "title": "Image alignment (cryo-EM in miniature): unknown rotations, a hand-designed smoothness prior",
@@ -52,7 +51,8 @@ SMOOTHNESS = 16.0   # log prior -= SMOOTHNESS / 2 * sum over neighbouring pixels
 
 
 def load_data():
-    """A seeded simulation (models/_images.py): ``y`` (120, 576), ``truth`` (576,), ``pose`` (120,), ``noise_sd``, ``n_poses``."""
+    """A seeded simulation (models/_images.py): ``y`` (100, 256), ``truth`` (256,), ``pose`` (100,), ``noise_sd``,
+    ``n_poses``."""
     return simulate()
 
 

@@ -2,9 +2,18 @@
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 
-from modemean.models._images import (em_starts, highlights, learned_prior, m_step, payload,  # noqa: F401
-                                     pose_prior, rotation_stencil, simulate)
+from modemean.models._images import (  # noqa: F401
+    em_starts,
+    highlights,
+    learned_prior,
+    m_step,
+    payload,
+    pose_prior,
+    rotation_stencil,
+    simulate,
+)
 
 INFO = {
     "title": "Image alignment with a learned prior: MAP with an energy fitted on clean particles",
@@ -46,14 +55,18 @@ def load_data():
 
 
 def build(data):
-    """theta ~ MvNormal(PPCA mean, PPCA covariance); z_i ~ Categorical(pose_prior); y_i ~ N(A_{z_i} theta, noise_sd)."""
+    """theta ~ PPCA density (low-rank energy); z_i ~ Categorical(pose_prior); y_i ~ N(A_{z_i} theta, noise_sd)."""
     y = data["y"]
     n, P = y.shape
     K, size = int(data["n_poses"]), int(round(np.sqrt(P)))
     index, weight = rotation_stencil(size, K)   # A_k theta = sum_j weight[k, :, j] * theta[index[k, :, j]]
     learned = learned_prior(size)
     with pm.Model() as model:
-        theta = pm.MvNormal("theta", mu=learned["mean"], chol=learned["chol"])
+        # theta ~ MvNormal(m, V diag(variances - s2) V' + s2 I), written as its low-rank energy: N(m, s2) per
+        # pixel, and the principal directions given back their variance (rank x P work, no P x P solve)
+        theta = pm.Normal("theta", learned["mean"], np.sqrt(learned["s2"]), shape=P)
+        along = pt.dot(learned["components"], theta - learned["mean"])
+        pm.Potential("pca_energy", 0.5 * (learned["gain"] * pt.sqr(along)).sum())
         z = pm.Categorical("z", p=pose_prior(n, K), shape=n)
         rotated = (theta[index] * weight).sum(axis=-1)  # (K, P): the image in every pose
         pm.Normal("y", mu=rotated[z], sigma=float(data["noise_sd"]), observed=y)

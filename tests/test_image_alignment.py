@@ -80,7 +80,7 @@ def test_em_objective_never_decreases(name, with_prior):
     data, model, engine = _small(name)
     prior = LogPrior(model, ["theta"]) if with_prior else None
     for start in im.em_starts(data, 2, np.random.default_rng(0)):
-        run = run_em(engine.e_step, lambda e: im.m_step(data, e, prior), prior, start, max_iter=200)
+        run = run_em(engine.e_step, lambda e, d=data: im.m_step(d, e, prior), prior, start, max_iter=200)
         assert not run.error and run.converged, run.error
         assert run.n_iter >= 3
         assert np.diff(run.trace).min() >= -1e-12 * abs(run.trace[-1]), np.diff(run.trace).min()
@@ -88,7 +88,7 @@ def test_em_objective_never_decreases(name, with_prior):
 
 @pytest.fixture(scope="module")
 def catalog_em():
-    """MAP-EM under each prior and ML-EM, on the catalog data (120 images, 576 pixels), from the canonical start."""
+    """MAP-EM under each prior and ML-EM, on the catalog data (100 images, 256 pixels), from the canonical start."""
     out = {}
     for name in NAMES:
         data = models.get(name).load_data()
@@ -96,13 +96,13 @@ def catalog_em():
         engine = DiscreteLatentEM(model, "z")
         prior = LogPrior(model, ["theta"])
         start = im.em_starts(data, 1, np.random.default_rng(0))[0]
-        runs = {column: run_em(engine.e_step, lambda e, p=p: im.m_step(data, e, p), p, start)
+        runs = {column: run_em(engine.e_step, lambda e, p=p, d=data: im.m_step(d, e, p), p, start)
                 for column, p in (("em", prior), ("mle", None))}
         assert all(r.converged and not r.decreases for r in runs.values())
-        y, pose, sd = data["y"], data["pose"], float(data["noise_sd"])
+        y, pose, sd, K = data["y"], data["pose"], float(data["noise_sd"]), int(data["n_poses"])
         out[name] = {"data": data, "em": runs["em"].params["theta"], "mle": runs["mle"].params["theta"],
-                     "oracle": im.oracle(y, pose, 8, sd, *im.gaussian_prior_of(prior, "theta", y.shape[1])),
-                     "oracle_mle": im.oracle(y, pose, 8, sd), "resp": engine.e_step(runs["em"].params)[0]["resp"]}
+                     "oracle": im.oracle(y, pose, K, sd, *im.gaussian_prior_of(prior, "theta", y.shape[1])),
+                     "oracle_mle": im.oracle(y, pose, K, sd), "resp": engine.e_step(runs["em"].params)[0]["resp"]}
     return out
 
 
@@ -110,12 +110,12 @@ def test_recovery_within_a_stated_error_of_the_oracle(catalog_em):
     """Not knowing the poses costs little under the learned prior, more under the smoothness prior (stated bounds)."""
     learned, smooth = catalog_em["image_alignment_learned"], catalog_em["image_alignment"]
     truth = learned["data"]["truth"]
-    assert im.relative_error(learned["em"], learned["oracle"]) < 0.05
-    assert im.relative_error(smooth["em"], smooth["oracle"]) < 0.25
-    assert im.relative_error(learned["mle"], learned["oracle_mle"]) < 0.75
+    assert im.relative_error(learned["em"], learned["oracle"]) < 0.1
+    assert im.relative_error(smooth["em"], smooth["oracle"]) < 0.3
+    assert im.relative_error(learned["mle"], learned["oracle_mle"]) < 0.5
     assert im.relative_error(learned["oracle"], truth) < 0.15  # the oracle itself is close to the truth
     for case in (learned, smooth):  # most poses recovered, in observation 0's frame
-        assert np.mean(case["resp"].argmax(axis=1) == case["data"]["pose"]) > 0.8
+        assert np.mean(case["resp"].argmax(axis=1) == case["data"]["pose"]) > 0.7
     np.testing.assert_allclose(learned["mle"], smooth["mle"], atol=1e-8)  # ML-EM does not see the prior
 
 
@@ -132,7 +132,8 @@ def test_the_learned_prior_is_read_off_the_model_exactly():
     model = models.get("image_alignment_learned").build(data)
     precision, shift = im.gaussian_prior_of(LogPrior(model, ["theta"]), "theta", 144)
     learned = im.learned_prior(12)
-    cov = learned["chol"] @ learned["chol"].T
+    V = learned["components"]
+    cov = V.T @ np.diag(learned["variances"] - learned["s2"]) @ V + learned["s2"] * np.eye(144)
     np.testing.assert_allclose(precision @ cov, np.eye(144), atol=1e-6)
     np.testing.assert_allclose(np.linalg.solve(precision, shift), learned["mean"], atol=1e-8)
 
