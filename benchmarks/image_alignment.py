@@ -28,14 +28,13 @@ import datetime
 import time
 
 import numpy as np
+from readme_section import machine, write_section
 from scipy import special
 
 from modemean import compare, models
 from modemean.comparisons.discrete import DiscreteLatentEM
 from modemean.comparisons.space import LogPrior
 from modemean.models import _images as im
-
-from readme_section import machine, write_section
 
 REPEATS, CALLS = 7, 20
 CASES = (("catalog (16 x 16, K = 8, N = 100)", {}),
@@ -56,8 +55,8 @@ def _median_ms(f, calls: int = CALLS) -> float:
 def numpy_e_step(y, theta, index, weight, log_pi, sd):
     """The E-step in numpy: (K, N, P) residuals; responsibilities (N, K) and the log likelihood."""
     rotated = (theta[index] * weight).sum(axis=-1)                       # (K, P)
-    joint = -0.5 * ((y[None] - rotated[:, None]) ** 2).sum(axis=-1) / sd**2 - y.shape[1] * np.log(sd * np.sqrt(2 * np.pi))
-    joint = joint + log_pi                                               # (K, N)
+    constant = y.shape[1] * np.log(sd * np.sqrt(2 * np.pi))
+    joint = -0.5 * ((y[None] - rotated[:, None]) ** 2).sum(axis=-1) / sd**2 - constant + log_pi   # (K, N)
     total = special.logsumexp(joint, axis=0)
     return np.exp(joint - total).T, float(total.sum())
 
@@ -119,7 +118,8 @@ def main() -> None:
     for label, options in CASES:
         r = case(options)
         lines.append(f"| {label} | {r['K x N x P']:,} | {r['modemean E-step']:.2f} | {r['numpy E-step']:.2f} | "
-                     f"{r['numpy matmul E-step']:.2f} | {r['floor']:.2f} | {r['modemean E-step'] / r['numpy E-step']:.2f} | "
+                     f"{r['numpy matmul E-step']:.2f} | {r['floor']:.2f} | "
+                     f"{r['modemean E-step'] / r['numpy E-step']:.2f} | "
                      f"{r['modemean E-step'] / r['floor']:.2f} | {r['M-step']:.2f} | "
                      f"{r['modemean E-step'] + r['M-step']:.2f} |")
         print(lines[-1], flush=True)

@@ -132,7 +132,7 @@ def _image_panel(payload: dict, estimates: dict, siblings: list, size: int) -> F
     upper, lower = fig.subfigures(2, 1)
     axes = upper.subplots(1, ncols, squeeze=False)[0]
     lo, hi = float(truth.min()), float(truth.max())
-    for ax, (label, image) in zip(axes, top):
+    for ax, (label, image) in zip(axes, top, strict=False):  # more axes than images
         shown = ax.imshow(image.reshape(size, size), cmap=CMAP, vmin=lo, vmax=hi)
         title = label if image is truth else f"{label}\nerror {_error(image, truth):.3f}"
         ax.set_title(title, fontsize=10)
@@ -145,7 +145,7 @@ def _image_panel(payload: dict, estimates: dict, siblings: list, size: int) -> F
         reach = float(np.abs(diff).max()) or 1.0
         bottom.append(("posterior mean − MAP-EM", diff, "RdBu_r", -reach, reach))
     low_axes = lower.subplots(1, ncols, squeeze=False)[0]
-    for ax, (label, image, cmap, vmin, vmax) in zip(low_axes, bottom):
+    for ax, (label, image, cmap, vmin, vmax) in zip(low_axes, bottom, strict=False):
         shown = ax.imshow(image.reshape(size, size), cmap=cmap, vmin=vmin, vmax=vmax)
         ax.set_title(label, fontsize=10)
         lower.colorbar(shown, ax=ax, shrink=0.8)
@@ -164,7 +164,7 @@ def _pose_panel(payload: dict, size: int) -> Figure:
     angles = 360.0 * np.arange(K) / K
     fig = Figure(figsize=(2.3 * len(shown), 4.8), layout="constrained")
     axes = fig.subplots(2, len(shown), squeeze=False, height_ratios=[1.3, 1])
-    for j, (i, image) in enumerate(zip(shown, observations)):
+    for j, (i, image) in enumerate(zip(shown, observations, strict=True)):
         ax = axes[0, j]
         ax.imshow(image.reshape(size, size), cmap="gray")
         ax.set_title(f"observation {i}\ntrue pose {angles[pose[i]]:.0f}°", fontsize=10)
@@ -192,7 +192,8 @@ def _error_table(highlights: dict, siblings: list) -> str:
             ("oracle MAP (known poses, this prior)", "oracle MAP (known poses, this prior): error vs truth", None),
             ("ML-EM (mle)", "ML-EM (mle): error vs truth", "ML-EM (mle): error vs oracle ML"),
             ("MAP-EM (em)", "MAP-EM (em): error vs truth", "MAP-EM (em): error vs oracle MAP"),
-            ("posterior mean (nuts)", "posterior mean (nuts): error vs truth", "posterior mean (nuts): error vs oracle MAP")]
+            ("posterior mean (nuts)", "posterior mean (nuts): error vs truth",
+             "posterior mean (nuts): error vs oracle MAP")]
     body = []
     for label, vs_truth, vs_oracle in rows:
         if vs_truth not in highlights:
@@ -214,7 +215,7 @@ def _mode_mean_text(payload: dict, estimates: dict, highlights: dict) -> str:
     """Where the posterior mean and the mode (MAP-EM) differ, and why, from the stored numbers."""
     if "mean" not in estimates or "em" not in estimates:
         return ""
-    gap = _error(estimates["mean"], estimates["em"]) * np.linalg.norm(estimates["em"]) / np.linalg.norm(payload["truth"])
+    gap = float(np.linalg.norm(estimates["mean"] - estimates["em"]) / np.linalg.norm(payload["truth"]))
     sd = estimates.get("sd")
     typical = f" (the posterior sd is {np.median(sd):.3f} per pixel, median)" if sd is not None else ""
     sure = highlights.get("poses: mean P(true pose), posterior (NUTS)")
