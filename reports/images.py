@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from .figures import MARKERS, save
+from .figures import STYLES, save
 from .load import ModelResults, is_number
 
 __all__ = ["section"]
@@ -175,7 +175,7 @@ def _pose_panel(payload: dict, size: int) -> Figure:
             colours = [TRUE_POSE if k == pose[i] else OTHER_POSE for k in range(K)]
             ax.bar(np.arange(K), resp_nuts[i], color=colours, label="posterior")
         if resp_em is not None:
-            ax.plot(np.arange(K), resp_em[i], "o", color=MARKERS["em"][1], markersize=4, label="at MAP-EM")
+            ax.plot(np.arange(K), resp_em[i], "o", color=STYLES["em"][0], markersize=4, label="at MAP-EM")
         ax.set_ylim(0, 1.05)
         ax.set_xticks(np.arange(K)[:: max(1, K // 4)], [f"{a:.0f}°" for a in angles[:: max(1, K // 4)]], fontsize=8)
         if j == 0:

@@ -14,7 +14,7 @@ def test_catalog_is_complete():
     expected = {"two_gaussians", "eight_schools", "old_faithful", "zero_inflated_counts", "shift_alignment",
                 "beta_blockers", "rat_tumors", "bioassay", "censored_lifetimes", "sparse_regression",
                 "ridge_regression", "robust_regression", "dyestuff", "dyestuff2", "sleepstudy",
-                "eight_schools_centered", "rat_tumors_logit"}
+                "eight_schools_centered", "rat_tumors_logit", "image_alignment", "image_alignment_learned"}
     assert expected <= set(NAMES)
 
 

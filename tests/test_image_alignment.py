@@ -9,11 +9,11 @@ from scipy import special, stats
 
 from modemean import compare, models
 from modemean.comparisons.discrete import DiscreteLatentEM
-from modemean.comparisons.em import run_em
+from modemean.comparisons.solvers.em import run_em
 from modemean.comparisons.space import LogPrior
 from modemean.models import _images as im
 from modemean.reports import images
-from modemean.reports.load import load_model
+from modemean.reports.load import ModelResults
 
 NAMES = ("image_alignment", "image_alignment_learned")
 SMALL = {"size": 12, "n_poses": 4, "n_obs": 30, "noise_sd": 0.8}  # 144 pixels: fast to compile and to solve
@@ -188,12 +188,16 @@ def _fake_results(out, name, truth, em, highlights):
     return folder
 
 
+def _results(out, name):
+    return ModelResults(name, out / name, json.loads((out / name / "results.json").read_text()))
+
+
 def test_image_section_draws_the_images_and_the_same_data_under_another_prior(tmp_path):
     truth = np.linspace(0, 1, 16)
     _fake_results(tmp_path, "a", truth, truth + 0.05, {"MAP-EM (em): error vs truth": 0.111})
     _fake_results(tmp_path, "b", truth, truth - 0.02, {"MAP-EM (em): error vs truth": 0.222})
     _fake_results(tmp_path, "other_data", truth + 1, truth, {})
-    html = images.section(load_model(tmp_path, "a"))
+    html = images.section(_results(tmp_path, "a"))
     assert (tmp_path / "a" / "fig-images.png").stat().st_size > 1000
     assert (tmp_path / "a" / "fig-poses.png").stat().st_size > 1000
     assert "0.111" in html and "MAP-EM, b" in html and "0.222" in html and "other_data" not in html
@@ -205,4 +209,4 @@ def test_image_section_is_empty_for_a_model_without_images(tmp_path):
     folder.mkdir()
     (folder / "results.json").write_text(json.dumps({"parameters": {}, "solvers": {}}))
     xr.DataTree().to_netcdf(folder / "results.nc", engine="h5netcdf")
-    assert images.section(load_model(tmp_path, "plain")) == ""
+    assert images.section(_results(tmp_path, "plain")) == ""
