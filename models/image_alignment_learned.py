@@ -18,23 +18,27 @@ from modemean.models._images import (  # noqa: F401
 INFO = {
     "title": "Image alignment with a learned prior: MAP with an energy fitted on clean particles",
     "story": (
-        "The same 120 noisy, rotated 24 x 24 images as image_alignment (8 unknown in-plane rotations, noise sd "
-        "1.2 per pixel, known; observation 0 fixes the frame), under a prior that was learned instead of "
+        "The same 100 noisy, rotated 16 x 16 images as image_alignment (8 unknown in-plane rotations, noise sd "
+        "0.85 per pixel, known; observation 0 fixes the frame), under a prior that was learned instead of "
         "designed: probabilistic PCA (Tipping and Bishop 1999) fitted on 400 clean particles of the same "
         "family (other draws of the blob positions, sizes and brightness, seed 1819; the true particle is "
         "not among them; regenerated deterministically from the seed in models/_images.py, no data file). "
         "Its energy E(theta) = 1/2 (theta - m)' (W W' + s2 I)^-1 (theta - m) keeps the 12 leading principal "
         "directions of the training images (90% of their variance) and gives every other direction only the "
-        "small residual variance s2: theta ~ MvNormal(m, W W' + s2 I). This is the seed's 'MAP with a learned "
-        "energy-based prior' in miniature: MAP-EM returns the single best image under it, NUTS the posterior "
-        "mean and spread. At this noise level the learned prior does what the smoothness prior cannot: it "
-        "knows what particles look like, so the estimate lands within a few percent of the oracle that knows "
-        "every pose, with less than half the error of the smoothness prior (compare the two pages)."
+        "small residual variance s2: theta ~ MvNormal(m, W W' + s2 I), written in the model as that low-rank "
+        "energy (N(m, s2) per pixel plus a potential that gives the 12 directions back their variance). This is "
+        "the seed's 'MAP with a learned energy-based prior' in miniature: MAP-EM returns the single best image "
+        "under it, NUTS the posterior mean and spread. At this noise level the learned prior does what the "
+        "smoothness prior cannot: it knows what particles look like, so MAP-EM's error (0.11 of the truth's "
+        "norm) is within 0.05 of the oracle that knows every pose and a third of the smoothness prior's "
+        "(compare the two pages)."
     ),
     "why_skewed": (
-        "As in image_alignment, the posterior of the image given the poses is Gaussian; the gap between the "
-        "mode (MAP-EM) and the posterior mean comes from the observations whose pose stays uncertain: the mean "
-        "averages over their plausible poses and blurs, the mode commits to one."
+        "As in image_alignment, the posterior of the image given the poses is Gaussian; a gap between the mode "
+        "(MAP-EM) and the posterior mean can only come from the observations whose pose stays uncertain (the "
+        "mean averages over their plausible poses, the mode commits to one). Here it is tiny (0.004 of the "
+        "truth's norm): the poses are as uncertain as under the smoothness prior, but the learned prior holds "
+        "the image so firmly that averaging over them barely moves it; find_MAP, EM and NUTS agree."
     ),
     "references": [
         "Tipping, M. E., Bishop, C. M. (1999). Probabilistic principal component analysis. J. R. Stat. Soc. B "

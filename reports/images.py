@@ -215,14 +215,23 @@ def _mode_mean_text(payload: dict, estimates: dict, highlights: dict) -> str:
     """Where the posterior mean and the mode (MAP-EM) differ, and why, from the stored numbers."""
     if "mean" not in estimates or "em" not in estimates:
         return ""
-    gap = float(np.linalg.norm(estimates["mean"] - estimates["em"]) / np.linalg.norm(payload["truth"]))
+    truth = payload["truth"]
+    gap = float(np.linalg.norm(estimates["mean"] - estimates["em"]) / np.linalg.norm(truth))
     sd = estimates.get("sd")
     typical = f" (the posterior sd is {np.median(sd):.3f} per pixel, median)" if sd is not None else ""
     sure = highlights.get("poses: mean P(true pose), posterior (NUTS)")
-    certain = (f" On average the posterior gives the true pose probability {sure:.2f};" if is_number(sure) else "")
-    return (f"<p><b>Mode and mean.</b> The posterior mean is {gap:.3f} × ||truth|| away from MAP-EM{typical}."
-            f"{certain} where an observation's pose is uncertain, the mean averages the image over the poses "
-            "the posterior still allows, which blends the particle with rotated copies of itself and blurs "
-            "its edges; MAP-EM commits to the single best alignment and stays sharper. Given the poses the "
-            "posterior would be Gaussian and the two would coincide: the difference image is the footprint of "
-            "pose uncertainty.</p>")
+    certain = f" On average the posterior gives the true pose probability {sure:.2f}." if is_number(sure) else ""
+    switched = ""
+    if "resp_em" in payload and "resp_nuts" in payload:
+        differ = payload["resp_em"].argmax(axis=1) != payload["resp_nuts"].argmax(axis=1)
+        switched = (f" For {int(differ.sum())} of {len(differ)} observations the most probable pose at the MAP-EM "
+                    "image is not the posterior's most probable pose.")
+    closer = "closer to" if _error(estimates["mean"], truth) < _error(estimates["em"], truth) else "farther from"
+    return (f"<p><b>Mode and mean.</b> The posterior mean is {gap:.3f} × ||truth|| away from MAP-EM{typical}, "
+            f"and {closer} the truth ({_error(estimates['mean'], truth):.3f} against "
+            f"{_error(estimates['em'], truth):.3f}).{certain}{switched} Given the poses, the posterior of the "
+            "image is Gaussian and its mean and mode coincide; what separates them is pose uncertainty. The mean "
+            "averages the image over every pose the posterior still allows for each observation (blending in "
+            "rotated copies where a pose is in doubt); MAP-EM commits to the alignment of one peak of the "
+            "marginal posterior, wrong poses included. The difference image is the footprint of pose "
+            "uncertainty.</p>")
