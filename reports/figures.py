@@ -152,7 +152,7 @@ def _x_range(row: dict, draws: np.ndarray | None, markers: dict[str, str]) -> tu
     return float(lo - pad), float(hi + pad)
 
 
-def approximations_figure(name: str, draws: np.ndarray, approximations: dict[str, np.ndarray]) -> Figure:
+def approximations_figure(name: str, draws: np.ndarray, approximations: dict[str, np.ndarray | None]) -> Figure:
     """The NUTS density of one parameter and each approximation's density (KDEs of their draws).
 
     Parameters
@@ -161,8 +161,10 @@ def approximations_figure(name: str, draws: np.ndarray, approximations: dict[str
         Flat parameter name.
     draws : ndarray of shape (n,)
         NUTS draws (the reference, grey and filled).
-    approximations : dict of str to ndarray
-        Legend label (e.g. ``"ADVI (mean-field), k̂ 0.48"``) to that approximation's draws.
+    approximations : dict of str to ndarray or None
+        Legend label (e.g. ``"ADVI (mean-field), k̂ 0.48"``) to that approximation's draws, every
+        approximation in registry order so that each keeps its colour on every page; ``None`` for one
+        without draws (failed): not drawn.
 
     Returns
     -------
@@ -174,13 +176,15 @@ def approximations_figure(name: str, draws: np.ndarray, approximations: dict[str
         fig, (ax,) = _figure(8.0, 4.0)
         low, high = np.quantile(draws, [0.005, 0.995])
         span = high - low
-        for values in approximations.values():
+        for values in filter(lambda v: v is not None, approximations.values()):
             q_low, q_high = np.quantile(values, [0.02, 0.98])
             low, high = min(low, max(q_low, low - span)), max(high, min(q_high, high + span))
         grid, pdf = _kde(draws)
         ax.fill_between(grid, pdf, color=HDI_FILL, lw=0)
         ax.plot(grid, pdf, color=DENSITY, lw=2.5, label="NUTS (reference)")
         for (label, values), (colour, style) in zip(approximations.items(), MORE_STYLES * 2, strict=False):
+            if values is None:
+                continue
             inside = values[(values >= low - span) & (values <= high + span)]
             if inside.size < 0.5 * values.size or np.ptp(inside) == 0:
                 ax.plot([], [], color=colour, ls=style, lw=2, label=f"{label} (mostly outside this range)")

@@ -211,10 +211,12 @@ def _approximations(results: ModelResults) -> str:
     skewed = [n for n in results.ranked() if n in results.draws and draws_spread(results.draws[n])
               and abs(results.parameters[n].get("skewness") or 0.0) >= SKEWED][:N_SHOWN]
     for i, name in enumerate(skewed):
-        curves = {f"{a['label']}, k̂ {a['khat']:.2f}" if a["khat"] is not None else a["label"]:
-                  results.solver_draws[s][name] for s, a in approximations.items()
-                  if name in results.solver_draws.get(s, {})}
-        if curves:
+        # every approximation of the schema, run or not, so that each keeps its colour on every page
+        curves = {(f"{a['label']}, k̂ {a['khat']:.2f}" if a["khat"] is not None else a["label"]) if a else s:
+                  results.solver_draws.get(s, {}).get(name) if a else None
+                  for s, a in ((s, approximations.get(s)) for s, d in results.schema["solvers"].items()
+                               if any(c.endswith("_gap_sd") for c in d["columns"]))}
+        if any(v is not None for v in curves.values()):
             figures_html.append(_figure(figures.approximations_figure(name, results.draws[name], curves),
                                         results.folder, f"fig-approximations-{i:02d}-{_slug(name)}.png",
                                         f"density of {name}: NUTS and each approximation",
