@@ -57,6 +57,7 @@ from scipy import optimize
 
 from .errors import ModemeanError
 from .missing import imputed_variables
+from .space import LogPrior, ValueSpace
 
 try:  # tiny LAPACK calls (a 2 x 2 triangular solve per graph node) crawl when OpenBLAS spins up threads
     from threadpoolctl import threadpool_limits
@@ -170,18 +171,18 @@ class GaussianLatentEM:
         self.n = int(sum(int(np.prod(s)) for s in self._z_shapes))
         self.p = int(sum(int(np.prod(s)) for s in self._t_shapes))
         self._z0_init = np.concatenate([np.ravel(ip[v.name]) for v in z_vals]).astype(float)
-        self._u_init = np.concatenate([np.ravel(ip[v.name]) for v in t_vals]).astype(float)
+        self._space = ValueSpace(model, self.params, over=self.params, compile=_compile)   # u: the parameters
+        self._u_init = self._space.ravel(ip)
 
         z, u = pt.vector("z"), pt.vector("u")
         pieces = dict(_slices(z_vals, self._z_shapes, z)) | dict(_slices(t_vals, self._t_shapes, u))
         # f = log p(y, z | theta): the latents' own terms, every observation, and the potentials that
         # involve a latent; the rest (the parameters' priors and their potentials) is the log prior
         latent_pots = [p for p in model.potentials if set(zs) & set(ancestors([p]))]
-        prior_pots = [p for p in model.potentials if p not in latent_pots]
         # (with the latents' log-Jacobian: a transformed latent is integrated in its unconstrained space,
         # comparisons.laplace; the Gaussian engine's latents have no transform, so none is added there)
         f = model.logp(vars=[*zs, *model.observed_RVs, *latent_pots], jacobian=True)
-        prior = model.logp(vars=[*thetas, *prior_pots], jacobian=False) if thetas or prior_pots else pt.constant(0.0)
+        prior = LogPrior(model, self.params).unconstrained()
         f = graph_replace(f, pieces, strict=False)
         prior = graph_replace(prior, pieces, strict=False)
         g = pt.grad(f, z)
@@ -190,15 +191,6 @@ class GaussianLatentEM:
         self._q, self._u, self._w = None, u, pt.scalar("prior_weight")
         self._curvature = {}                                           # the last M-step's Hessian, per column
         self._prior = _compile([u], prior, on_unused_input="ignore")
-        constrained = graph_replace(model.replace_rvs_by_values(thetas), pieces, strict=False)
-        self._to_params = _compile([u], constrained, on_unused_input="ignore")
-        ins = [rv.type(name=rv.name) for rv in thetas]
-        forward = []
-        for rv, x in zip(thetas, ins, strict=True):
-            t = model.rvs_to_transforms.get(rv)
-            forward.append(t.forward(x, *rv.owner.inputs) if t is not None else x)
-        forward = graph_replace(forward, dict(zip(thetas, ins, strict=True)), strict=False)
-        self._to_u = _compile(ins, forward, on_unused_input="ignore")
         # scales: entries of log-transformed parameters (a variance component can sit at 0)
         scale, start = np.zeros(self.p, bool), 0
         for rv, shape in zip(thetas, self._t_shapes, strict=True):
@@ -216,8 +208,7 @@ class GaussianLatentEM:
     def to_u(self, params: dict) -> np.ndarray:
         """``{param: value}`` to the unconstrained vector; a scale at exactly 0 maps to its bound point."""
         with np.errstate(divide="ignore"):
-            pieces = self._to_u(*(np.asarray(params[p], dtype=float) for p in self.params))
-        u = np.concatenate([np.ravel(a) for a in pieces]).astype(float) if pieces else np.zeros(0)
+            u = self._space.unconstrain(params) if self.params else np.zeros(0)
         at_bound = self._scale & np.isneginf(u)
         u[at_bound] = self._u_init[at_bound] - BOUND_SHIFT
         return u
@@ -230,8 +221,7 @@ class GaussianLatentEM:
 
     def to_params(self, u: np.ndarray, at_bound: np.ndarray | None = None) -> dict:
         """Unconstrained vector to ``{param: value}``; entries in ``at_bound`` are set to exactly 0."""
-        out = self._to_params(np.asarray(u, dtype=float))
-        params = {p: np.array(v, dtype=float) for p, v in zip(self.params, out, strict=True)}
+        params = {p: np.array(v, dtype=float) for p, v in self._space.point(u).items()}
         if at_bound is not None and at_bound.any():
             start = 0
             for p, shape in zip(self.params, self._t_shapes, strict=True):

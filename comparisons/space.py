@@ -78,6 +78,11 @@ class ValueSpace:
         order ``pm.find_MAP`` uses).
     outputs : list of str
         Free random variables and deterministics to report in their own (constrained) space.
+    over : list of str, optional
+        The free variables whose value variables make up ``u`` (default: every continuous one), e.g. the
+        parameters alone, without the latent variables EM integrates out.
+    compile : callable, default :func:`compile_small`
+        How the small functions are compiled (``pytensor.function``'s signature).
 
     Attributes
     ----------
@@ -87,9 +92,11 @@ class ValueSpace:
         Flat names of the reported outputs, matching the vector ``constrained(u)`` returns.
     """
 
-    def __init__(self, model: pm.Model, outputs: list[str]):
-        self.model = model
-        self.value_vars = [v for v in model.value_vars if v in set(model.continuous_value_vars)]
+    def __init__(self, model: pm.Model, outputs: list[str], over: list[str] | None = None,
+                 compile: Callable = compile_small):
+        self.model, self._compile = model, compile
+        self.value_vars = [v for v in model.value_vars if v in set(model.continuous_value_vars)
+                           and (over is None or model.values_to_rvs[v].name in over)]
         shapes = [tuple(int(s) for s in model.initial_point()[v.name].shape) for v in self.value_vars]
         sizes = [int(np.prod(s)) for s in shapes]
         self.size = int(sum(sizes))
@@ -129,9 +136,9 @@ class ValueSpace:
             u = self._u
             if which == "constrained":
                 outputs = [self._flat, pytensor.gradient.jacobian(self._flat, u, vectorize=True)]
-                function = compile_small([u], outputs, on_unused_input="ignore")
+                function = self._compile([u], outputs, on_unused_input="ignore")
             elif which == "values":
-                function = compile_small([u], self._flat, on_unused_input="ignore")
+                function = self._compile([u], self._flat, on_unused_input="ignore")
             elif which == "logp_jacobian":
                 function = self._compile([u], [self._logp_graph, pt.grad(self._logp_graph, u)])
             elif which == "logp":
@@ -148,7 +155,7 @@ class ValueSpace:
                     transform = self.model.rvs_to_transforms.get(rv)
                     forward.append(transform.forward(x, *rv.owner.inputs) if transform is not None else x)
                 forward = graph_replace(forward, dict(zip(rvs, ins, strict=True)), strict=False)
-                function = compile_small(ins, forward, on_unused_input="ignore")
+                function = self._compile(ins, forward, on_unused_input="ignore")
             else:
                 raise KeyError(which)
             self._functions[which] = function
