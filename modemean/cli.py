@@ -52,7 +52,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     teach = sub.add_parser("teach", help="compute the teaching pages' numbers (EM demo, prior paths)",
                            description="Run modemean's engine for the teaching pages: every EM iteration of "
                            "two_gaussians from each restart, and the MAP / posterior-mean paths of "
-                           "sparse_regression as the prior widens. Writes DIR/teaching/em_demo.json and "
+                           "sparse_regression as the prior widens. Writes DIR/teaching/em_demo.json, em_bound.json and "
                            "prior_demo.json; 'modemean report' renders the pages (about half a minute).")
     teach.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                        help="results folder; the numbers go to DIR/teaching (default %(default)s)")

@@ -98,6 +98,12 @@ def render_teaching(out: Path) -> list[tuple[str, str]]:
     if em.is_file():
         render_em_demo(out, json.loads(em.read_text()))
         pages.append(("EM step by step: two Gaussians", "teaching/em_demo.html"))
+    bound = out / "teaching" / "em_bound.json"
+    if bound.is_file():
+        from .lessons import render_em_bound
+
+        render_em_bound(out, json.loads(bound.read_text()))
+        pages.append(("EM climbs a lower bound", "teaching/em_bound.html"))
     if (out / LOSS_MODEL / "results.json").is_file():
         try:
             results = load_model(out, LOSS_MODEL)

@@ -10,6 +10,8 @@ import json
 
 import numpy as np
 import pytest
+from scipy import stats
+from scipy.special import logsumexp
 
 from modemean import compare
 from modemean.cli import main
@@ -57,6 +59,38 @@ def test_em_demo_replays_the_engines_run(site):
     x = np.asarray(data["x"])
     mixture = np.asarray(first["curves"][-1]).sum(axis=0) * data["curve_unit"]
     assert abs(np.trapezoid(mixture, x) - 1) < 0.01
+
+
+@pytest.mark.slow
+def test_em_bound_touches_lies_below_and_peaks_at_the_m_step(site):
+    data = _json(site, "em_bound")
+    x = load_spec("two_gaussians").data["x"]
+    first = data["steps"][0]
+    assert first["theta"]["mu"] == [-0.5, 0.8] and first["theta"]["w"] == [0.5, 0.5]
+    assert len(data["steps"]) >= 5
+    for t, step in enumerate(data["steps"]):
+        theta = {k: np.asarray(v) for k, v in step["theta"].items()}
+        # an independent density (scipy's normal): l(theta_t), the responsibilities and the closed-form M-step
+        joint = np.log(theta["w"])[:, None] + stats.norm.logpdf(x[None, :], theta["mu"][:, None],
+                                                                 theta["sigma"][:, None])
+        assert step["loglik"] == pytest.approx(logsumexp(joint, axis=0).sum(), abs=1e-8)
+        r = np.exp(joint - logsumexp(joint, axis=0))
+        m_step = {"mu0": r[0] @ x / r[0].sum(), "mu1": r[1] @ x / r[1].sum(), "w0": r[0].mean(), "step": 1.0}
+        assert step["bound_at_theta"] == pytest.approx(step["loglik"], abs=1e-8)    # the bound touches
+        assert step["kl_new"] == pytest.approx(step["loglik_new"] - step["bound_new"], abs=1e-9)
+        assert step["kl_new"] > 0
+        if t + 1 < len(data["steps"]):
+            assert data["steps"][t + 1]["loglik"] == pytest.approx(step["loglik_new"], abs=1e-8)
+        for key, _ in data["slices"]:
+            c = {k: np.asarray(v) for k, v in step["slice"][key].items()}
+            i = int(np.flatnonzero(c["x"] == c["at"])[0])
+            assert c["bound"][i] == pytest.approx(c["loglik"][i], abs=1e-8)         # touches at theta_t
+            assert np.all(c["bound"] <= c["loglik"] + 1e-9)                         # below everywhere
+            np.testing.assert_allclose(c["loglik"] - c["bound"], c["kl"], atol=1e-8)  # the gap is the KL
+            assert np.all(c["kl"] >= -1e-10)
+            assert c["new"] == pytest.approx(m_step[key], abs=1e-10)
+            assert c["argmax"] == pytest.approx(m_step[key], abs=1e-5 if key == "step" else 1e-6)
+            assert np.argmax(c["bound"]) == int(np.flatnonzero(c["x"] == c["argmax"])[0])
 
 
 def test_loss_minimisers_are_mode_median_mean():
@@ -110,7 +144,7 @@ def test_prior_path_ends_at_the_mle(site):
 def test_cli_report_links_the_teaching_pages(site, capsys):
     assert main(["report", "--out", str(site)]) == 0
     index = (site / "index.html").read_text()
-    for name in ("em_demo", "loss_demo", "prior_demo"):
+    for name in ("em_demo", "em_bound", "loss_demo", "prior_demo"):
         assert f'href="teaching/{name}.html"' in index
         assert (site / "teaching" / f"{name}.html").is_file()
 
@@ -166,6 +200,27 @@ def test_em_demo_in_browser(page, site):
 
 
 @pytest.mark.slow
+def test_em_bound_in_browser(page, site):
+    steps = _json(site, "em_bound")["steps"]
+    _open(page, site / "teaching" / "em_bound.html")
+    read = lambda id_: page.inner_text(f"#{id_}")  # noqa: E731
+    bound = lambda: page.get_attribute("#bound-plot path.bound", "d")  # noqa: E731
+    assert read("t") == "0" and page.is_disabled("#back")
+    assert read("kl-new") == f"{steps[0]['kl_new']:.4f}"
+    assert read("loglik") == f"{steps[0]['loglik']:.3f}".replace("-", "\u2212")
+    drawn = bound()
+    page.click("#next")
+    assert read("t") == "1" and read("kl-new") == f"{steps[1]['kl_new']:.4f}"
+    assert bound() != drawn                                   # the bound of iteration 1 is drawn
+    page.fill("#slider", "4")
+    assert read("t") == "4" and read("loglik") == f"{steps[4]['loglik']:.3f}".replace("-", "\u2212")
+    page.check("input[name=slice][value=w0]")
+    assert read("slice-argmax") == f"{steps[4]['slice']['w0']['argmax']:.6f}"
+    assert page.eval_on_selector_all("#bound-plot circle", "cs => cs.length") == 3
+    assert page.console_errors == []
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["loss_demo", "prior_demo"])
 def test_other_pages_in_browser(page, site, name):
     _open(page, site / "teaching" / f"{name}.html")
@@ -174,4 +229,4 @@ def test_other_pages_in_browser(page, site, name):
         page.fill("#candidate", "0")
         assert _number(page.inner_text("#loss-squared")) > 0
     _open(page, site / "index.html")
-    assert page.eval_on_selector_all("ul.extra-pages a", "as => as.length") == 3
+    assert page.eval_on_selector_all("ul.extra-pages a", "as => as.length") == 4
