@@ -22,7 +22,7 @@ import pandas as pd
 
 from modemean import MODEL_HELPERS
 
-from .fit import Fit
+from .fit import Fit, Flag
 from .results import versions
 from .solvers import SOLVERS
 from .spec import ModelSpec
@@ -129,6 +129,8 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
         return None  # made with solvers or columns this engine does not have
     table = pd.DataFrame.from_dict(results["parameters"], orient="index")
     table[names] = table[names].astype(float)
+    table["flags"] = [[Flag(**f) for f in row["flags"]] for row in rows]
+    table = table[[*names, "flags", "notes"]]
     table.index.name = "parameter"
     fits = {}
     for method, entry in results["solvers"].items():
@@ -143,7 +145,8 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
                       for name in ds.data_vars}
         draws = _draws(tree, SOLVERS[method].group)
         fits[method] = Fit(method, entry["status"], entry["message"], entry["seconds"], estimates, draws, traces,
-                           entry["converged"], entry["n_iter"], entry["diagnostics"], entry.get("flags", {}))
+                           entry["converged"], entry["n_iter"], entry["diagnostics"],
+                           {name: [Flag(**f) for f in flags] for name, flags in entry["flags"].items()})
     payload = {}
     if "payload" in tree.children:
         payload = {name: da.values for name, da in tree["payload"].to_dataset().data_vars.items()}

@@ -8,9 +8,43 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-__all__ = ["Fit", "Status"]
+__all__ = ["Fit", "Flag", "FlagKind", "Status"]
 
 Status = Literal["ok", "failed", "not_applicable"]
+FlagKind = Literal["boundary", "no_mode", "r_hat", "ess", "imputed", "constant"]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A warning about one parameter: what kind, in which column, the number behind it, and in words.
+
+    Code tests ``kind``, ``column`` and ``value``; ``text`` is for people (the table's notes) and is
+    never parsed back.
+
+    Parameters
+    ----------
+    column : str or None
+        The table column the warning is about (``"map"``, ``"em"``, ``"mle"``, ``"r_hat"``,
+        ``"ess_bulk"``); ``None`` for the row as a whole.
+    kind : {"boundary", "no_mode", "r_hat", "ess", "imputed", "constant"}
+        ``boundary``: the estimate sits on a finite bound of the support (``value``: the bound);
+        ``no_mode``: there is no mode where the optimiser stopped (``value``: the bound the density
+        is unbounded towards, or the parameter's value a step uphill); ``r_hat`` / ``ess``: the
+        sampler's check failed (``value``: R-hat, bulk ESS); ``imputed``: the row is a missing
+        observation PyMC imputed; ``constant``: no posterior spread (``value``: the sd).
+    value : float or None
+    text : str
+        One sentence, starting with the column (``"map: on the boundary tau = 0 (...)"``).
+    """
+
+    column: str | None
+    kind: str
+    value: float | None
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form: ``{"column", "kind", "value", "text"}``."""
+        return {"column": self.column, "kind": self.kind, "value": self.value, "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -19,8 +53,8 @@ class Fit:
 
     Parameters
     ----------
-    method : {"map", "em", "nuts"}
-        The solver that produced this result.
+    method : str
+        The solver that produced this result (its key in :data:`comparisons.solvers.SOLVERS`).
     status : {"ok", "failed", "not_applicable"}
         ``failed`` and ``not_applicable`` carry no estimates; ``message`` says why.
     message : str
@@ -31,18 +65,29 @@ class Fit:
         Column of the comparison table (``"map"``, ``"laplace_sd"``, ``"em"``, ``"mean"``, ...) to
         ``{flat parameter name: value}``; vector parameters are flattened as ``theta[0]``, ...
     draws : xarray.DataTree or None
-        Posterior draws with dims ``(chain, draw, ...)``; only NUTS has them.
+        Draws with dims ``(chain, draw, ...)`` in a ``posterior`` group, from a solver that
+        declares ``has_draws`` (NUTS).
     traces : dict of str to list of ndarray
         Objective per iteration, one array of shape ``(n_iter + 1,)`` per restart, keyed by run
         (``"em"`` with the prior, ``"mle"`` without it).
     converged : bool or None
-        Whether the solver met its own stopping rule (``None`` where that has no meaning).
+        Whether the answer is what the solver set out to find; ``None`` when it gave none
+        (``failed``, ``not_applicable``). ``map``: the kept start reached a strict local maximum
+        (negative definite Hessian, no Newton step left) and the density has a mode (False when
+        it is unbounded or still rising). ``em``: the kept restart's parameters stopped moving
+        (relative change below ``tol``) without the objective going down. ``nuts``: the draws pass
+        every check (no divergences, R-hat <= 1.01 with several chains, bulk ESS >= 400).
     n_iter : int or None
-        Iterations of the kept run.
+        Iterations the kept answer took: ``map``: L-BFGS-B's iterations (plus Powell's where it
+        polished a kink) from the kept start; ``em``: EM iterations of the kept restart;
+        ``nuts``: MCMC iterations per chain, tuning included (``tune + draws``). ``None`` when
+        the solver gave no answer.
     diagnostics : dict
-        Solver-specific audit: optimiser messages, restart spreads, R-hat, divergences, ...
-    flags : dict of str to list of str
-        Per flat parameter, plain-language warnings (e.g. a mode on the boundary of the support).
+        Solver-specific audit: optimiser messages, restart spreads, R-hat, divergences, ... Its
+        keys are the solver's own: generic code (the table, the reports' verdict) reads ``flags``.
+    flags : dict of str to list of Flag
+        Per flat parameter, structured warnings (a mode on the boundary of the support, no mode,
+        R-hat, ESS).
     """
 
     method: str
@@ -55,7 +100,7 @@ class Fit:
     converged: bool | None = None
     n_iter: int | None = None
     diagnostics: dict[str, Any] = field(default_factory=dict)
-    flags: dict[str, list[str]] = field(default_factory=dict)
+    flags: dict[str, list[Flag]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

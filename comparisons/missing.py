@@ -17,6 +17,7 @@ from pytensor.graph.traversal import ancestors
 
 from .checks import _positions, missing
 from .errors import ModemeanError
+from .fit import Flag
 from .space import compile_small
 
 __all__ = ["Imputed", "imputed_variables", "check_missing", "imputed_notes"]
@@ -102,11 +103,13 @@ def check_missing(data: dict[str, np.ndarray], model: pm.Model, name: str) -> li
     return imputed
 
 
-def imputed_notes(model: pm.Model) -> dict[str, list[str]]:
-    """Notes for the table: ``{"y_unobserved[j]": ["imputed: missing observation of y at position i"]}``."""
+def imputed_notes(model: pm.Model) -> dict[str, list[Flag]]:
+    """``imputed`` flags for the table: ``{"y_unobserved[j]": [Flag(text="imputed: missing observation of y at
+    position i")]}``."""
     notes = {}
     for imp in imputed_variables(model):
         for j, position in enumerate(imp.positions):
             where = ", ".join(map(str, position))
-            notes[f"{imp.unobserved}[{j}]"] = [f"imputed: missing observation of {imp.name} at position {where}"]
+            notes[f"{imp.unobserved}[{j}]"] = [
+                Flag(None, "imputed", None, f"imputed: missing observation of {imp.name} at position {where}")]
     return notes

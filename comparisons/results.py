@@ -67,11 +67,12 @@ def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], ta
         solvers[method] = {
             "status": fit.status, "message": fit.message, "seconds": fit.seconds,
             "converged": fit.converged, "n_iter": fit.n_iter, "diagnostics": fit.diagnostics,
-            "flags": fit.flags,
+            "flags": {name: [f.as_dict() for f in flags] for name, flags in fit.flags.items()},
         }
     names = columns()
     parameters = {
-        str(p): {**{c: row[c] for c in names}, "notes": row["notes"]} for p, row in table.iterrows()
+        str(p): {**{c: row[c] for c in names}, "notes": row["notes"], "flags": [f.as_dict() for f in row["flags"]]}
+        for p, row in table.iterrows()
     }
     return _jsonable({
         "schema_version": SCHEMA_VERSION, "schema": schema(), "model": name, "title": info.get("title", name),

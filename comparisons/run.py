@@ -101,7 +101,8 @@ class Comparison:
         return "\n".join(lines) + "\n\n" + format_table(self.table, printed_columns(self.fits), em_kind=kind)
 
     def _repr_html_(self) -> str:
-        return f"<h4>{self.spec.name}</h4>" + self.table.to_html(float_format=lambda v: f"{v:.4g}", na_rep="—")
+        shown = self.table.drop(columns="flags")
+        return f"<h4>{self.spec.name}</h4>" + shown.to_html(float_format=lambda v: f"{v:.4g}", na_rep="—")
 
 
 def compare(

@@ -22,6 +22,8 @@ from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 
+from .fit import Flag
+
 __all__ = ["SMALL_GRAPH_MODE", "LARGE_DATA", "compile_small", "data_entries", "flat_names", "flatten", "shape_of",
            "ValueSpace", "LogPrior", "support_bounds", "boundary_flags"]
 
@@ -383,8 +385,8 @@ def support_bounds(model: pm.Model, name: str) -> tuple[np.ndarray, np.ndarray] 
 
 
 def boundary_flags(model: pm.Model, estimate: dict[str, float], initial: dict[str, float], who: str,
-                   rtol: float = 1e-3) -> dict[str, list[str]]:
-    """Plain-language flags for estimates that sit on the edge of a free variable's support.
+                   rtol: float = 1e-3) -> dict[str, list[Flag]]:
+    """``boundary`` flags for estimates that sit on the edge of a free variable's support.
 
     An entry counts as on the boundary when its distance to a finite bound is below ``rtol``
     times the distance of the model's initial point to that bound (the prior's own scale): e.g.
@@ -399,10 +401,10 @@ def boundary_flags(model: pm.Model, estimate: dict[str, float], initial: dict[st
 
     Returns
     -------
-    dict of str to list of str
-        Flat name to its flags; names not on a boundary are absent.
+    dict of str to list of Flag
+        Flat name to its flags (``value``: the bound); names not on a boundary are absent.
     """
-    flags: dict[str, list[str]] = {}
+    flags: dict[str, list[Flag]] = {}
     for rv in model.free_RVs:
         bounds = support_bounds(model, rv.name)
         if bounds is None:
@@ -413,7 +415,7 @@ def boundary_flags(model: pm.Model, estimate: dict[str, float], initial: dict[st
             for bound in (lo, hi):
                 scale = max(abs(initial[name] - bound), 1e-12)
                 if np.isfinite(bound) and abs(estimate[name] - bound) <= rtol * scale:
-                    flags.setdefault(name, []).append(
+                    flags.setdefault(name, []).append(Flag(who, "boundary", float(bound), (
                         f"{who}: on the boundary {name} = {bound:g} (the optimum is at the edge of the "
-                        f"support; the printed value {estimate[name]:.3g} is where the iterations stopped)")
+                        f"support; the printed value {estimate[name]:.3g} is where the iterations stopped)")))
     return flags

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .fit import Fit
+from .fit import Fit, Flag
 
 __all__ = ["GAPS", "EM_KINDS", "columns", "column_owners", "printed_columns", "make_table", "format_table"]
 
@@ -59,7 +59,7 @@ def column_owners() -> dict[str, dict]:
 SPREAD_RTOL = 1e-9  # a posterior sd below this x |mean| (or exactly 0) is rounding: the quantity is a constant
 
 
-def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[str]] | None = None) -> pd.DataFrame:
+def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Flag]] | None = None) -> pd.DataFrame:
     """Merge the solvers' estimates into one table.
 
     Parameters
@@ -67,16 +67,18 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[str
     fits : dict of str to Fit
     order : list of str
         Flat parameter names in display order (free variables, then deterministics).
-    notes : dict of str to list of str, optional
-        Further notes per flat name (e.g. "imputed: missing observation of y at position 3").
+    notes : dict of str to list of Flag, optional
+        Further flags per flat name (e.g. ``imputed``: a missing observation of y at position 3).
 
     Returns
     -------
     pandas.DataFrame
         Index: flat parameter names. Columns: :func:`columns` (NaN where a solver does not
-        apply or failed) and ``notes`` (plain-language flags joined by "; ").
-        ``gap_sd = (mean - map) / sd``, left NaN everywhere when find_MAP found no mode (the
-        density still rises where it stopped, so a distance would measure where it gave up);
+        apply or failed), ``flags`` (the row's :class:`~comparisons.fit.Flag` list, the solvers'
+        and the table's own) and ``notes`` (their texts joined by "; ").
+        ``gap_sd = (mean - map) / sd``, left NaN everywhere when find_MAP found no mode (a
+        ``no_mode`` flag on ``map``: the density still rises where it stopped, so a distance would
+        measure where it gave up);
         ``gap_sd_em = (mean - em) / sd``, the same distance from EM's marginal mode. Neither is
         computed for a quantity without posterior spread (sd 0, or below ``SPREAD_RTOL`` x
         |mean|: a constant, or an entry of observed data): the ratio would be rounding noise.
@@ -98,18 +100,21 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[str
             if name in notes:
                 notes[name].extend(flags)
     table = pd.DataFrame.from_dict(rows, orient="index", columns=names)
-    table["gap_sd"] = (table["mean"] - table["map"]) / table["sd"]
-    if "map" in fits and fits["map"].diagnostics.get("no_mode"):
-        table["gap_sd"] = np.nan  # find_MAP's point is not a mode in any coordinate: no peak to measure from
-    table["gap_sd_em"] = (table["mean"] - table["em"]) / table["sd"]
+    no_mode = {f.column for fit in fits.values() for flags in fit.flags.values() for f in flags if f.kind == "no_mode"}
+    for gap, (_, (peak, mean, sd)) in GAPS.items():
+        table[gap] = (table[mean] - table[peak]) / table[sd]
+        if peak in no_mode:
+            table[gap] = np.nan  # the peak column's point is not a mode in any coordinate: no peak to measure from
     computed = [c for c, (_, d) in owned_columns().items() if d.formula is not None]
     for column in computed:
         table[column] = owned_columns()[column][1].formula(table)
     constant = (table["sd"] <= SPREAD_RTOL * table["mean"].abs()) | (table["sd"] == 0)
-    table.loc[constant, ["gap_sd", "gap_sd_em", *computed]] = np.nan
+    table.loc[constant, [*GAPS, *computed]] = np.nan
     for name in table.index[constant]:
-        notes[name].append(f"no posterior spread (sd = {table.loc[name, 'sd']:.3g}): a constant, so no gap_sd")
-    table["notes"] = ["; ".join(notes[n]) for n in order]
+        sd = float(table.loc[name, "sd"])
+        notes[name].append(Flag(None, "constant", sd, f"no posterior spread (sd = {sd:.3g}): a constant, so no gap_sd"))
+    table["flags"] = [notes[n] for n in order]
+    table["notes"] = ["; ".join(f.text for f in notes[n]) for n in order]
     table.index.name = "parameter"
     return table
 
@@ -138,8 +143,7 @@ def format_table(table: pd.DataFrame, shown: list[str] | None = None, em_kind: s
         for column in shown:
             value = row[column]
             cell = "—" if value is None or (isinstance(value, float) and math.isnan(value)) else _number(column, value)
-            if column in ("map", "em", "mle") and any(f"{column}: {why}" in row["notes"]
-                                                      for why in ("on the boundary", "not a mode")):
+            if any(f.column == column and f.kind in ("boundary", "no_mode") for f in row["flags"]):
                 cell += "†"
             cells.append(cell)
         lines.append(cells)

@@ -18,7 +18,7 @@ import xarray as xr
 from modemean.comparisons.errors import ModemeanError
 from modemean.comparisons.space import flat_names
 
-__all__ = ["ModelResults", "load_model", "load_all", "find_models", "zero_spread"]
+__all__ = ["ModelResults", "boundary_of", "load_model", "load_all", "find_models", "zero_spread"]
 
 SPREAD_RTOL = 1e-9  # as comparisons.table: a posterior sd below this x |mean| (or 0) means a constant
 
@@ -78,6 +78,11 @@ class ModelResults:
         """The ``solvers`` entry of ``method``; ``{"status": "not_run"}`` if it was not asked for."""
         return self.data["solvers"].get(method, {"status": "not_run", "message": f"{method} was not run"})
 
+    def no_mode(self, column: str = "map") -> bool:
+        """A solver flagged ``column`` (find_MAP's ``map``) as no mode: its point is not a peak."""
+        return any(f["kind"] == "no_mode" and f["column"] == column for solver in self.data["solvers"].values()
+                   for flags in (solver.get("flags") or {}).values() for f in flags)
+
     def gap(self, name: str) -> tuple[float, str] | None:
         """A parameter's peak-to-mean distance in sds and its column: ``gap_sd``, or ``gap_sd_em``
         where find_MAP found no mode (or did not run) but EM did."""
@@ -135,6 +140,11 @@ class ModelResults:
         """The approximation with the smallest :meth:`approximations` distance, or ``None``."""
         ranked = [(n, a) for n, a in self.approximations().items() if a["distance"] is not None]
         return min(ranked, key=lambda item: item[1]["distance"]) if ranked else None
+
+
+def boundary_of(row: dict[str, Any], column: str) -> float | None:
+    """The bound ``column``'s estimate sits on, from the row's ``boundary`` flag; ``None`` if it is inside."""
+    return next((f["value"] for f in row.get("flags", []) if f["kind"] == "boundary" and f["column"] == column), None)
 
 
 def is_number(value: Any) -> bool:

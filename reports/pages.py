@@ -15,8 +15,7 @@ import numpy as np
 from . import figures
 from .images import section as image_section
 from .load import ModelResults, draws_spread, load_all, zero_spread
-from .tables import (STATUS_WORDS, comparison_table, diagnostics_html, em_kind_html, no_mode, notes_html, number,
-                     solver_table)
+from .tables import STATUS_WORDS, comparison_table, diagnostics_html, em_kind_html, notes_html, number, solver_table
 from .verdict import verdict
 
 __all__ = ["render", "render_model", "render_index"]
@@ -297,7 +296,8 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
         cells = []
         for method in labels:
             s = r.solver(method)
-            status = "no_mode" if method == "map" and s["status"] == "ok" and no_mode(r) else s["status"]
+            owned = r.schema["solvers"].get(method, {}).get("columns", [])
+            status = "no_mode" if s["status"] == "ok" and any(r.no_mode(c) for c in owned) else s["status"]
             word = STATUS_WORDS.get(status, status)
             cells.append(f'<td class="status-{escape(status)}" title="{escape(s.get("message") or "")}">'
                          f"{escape(word)}</td>")

@@ -7,8 +7,7 @@ from typing import Any, Iterable
 
 from modemean.comparisons.table import EM_KINDS
 
-from .load import ModelResults, is_number, zero_spread
-from .verdict import boundary_of
+from .load import ModelResults, boundary_of, is_number, zero_spread
 
 __all__ = ["DIAGNOSTICS", "comparison_table", "em_kind", "em_kind_html", "notes_html", "solver_table",
            "diagnostics_html", "html_table", "number"]
@@ -38,18 +37,12 @@ def html_table(header: Iterable[str], rows: Iterable[Iterable[Any]], css: str = 
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def no_mode(results: ModelResults) -> bool:
-    """find_MAP ran and found no mode (``still_rising`` is the key of results made before ``no_mode``)."""
-    diagnostics = results.solver("map").get("diagnostics") or {}
-    return bool(diagnostics.get("no_mode", diagnostics.get("still_rising")))
-
-
 def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
     """Words for an empty cell, and the longer reason (tooltip), from the solvers' status."""
     if column in ("gap_sd", "gap_sd_em") and zero_spread(row):
         return "no spread", ("the posterior sd is 0 (or at rounding level of the mean): the quantity is a "
                              "constant, so a distance in sds means nothing")
-    if column == "gap_sd" and no_mode(results):
+    if column == "gap_sd" and results.no_mode("map"):
         return "no mode", ("find_MAP found no mode: the density is unbounded or still rises where it stopped, so "
                            "a distance from that point would only measure where the optimiser gave up; gap_sd_em "
                            "measures the distance from EM's marginal mode instead")
@@ -108,10 +101,10 @@ def comparison_table(results: ModelResults) -> str:
             classes = ["gap", _gap_class(value)] if column in ("gap_sd", "gap_sd_em") else []
             if is_number(value):
                 text = escape(number(value, column))
-                bound = boundary_of(row.get("notes", ""), column)
+                bound = boundary_of(row, column)
                 if bound is not None:
                     classes.append("boundary")
-                    text += f'<span class="why">on the boundary {escape(name)} = {escape(bound)}</span>'
+                    text += f'<span class="why">on the boundary {escape(name)} = {bound:g}</span>'
                 cells.append(f'<td class="{" ".join(classes)}">{text}</td>')
             else:
                 words, reason = _missing(results, column, row)
@@ -141,9 +134,9 @@ def _gap_class(value: Any) -> str:
 
 
 def notes_html(results: ModelResults) -> str:
-    """Every parameter's notes (boundary modes, sampler warnings), one bullet each."""
-    items = [f"<li><b>{escape(name)}</b>: {escape(note)}</li>"
-             for name, row in results.parameters.items() for note in (row.get("notes") or "").split("; ") if note]
+    """Every parameter's flags (boundary modes, no mode, sampler warnings, imputed entries), one bullet each."""
+    items = [f"<li><b>{escape(name)}</b>: {escape(flag['text'])}</li>"
+             for name, row in results.parameters.items() for flag in row.get("flags", [])]
     return f'<ul class="notes">{"".join(items)}</ul>' if items else "<p>No parameter was flagged.</p>"
 
 

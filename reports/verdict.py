@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from scipy import stats
 
-from .load import ModelResults, is_number
+from .load import ModelResults, boundary_of, is_number
 
-__all__ = ["verdict", "boundary_of"]
+__all__ = ["verdict"]
 
 NEGLIGIBLE_GAP = 0.1  # |gap_sd| below this: peak and centre of mass agree for practical purposes
-
-
-def boundary_of(notes: str, column: str) -> str | None:
-    """The bound named in a ``"<column>: on the boundary <name> = <value>"`` note, e.g. ``"0"``."""
-    match = re.search(rf"(?:^|; ){re.escape(column)}: on the boundary \S+ = (\S+)", notes or "")
-    return match.group(1) if match else None
 
 
 def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
@@ -44,7 +36,7 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
         elif solver["status"] == "not_applicable":
             lines.append(f"{label} was not applicable: {solver['message']}")
     find_map = results.solver("map")
-    if find_map["status"] == "ok" and (find_map.get("diagnostics") or {}).get("no_mode"):
+    if find_map["status"] == "ok" and results.no_mode("map"):
         em_ok = results.solver("em")["status"] == "ok"
         lines.append(f"{find_map['message'].replace(' (see the notes)', '')}: no point is the peak, so gap_sd "
                      "(the distance from the MAP) is withheld; "
@@ -72,9 +64,9 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
 def _parameter_sentence(name: str, row: dict, draws: np.ndarray | None) -> str:
     gap = row["gap_sd"]
     sentence = f"{name}: the posterior mean lies {_sds(gap)} sd {'above' if gap > 0 else 'below'} the MAP"
-    bound = boundary_of(row.get("notes", ""), "map")
+    bound = boundary_of(row, "map")
     if bound is not None:
-        sentence += f", which sits on the boundary {name} = {bound}"
+        sentence += f", which sits on the boundary {name} = {bound:g}"
     if is_number(row.get("laplace_sd")) and row["laplace_sd"] > 0 and draws is not None and draws.size \
             and np.min(draws) >= 0:
         below = stats.norm.cdf(0.0, row["map"], row["laplace_sd"])

@@ -13,14 +13,15 @@ import numpy as np
 import pytest
 
 from modemean.cli import main
-from modemean.comparisons.fit import Fit
+from modemean.comparisons.fit import Fit, Flag
 from modemean.comparisons.solvers.nuts import summarise_draws
 from modemean.comparisons.results import dump_json, results_dict, results_tree
 from modemean.comparisons.solvers import SOLVERS
-from modemean.comparisons.table import column_owners, columns, make_table
+from modemean.comparisons.table import column_owners, columns, format_table, make_table
 from modemean.reports import load_all, render
 
-BOUNDARY = "map: on the boundary tau = 0 (the optimum is at the edge of the support; the printed value 0.001 is where the iterations stopped)"
+BOUNDARY = Flag("map", "boundary", 0.0, "map: on the boundary tau = 0 (the optimum is at the edge of the support; the "
+                "printed value 0.001 is where the iterations stopped)")
 MAP_FAILED = "find_MAP stopped at iteration 0 or reported failure from all 4 starts, so there is no mode to report"
 EM_NA = "EM does not apply: the model declares no latent variables (LATENT is empty)"
 
@@ -187,10 +188,11 @@ def test_cli_report(site, tmp_path, capsys):
 
 def test_no_mode_is_explained_and_the_gap_is_measured_from_em(tmp_path):
     """A joint density without a mode (find_MAP's point still rising): gap_sd is withheld, not printed."""
-    note = "map: not a mode: the log density is still rising where find_MAP stopped (tau = 705.5)"
+    note = Flag("map", "no_mode", 900.0, "map: not a mode: the log density is still rising where find_MAP stopped "
+                "(tau = 705.5)")
     runaway = Fit("map", "ok", "find_MAP found no mode", 0.4,
                   {"map": {"mu": 1.0, "tau": 705.5}, "map_unconstrained": {"mu": 1.0, "tau": 1e7},
-                   "laplace_sd": {"mu": 0.5, "tau": 300.0}}, converged=True, n_iter=40, flags={"tau": [note]},
+                   "laplace_sd": {"mu": 0.5, "tau": 300.0}}, converged=False, n_iter=40, flags={"tau": [note]},
                   diagnostics={"no_mode": True, "still_rising": {"tau": 900.0}})
     em = Fit("em", "ok", "", 0.2, {"em": {"mu": 1.1, "tau": 2.0}, "mle": {"mu": 1.2, "tau": 1.5}}, converged=True,
              n_iter=5, diagnostics={})
@@ -214,8 +216,10 @@ def test_no_mode_is_explained_and_the_gap_is_measured_from_em(tmp_path):
 def test_no_mode_without_em_says_so_and_ranks_nothing(tmp_path):
     """A researcher's centred model without LATENT: no mode, no EM, so no gap at all -- said in words."""
     message = "find_MAP found no mode: the log density is unbounded as tau -> 0 (see the notes)"
+    flag = Flag("map", "no_mode", 0.0, "map: not a mode: the log density is unbounded as tau -> 0")
     runaway = Fit("map", "ok", message, 0.4, {"map": {"mu": 1.0, "tau": 1e-12}}, converged=False, n_iter=40,
-                  diagnostics={"no_mode": True, "unbounded": {"tau": {"bound": 0.0, "rise_per_decade": 18.4}}})
+                  diagnostics={"no_mode": True, "unbounded": {"tau": {"bound": 0.0, "rise_per_decade": 18.4}}},
+                  flags={"tau": [flag]})
     fits = {"map": runaway, "em": Fit("em", "not_applicable", "EM does not apply: no LATENT"), "nuts": _nuts(3)}
     _write(tmp_path, "centred", fits)
     render(tmp_path)
@@ -286,3 +290,23 @@ def test_an_approximate_em_is_labelled_in_the_table_the_page_and_the_text(tmp_pa
     render(tmp_path)
     page = (tmp_path / "lmm" / "index.html").read_text()
     assert "EM here is <b>exact (Gaussian)</b>" in page and ">em</th>" in page and "≈" not in page
+
+
+def test_flags_are_read_by_kind_never_by_their_words(tmp_path):
+    """A boundary flag worded differently still marks the cell, the † and the verdict: nothing parses the text."""
+    worded = Flag("map", "boundary", 0.0, "map: tau sits at its lower limit")
+    fits = {"map": Fit("map", "ok", "", 0.1, {"map": {"mu": 1.0, "tau": 0.001}}, converged=True, n_iter=3,
+                       flags={"tau": [worded]}),
+            "nuts": _nuts(5)}
+    table = make_table(fits, ["mu", "tau"])
+    assert table.loc["tau", "flags"] == [worded] and table.loc["tau", "notes"] == worded.text
+    assert "0.001†" in format_table(table)
+    _write(tmp_path, "worded", fits)
+    saved = json.loads((tmp_path / "worded" / "results.json").read_text())
+    assert saved["parameters"]["tau"]["flags"] == [{"column": "map", "kind": "boundary", "value": 0.0,
+                                                    "text": "map: tau sits at its lower limit"}]
+    assert saved["solvers"]["map"]["flags"]["tau"] == saved["parameters"]["tau"]["flags"]
+    render(tmp_path)
+    page = (tmp_path / "worded" / "index.html").read_text()
+    assert '<span class="why">on the boundary tau = 0</span>' in page and "sits on the boundary tau = 0" in page
+    assert "<li><b>tau</b>: map: tau sits at its lower limit</li>" in page

@@ -29,7 +29,7 @@ from pymc.tuning.starting import scipy_optimize_funcs_from_loss
 from scipy import optimize
 
 from ..checks import discrete_message, free_discrete
-from ..fit import Fit
+from ..fit import Fit, Flag
 from ..space import ValueSpace, boundary_flags, flat_names, shape_of, support_bounds
 from ..spec import ModelSpec
 from .base import Column, Solver
@@ -291,7 +291,7 @@ def _newton(space: ValueSpace, u: np.ndarray, free: np.ndarray, options: dict = 
 
 
 def _no_mode(spec: ModelSpec, space: ValueSpace, u: np.ndarray, initial_u: np.ndarray, estimate: dict[str, float],
-             flags: dict[str, list[str]], errors: dict[str, str]) -> tuple[dict, dict, dict]:
+             flags: dict[str, list[Flag]], errors: dict[str, str]) -> tuple[dict, dict, dict]:
     """Whether the density has no mode: still rising from ``u``, or unbounded at a boundary.
 
     Where find_MAP left parameters on a boundary, their profiles decide; otherwise an uphill
@@ -311,7 +311,7 @@ def _no_mode(spec: ModelSpec, space: ValueSpace, u: np.ndarray, initial_u: np.nd
         Every profile computed: ``bound``, ``values`` (parameter values), ``log_density`` (the
         maximum over the other coordinates at each), ``unbounded``.
     """
-    on_boundary = [n for n, notes in flags.items() if any("on the boundary" in t for t in notes)]
+    on_boundary = [n for n, notes in flags.items() if any(f.kind == "boundary" for f in notes)]
     rising = {}
     if not on_boundary:  # at a boundary the density rises towards the edge by definition: the profiles decide
         try:
@@ -430,19 +430,20 @@ def _still_rising(space: ValueSpace, u: np.ndarray, estimate: dict[str, float]) 
     return {}
 
 
-def _add_no_mode_flags(flags: dict[str, list[str]], estimate: dict[str, float], rising: dict, unbounded: dict) -> None:
+def _add_no_mode_flags(flags: dict[str, list[Flag]], estimate: dict[str, float], rising: dict, unbounded: dict
+                       ) -> None:
     for name, value in rising.items():
-        flags.setdefault(name, []).append(
+        flags.setdefault(name, []).append(Flag("map", "no_mode", value, (
             f"map: not a mode: the log density is still rising where find_MAP stopped ({name} = "
             f"{estimate[name]:.4g}; it is higher at {value:.4g}): the density has no maximum in that "
             "direction (unbounded, or rising towards a limit at infinity); the printed value is where the "
-            "optimiser stopped")
+            "optimiser stopped")))
     for name, info in unbounded.items():
-        flags[name] = [t for t in flags.get(name, []) if "on the boundary" not in t]  # the edge is no optimum here
-        flags[name].append(
+        flags[name] = [f for f in flags.get(name, []) if f.kind != "boundary"]  # the edge is no optimum here
+        flags[name].append(Flag("map", "no_mode", info["bound"], (
             f"map: not a mode: the log density is unbounded as {name} -> {info['bound']:g} (with every other "
             f"parameter re-optimised it still gains {info['rise_per_decade']:.3g} per decade closer): there is "
-            "no peak, and the printed value is only where the optimiser stopped")
+            "no peak, and the printed value is only where the optimiser stopped")))
 
 
 def _message(rising: dict, unbounded: dict, best: dict, distinct: list[dict], errors: dict[str, str]) -> str:

@@ -12,7 +12,7 @@ from scipy import stats
 
 from ..checks import discrete_message, free_discrete
 from ..errors import ModemeanError
-from ..fit import Fit
+from ..fit import Fit, Flag
 from ..space import flat_names
 from ..spec import ModelSpec
 from .base import Column, Option, Solver
@@ -78,11 +78,13 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
     flags = {}
     for name, rhat in estimates["r_hat"].items():
         if chains > 1 and rhat > RHAT_MAX:
-            flags.setdefault(name, []).append(f"nuts: R-hat {rhat:.3f} > {RHAT_MAX}, the chains disagree")
+            flags.setdefault(name, []).append(
+                Flag("r_hat", "r_hat", rhat, f"nuts: R-hat {rhat:.3f} > {RHAT_MAX}, the chains disagree"))
     for name, ess in estimates["ess_bulk"].items():
         if ess < ESS_MIN:
-            flags.setdefault(name, []).append(f"nuts: bulk ESS {ess:.0f} < {ESS_MIN}, too few effective draws")
-    return Fit("nuts", "ok", "; ".join(problems), draws=idata, converged=not problems, n_iter=draws,
+            flags.setdefault(name, []).append(
+                Flag("ess_bulk", "ess", ess, f"nuts: bulk ESS {ess:.0f} < {ESS_MIN}, too few effective draws"))
+    return Fit("nuts", "ok", "; ".join(problems), draws=idata, converged=not problems, n_iter=tune + draws,
                estimates=estimates, diagnostics=diagnostics, flags=flags)
 
 
