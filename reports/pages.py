@@ -7,6 +7,8 @@ to the page, and every link is relative, so the folder works from ``file://`` or
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from .load import ModelResults, draws_spread, load_all, zero_spread
 from .tables import STATUS_WORDS, comparison_table, diagnostics_html, em_kind_html, notes_html, number, solver_table
 from .verdict import verdict
 
-__all__ = ["render", "render_model", "render_index"]
+__all__ = ["SECTIONS", "Section", "render", "render_model", "render_index"]
 
 N_SHOWN = 4  # density figures shown up front; the rest sit one click away in <details>
 N_DRAWN = 40  # at most this many density figures per page (an image model has hundreds of parameters)
@@ -28,8 +30,8 @@ body{font:17px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1
  max-width:1200px;padding:1rem 1.5rem 4rem}
 h1{font-size:1.9rem;margin:.4rem 0}h2{margin-top:2.2rem;border-bottom:2px solid #ddd}
 nav a{margin-right:1rem}a{color:#0b5cad}
-.verdict{background:#fff8e6;border-left:6px solid #E69F00;padding:.6rem 1rem}
-.verdict li{margin:.3rem 0}
+.section-verdict{background:#fff8e6;border-left:6px solid #E69F00;padding:.6rem 1rem}
+.section-verdict li{margin:.3rem 0}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.95rem}
 th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:right;vertical-align:top}
 thead th{background:#f0f0f0;position:sticky;top:0}
@@ -100,16 +102,18 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "p"
 
 
-def _highlights(highlights: dict) -> str:
-    """The model's own headline numbers (its ``highlights`` hook), as a two-column table."""
-    if not highlights:
-        return ""
-    def show(value):
-        if isinstance(value, list):
-            return ", ".join(map(str, value)) or "none"
-        return number(value) if isinstance(value, float) else str(value)
-    rows = "".join(f"<tr><th scope=\"row\">{escape(k)}</th><td>{escape(show(v))}</td></tr>" for k, v in highlights.items())
-    return f'<h2 id="highlights">This model in numbers</h2><table class="highlights"><tbody>{rows}</tbody></table>'
+@dataclass(frozen=True)
+class Section:
+    """One part of a model page: ``render(results)`` gives its HTML, or ``None`` (or ``""``) to leave it out.
+
+    The page is the sections of :data:`SECTIONS` in order, each as ``<section class="section-<id>">``
+    with an ``<h2 id="<id>">`` heading (the anchor other pages link to); with ``title=None`` the
+    section writes its own heading.
+    """
+
+    id: str
+    title: str | None
+    render: Callable[[ModelResults], str | None]
 
 
 def render_model(results: ModelResults) -> Path:
@@ -117,8 +121,59 @@ def render_model(results: ModelResults) -> Path:
     folder = results.folder
     for old in folder.glob("fig-*.png"):
         old.unlink()
+    title = results.data.get("title") or results.name
+    parts = []
+    for section in SECTIONS:
+        html = section.render(results)
+        if html:
+            head = f'<h2 id="{section.id}">{escape(section.title)}</h2>' if section.title is not None else ""
+            parts.append(f'<section class="section-{section.id}">{head}{html}</section>')
+    solvers = ", ".join(results.labels.values())
+    body = (f'<nav><a href="../index.html">← all models</a><a href="results.json">results.json</a>'
+            f'<a href="results.nc">results.nc</a></nav><h1>{escape(title)}</h1>'
+            f"<p><code>{escape(results.name)}</code> — {escape(solvers)}, side by side.</p>\n" + "\n".join(parts))
+    page = folder / "index.html"
+    page.write_text(_page(f"{title} — modemean", body))
+    return page
+
+
+# ------------------------------------------------------------------------------------------ the sections
+
+
+def _verdict(results: ModelResults) -> str:
+    return f"<ul>{''.join(f'<li>{escape(s)}</li>' for s in verdict(results))}</ul>"
+
+
+def _highlights(results: ModelResults) -> str | None:
+    """The model's own headline numbers (its ``highlights`` hook), as a two-column table."""
+    highlights = results.data.get("highlights") or {}
+    if not highlights:
+        return None
+
+    def show(value):
+        if isinstance(value, list):
+            return ", ".join(map(str, value)) or "none"
+        return number(value) if isinstance(value, float) else str(value)
+
+    rows = "".join(f'<tr><th scope="row">{escape(k)}</th><td>{escape(show(v))}</td></tr>' for k, v in highlights.items())
+    return f'<table class="highlights"><tbody>{rows}</tbody></table>'
+
+
+def _story(results: ModelResults) -> str:
     d = results.data
-    title = d.get("title") or results.name
+    refs = "".join(f"<li>{escape(r)}</li>" for r in d.get("references", []))
+    return (f"<p>{escape(d.get('story', ''))}</p><h3>Why the posterior is skewed</h3>"
+            f"<p>{escape(d.get('why_skewed', ''))}</p><h3>References</h3><ul>{refs or '<li>none given</li>'}</ul>")
+
+
+def _table(results: ModelResults) -> str:
+    return ("<p>Parameters ordered as in the model. <b>gap_sd</b> = (mean − map) / sd, shaded by size "
+            "(≥ 0.2 and ≥ 0.5). Hover a column name for its meaning; an empty cell says why it is empty and links "
+            f"to that solver's status below.</p>{em_kind_html(results)}{comparison_table(results)}"
+            f"<h3>Notes</h3>{notes_html(results)}")
+
+
+def _densities(results: ModelResults) -> str:
     ranked = results.ranked()
     drawn, undrawn = ranked[:N_DRAWN], ranked[N_DRAWN:]
     shown, rest = drawn[:N_SHOWN], drawn[N_SHOWN:]
@@ -130,39 +185,15 @@ def render_model(results: ModelResults) -> Path:
     if undrawn:
         figures_html += (f"<p>{len(undrawn)} less skewed parameters are not drawn (the {N_DRAWN} most skewed are); "
                          "their numbers are in the table and in results.json.</p>")
-    refs = "".join(f"<li>{escape(r)}</li>" for r in d.get("references", []))
-    body = f"""
-<nav><a href="../index.html">← all models</a><a href="results.json">results.json</a><a href="results.nc">results.nc</a></nav>
-<h1>{escape(title)}</h1>
-<p><code>{escape(results.name)}</code> — posterior mode (find_MAP), EM and NUTS, side by side.</p>
-<section class="verdict"><h2 id="verdict">Verdict</h2><ul>{''.join(f'<li>{escape(s)}</li>' for s in verdict(results))}</ul></section>
-{_highlights(d.get("highlights") or {})}
-<h2 id="story">The model</h2><p>{escape(d.get('story', ''))}</p>
-<h3>Why the posterior is skewed</h3><p>{escape(d.get('why_skewed', ''))}</p>
-<h3>References</h3><ul>{refs or '<li>none given</li>'}</ul>
-{image_section(results)}
-<h2 id="table">Comparison table</h2>
-<p>Parameters ordered as in the model. <b>gap_sd</b> = (mean − map) / sd, shaded by size
-(≥ 0.2 and ≥ 0.5). Hover a column name for its meaning; an empty cell says why it is empty and links
-to that solver's status below.</p>
-{em_kind_html(results)}
-{comparison_table(results)}
-<h3>Notes</h3>{notes_html(results)}
-<h2 id="figures">Posterior densities</h2>
-<p>Grey: NUTS density (ArviZ KDE) with its 94% HDI shaded; dotted: the Laplace approximation
-N(MAP, laplace_sd); vertical lines: the estimators, in the same colours and line styles on every page.
-Estimators that coincide are drawn as nested stripes (the earlier in the legend, the wider); one
-outside the plotted range is shown as an arrow with its value. Most skewed parameters first.</p>
-{figures_html}
-{_approximations(results)}
-<h2 id="em-trace">EM: the climb</h2>{_em_trace(results)}
-<h2 id="reparameterisation">Reparameterisation: the mode moves, the median does not</h2>{_reparameterisation(results)}
-<h2 id="diagnostics">Diagnostics</h2>{solver_table(results)}{diagnostics_html(results)}
-<h2 id="metadata">Run metadata</h2>{_metadata(results)}
-"""
-    page = folder / "index.html"
-    page.write_text(_page(f"{title} — modemean", body))
-    return page
+    return ("<p>Grey: NUTS density (ArviZ KDE) with its 94% HDI shaded; dotted: the Laplace approximation "
+            "N(MAP, laplace_sd); vertical lines: the estimators, in the same colours and line styles on every page. "
+            "Estimators that coincide are drawn as nested stripes (the earlier in the legend, the wider); one "
+            "outside the plotted range is shown as an arrow with its value. Most skewed parameters first.</p>"
+            f"{figures_html}")
+
+
+def _diagnostics(results: ModelResults) -> str:
+    return solver_table(results) + diagnostics_html(results)
 
 
 def _figure(fig, folder: Path, filename: str, alt: str, caption: str) -> str:
@@ -190,11 +221,11 @@ def _density(results: ModelResults, name: str, index: int) -> str:
 SKEWED = 0.5  # |NUTS skewness| at least this: the parameter gets a figure of the approximations' densities
 
 
-def _approximations(results: ModelResults) -> str:
+def _approximations(results: ModelResults) -> str | None:
     """The approximations that ran: how far each is from NUTS and its k̂, and one figure per skewed parameter."""
     approximations = results.approximations()
     if not approximations:
-        return ""
+        return None
     rows = []
     for name, a in approximations.items():
         khat = "—" if a["khat"] is None else f"{a['khat']:.2f}" + (" (not to be trusted)" if a["khat"] > 0.7 else "")
@@ -224,8 +255,7 @@ def _approximations(results: ModelResults) -> str:
     if not skewed:
         figures_html.append(f"<p>No parameter is skewed (|skewness| ≥ {SKEWED}): no density figures here; the "
                             "table above has every approximation's mean and sd.</p>")
-    return f"""<h2 id="approximations">Approximations of the posterior</h2>
-<p>Each approximation's draws are summarised in the table (columns <code>&lt;approximation&gt;_…</code>);
+    return f"""<p>Each approximation's draws are summarised in the table (columns <code>&lt;approximation&gt;_…</code>);
 <b>gap_sd</b> columns give its mean's distance from NUTS's in NUTS sds, <b>sd_ratio</b> its sd over NUTS's.
 Pareto k̂ (PSIS on log p − log q at its draws; Yao et al. 2018): below 0.5 close to the posterior,
 0.5–0.7 usable after importance reweighting, above 0.7 not to be trusted. Distance from NUTS: the largest,
@@ -273,6 +303,22 @@ def _metadata(results: ModelResults) -> str:
     return (f'<table class="meta"><tbody>{body}</tbody></table>'
             '<p>Data: <a href="results.json">results.json</a> (the table, statuses and diagnostics) and '
             '<a href="results.nc">results.nc</a> (ArviZ DataTree: posterior draws, point estimates, EM trace).</p>')
+
+
+# the model page, top to bottom; a new section is one line here (its render function may live in its own module)
+SECTIONS = [
+    Section("verdict", "Verdict", _verdict),
+    Section("highlights", "This model in numbers", _highlights),
+    Section("story", "The model", _story),
+    Section("images", None, image_section),  # reports/images.py: an image model's pictures, with its own heading
+    Section("table", "Comparison table", _table),
+    Section("figures", "Posterior densities", _densities),
+    Section("approximations", "Approximations of the posterior", _approximations),
+    Section("em-trace", "EM: the climb", _em_trace),
+    Section("reparameterisation", "Reparameterisation: the mode moves, the median does not", _reparameterisation),
+    Section("diagnostics", "Diagnostics", _diagnostics),
+    Section("metadata", "Run metadata", _metadata),
+]
 
 
 def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[tuple[str, str]] = ()) -> Path:

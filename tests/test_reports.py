@@ -310,3 +310,19 @@ def test_flags_are_read_by_kind_never_by_their_words(tmp_path):
     page = (tmp_path / "worded" / "index.html").read_text()
     assert '<span class="why">on the boundary tau = 0</span>' in page and "sits on the boundary tau = 0" in page
     assert "<li><b>tau</b>: map: tau sits at its lower limit</li>" in page
+
+
+def test_a_page_section_is_one_line(site, monkeypatch):
+    """A new section is one entry in SECTIONS: rendered in order with its anchor; one that returns None is left out."""
+    from modemean.reports import pages
+
+    out, _ = site
+    count = lambda r: f"<p>{len(r.parameters)} parameters</p>"  # noqa: E731
+    with monkeypatch.context() as patch:
+        patch.setattr(pages, "SECTIONS", [*pages.SECTIONS, pages.Section("count", "Counted", count),
+                                          pages.Section("empty", "Never shown", lambda r: None)])
+        render(out, ["skewed"], force=True)
+    page = (out / "skewed" / "index.html").read_text()
+    assert '<section class="section-count"><h2 id="count">Counted</h2><p>2 parameters</p></section>' in page
+    assert page.index('id="metadata"') < page.index('id="count"') and "Never shown" not in page
+    render(out, ["skewed"], force=True)  # back to the page without it, for the other tests
