@@ -282,3 +282,17 @@ def test_report_shows_the_approximations_and_the_closest(tmp_path):
     assert not list(folder.glob("fig-approximations-*-mu.png"))
     index = (tmp_path / "index.html").read_text()
     assert "closest approximation to NUTS" in index and "ADVI (full-rank)</td>" in index
+
+
+def test_solvers_all_and_the_missing_extra(monkeypatch):
+    """``all`` names every solver, the approximations are not run by default, and without BlackJAX the
+    pathfinder solver is refused before anything runs, saying what to install."""
+    from modemean.comparisons.errors import ModemeanError
+    from modemean.comparisons.solvers import SOLVERS, check_options, default_solvers
+    from modemean.comparisons.solvers import pathfinder as module
+
+    assert check_options("all", {})[0] == tuple(SOLVERS)
+    assert not {"laplace", "advi", "fullrank_advi", "pathfinder"} & set(default_solvers())
+    monkeypatch.setattr(module, "available", lambda: False)
+    with pytest.raises(ModemeanError, match=r"pip install 'modemean\[approx\]'"):
+        check_options("map,pathfinder", {})
