@@ -230,7 +230,8 @@ def _approximations(results: ModelResults) -> str | None:
     for name, a in approximations.items():
         khat = "—" if a["khat"] is None else f"{a['khat']:.2f}" + (" (not to be trusted)" if a["khat"] > 0.7 else "")
         far = ("—" if a["distance"] is None
-               else f"{a['distance']:.2f} ({escape(a['worst'])})")
+               else f"{a['distance']:.2f} ({escape(a['worst'])})" if a["distance"] < 1e3
+               else f"{a['distance']:.3g} ({escape(a['worst'])})")
         why = escape(a["message"] or "")
         rows.append(f'<tr data-solver="{escape(name)}"><th scope="row">{escape(a["label"])}</th>'
                     f"<td>{escape(STATUS_WORDS.get(a['status'], a['status']))}</td><td>{escape(khat)}</td>"
