@@ -112,6 +112,11 @@ def render_teaching(out: Path) -> list[tuple[str, str]]:
         if results is not None and LOSS_PARAMETER in results.draws:
             render_loss_demo(out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER])
             pages.append(("Loss decides the estimator: mode, median, mean", "teaching/loss_demo.html"))
+            from .lessons import render_reparam_demo
+
+            render_reparam_demo(out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER], LOSS_MODEL,
+                                LOSS_PARAMETER)
+            pages.append(("The mode moves, the median does not: τ and log τ", "teaching/reparam_demo.html"))
     prior = out / "teaching" / "prior_demo.json"
     if prior.is_file():
         render_prior_demo(out, json.loads(prior.read_text()))

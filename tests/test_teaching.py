@@ -93,6 +93,29 @@ def test_em_bound_touches_lies_below_and_peaks_at_the_m_step(site):
             assert np.argmax(c["bound"]) == int(np.flatnonzero(c["x"] == c["argmax"])[0])
 
 
+@pytest.mark.slow
+def test_reparam_quantiles_map_exactly_and_the_mode_moves(site):
+    from modemean.reports.lessons import reparam_numbers
+    from modemean.reports.load import load_model
+
+    results = load_model(site, "eight_schools")
+    tau = results.draws["tau"]
+    d = reparam_numbers(tau)
+    np.testing.assert_array_equal(d["q_eta"], np.log(d["q_tau"]))                  # exactly, same draws
+    np.testing.assert_array_equal(d["percentiles"]["eta"], np.log(d["percentiles"]["tau"]))
+    assert d["median_eta"] == np.log(d["median_tau"])
+    assert abs(d["median_tau"] - np.median(tau)) < 0.05 * np.std(tau)
+    # the modes differ: log tau's mode, mapped back, sits well right of tau's (the Jacobian's push)
+    assert np.exp(d["mode_eta"]) - d["mode_tau"] > 0.5 * np.std(tau)
+    assert np.exp(d["mean_eta"]) < d["mean_tau"]                                      # geometric < arithmetic
+    # the change of variables: p_eta integrates to the draws' share inside the eta grid (0.5%..99.5%: 0.99)
+    mass = np.trapezoid(np.exp(d["log_p_eta"]), d["eta"])
+    assert mass == pytest.approx(0.99, abs=0.03)
+    np.testing.assert_allclose(d["log_p_eta"] - d["log_p_tau"], d["eta"], atol=1e-12)   # only the Jacobian
+    page = (site / "teaching" / "reparam_demo.html").read_text()
+    assert f"{d['mode_tau']:.3f}" in page and f"{np.exp(d['mode_eta']):.3f}" in page
+
+
 def test_loss_minimisers_are_mode_median_mean():
     draws = np.random.default_rng(3).gamma(1.5, 2.0, 4001)  # skewed, like a scale parameter
     result = expected_losses(draws)
@@ -144,7 +167,7 @@ def test_prior_path_ends_at_the_mle(site):
 def test_cli_report_links_the_teaching_pages(site, capsys):
     assert main(["report", "--out", str(site)]) == 0
     index = (site / "index.html").read_text()
-    for name in ("em_demo", "em_bound", "loss_demo", "prior_demo"):
+    for name in ("em_demo", "em_bound", "loss_demo", "reparam_demo", "prior_demo"):
         assert f'href="teaching/{name}.html"' in index
         assert (site / "teaching" / f"{name}.html").is_file()
 
@@ -221,6 +244,25 @@ def test_em_bound_in_browser(page, site):
 
 
 @pytest.mark.slow
+def test_reparam_demo_in_browser(page, site):
+    from modemean.reports.lessons import reparam_numbers
+    from modemean.reports.load import load_model
+
+    d = reparam_numbers(load_model(site, "eight_schools").draws["tau"])
+    _open(page, site / "teaching" / "reparam_demo.html")
+    read = lambda id_: page.inner_text(f"#{id_}")  # noqa: E731
+    assert read("q-tau") == read("exp-q-eta") == f"{d['median_tau']:.4f}"
+    page.fill("#level", "25")
+    assert read("p") == "25%" and read("q-tau") == f"{d['percentiles']['tau'][24]:.4f}" == read("exp-q-eta")
+    red = "#tau-plot line[stroke='#D55E00']"
+    assert page.eval_on_selector_all(red, "ls => ls.length") == 2
+    page.uncheck("#modes")
+    assert page.eval_on_selector_all(red, "ls => ls.length") == 0
+    assert page.eval_on_selector_all("svg path.density", "ps => ps.length") == 2
+    assert page.console_errors == []
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["loss_demo", "prior_demo"])
 def test_other_pages_in_browser(page, site, name):
     _open(page, site / "teaching" / f"{name}.html")
@@ -229,4 +271,4 @@ def test_other_pages_in_browser(page, site, name):
         page.fill("#candidate", "0")
         assert _number(page.inner_text("#loss-squared")) > 0
     _open(page, site / "index.html")
-    assert page.eval_on_selector_all("ul.extra-pages a", "as => as.length") == 4
+    assert page.eval_on_selector_all("ul.extra-pages a", "as => as.length") == 5
