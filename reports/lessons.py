@@ -5,6 +5,9 @@
 * ``reparam_demo.html`` -- the mode moves, the median does not: eight_schools' tau in tau and in
   log tau, from the saved NUTS draws (``DIR/eight_schools/results.nc``, written by ``modemean run``),
   numbers by :func:`reparam_numbers`.
+* ``skew_demo.html`` -- how skew separates mode, median and mean: a slider over the log-normal
+  (sigma) and Gamma (shape) families, the three estimators and gap_sd from :func:`skew_families`,
+  and the catalog's parameters placed by their measured skewness and gap_sd (``DIR/*/results.json``).
 
 Like :mod:`reports.teaching`, each page is self-contained (works from ``file://``, no network
 resource) and only draws numbers computed by the engine.
@@ -12,15 +15,18 @@ resource) and only draws numbers computed by the engine.
 
 from __future__ import annotations
 
+import json
 from html import escape
 from pathlib import Path
 
 import numpy as np
+from scipy import special
 
 from .figures import _kde
 from .teaching import _embed, _nav, _write
 
-__all__ = ["render_em_bound", "render_reparam_demo", "reparam_numbers", "SVG_JS", "LEVELS"]
+__all__ = ["render_em_bound", "render_reparam_demo", "reparam_numbers", "render_skew_demo", "skew_families",
+           "catalog_skew", "SVG_JS", "LEVELS"]
 
 LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)   # the quantiles drawn on both axes
 REPARAM_GRID = 301                        # points of the log tau grid
@@ -384,3 +390,172 @@ by the Jacobian. The modes are the maximisers of the two curves; the quantiles a
 <script>{SVG_JS}{REPARAM_SCRIPT}</script>
 """
     return _write(out, "reparam_demo.html", "The mode moves, the median does not", body)
+
+
+# ---------------------------------------------------------------------------------------------- skew
+FAMILY_POINTS = 61    # parameter values per family on the skew page's slider
+
+
+def skew_families(points: int = FAMILY_POINTS) -> dict:
+    """Mode, median, mean, sd, skewness and gap_sd of two right-skewed families, from their closed forms.
+
+    * log-normal ``LogNormal(0, sigma)``, ``sigma`` from 0.05 to 1: mode ``e^(-s^2)``, median 1,
+      mean ``e^(s^2/2)``, sd ``sqrt((e^(s^2) - 1) e^(s^2))``, skewness ``(e^(s^2) + 2) sqrt(e^(s^2) - 1)``.
+    * ``Gamma(k, 1)``, shape ``k`` from 1 to 100 (geometric): mode ``k - 1``, median
+      ``P^-1(k, 1/2)`` (the regularised incomplete gamma's inverse, scipy), mean ``k``, sd ``sqrt(k)``,
+      skewness ``2 / sqrt(k)``, so gap_sd ``= 1 / sqrt(k)`` = skewness / 2 exactly.
+
+    gap_sd is modemean's headline: ``(mean - mode) / sd``. Each row also has ``log_norm`` (the
+    log of the density's normalising constant, ``log Gamma(k)`` or ``log(sigma sqrt(2 pi))``, so the
+    page draws the density from its closed form) and ``hi`` (the 99% quantile, the plot's right edge).
+
+    Returns
+    -------
+    dict
+        ``lognormal`` and ``gamma``: each ``param`` (name), ``values`` and the columns above, lists
+        of length ``points``.
+    """
+    s = np.linspace(0.05, 1.0, points)
+    e = np.exp(s**2)
+    lognormal = {"param": "σ", "values": s, "mode": 1 / e, "median": np.ones(points), "mean": np.sqrt(e),
+                 "sd": np.sqrt((e - 1) * e), "skewness": (e + 2) * np.sqrt(e - 1),
+                 "log_norm": np.log(s * np.sqrt(2 * np.pi)), "hi": np.exp(s * special.ndtri(0.99))}
+    k = np.geomspace(1.0, 100.0, points)
+    gamma = {"param": "k", "values": k, "mode": k - 1, "median": special.gammaincinv(k, 0.5), "mean": k,
+             "sd": np.sqrt(k), "skewness": 2 / np.sqrt(k), "log_norm": special.gammaln(k),
+             "hi": special.gammaincinv(k, 0.99)}
+    for family in (lognormal, gamma):
+        family["gap_sd"] = (family["mean"] - family["mode"]) / family["sd"]
+    return {"lognormal": lognormal, "gamma": gamma}
+
+
+def catalog_skew(out: Path) -> list[dict]:
+    """Every parameter in ``out``'s results with a measured skewness and gap_sd (both finite).
+
+    Returns
+    -------
+    list of dict
+        ``model``, ``parameter``, ``skewness`` (of the NUTS draws), ``gap_sd`` ((mean - map) / sd).
+    """
+    points = []
+    for path in sorted(Path(out).glob("*/results.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        for name, row in (data.get("parameters") or {}).items() if isinstance(data, dict) else ():
+            skew, gap = row.get("skewness"), row.get("gap_sd")
+            if isinstance(skew, (int, float)) and isinstance(gap, (int, float)) and np.isfinite([skew, gap]).all():
+                points.append({"model": path.parent.name, "parameter": name, "skewness": float(skew),
+                               "gap_sd": float(gap)})
+    return points
+
+
+SKEW_SCRIPT = r"""
+(() => {
+const D = JSON.parse(document.getElementById("skew-data").textContent);
+const $ = id => document.getElementById(id);
+const f = (v, d) => minus(v.toFixed(d === undefined ? 3 : d));
+const COL = {mode: "#D55E00", median: "#009E73", mean: "#0072B2"};
+let fam = "lognormal";
+// the densities' closed forms (normalising constants from the table)
+const pdf = {
+  lognormal: (x, s, c) => x > 0 ? Math.exp(-(Math.log(x) ** 2) / (2 * s * s) - Math.log(x) - c) : 0,
+  gamma: (x, k, c) => x > 0 ? Math.exp((k - 1) * Math.log(x) - x - c) : (k === 1 ? 1 : 0),
+};
+function draw() {
+  const F = D.families[fam], i = +$("param").value, v = F.values[i];
+  const hi = F.hi[i], lo = fam === "gamma" ? Math.max(0, F.mode[i] - 3.2 * F.sd[i]) : 0;
+  const xs = Array.from({length: 300}, (_, j) => lo + (hi - lo) * j / 299);
+  const ys = xs.map(x => pdf[fam](x, v, F.log_norm[i]));
+  const p = plot($("pdf-plot"), {l: 70, r: 14, t: 10, b: 44}, lo, hi, 0, Math.max(...ys) * 1.12, "x", "density");
+  line(p, xs, ys, {stroke: "#000", "stroke-width": 2.4, class: "density"});
+  for (const k of ["mode", "median", "mean"]) vline(p, F[k][i], {stroke: COL[k], "stroke-width": 3, class: k});
+  el("line", {x1: p.sx(F.mean[i] - F.sd[i]), x2: p.sx(F.mean[i]), y1: p.m.t + 8, y2: p.m.t + 8, stroke: "#777",
+              "stroke-width": 2}, p.g);
+  // skewness vs gap_sd: both families, the catalog, this member
+  const C = D.catalog, xmax = Math.max(6, ...C.map(c => c.skewness)) * 1.05;
+  const xmin = Math.min(-0.5, ...C.map(c => c.skewness)) * 1.05;
+  const ymax = Math.max(2.2, ...C.map(c => c.gap_sd)) * 1.05, ymin = Math.min(-0.3, ...C.map(c => c.gap_sd)) * 1.05;
+  const q = plot($("map-plot"), {l: 70, r: 14, t: 10, b: 44}, xmin, xmax, ymin, ymax, "skewness",
+                 "gap_sd = (mean \u2212 mode) / sd");
+  for (const [name, colour] of [["lognormal", "#CC79A7"], ["gamma", "#E69F00"]])
+    line(q, D.families[name].skewness, D.families[name].gap_sd, {stroke: colour, "stroke-width": 2.4, class: "family"});
+  for (const c of C) {
+    const m = el("circle", {cx: q.sx(c.skewness), cy: q.sy(c.gap_sd), r: 5, fill: "#555", "fill-opacity": 0.6,
+                            class: "catalog"}, q.g);
+    el("title", {}, m).textContent = `${c.model}: ${c.parameter} ` +
+      `(skewness ${f(c.skewness, 2)}, gap_sd ${f(c.gap_sd, 2)})`;
+  }
+  dot(q, F.skewness[i], F.gap_sd[i], "#000", 7).setAttribute("class", "member");
+  $("value").textContent = `${F.param} = ${f(v, 3)}`;
+  for (const k of ["mode", "median", "mean", "sd", "skewness", "gap_sd"]) $(k).textContent = f(F[k][i]);
+  $("mm").textContent = f((F.median[i] - F.mode[i]) / F.sd[i]);
+  $("md").textContent = f((F.mean[i] - F.median[i]) / F.sd[i]);
+}
+$("param").addEventListener("input", draw);
+for (const r of document.querySelectorAll("input[name=family]"))
+  r.addEventListener("change", e => { fam = e.target.value; $("param").value = "0"; draw(); });
+draw();
+})();
+"""
+
+
+def render_skew_demo(out: Path) -> Path:
+    """Write ``out/teaching/skew_demo.html``: :func:`skew_families` and the catalog's :func:`catalog_skew`."""
+    families = skew_families()
+    catalog = catalog_skew(out)
+    embed = {name: {k: (np.round(v, 8).tolist() if isinstance(v, np.ndarray) else v) for k, v in fam.items()}
+             for name, fam in families.items()}
+    if catalog:
+        near = sorted(catalog, key=lambda c: -abs(c["gap_sd"]))[:8]
+        rows = "".join(f'<tr><td><a href="../{escape(c["model"])}/index.html">{escape(c["model"])}</a></td>'
+                       f"<td>{escape(c['parameter'])}</td><td>{c['skewness']:.2f}</td><td>{c['gap_sd']:.2f}</td>"
+                       f"<td>{c['gap_sd'] - c['skewness'] / 2:+.2f}</td></tr>" for c in near)
+        placed = (f"<p>Grey dots: the {len(catalog)} parameters of the catalog with results here, each at its NUTS "
+                  "skewness and its gap_sd (hover for the name). Those with the largest gaps:</p>"
+                  "<table><thead><tr><th>model</th><th>parameter</th><th>skewness</th><th>gap_sd</th>"
+                  f"<th>gap_sd − skewness/2</th></tr></thead><tbody>{rows}</tbody></table>")
+    else:
+        placed = ("<p>No catalog results with both a skewness and a gap_sd in this folder yet: "
+                  "<code>modemean run all --out DIR</code> places the catalog's parameters on this plot.</p>")
+    legend = "".join(f'<span><i class="swatch" style="background:{c}"></i>{t}</span>' for c, t in (
+        ("#D55E00", "mode"), ("#009E73", "median"), ("#0072B2", "mean"), ("#777", "one sd (left of the mean)")))
+    legend2 = "".join(f'<span><i class="swatch" style="background:{c}"></i>{t}</span>' for c, t in (
+        ("#CC79A7", "log-normal family"), ("#E69F00", "Gamma family (gap_sd = skewness / 2 exactly)"),
+        ("#000", "the member on the slider"), ("#555", "the catalog's parameters")))
+    body = f"""
+{_nav('<a href="loss_demo.html">loss decides the estimator</a><a href="reparam_demo.html">the mode moves</a>')}
+<h1>How skew separates mode, median and mean</h1>
+<p class="lead">On a symmetric posterior the peak (mode), the middle (median) and the centre of mass (mean)
+are one point. Give the posterior a long right tail and they come apart in a fixed order: the tail pulls the mean
+furthest, the median less, and the mode stays at the peak. modemean's headline number,
+<b>gap_sd</b> = (mean − mode) / sd, measures that separation in posterior standard deviations. For a mildly skewed
+distribution it is about half the skewness (Pearson): move the slider and watch both grow together.</p>
+<div class="controls"><b>Family:</b>
+<label><input type="radio" name="family" value="lognormal" checked> log-normal(0, σ)</label>
+<label><input type="radio" name="family" value="gamma"> Gamma(k, 1)</label>
+<input type="range" id="param" min="0" max="{FAMILY_POINTS - 1}" value="0" step="1" style="width:22rem">
+<b id="value"></b></div>
+<dl class="readout"><dt>mode</dt><dd id="mode"></dd><dt>median</dt><dd id="median"></dd><dt>mean</dt>
+<dd id="mean"></dd><dt>sd</dt><dd id="sd"></dd><dt>skewness</dt><dd id="skewness"></dd><dt>gap_sd</dt>
+<dd id="gap_sd"></dd><dt>(median − mode) / sd</dt><dd id="mm"></dd><dt>(mean − median) / sd</dt><dd id="md"></dd></dl>
+<svg id="pdf-plot" width="960" height="280" role="img" aria-label="the density with its mode, median and mean"
+style="max-width:100%;height:auto;display:block"></svg>
+<p class="legend">{legend}</p>
+<h2>The catalog on the same axes</h2>
+<svg id="map-plot" width="960" height="360" role="img" aria-label="gap_sd against skewness"
+style="max-width:100%;height:auto;display:block"></svg>
+<p class="legend">{legend2}</p>
+{placed}
+<p>A point far from the family curves is a posterior whose shape is not a simple one-tailed skew: a peak on a
+boundary (the mode at τ = 0 of eight schools), several modes, or a spike-and-slab.</p>
+<h2>How these numbers were computed</h2>
+<p>The families' mode, median, mean, sd and skewness are closed forms (the Gamma median by scipy's inverse
+incomplete gamma function), computed when the page was rendered; the page draws each density from its closed form.
+The catalog's skewness and gap_sd are the <code>skewness</code> and <code>gap_sd</code> columns of each
+<code>results.json</code>.</p>
+{_embed("skew-data", {"families": embed, "catalog": catalog})}
+<script>{SVG_JS}{SKEW_SCRIPT}</script>
+"""
+    return _write(out, "skew_demo.html", "How skew separates mode, median and mean", body)

@@ -117,6 +117,10 @@ def render_teaching(out: Path) -> list[tuple[str, str]]:
             render_reparam_demo(out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER], LOSS_MODEL,
                                 LOSS_PARAMETER)
             pages.append(("The mode moves, the median does not: τ and log τ", "teaching/reparam_demo.html"))
+    from .lessons import render_skew_demo
+
+    render_skew_demo(out)
+    pages.append(("How skew separates mode, median and mean", "teaching/skew_demo.html"))
     prior = out / "teaching" / "prior_demo.json"
     if prior.is_file():
         render_prior_demo(out, json.loads(prior.read_text()))

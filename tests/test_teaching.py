@@ -29,7 +29,7 @@ PRIOR = {"scales": (0.05, 1.0), "nuts": {"draws": 200, "tune": 200, "chains": 1}
 def site(tmp_path_factory):
     """Results for the loss page, the teaching numbers, every page and the index, in one folder."""
     out = tmp_path_factory.mktemp("teaching_site")
-    compare("eight_schools", solvers="nuts", draws=300, tune=300, chains=2, seed=SEED, out=out)
+    compare("eight_schools", solvers="map,nuts", draws=300, tune=300, chains=2, seed=SEED, out=out)
     build_teaching(out, seed=SEED, prior=PRIOR)
     render(out, extra_pages=render_teaching(out))
     return out
@@ -116,6 +116,32 @@ def test_reparam_quantiles_map_exactly_and_the_mode_moves(site):
     assert f"{d['mode_tau']:.3f}" in page and f"{np.exp(d['mode_eta']):.3f}" in page
 
 
+@pytest.mark.parametrize("i", [0, 17, 60])
+def test_skew_families_match_scipy(i):
+    from scipy import optimize
+
+    from modemean.reports.lessons import skew_families
+
+    fams = skew_families()
+    for name, dist in (("lognormal", lambda v: stats.lognorm(v)), ("gamma", lambda v: stats.gamma(v))):
+        f = {k: np.asarray(v)[i] if isinstance(v, np.ndarray) else v for k, v in fams[name].items()}
+        d = dist(f["values"])
+        assert f["median"] == pytest.approx(d.median(), rel=1e-10)
+        assert f["mean"] == pytest.approx(d.mean(), rel=1e-10)
+        assert f["sd"] == pytest.approx(d.std(), rel=1e-10)
+        assert f["skewness"] == pytest.approx(float(d.stats(moments="s")), rel=1e-8)
+        assert f["hi"] == pytest.approx(d.ppf(0.99), rel=1e-8)
+        mode = optimize.minimize_scalar(lambda x: -d.logpdf(x), bounds=(1e-9, f["hi"]), method="bounded",
+                                        options={"xatol": 1e-10}).x
+        assert f["mode"] == pytest.approx(mode, abs=1e-6)
+        assert f["gap_sd"] == pytest.approx((d.mean() - mode) / d.std(), abs=1e-5)
+        x = np.linspace(f["hi"] / 10, f["hi"], 5)           # the page's closed-form density's constant
+        log_pdf = (-(np.log(x) ** 2) / (2 * f["values"] ** 2) - np.log(x) if name == "lognormal"
+                   else (f["values"] - 1) * np.log(x) - x) - f["log_norm"]
+        np.testing.assert_allclose(log_pdf, d.logpdf(x), rtol=1e-10)
+    assert fams["gamma"]["gap_sd"] == pytest.approx(fams["gamma"]["skewness"] / 2, rel=1e-12)
+
+
 def test_loss_minimisers_are_mode_median_mean():
     draws = np.random.default_rng(3).gamma(1.5, 2.0, 4001)  # skewed, like a scale parameter
     result = expected_losses(draws)
@@ -167,7 +193,7 @@ def test_prior_path_ends_at_the_mle(site):
 def test_cli_report_links_the_teaching_pages(site, capsys):
     assert main(["report", "--out", str(site)]) == 0
     index = (site / "index.html").read_text()
-    for name in ("em_demo", "em_bound", "loss_demo", "reparam_demo", "prior_demo"):
+    for name in ("em_demo", "em_bound", "loss_demo", "reparam_demo", "skew_demo", "prior_demo"):
         assert f'href="teaching/{name}.html"' in index
         assert (site / "teaching" / f"{name}.html").is_file()
 
@@ -263,6 +289,28 @@ def test_reparam_demo_in_browser(page, site):
 
 
 @pytest.mark.slow
+def test_skew_demo_in_browser(page, site):
+    from modemean.reports.lessons import catalog_skew, skew_families
+
+    fams, catalog = skew_families(), catalog_skew(site)
+    assert any(c["model"] == "eight_schools" and c["parameter"] == "tau" for c in catalog)
+    _open(page, site / "teaching" / "skew_demo.html")
+    read = lambda id_: _number(page.inner_text(f"#{id_}"))  # noqa: E731
+    assert page.eval_on_selector_all("#map-plot circle.catalog", "cs => cs.length") == len(catalog)
+    mean_line = lambda: float(page.get_attribute("#pdf-plot line.mean", "x1"))  # noqa: E731
+    first = mean_line()
+    page.fill("#param", "40")
+    assert read("gap_sd") == pytest.approx(fams["lognormal"]["gap_sd"][40], abs=6e-4)
+    assert read("mode") < read("median") < read("mean")
+    assert mean_line() != first
+    page.check("input[name=family][value=gamma]")
+    page.fill("#param", "10")
+    assert read("mean") == pytest.approx(fams["gamma"]["mean"][10], abs=6e-4)
+    assert read("gap_sd") == pytest.approx(read("skewness") / 2, abs=1e-3)
+    assert page.console_errors == []
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["loss_demo", "prior_demo"])
 def test_other_pages_in_browser(page, site, name):
     _open(page, site / "teaching" / f"{name}.html")
@@ -271,4 +319,4 @@ def test_other_pages_in_browser(page, site, name):
         page.fill("#candidate", "0")
         assert _number(page.inner_text("#loss-squared")) > 0
     _open(page, site / "index.html")
-    assert page.eval_on_selector_all("ul.extra-pages a", "as => as.length") == 5
+    assert page.eval_on_selector_all("ul.extra-pages a", "as => as.length") == 6
