@@ -10,8 +10,10 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
+import pytensor
 
 from .errors import ModemeanError
+from .space import SMALL_GRAPH_MODE
 
 __all__ = ["check_data", "check_start", "free_discrete", "discrete_message"]
 
@@ -117,8 +119,9 @@ def check_start(model: pm.Model, name: str) -> None:
     Negative counts under a Poisson likelihood make the term of ``y`` ``-inf``; the message names
     ``y`` and suggests checking the data against the distribution's support.
     """
-    try:
-        terms = model.point_logps()
+    try:  # a one-off evaluation: PyTensor's Python code, no compiler (numba took ~60 s of a cold first run)
+        with pytensor.config.change_flags(cxx=""):
+            terms = model.point_logps(mode=SMALL_GRAPH_MODE)
     except Exception as exc:  # noqa: BLE001 -- a shape clash between data and model surfaces here
         raise ModemeanError(f"model {name!r}: the log density cannot be evaluated at the initial point "
                             f"({type(exc).__name__}: {str(exc).splitlines()[0]}); check the data's shapes "
