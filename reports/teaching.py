@@ -75,12 +75,15 @@ def _nav(extra: str = "") -> str:
 
 
 def render_teaching(out: Path) -> list[tuple[str, str]]:
-    """Write every teaching page whose numbers exist in ``out``; return ``(title, href)`` for the index.
+    """Write every teaching page whose numbers exist in ``out``, and their index; return ``(title, href)``.
 
-    ``em_demo.html`` and ``prior_demo.html`` need ``out/teaching/em_demo.json`` and
-    ``prior_demo.json`` (``modemean teach --out DIR``); ``loss_demo.html`` needs the eight
-    schools results with NUTS draws (``modemean run eight_schools --out DIR``). A page whose
-    numbers are missing is skipped.
+    ``em_demo.html``, ``em_bound.html`` and ``prior_demo.html`` need ``out/teaching/em_demo.json``,
+    ``em_bound.json`` and ``prior_demo.json`` (``modemean teach --out DIR``); ``loss_demo.html`` and
+    ``reparam_demo.html`` need the eight schools results with NUTS draws (``modemean run eight_schools
+    --out DIR``); ``skew_demo.html`` needs nothing (it places whatever catalog results exist). A page
+    whose numbers are missing is skipped. ``teaching/index.html`` lists them in the suggested order,
+    one paragraph each, and says how to make the missing ones. A folder with no results and no
+    teaching numbers gets nothing.
 
     Parameters
     ----------
@@ -90,20 +93,24 @@ def render_teaching(out: Path) -> list[tuple[str, str]]:
     Returns
     -------
     list of (str, str)
-        Title and href relative to ``out`` of each page written.
+        Title and href relative to ``out``: the teaching index first, then each page written, in the
+        suggested order.
     """
+    from . import lessons
+    from .load import find_models
+
     out = Path(out)
-    pages = []
+    if not find_models(out) and not list((out / "teaching").glob("*.json")):
+        return []                                   # nothing to teach from (and no folder to write into)
+    written = set()
     em = out / "teaching" / "em_demo.json"
     if em.is_file():
         render_em_demo(out, json.loads(em.read_text()))
-        pages.append(("EM step by step: two Gaussians", "teaching/em_demo.html"))
+        written.add("em_demo")
     bound = out / "teaching" / "em_bound.json"
     if bound.is_file():
-        from .lessons import render_em_bound
-
-        render_em_bound(out, json.loads(bound.read_text()))
-        pages.append(("EM climbs a lower bound", "teaching/em_bound.html"))
+        lessons.render_em_bound(out, json.loads(bound.read_text()))
+        written.add("em_bound")
     if (out / LOSS_MODEL / "results.json").is_file():
         try:
             results = load_model(out, LOSS_MODEL)
@@ -111,21 +118,18 @@ def render_teaching(out: Path) -> list[tuple[str, str]]:
             results = None
         if results is not None and LOSS_PARAMETER in results.draws:
             render_loss_demo(out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER])
-            pages.append(("Loss decides the estimator: mode, median, mean", "teaching/loss_demo.html"))
-            from .lessons import render_reparam_demo
-
-            render_reparam_demo(out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER], LOSS_MODEL,
-                                LOSS_PARAMETER)
-            pages.append(("The mode moves, the median does not: τ and log τ", "teaching/reparam_demo.html"))
-    from .lessons import render_skew_demo
-
-    render_skew_demo(out)
-    pages.append(("How skew separates mode, median and mean", "teaching/skew_demo.html"))
+            lessons.render_reparam_demo(out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER],
+                                        LOSS_MODEL, LOSS_PARAMETER)
+            written |= {"loss_demo", "reparam_demo"}
+    lessons.render_skew_demo(out)
+    written.add("skew_demo")
     prior = out / "teaching" / "prior_demo.json"
     if prior.is_file():
         render_prior_demo(out, json.loads(prior.read_text()))
-        pages.append(("MAP = MLE + log prior: flattening the prior", "teaching/prior_demo.html"))
-    return pages
+        written.add("prior_demo")
+    index = lessons.render_teaching_index(out, written)
+    return [("The teaching pages, in a suggested order", f"teaching/{index.name}")] + [
+        (title, f"teaching/{name}.html") for name, title, _, _ in lessons.ORDER if name in written]
 
 
 # ---------------------------------------------------------------------------------------------- EM demo

@@ -193,6 +193,7 @@ def test_prior_path_ends_at_the_mle(site):
 def test_cli_report_links_the_teaching_pages(site, capsys):
     assert main(["report", "--out", str(site)]) == 0
     index = (site / "index.html").read_text()
+    assert index.index('href="teaching/index.html"') < index.index('href="teaching/em_demo.html"')
     for name in ("em_demo", "em_bound", "loss_demo", "reparam_demo", "skew_demo", "prior_demo"):
         assert f'href="teaching/{name}.html"' in index
         assert (site / "teaching" / f"{name}.html").is_file()
@@ -319,4 +320,8 @@ def test_other_pages_in_browser(page, site, name):
         page.fill("#candidate", "0")
         assert _number(page.inner_text("#loss-squared")) > 0
     _open(page, site / "index.html")
-    assert page.eval_on_selector_all("ul.extra-pages a", "as => as.length") == 6
+    assert page.eval_on_selector_all("ul.extra-pages a", "as => as.length") == 7
+    _open(page, site / "teaching" / "index.html")
+    hrefs = page.eval_on_selector_all("ol.teaching-order a", "as => as.map(a => a.getAttribute('href'))")
+    assert hrefs == ["em_demo.html", "em_bound.html", "loss_demo.html", "skew_demo.html", "reparam_demo.html",
+                     "prior_demo.html"]
