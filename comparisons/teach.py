@@ -15,23 +15,21 @@ here and written as JSON next to the results (``OUT/teaching/*.json``):
 * ``em_bound.json`` -- ``two_gaussians`` again: EM as coordinate ascent on a lower bound. At each
   iteration from the seed's start, the log likelihood and the bound ``Q(theta | theta_t) + H(q_t)``
   along 1-D slices through ``theta_t``, from the engine's E-step and log joint (:func:`em_bound_data`).
-* ``prior_demo.json`` -- ``sparse_regression`` (Laplace prior of scale ``b``): the mode by
-  :func:`comparisons.solvers.map.fit_map` (find_MAP, with its kink polishing, so coefficients at the
-  L1 kink are zero) and the posterior mean by :func:`comparisons.solvers.nuts.fit_nuts` (modest
-  settings: a Monte Carlo estimate) on a grid of ``b`` from tight to practically flat, and the
+* ``prior_demo.json`` -- ``sparse_regression`` (Laplace prior of scale ``b``): the mode (find_MAP
+  from one start, with its kink polishing, so coefficients at the L1 kink are zero) and the
+  posterior mean (NUTS, modest settings: a Monte Carlo estimate), each point one :func:`compare`
+  of the catalog's ``build`` with ``b`` in its data, on a grid of ``b`` from tight to practically flat, and the
   maximum-likelihood estimate by ML-EM (the model's M-step without the prior: least squares).
   Its twin ``ridge_regression`` (Gaussian prior of sd ``tau``) is conjugate: its mode and mean
   are one closed form (:func:`models.ridge_regression.closed_form`), exact at every ``tau``.
-  The catalog files fix their prior scale as a module constant (``SCALE``, ``TAU``); the grid
-  is run by setting that constant for the duration of each build, so the model solved is the
-  catalog's own file.
+  Both catalog files read their prior scale from the data (``data["scale"]``, ``data["tau"]``;
+  ``load_data`` gives the catalog's value), so the grid passes it in and no module is changed.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -39,11 +37,11 @@ import numpy as np
 from modemean import models
 
 from .discrete import DiscreteLatentEM
+from .errors import ModemeanError
 from .results import _jsonable, write_atomic
 from .solvers import SEED, SOLVERS
+from .run import compare
 from .solvers.em import run_em
-from .solvers.map import fit_map
-from .solvers.nuts import fit_nuts
 from .spec import load_spec
 
 __all__ = ["em_demo_data", "em_bound_data", "prior_demo_data", "build_teaching", "SCALES", "FLAT", "TEACH_NUTS",
@@ -60,17 +58,6 @@ SLICE_POINTS = 81     # points along each slice of the lower-bound page
 # the slices of the lower-bound page: (key, label); "step" is the line from theta_t through the M-step's theta_{t+1}
 BOUND_SLICES = (("mu0", "μ₁"), ("mu1", "μ₂"), ("w0", "w₁"), ("step", "s along the line θ_t + s (θ_t+1 − θ_t)"))
 BOUND_RANGES = {"mu0": (-5.0, 4.0), "mu1": (-5.0, 4.0), "w0": (0.02, 0.98), "step": (-0.6, 2.2)}
-
-
-@contextmanager
-def _constant(module, name: str, value: float):
-    """Set a model file's module constant (its prior scale) for the duration of the block."""
-    old = getattr(module, name)
-    setattr(module, name, value)
-    try:
-        yield module
-    finally:
-        setattr(module, name, old)
 
 
 def em_demo_data(*, seed: int = SEED.default, n_init: int = N_INIT, bins: int = 30) -> dict:
@@ -249,31 +236,29 @@ def prior_demo_data(*, seed: int = SEED.default, scales=SCALES, flat: float = FL
     ridge = models.get("ridge_regression")
     grid = [float(b) for b in scales] + [float(flat)]
     maps, means, ses = [], [], []
-    for b in grid:
-        with _constant(sparse, "SCALE", b):
-            spec = load_spec(sparse)
-            fit = fit_map(spec, seed=seed, n_starts=1)
-            draws = fit_nuts(spec, seed=seed, **nuts)
-        names = [f"beta[{j}]" for j in range(spec.data["X"].shape[1])]
-        maps.append([fit.estimates["map"][n] for n in names])
-        means.append([draws.estimates["mean"][n] for n in names])
-        ses.append([draws.estimates["sd"][n] / np.sqrt(draws.estimates["ess_bulk"][n]) for n in names])
+    for b in grid:  # the prior scale is data: each point is one comparison, through the same path as a run
+        c = compare(sparse.build, {**sparse.load_data(), "scale": b}, name=f"sparse_regression_b{b:g}",
+                    solvers="map,nuts", seed=seed, n_starts=1, **nuts)
+        for fit in c.fits.values():
+            if not fit.ok:
+                raise ModemeanError(f"prior demo at b = {b:g}: {fit.method} {fit.status}: {fit.message}")
+        names = [n for n in c.table.index if n.startswith("beta[")]
+        maps.append(c.table.loc[names, "map"].tolist())
+        means.append(c.table.loc[names, "mean"].tolist())
+        ses.append((c.table.loc[names, "sd"] / np.sqrt(c.table.loc[names, "ess_bulk"])).tolist())
     spec = load_spec(sparse)
     start = spec.em["em_starts"](spec.data, 1, np.random.default_rng(seed))[0]
     ml = run_em(lambda p: spec.em["e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, None), None,
                 start)
     taus = np.geomspace(min(grid), max(grid), 60)
     ridge_data = ridge.load_data()
-    modes = []
-    for tau in taus:
-        with _constant(ridge, "TAU", float(tau)):
-            modes.append(ridge.closed_form(ridge_data)[0])
+    modes = [ridge.closed_form({**ridge_data, "tau": float(tau)})[0] for tau in taus]
     return _jsonable({
         "model": "sparse_regression", "seed": seed, "nuts": nuts,
         "laplace": {"scales": grid, "map": maps, "mean": means, "mean_se": ses, "zero_atol": sparse.ZERO_ATOL,
-                    "scale": sparse.SCALE, "sigma": sparse.SIGMA},
+                    "scale": float(spec.data["scale"]), "sigma": sparse.SIGMA},
         "mle": ml.params["beta"], "mle_converged": ml.converged,
-        "gaussian": {"model": "ridge_regression", "taus": taus, "mode": modes, "tau": ridge.TAU},
+        "gaussian": {"model": "ridge_regression", "taus": taus, "mode": modes, "tau": float(ridge_data["tau"])},
     })
 
 

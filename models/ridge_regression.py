@@ -29,18 +29,19 @@ INFO = {
 }
 LATENT = ()
 
-TAU = 0.5  # prior sd of each coefficient; the L2 penalty is lambda = SIGMA**2 / TAU**2
+TAU = 0.5  # prior sd of each coefficient (data["tau"]); the L2 penalty is lambda = SIGMA**2 / tau**2
 
 
 def load_data():
-    """sparse_regression's simulation (:func:`models._regression.simulate`): ``X`` (50, 10), ``y`` (50,)."""
-    return simulate()
+    """sparse_regression's simulation (:func:`models._regression.simulate`): ``X`` (50, 10), ``y`` (50,); and
+    ``tau``, the prior sd :data:`TAU` (pass another in the data to move the prior)."""
+    return {**simulate(), "tau": TAU}
 
 
 def build(data):
-    """y ~ N(X beta, SIGMA) with beta_j ~ N(0, TAU)."""
+    """y ~ N(X beta, SIGMA) with beta_j ~ N(0, tau = data["tau"])."""
     with pm.Model() as model:
-        beta = pm.Normal("beta", 0.0, TAU, shape=data["X"].shape[1])
+        beta = pm.Normal("beta", 0.0, float(data["tau"]), shape=data["X"].shape[1])
         pm.Normal("y", pm.math.dot(data["X"], beta), SIGMA, observed=data["y"])
     return model
 
@@ -51,10 +52,10 @@ def closed_form(data):
     Returns
     -------
     mean : ndarray of shape (p,)
-        (X'X + lambda I)^-1 X'y with lambda = SIGMA^2 / TAU^2.
+        (X'X + lambda I)^-1 X'y with lambda = SIGMA^2 / tau^2, tau = ``data["tau"]``.
     sd : ndarray of shape (p,)
         Square roots of the diagonal of SIGMA^2 (X'X + lambda I)^-1.
     """
     X, y = data["X"], data["y"]
-    precision = X.T @ X + SIGMA**2 / TAU**2 * np.eye(X.shape[1])
+    precision = X.T @ X + SIGMA**2 / data["tau"] ** 2 * np.eye(X.shape[1])
     return np.linalg.solve(precision, X.T @ y), np.sqrt(SIGMA**2 * np.diag(np.linalg.inv(precision)))

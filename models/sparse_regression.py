@@ -39,7 +39,7 @@ INFO = {
 }
 LATENT = ("v",)
 
-SCALE = 0.15  # Laplace scale b; the L1 penalty is lambda = SIGMA**2 / SCALE (SIGMA: the known noise sd)
+SCALE = 0.15  # Laplace scale b (data["scale"]); the L1 penalty is lambda = SIGMA**2 / b (SIGMA: the known noise sd)
 ZERO_ATOL = 1e-6  # a coefficient this close to 0 counts as (numerically) zero
 
 
@@ -50,15 +50,16 @@ def load_data():
     -------
     dict
         ``X``: predictors, shape (50, 10), each column centred and scaled to sd 1;
-        ``y``: responses, shape (50,).
+        ``y``: responses, shape (50,); ``scale``: the prior's Laplace scale b, :data:`SCALE` (pass
+        another in the data to move the prior, as the teaching page's prior path does).
     """
-    return simulate()
+    return {**simulate(), "scale": SCALE}
 
 
 def build(data):
-    """y ~ N(X beta, SIGMA) with beta_j ~ Laplace(0, SCALE), written as ``pm.Laplace``."""
+    """y ~ N(X beta, SIGMA) with beta_j ~ Laplace(0, b = data["scale"]), written as ``pm.Laplace``."""
     with pm.Model() as model:
-        beta = pm.Laplace("beta", 0.0, SCALE, shape=data["X"].shape[1])
+        beta = pm.Laplace("beta", 0.0, float(data["scale"]), shape=data["X"].shape[1])
         pm.Normal("y", pm.math.dot(data["X"], beta), SIGMA, observed=data["y"])
     return model
 
@@ -75,14 +76,14 @@ def e_step(data, params):
     Returns
     -------
     expectations : dict
-        ``scale``: 1 / E[1/v_j | beta_j] = SCALE * |beta_j|, shape (p,); 0 where beta_j = 0
+        ``scale``: 1 / E[1/v_j | beta_j] = b * |beta_j|, shape (p,); 0 where beta_j = 0
         (the variance's posterior is then a point mass at 0).
     log_likelihood : float
         log p(y | beta) = sum_i log N(y_i | x_i beta, SIGMA).
     """
     beta = np.asarray(params["beta"], dtype=float)
     loglik = stats.norm.logpdf(data["y"], data["X"] @ beta, SIGMA).sum()
-    return {"scale": SCALE * np.abs(beta)}, float(loglik)
+    return {"scale": data["scale"] * np.abs(beta)}, float(loglik)
 
 
 def m_step(data, expectations, prior):
@@ -120,7 +121,7 @@ def highlights(comparison):
     dict
         Label to value: the coefficients within :data:`ZERO_ATOL` of 0 at find_MAP's and at EM's
         mode, the smallest |posterior mean| among them (the mean is never 0), and the L1 penalty
-        lambda = SIGMA^2 / SCALE.
+        lambda = SIGMA^2 / b.
     """
     table = comparison.table.loc[[n for n in comparison.table.index if n.startswith("beta[")]]
     zero = {col: [n for n, v in table[col].items() if abs(v) < ZERO_ATOL] for col in ("map", "em")}
@@ -128,5 +129,5 @@ def highlights(comparison):
         "coefficients at 0 at the MAP (find_MAP)": zero["map"], "coefficients at 0 at the EM mode": zero["em"],
         "smallest |posterior mean| among them":
             float(table.loc[zero["map"], "mean"].abs().min()) if zero["map"] else None,
-        "L1 penalty lambda = sigma^2 / b": SIGMA**2 / SCALE,
+        "L1 penalty lambda = sigma^2 / b": SIGMA**2 / float(comparison.spec.data["scale"]),
     }

@@ -2,10 +2,13 @@
 
 import json
 import math
+from typing import get_args
 
 import pytest
 
 from modemean import models
+from modemean.comparisons.fit import Flag, FlagKind
+from modemean.comparisons.solvers import SOLVERS
 
 NAMES = models.CATALOG
 
@@ -45,3 +48,32 @@ def test_results_are_strict_json_with_a_gap_for_every_model(solved, name):
             for row in results["parameters"].values()]
     assert any(g is not None and math.isfinite(g) for g in gaps), "no peak-to-mean distance for any parameter"
     assert all(results["solvers"][s]["seconds"] > 0 for s in ("map", "em", "nuts"))
+
+
+@pytest.mark.parametrize("name, solver", [(n, s) for n in NAMES for s in SOLVERS])
+def test_every_solver_keeps_to_its_declaration_on_every_model(solved, name, solver):
+    """Registry x catalog: a solver fills only the columns it declares, the results' schema says so, its
+    draws match ``has_draws``, its flags are structured, and ``converged`` / ``n_iter`` are set exactly
+    when it gave an answer."""
+    c = solved(name)
+    if solver not in c.fits:
+        pytest.skip(f"{solver} is not among the default solvers")
+    fit, declared, results = c.fits[solver], SOLVERS[solver], c.results
+    assert fit.method == solver and fit.status in ("ok", "failed", "not_applicable")
+    assert set(fit.estimates) <= set(declared.columns)
+    assert results["schema"]["solvers"][solver]["columns"] == list(declared.columns)
+    for column, column_declared in declared.columns.items():
+        assert results["schema"]["columns"][column]["solvers"] == [solver]
+        if column_declared.formula is not None:
+            continue  # computed by the table from other columns, not filled by the solver
+        for parameter, row in results["parameters"].items():
+            value = fit.estimates.get(column, {}).get(parameter)
+            assert row[column] == (value if value is not None and math.isfinite(value) else None), (column, parameter)
+    assert (fit.draws is not None) == (fit.ok and declared.has_draws)
+    kinds = set(get_args(FlagKind))
+    for flags in fit.flags.values():
+        assert all(isinstance(f, Flag) and f.kind in kinds and f.column in results["schema"]["columns"] for f in flags)
+    if fit.ok:
+        assert isinstance(fit.converged, bool) and isinstance(fit.n_iter, int) and fit.n_iter >= 0
+    else:
+        assert fit.converged is None and fit.n_iter is None

@@ -32,7 +32,7 @@ from ..checks import discrete_message, free_discrete
 from ..fit import Fit, Flag
 from ..space import ValueSpace, boundary_flags, flat_names, shape_of, support_bounds
 from ..spec import ModelSpec
-from .base import Column, Solver
+from .base import Column, Option, Solver
 
 __all__ = ["MAP", "fit_map"]
 
@@ -520,6 +520,8 @@ class MAP(Solver):
                                     marker="MAP, unconstrained + Jacobian"),
         "laplace_sd": Column("sd of the normal approximation at the mode (Hessian, delta method)"),
     }
+    options = {"n_starts": Option(int, 4, "find_MAP starts (start 0: the model's initial point, the others "
+                                          "jittered)", low=1)}
 
-    def fit(self, spec: ModelSpec, *, seed: int) -> Fit:
-        return fit_map(spec, seed=seed)
+    def fit(self, spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
+        return fit_map(spec, seed=seed, n_starts=n_starts)
