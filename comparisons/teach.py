@@ -39,8 +39,8 @@ from modemean import models
 from .discrete import DiscreteLatentEM
 from .errors import ModemeanError
 from .results import _jsonable, write_atomic
-from .solvers import SEED, SOLVERS
 from .run import compare
+from .solvers import SEED, SOLVERS
 from .solvers.em import run_em
 from .spec import load_spec
 

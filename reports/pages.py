@@ -155,7 +155,8 @@ def _highlights(results: ModelResults) -> str | None:
             return ", ".join(map(str, value)) or "none"
         return number(value) if isinstance(value, float) else str(value)
 
-    rows = "".join(f'<tr><th scope="row">{escape(k)}</th><td>{escape(show(v))}</td></tr>' for k, v in highlights.items())
+    rows = "".join(f'<tr><th scope="row">{escape(k)}</th><td>{escape(show(v))}</td></tr>'
+                   for k, v in highlights.items())
     return f'<table class="highlights"><tbody>{rows}</tbody></table>'
 
 

@@ -14,9 +14,9 @@ import pytest
 
 from modemean.cli import main
 from modemean.comparisons.fit import Fit, Flag
-from modemean.comparisons.solvers.nuts import summarise_draws
 from modemean.comparisons.results import dump_json, results_dict, results_tree
 from modemean.comparisons.solvers import SOLVERS
+from modemean.comparisons.solvers.nuts import summarise_draws
 from modemean.comparisons.table import column_owners, columns, format_table, make_table
 from modemean.reports import load_all, render
 

@@ -8,8 +8,8 @@ recorded and reported, never taken as convergence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
