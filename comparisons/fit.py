@@ -72,9 +72,10 @@ class Fit:
         (``"em"`` with the prior, ``"mle"`` without it).
     converged : bool or None
         Whether the answer is what the solver set out to find; ``None`` when it gave none
-        (``failed``, ``not_applicable``). ``map``: the kept start reached a strict local maximum
-        (negative definite Hessian, no Newton step left) and the density has a mode (False when
-        it is unbounded or still rising). ``em``: the kept restart's parameters stopped moving
+        (``failed``, ``not_applicable``). ``map``: the kept start reached a peak — a strict local
+        maximum (negative definite Hessian, no Newton step left) or a kink that Powell's search
+        reached (an L1 penalty at 0) — and the density has a mode (False when it is unbounded or
+        still rising). ``em``: the kept restart's parameters stopped moving
         (relative change below ``tol``) without the objective going down. ``nuts``: the draws pass
         every check (no divergences, R-hat <= 1.01 with several chains, bulk ESS >= 400).
     n_iter : int or None

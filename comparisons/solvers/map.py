@@ -121,7 +121,7 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
     unconstrained, jacobian_result = _jacobian_mode(space, best["u"], errors)
     _add_no_mode_flags(flags, estimate, rising, unbounded)
 
-    counted = [s for s in usable if s["stationary"] or s["polished"] == "powell"]  # a peak, smooth or at a kink
+    counted = [s for s in usable if _is_peak(s)]
     agree = [s["start"] for s in counted if _agrees(s["params"], best["params"])]
     distinct = [s for s in counted if s["start"] not in agree]
     estimates = {"map": estimate}
@@ -142,7 +142,7 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
         "errors": errors,
     }
     return Fit("map", "ok", _message(rising, unbounded, best, distinct, errors), estimates=estimates,
-               converged=best["stationary"] and not no_mode, n_iter=best["nit"], diagnostics=diagnostics, flags=flags)
+               converged=_is_peak(best) and not no_mode, n_iter=best["nit"], diagnostics=diagnostics, flags=flags)
 
 
 # ------------------------------------------------------------------------------------------ 1. the starts
@@ -230,6 +230,11 @@ def _run_start(objective: _Objective, space: ValueSpace, seed: int, k: int) -> d
     # L-BFGS-B's "abnormal termination in line search" near a peak is no failure once polished there
     start["success"] = start["success"] or (start["polished"] == "newton" and start["stationary"])
     return start
+
+
+def _is_peak(start: dict) -> bool:
+    """A start ended at a peak: a strict local maximum, or a kink Powell's search reached (an L1 penalty at 0)."""
+    return bool(start["stationary"] or start["polished"] == "powell")
 
 
 def _params(space: ValueSpace, u: np.ndarray) -> dict[str, float]:
