@@ -43,7 +43,7 @@ TEACH_CSS = """
 canvas{border:1px solid #eee;max-width:100%;display:block;margin:.4rem 0}
 .legend span{margin-right:1.2rem;white-space:nowrap}.swatch{display:inline-block;width:1.6rem;height:.25rem;
  vertical-align:middle;margin-right:.3rem}
-.lead{font-size:1.05rem;max-width:60rem}
+.lead{font-size:1.05rem}
 """
 
 
@@ -203,12 +203,18 @@ function drawTrace() {
   // the first step gains far more than all later ones: the axis starts after it, so the slow climb shows;
   // the start, below the axis, is drawn at the bottom edge with its value
   const hi = Math.max(...tr), lo = Math.min(...tr.slice(Math.min(1, n))), pad = (hi - lo) * 0.08 || 1;
-  const m = {l: 70, r: 12, t: 10, b: 42}, ylo = lo - pad;
+  // a start below the axis gets a label in a free band at the bottom right, which the curve never enters
+  const below = tr[0] < lo - pad, m = {l: 70, r: 12, t: 10, b: 42}, ylo = lo - (below ? 3 : 1) * pad;
   const [sx, sy0] = axes(ctx, m, w, h, 0, Math.max(n, 1), ylo, hi + pad, ticks(0, Math.max(n, 1), 10),
                          ticks(ylo, hi + pad, 4), "iteration", "log-likelihood", t => fmt(t).replace(/\.00$/, ""));
   const sy = v => sy0(Math.max(v, ylo));
-  if (tr[0] < ylo) { ctx.textAlign = "left"; ctx.textBaseline = "bottom"; ctx.fillStyle = "#555";
-    ctx.fillText(`\u2193 start: ${fmt(tr[0])} (below the axis)`, sx(0) + 8, sy(ylo) - 3); }
+  delete $("trace").dataset.label;
+  if (tr[0] < ylo) {
+    const text = `\u2193 start: ${fmt(tr[0])} (below the axis)`, x = w - m.r - 8, y = sy(ylo) - 3;
+    ctx.textAlign = "right"; ctx.textBaseline = "bottom"; ctx.fillStyle = "#555"; ctx.fillText(text, x, y);
+    const width = ctx.measureText(text).width;
+    $("trace").dataset.label = JSON.stringify([x - width, y - 15, width, 15]);  // its box, in CSS pixels
+  }
   ctx.strokeStyle = "#999"; ctx.setLineDash([2, 3]); ctx.beginPath();
   ctx.moveTo(sx(0), sy(hi)); ctx.lineTo(sx(Math.max(n, 1)), sy(hi)); ctx.stroke(); ctx.setLineDash([]);
   ctx.strokeStyle = "#000"; ctx.lineWidth = 2; ctx.beginPath();

@@ -237,11 +237,23 @@ def test_em_demo_in_browser(page, site):
     assert all(b >= a for a, b in zip(shown, shown[1:])), shown
     page.click("#reset")
     assert read("iteration") == "0" and read("means") == "\u22120.50, 0.80"
+    # the first paragraph is as wide as the rest
+    widths = page.eval_on_selector_all("body > p", "ps => ps.map(p => Math.round(p.getBoundingClientRect().width))")
+    assert widths[0] == widths[1], widths
     page.click("#run")  # plays to the end of the run
     page.wait_for_function(f"document.getElementById('iteration').textContent === '{len(trace) - 1}'",
                            timeout=30_000)
     assert read("loglik") == f"{trace[-1]:.2f}".replace("-", "\u2212")
     assert "converged" in read("status")
+    # the start's "below the axis" label: no pixel of the (black) curve inside its box
+    assert page.get_attribute("#trace", "data-label")
+    crossed = page.eval_on_selector("#trace", """c => { const [x, y, w, h] = JSON.parse(c.dataset.label);
+        const r = window.devicePixelRatio || 1;
+        const d = c.getContext('2d').getImageData(Math.floor(x * r), Math.floor(y * r), Math.ceil(w * r),
+                                                   Math.ceil(h * r)).data;
+        let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 128 && d[i] < 40 && d[i + 1] < 40) n++;
+        return n; }""")
+    assert crossed == 0
     page.select_option("#start", "2")  # another start: back to iteration 0 at that start
     other = _json(site, "em_demo")["restarts"][2]
     assert read("iteration") == "0"
