@@ -131,7 +131,7 @@ def test_skew_families_match_scipy(i):
         assert f["sd"] == pytest.approx(d.std(), rel=1e-10)
         assert f["skewness"] == pytest.approx(float(d.stats(moments="s")), rel=1e-8)
         assert f["hi"] == pytest.approx(d.ppf(0.99), rel=1e-8)
-        mode = optimize.minimize_scalar(lambda x: -d.logpdf(x), bounds=(1e-9, f["hi"]), method="bounded",
+        mode = optimize.minimize_scalar(lambda x, d=d: -d.logpdf(x), bounds=(1e-9, f["hi"]), method="bounded",
                                         options={"xatol": 1e-10}).x
         assert f["mode"] == pytest.approx(mode, abs=1e-6)
         assert f["gap_sd"] == pytest.approx((d.mean() - mode) / d.std(), abs=1e-5)
