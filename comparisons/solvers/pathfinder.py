@@ -15,6 +15,7 @@ Needs ``pip install 'modemean[approx]'`` (BlackJAX and JAX, CPU). JAX computes i
 from __future__ import annotations
 
 import importlib.util
+import re
 
 import numpy as np
 
@@ -24,11 +25,14 @@ from ..errors import ModemeanError
 from ..fit import Fit
 from ..space import ValueSpace
 from ..spec import ModelSpec
-from .base import Solver
+from .base import Option, Solver
 
 __all__ = ["ELBO_DRAWS", "HISTORY", "MAX_ITER", "Pathfinder", "available", "fit_pathfinder"]
 
 MAX_ITER = 1000  # L-BFGS iterations at most (Stan's default)
+MAXITER_OPTION = Option(int, MAX_ITER, "Pathfinder's L-BFGS iterations at most (BlackJAX estimates the ELBO at "
+                                       "every path point at once: lower it if a large model runs out of memory)",
+                        low=1)
 HISTORY = 6  # L-BFGS history size
 ELBO_DRAWS = 25  # draws per ELBO estimate along the path (Stan's default)
 FTOL, GTOL = 1e-12, 1e-8  # L-BFGS stops on a relative change of the objective or a gradient norm below these
@@ -45,12 +49,12 @@ class Pathfinder(Solver):
     name = "pathfinder"
     label = "Pathfinder"
     columns = approximation_columns("pathfinder", "Pathfinder")
-    options = {"approx_draws": APPROX_DRAWS}
+    options = {"approx_draws": APPROX_DRAWS, "pathfinder_maxiter": MAXITER_OPTION}
     has_draws = True
     default = False
 
-    def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int) -> Fit:
-        return fit_pathfinder(spec, seed=seed, draws=approx_draws)
+    def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int, pathfinder_maxiter: int) -> Fit:
+        return fit_pathfinder(spec, seed=seed, draws=approx_draws, maxiter=pathfinder_maxiter)
 
     def check(self, options: dict) -> None:
         if not available():
@@ -58,7 +62,7 @@ class Pathfinder(Solver):
                                 "(or leave pathfinder out of --solvers)")
 
 
-def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
+def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: int = MAX_ITER) -> Fit:
     """Single-path Pathfinder from the model's initial point; draws from the best Gaussian on the path.
 
     Parameters
@@ -67,6 +71,10 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     seed : int
         Seeds the ELBO draws and the final draws (a JAX key).
     draws : int, default 4000
+    maxiter : int, default 1000
+        L-BFGS iterations at most. BlackJAX estimates the ELBO at all ``maxiter + 1`` path points in
+        one vectorised call, so its memory grows with ``maxiter``: a model too large for that fails
+        with the size asked for and this advice.
 
     Returns
     -------
@@ -92,18 +100,25 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     u, log_density = space.log_density_graph()
     compiled = get_jaxified_graph(inputs=[u], outputs=[log_density])
     key_path, key_draws = jax.random.split(jax.random.key(seed))
-    state, info = blackjax.vi.pathfinder.approximate(
-        key_path, lambda x: compiled(x)[0], jax.numpy.asarray(space.ravel(model.initial_point())),
-        num_samples=ELBO_DRAWS, maxiter=MAX_ITER, maxcor=HISTORY, ftol=FTOL, gtol=GTOL)
-    samples, log_q = blackjax.vi.pathfinder.sample(key_draws, state, draws)
-    elbo = np.asarray(info.path.elbo)
+    try:  # JAX dispatches asynchronously: an out-of-memory error surfaces where the results are first read
+        state, info = blackjax.vi.pathfinder.approximate(
+            key_path, lambda x: compiled(x)[0], jax.numpy.asarray(space.ravel(model.initial_point())),
+            num_samples=ELBO_DRAWS, maxiter=maxiter, maxcor=HISTORY, ftol=FTOL, gtol=GTOL)
+        samples, log_q = blackjax.vi.pathfinder.sample(key_draws, state, draws)
+        elbo, samples, log_q = (np.asarray(a, dtype=float) for a in (info.path.elbo, samples, log_q))
+    except jax.errors.JaxRuntimeError as exc:
+        size = re.search(r"Out of memory allocating (\d+) bytes", str(exc))
+        if size is None:
+            raise
+        return Fit("pathfinder", "failed", f"out of memory: BlackJAX's Pathfinder estimates the ELBO at all "
+                   f"{maxiter + 1} path points at once ({ELBO_DRAWS} draws each), which asked for "
+                   f"{int(size.group(1)) / 1e9:.3g} GB for this model; lower --pathfinder-maxiter (now {maxiter})")
     n_iter = int(np.isfinite(elbo).sum()) - 1  # the path's points: the start, then one per L-BFGS iteration
     diagnostics = {"method": f"blackjax {blackjax.__version__} vi.pathfinder (single path), JAX {jax.__version__}",
                    "lbfgs_iterations": n_iter, "chosen_point": int(np.argmax(elbo)), "elbo": float(state.elbo),
-                   "settings": {"maxiter": MAX_ITER, "history": HISTORY, "elbo_draws": ELBO_DRAWS, "ftol": FTOL,
+                   "settings": {"maxiter": maxiter, "history": HISTORY, "elbo_draws": ELBO_DRAWS, "ftol": FTOL,
                                 "gtol": GTOL}}
-    converged = n_iter < MAX_ITER
-    notes = [] if converged else [f"L-BFGS stopped at its iteration limit ({MAX_ITER})"]
-    return approximation_fit("pathfinder", "pathfinder", space, np.asarray(samples, dtype=float),
-                             np.asarray(log_q, dtype=float), converged=converged, n_iter=n_iter,
+    converged = n_iter < maxiter
+    notes = [] if converged else [f"L-BFGS stopped at its iteration limit ({maxiter})"]
+    return approximation_fit("pathfinder", "pathfinder", space, samples, log_q, converged=converged, n_iter=n_iter,
                              diagnostics=diagnostics, notes=notes)
