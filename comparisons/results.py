@@ -77,6 +77,7 @@ def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], ta
     return _jsonable({
         "schema_version": SCHEMA_VERSION, "schema": schema(), "model": name, "title": info.get("title", name),
         "story": info.get("story", ""), "why_skewed": info.get("why_skewed", ""),
+        "skewed": bool(info.get("skewed", True)),
         "references": list(info.get("references", [])), "source": source,
         "seed": settings["seed"], "settings": settings, "versions": versions(), "cache_key": cache_key,
         "solvers": solvers, "parameters": parameters, "highlights": highlights or {},

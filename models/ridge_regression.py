@@ -16,6 +16,7 @@ INFO = {
         "Carlo error. The penalty shrinks every coefficient towards 0 in proportion, but sets none to 0: "
         "compare the Laplace prior's exact zeros. There are no latent variables, so EM does not apply."
     ),
+    "skewed": False,
     "why_skewed": (
         "It is not: a Gaussian prior with a Gaussian likelihood and known noise sd gives a Gaussian "
         "posterior. This is the control for sparse_regression, where the kink of the Laplace prior at 0 "

@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from .load import draws_spread, is_number
+from .load import draws_spread, format_gap, is_number
 
 __all__ = ["STYLES", "approximations_figure", "density_figure", "em_trace_figure", "reparameterisation_figure",
            "save"]
@@ -129,7 +129,7 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None, markers: dict
                 ax.annotate(text, xy=(edge, top * (0.9 - 0.09 * i)), ha=align, va="center", fontsize=11,
                             color=colour, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
         gap = row.get("gap_sd")
-        ax.set_title(f"{name}" + (f"   (gap_sd = {gap:+.3g})" if is_number(gap) else ""), loc="left")
+        ax.set_title(f"{name}" + (f"   (gap_sd = {format_gap(gap)})" if is_number(gap) else ""), loc="left")
         ax.set_xlabel(name)
         ax.set_ylabel("density")
         fig.legend(handles=handles, loc="outside right center", frameon=False)
@@ -224,12 +224,18 @@ def em_trace_figure(traces: dict[str, list[np.ndarray]]) -> Figure:
             best = max((float(t.max()) for t in finite if t.size), default=0.0)
             floor = 1e-13 * max(1.0, abs(best))
             decreases = 0
+            # restarts that end within rounding of the best are tied: one is labelled best, the rest "tied"
+            ends = [float(t.max()) if t.size else -np.inf for t in finite]
+            top = int(np.argmax(ends)) if ends else 0
+            tied = [k for k, end in enumerate(ends) if best - end <= floor]
             for k, trace in enumerate(traces[run]):
                 it = np.arange(trace.size)
                 ok = np.isfinite(trace)
                 gap = np.maximum(best - trace[ok], floor)
+                mark = (f" (best; {len(tied)} restarts tied)" if len(tied) > 1 else " (best)") if k == top else \
+                    " (tied)" if k in tied else ""
                 ax.plot(it[ok], gap, color=colours[k % len(colours)], lw=1.8, marker="o", ms=3,
-                        label=f"restart {k}" + (" (best)" if finite[k].size and finite[k].max() == best else ""))
+                        label=f"restart {k}{mark}")
                 down = np.flatnonzero(np.diff(trace) < -floor) + 1
                 decreases += down.size
                 ax.plot(down, np.maximum(best - trace[down], floor), ls="none", marker="v", ms=11,

@@ -147,6 +147,12 @@ def boundary_of(row: dict[str, Any], column: str) -> float | None:
     return next((f["value"] for f in row.get("flags", []) if f["kind"] == "boundary" and f["column"] == column), None)
 
 
+def format_gap(value: float) -> str:
+    """The one printed form of a gap in posterior sds (gap_sd, gap_sd_em, skewness): signed, two decimals
+    (``+1.14``, ``+0.40``, ``+0.33``); three significant digits once it is huge (``+2.5e+04``)."""
+    return f"{value:+.2f}" if abs(value) < 1e4 else f"{value:+.3g}"
+
+
 def is_number(value: Any) -> bool:
     """True for a finite int or float (results.json stores missing values as ``null``)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

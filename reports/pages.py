@@ -44,7 +44,7 @@ td.explained a{color:#555}
 td.boundary{background:#e8f0fb}
 .why{display:block;font-size:.75rem;font-style:italic;color:#444}
 .status-failed{background:#fde0dc}.status-not_applicable,.status-not_run{background:#f0f0f0}
-.status-ok{background:#e6f4ea}.status-no_mode{background:#fff4d6}
+.status-ok{background:#e6f4ea}.status-no_mode{background:#fff4d6}.status-warn{background:#ffe2a8}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9rem;color:#444}
 details{margin:1rem 0}summary{cursor:pointer;font-weight:bold}
@@ -163,7 +163,8 @@ def _highlights(results: ModelResults) -> str | None:
 def _story(results: ModelResults) -> str:
     d = results.data
     refs = "".join(f"<li>{escape(r)}</li>" for r in d.get("references", []))
-    return (f"<p>{escape(d.get('story', ''))}</p><h3>Why the posterior is skewed</h3>"
+    heading = "Why the posterior is skewed" if d.get("skewed", True) else "Why the posterior is not skewed"
+    return (f"<p>{escape(d.get('story', ''))}</p><h3>{heading}</h3>"
             f"<p>{escape(d.get('why_skewed', ''))}</p><h3>References</h3><ul>{refs or '<li>none given</li>'}</ul>")
 
 
@@ -346,6 +347,8 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
             s = r.solver(method)
             owned = r.schema["solvers"].get(method, {}).get("columns", [])
             status = "no_mode" if s["status"] == "ok" and any(r.no_mode(c) for c in owned) else s["status"]
+            if status == "ok" and s.get("converged") is False:
+                status = "warn"     # ran, but its own checks failed (divergences, R-hat, ESS, no convergence)
             word = STATUS_WORDS.get(status, status)
             cells.append(f'<td class="status-{escape(status)}" title="{escape(s.get("message") or "")}">'
                          f"{escape(word)}</td>")

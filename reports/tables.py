@@ -8,12 +8,13 @@ from typing import Any
 
 from modemean.comparisons.table import EM_KINDS
 
-from .load import ModelResults, boundary_of, is_number, zero_spread
+from .load import ModelResults, boundary_of, format_gap, is_number, zero_spread
 
 __all__ = ["DIAGNOSTICS", "comparison_table", "em_kind", "em_kind_html", "notes_html", "solver_table",
            "diagnostics_html", "html_table", "number"]
 
-STATUS_WORDS = {"failed": "failed", "not_applicable": "not applicable", "not_run": "not run", "no_mode": "no mode"}
+STATUS_WORDS = {"warn": "ok, with warnings", "failed": "failed", "not_applicable": "not applicable",
+                "not_run": "not run", "no_mode": "no mode"}
 
 
 def number(value: Any, column: str = "") -> str:
@@ -25,7 +26,7 @@ def number(value: Any, column: str = "") -> str:
     if column == "r_hat":
         return f"{value:.3f}"
     if column in ("gap_sd", "gap_sd_em", "skewness") or column.endswith("_gap_sd"):
-        return f"{value:+.2f}" if abs(value) < 1e4 else f"{value:+.3g}"
+        return format_gap(value)
     if column.endswith(("_sd_ratio", "_khat")):
         return f"{value:.2f}"
     return f"{value:.4g}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .load import ModelResults, boundary_of, is_number
+from .load import ModelResults, boundary_of, format_gap, is_number
 
 __all__ = ["verdict"]
 
@@ -53,7 +53,7 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
     if ranked and not skewed:
         top = ranked[0]
         lines.append(f"Peak and centre of mass agree: every parameter's posterior mean lies within "
-                     f"{NEGLIGIBLE_GAP} sd of its mode (largest: {top}, {results.gap(top)[0]:+.2f} sd).")
+                     f"{NEGLIGIBLE_GAP} sd of its mode (largest: {top}, {format_gap(results.gap(top)[0])} sd).")
     nuts = results.solver("nuts")
     if nuts["status"] == "ok" and nuts.get("message"):
         lines.append(f"NUTS warns: {nuts['message']}; the sample-based columns (mean, median, mode, sd, HDI) "
