@@ -269,10 +269,10 @@ def m_step(data: dict, expectations: dict, prior) -> dict:
 
 
 def _estimates(comparison) -> dict[str, np.ndarray]:
-    """The table's image columns (``mle``, ``em``, ``mean``, ``sd``) that were computed, each (P,)."""
+    """The table's image columns (``map``, ``mle``, ``em``, ``mean``, ``sd``) that were computed, each (P,)."""
     table = comparison.table
     rows = [n for n in table.index if n.startswith("theta[")]
-    return {c: table.loc[rows, c].to_numpy(dtype=float) for c in ("mle", "em", "mean", "sd")
+    return {c: table.loc[rows, c].to_numpy(dtype=float) for c in ("map", "mle", "em", "mean", "sd")
             if c in table.columns and table.loc[rows, c].notna().all()}
 
 
@@ -324,6 +324,13 @@ def highlights(comparison) -> dict[str, float]:
         if column in est:
             out[f"{label}: error vs truth"] = relative_error(est[column], truth)
             out[f"{label}: error vs {name}"] = relative_error(est[column], oracles[reference])
+    if "map" in est:  # find_MAP's starts may end in a globally rotated alignment: say which, and how close
+        size = int(round(np.sqrt(truth.size)))
+        K = int(comparison.spec.data["n_poses"])
+        rotated = [relative_error(A @ est["map"], truth) for A in operators(size, K)[0]]
+        out["find_MAP (map): error vs truth"] = relative_error(est["map"], truth)
+        out["find_MAP (map): error vs truth after the best global rotation"] = float(min(rotated))
+        out["find_MAP (map): that rotation, degrees"] = float(360 * int(np.argmin(rotated)) / K)
     if "em" in est and "mean" in est:
         out["distance posterior mean - MAP-EM, relative to ||truth||"] = float(
             np.linalg.norm(est["mean"] - est["em"]) / np.linalg.norm(truth))

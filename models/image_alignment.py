@@ -30,10 +30,13 @@ INFO = {
         "Given the poses the posterior of the image is Gaussian, so mode and mean would coincide; what "
         "separates them is pose uncertainty. The posterior mean averages the images that every plausible set "
         "of poses gives (blending in rotated copies of the particle where an observation's pose is in doubt); "
-        "the mode commits to one alignment, wrong poses included. Under this rotation-blind prior the marginal "
-        "posterior also has several nearby local modes (different pose assignments of the doubtful "
-        "observations): find_MAP's starts end at log densities 1.2 apart, EM's restarts at the lower one. The "
-        "pixel-wise gaps are small next to the posterior sd; the page's images show where they are."
+        "the mode commits to one alignment, wrong poses included. The marginal posterior has several local "
+        "modes, and under this rotation-blind prior some are whole rotated alignments: observation 0's pin is "
+        "weak at this SNR, and the particle rotated by 135 degrees (every pose shifted with it) is a mode 1.2 "
+        "log-density units above the one in observation 0's frame. find_MAP's jittered starts find it, so its "
+        "column is that rotated particle (error 0.79 against the truth, 0.28 once rotated back; the verdict's "
+        "'many sd' gaps are this rotation, not skew); EM and NUTS start in observation 0's frame and stay in it. "
+        "The learned prior knows the particles' orientation and has no such mode."
     ),
     "references": [
         "Scheres, S. H. W. (2012). RELION: implementation of a Bayesian approach to cryo-EM structure "

@@ -45,7 +45,8 @@ def section(results: ModelResults) -> str:
              "'error vs oracle' is what not knowing the poses costs.</p>"]
     parts.append(_figure(results.folder, "fig-images.png", _image_panel(payload, estimates, siblings, size),
                          "the true image, the oracle, ML-EM, MAP-EM, the posterior mean and the posterior sd",
-                         "Top: the truth, the known-pose oracle, ML-EM (no prior), MAP-EM (this prior"
+                         "Top: the truth, the known-pose oracle, find_MAP's mode (this prior; its best start may "
+                         "end in a globally rotated alignment), ML-EM (no prior), MAP-EM (this prior"
                          + (", and under the other priors of the same data" if siblings else "")
                          + "), the posterior mean (NUTS, poses summed out). Bottom: the posterior sd per pixel, and "
                          "the posterior mean minus MAP-EM: where the mean and the mode differ."))
@@ -56,8 +57,8 @@ def section(results: ModelResults) -> str:
                              "Top: observations as recorded (the particle is invisible at this noise level; the "
                              "title gives the true rotation). Bottom: P(pose | data) over the rotations — bars: "
                              "the posterior (responsibilities averaged over NUTS draws of the image); dots: the "
-                             "responsibilities at the MAP-EM image; the true pose outlined. The last observations "
-                             "shown are those whose pose the posterior is least sure of."))
+                             "responsibilities at the MAP-EM image; the true pose's bar in orange. The last "
+                             "observations shown are those whose pose the posterior is least sure of."))
     parts.append(_mode_mean_text(payload, estimates, highlights))
     return "\n".join(parts)
 
@@ -78,10 +79,10 @@ def _payload(folder: Path) -> dict[str, np.ndarray] | None:
 
 
 def _estimates(results: ModelResults, size: int) -> dict[str, np.ndarray]:
-    """The table's columns ``mle``, ``em``, ``mean``, ``sd`` as images (P,), where every pixel has a value."""
+    """The table's columns ``map``, ``mle``, ``em``, ``mean``, ``sd`` as images (P,), where every pixel has a value."""
     rows = [results.parameters.get(f"theta[{i}]", {}) for i in range(size)]
     out = {}
-    for column in ("mle", "em", "mean", "sd"):
+    for column in ("map", "mle", "em", "mean", "sd"):
         values = [row.get(column) for row in rows]
         if all(is_number(v) for v in values):
             out[column] = np.array(values, dtype=float)
@@ -121,7 +122,7 @@ def _image_panel(payload: dict, estimates: dict, siblings: list, size: int) -> F
     top = [("truth", truth)]
     if "oracle" in payload:
         top.append(("oracle (known poses)", payload["oracle"]))
-    for column, label in (("mle", "ML-EM (mle)"), ("em", "MAP-EM (em)")):
+    for column, label in (("map", "find_MAP (map)"), ("mle", "ML-EM (mle)"), ("em", "MAP-EM (em)")):
         if column in estimates:
             top.append((label, estimates[column]))
     top += [(f"MAP-EM, {name}", em) for name, em, _ in siblings]
@@ -188,7 +189,10 @@ def _pose_panel(payload: dict, size: int) -> Figure:
 
 def _error_table(highlights: dict, siblings: list) -> str:
     """Each estimate's error against the truth and against the oracle with the same prior."""
-    rows = [("oracle ML (known poses, no prior)", "oracle ML (known poses): error vs truth", None),
+    rows = [("find_MAP (map)", "find_MAP (map): error vs truth", None),
+            ("find_MAP (map), after the best global rotation", "find_MAP (map): error vs truth after the best global "
+             "rotation", None),
+            ("oracle ML (known poses, no prior)", "oracle ML (known poses): error vs truth", None),
             ("oracle MAP (known poses, this prior)", "oracle MAP (known poses, this prior): error vs truth", None),
             ("ML-EM (mle)", "ML-EM (mle): error vs truth", "ML-EM (mle): error vs oracle ML"),
             ("MAP-EM (em)", "MAP-EM (em): error vs truth", "MAP-EM (em): error vs oracle MAP"),
