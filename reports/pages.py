@@ -17,7 +17,17 @@ import numpy as np
 from . import figures
 from .images import section as image_section
 from .load import ModelResults, draws_spread, load_all, zero_spread
-from .tables import STATUS_WORDS, comparison_table, diagnostics_html, em_kind_html, notes_html, number, solver_table
+from .tables import (
+    STATUS_WORDS,
+    TABLE_JS,
+    comparison_table,
+    diagnostics_html,
+    em_kind_html,
+    notes_html,
+    number,
+    solver_table,
+    table_tools,
+)
 from .verdict import verdict
 
 __all__ = ["SECTIONS", "Section", "render", "render_model", "render_index"]
@@ -37,6 +47,12 @@ th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:right;vertical-align:
 thead th{background:#f0f0f0;position:sticky;top:0}
 th[scope=row],td:first-child{text-align:left}
 .scroll{overflow-x:auto}
+table.comparison th[scope=row],table.comparison thead th:first-child{position:sticky;left:0;z-index:1;
+ background:#fff;box-shadow:1px 0 0 #ccc}
+table.comparison thead th:first-child{z-index:2;background:#f0f0f0}
+.all-columns:not(:checked)~.scroll .more{display:none}
+.table-tools label{margin-right:1rem;font-size:.9rem}.table-tools input.filter{font:inherit;width:12rem}
+th.sorts{cursor:pointer}th[data-sorted=ascending]::after{content:" ▲"}th[data-sorted=descending]::after{content:" ▼"}
 td.gap,th.gap{font-weight:bold;border-left:3px solid #000;border-right:3px solid #000}
 .gap-large{background:#f4b183}.gap-medium{background:#fbd9bf}.gap-small{background:#fff}
 td.explained{text-align:center;font-style:italic;background:#f5f5f5;font-size:.85rem;white-space:nowrap}
@@ -95,7 +111,8 @@ def render(out: Path, names: list[str] | None = None, extra_pages: list[tuple[st
 def _page(title: str, body: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}</body></html>\n")
+            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}"
+            + (f"<script>{TABLE_JS}</script>" if "sortable" in body else "") + "</body></html>\n")
 
 
 def _slug(name: str) -> str:
@@ -169,8 +186,10 @@ def _story(results: ModelResults) -> str:
 
 
 def _table(results: ModelResults) -> str:
-    return ("<p>Parameters ordered as in the model. <b>gap_sd</b> = (mean − map) / sd, shaded by size "
-            "(≥ 0.2 and ≥ 0.5). Hover a column name for its meaning; an empty cell says why it is empty and links "
+    return ("<p>Parameters ordered as in the model; the columns a reader needs first (map, em, mean, median, sd, "
+            "gap_sd), the rest behind <i>show all columns</i>. <b>gap_sd</b> = (mean − map) / sd, shaded by size "
+            "(≥ 0.2 and ≥ 0.5). Click a column name to sort, type in the box to filter the parameters. Hover a column "
+            "name for its meaning; an empty cell says why it is empty and links "
             f"to that solver's status below.</p>{em_kind_html(results)}{comparison_table(results)}"
             f"<h3>Notes</h3>{notes_html(results)}")
 
@@ -375,7 +394,8 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
 <p>Each model solved three ways — the posterior mode (find_MAP), EM (the marginal mode) and NUTS (the
 whole posterior). The headline is <b>gap_sd</b> = (mean − map) / sd: how many posterior standard
 deviations separate the centre of mass from the peak. Models are sorted by its size.</p>
-<table class="index"><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>
+<div class="table-tools">{table_tools("models", "models")}</div>
+<table class="index sortable" id="models"><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>
 {extra}
 """
     page = Path(out) / "index.html"

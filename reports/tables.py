@@ -10,11 +10,63 @@ from modemean.comparisons.table import EM_KINDS
 
 from .load import ModelResults, boundary_of, format_gap, is_number, zero_spread
 
-__all__ = ["DIAGNOSTICS", "comparison_table", "em_kind", "em_kind_html", "notes_html", "solver_table",
-           "diagnostics_html", "html_table", "number"]
+__all__ = ["DIAGNOSTICS", "LEAD", "TABLE_JS", "lead_first", "table_tools", "comparison_table", "em_kind",
+           "em_kind_html", "notes_html", "solver_table", "diagnostics_html", "html_table", "number"]
 
 STATUS_WORDS = {"warn": "ok, with warnings", "failed": "failed", "not_applicable": "not applicable",
                 "not_run": "not run", "no_mode": "no mode"}
+
+
+LEAD = ("map", "em", "mean", "median", "sd", "gap_sd")   # the columns a reader needs first; the rest on request
+
+# Sorting (click a column head; again for the other direction) and filtering (input.filter[data-table=id]) of
+# every table.sortable on a page, inline so it works from file:// with no network resource.
+TABLE_JS = r"""
+(() => {
+const value = td => { const t = td ? td.textContent.trim().replace(/\u2212/g, "-") : ""; const v = parseFloat(t);
+  return isNaN(v) ? t.toLowerCase() : v; };
+for (const table of document.querySelectorAll("table.sortable")) {
+  const heads = Array.from(table.tHead.rows[0].cells);
+  heads.forEach((th, col) => {
+    th.classList.add("sorts"); th.tabIndex = 0;
+    const sort = () => {
+      const dir = th.dataset.sorted === "ascending" ? -1 : 1;
+      heads.forEach(h => delete h.dataset.sorted);
+      th.dataset.sorted = dir === 1 ? "ascending" : "descending";
+      const rows = Array.from(table.tBodies[0].rows);
+      rows.sort((a, b) => { const x = value(a.cells[col]), y = value(b.cells[col]);
+        if (typeof x === "number" && typeof y === "number") return dir * (x - y);
+        if (typeof x === "number") return -1; if (typeof y === "number") return 1;
+        return dir * x.localeCompare(y); });
+      for (const r of rows) table.tBodies[0].appendChild(r);
+    };
+    th.addEventListener("click", sort);
+    th.addEventListener("keydown", e => { if (e.key === "Enter") sort(); });
+  });
+}
+for (const input of document.querySelectorAll("input.filter")) {
+  const table = document.getElementById(input.dataset.table);
+  input.addEventListener("input", () => {
+    const q = input.value.trim().toLowerCase();
+    for (const r of table.tBodies[0].rows) r.hidden = q !== "" && !r.cells[0].textContent.toLowerCase().includes(q);
+  });
+}
+})();
+"""
+
+
+def lead_first(names: Iterable[str]) -> list[str]:
+    """``names`` with the :data:`LEAD` columns first (in that order), then the rest as given."""
+    names = list(names)
+    return [c for c in LEAD if c in names] + [c for c in names if c not in LEAD]
+
+
+def table_tools(table_id: str, what: str, toggle: int = 0) -> str:
+    """A filter box for table ``table_id`` (and, when ``toggle`` columns are hidden, the box that shows them)."""
+    show = (f'<input type="checkbox" class="all-columns" id="{table_id}-all"><label for="{table_id}-all">show all '
+            f"columns (+{toggle})</label> ") if toggle else ""
+    return (f'{show}<label class="filter">filter {escape(what)} <input type="search" class="filter" '
+            f'data-table="{table_id}" aria-label="filter {escape(what)}"></label>')
 
 
 def number(value: Any, column: str = "") -> str:
@@ -79,20 +131,29 @@ def em_kind_html(results: ModelResults) -> str:
 def comparison_table(results: ModelResults) -> str:
     """The comparison table: one row per parameter, every column of the results schema.
 
+    The :data:`LEAD` columns come first; the others (class ``more``) are hidden until the reader
+    ticks "show all columns" (CSS only). The parameter column stays in view when the table scrolls
+    sideways; every column sorts on a click and a box filters the parameters (:data:`TABLE_JS`).
+
     ``gap_sd`` is highlighted (shaded by size); an estimate on the boundary of the support says so
     in the cell; an empty cell names the reason (solver failed, not applicable, not run, not
     estimated) in words, with the solver's message as tooltip and a link to its diagnostics.
     """
     reasons: dict[str, str] = {}
     kind = em_kind(results)
-    columns = shown_columns(results)
+    shown = shown_columns(results)
+    columns = {c: shown[c] for c in lead_first(shown)}
+    more = {c for c in columns if c not in LEAD}
 
     def header(c):
         help_text = columns[c]["help"]
+        css = " ".join(["gap"] * (c == "gap_sd") + ["more"] * (c in more))
+        css = f' class="{css}"' if css else ""
         if c not in ("em", "mle") or not kind:
-            return f'<th title="{escape(help_text)}"{" class=gap" if c == "gap_sd" else ""}>{c}</th>'
+            return f'<th title="{escape(help_text)}"{css}>{c}</th>'
         mark = "≈" if "approximate" in kind else ""
-        return f'<th title="{escape(help_text)}; EM {escape(kind)}: {escape(EM_KINDS.get(kind, kind))}">{c}{mark}</th>'
+        return (f'<th title="{escape(help_text)}; EM {escape(kind)}: {escape(EM_KINDS.get(kind, kind))}"{css}>'
+                f"{c}{mark}</th>")
 
     head = "<th>parameter</th>" + "".join(header(c) for c in columns)
     body = []
@@ -101,6 +162,7 @@ def comparison_table(results: ModelResults) -> str:
         for column in columns:
             value = row.get(column)
             classes = ["gap", _gap_class(value)] if column in ("gap_sd", "gap_sd_em") else []
+            classes += ["more"] * (column in more)
             if is_number(value):
                 text = escape(number(value, column))
                 bound = boundary_of(row, column)
@@ -116,8 +178,9 @@ def comparison_table(results: ModelResults) -> str:
                              f'<a href="#{anchor}">{escape(words)}</a></td>')
         body.append(f'<tr data-parameter="{escape(name)}">{"".join(cells)}</tr>')
     explained = "".join(f"<li><b>{escape(w)}</b>: {escape(r)}</li>" for w, r in reasons.items())
-    return (f'<div class="scroll"><table class="comparison"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>'
+    return (f'<div class="table-tools">{table_tools("comparison", "parameters", len(more))}'
+            f'<div class="scroll"><table class="comparison sortable" id="comparison"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div></div>'
             + (f'<p>Empty cells:</p><ul class="empty-cells">{explained}</ul>' if explained else ""))
 
 

@@ -1,6 +1,7 @@
 """Rough edges of the reports, each pinned by a test that failed before its fix (hand-built results, no solver)."""
 
 import numpy as np
+import pytest
 from test_reports import _nuts, _write
 
 from modemean.comparisons.fit import Fit
@@ -9,6 +10,7 @@ from modemean.comparisons.table import make_table
 from modemean.reports import render
 from modemean.reports.figures import density_figure, em_trace_figure
 from modemean.reports.load import format_gap
+from modemean.reports.tables import LEAD
 
 
 def test_one_gap_formatter_everywhere():
@@ -57,3 +59,41 @@ def test_index_warns_and_not_skewed_heading(tmp_path):
     render(tmp_path, ["gaussian"])
     page = (tmp_path / "gaussian" / "index.html").read_text()
     assert "Why the posterior is not skewed" in page and "Why the posterior is skewed" not in page
+
+
+@pytest.mark.slow
+def test_model_table_leads_sticks_sorts_filters(page, tmp_path):
+    _write(tmp_path, "toy", {"nuts": _nuts(1)})
+    nuts = _nuts(2)
+    _write(tmp_path, "warned", {"nuts": Fit("nuts", "ok", "3 divergent transitions", nuts.seconds, nuts.estimates,
+                                             nuts.draws, converged=False, n_iter=300, diagnostics=nuts.diagnostics)})
+    render(tmp_path)
+    page.set_viewport_size({"width": 1000, "height": 800})
+    page.goto((tmp_path / "toy" / "index.html").as_uri())
+    visible = "ths => ths.filter(t => t.offsetParent !== null).map(t => t.textContent.replace(/[▲▼≈ ]/g, ''))"
+    assert page.eval_on_selector_all("table.comparison thead th", visible) == ["parameter", *LEAD]
+    right = page.eval_on_selector("table.comparison th.gap", "t => t.getBoundingClientRect().right")
+    assert right <= 1000                                       # gap_sd on screen without scrolling
+    page.check("#comparison-all")
+    shown = page.eval_on_selector_all("table.comparison thead th", visible)
+    assert len(shown) > len(LEAD) + 1 and shown[1:len(LEAD) + 1] == list(LEAD)
+    # sticky parameter column: scrolled sideways, it stays at the left edge of the scroll box
+    page.eval_on_selector("div.scroll", "d => { d.scrollLeft = 5000; }")
+    box = page.eval_on_selector("div.scroll", "d => d.getBoundingClientRect().left")
+    assert page.eval_on_selector("div.scroll", "d => d.scrollLeft") > 0
+    first = page.eval_on_selector("table.comparison tbody th[scope=row]", "t => t.getBoundingClientRect().left")
+    assert abs(first - box) < 2
+    # sort by mean, both ways; filter the parameters
+    means = "rs => rs.map(r => parseFloat(r.cells[3].textContent))"
+    page.click("table.comparison thead th:nth-child(4)")
+    up = page.eval_on_selector_all("table.comparison tbody tr", means)
+    assert up == sorted(up)
+    page.click("table.comparison thead th:nth-child(4)")
+    assert page.eval_on_selector_all("table.comparison tbody tr", means) == sorted(up, reverse=True)
+    page.fill("input.filter", "ta")
+    rows = "rs => rs.filter(r => !r.hidden).map(r => r.dataset.parameter)"
+    assert page.eval_on_selector_all("table.comparison tbody tr", rows) == ["tau"]
+    page.goto((tmp_path / "index.html").as_uri())
+    page.fill("input.filter", "warn")
+    assert page.eval_on_selector_all("table.index tbody tr", "rs => rs.filter(r => !r.hidden).length") == 1
+    assert page.console_errors == []

@@ -19,6 +19,7 @@ from modemean.comparisons.solvers import SOLVERS
 from modemean.comparisons.solvers.nuts import summarise_draws
 from modemean.comparisons.table import column_owners, columns, format_table, make_table
 from modemean.reports import load_all, render
+from modemean.reports.tables import lead_first
 
 BOUNDARY = Flag("map", "boundary", 0.0, "map: on the boundary tau = 0 (the optimum is at the edge of the support; the "
                 "printed value 0.001 is where the iterations stopped)")
@@ -103,7 +104,7 @@ class _Page(HTMLParser):
 def _cells(page: _Page, parameter: str) -> dict[str, str]:
     """A row's cells by column; the page shows no column of an optional solver that was not run."""
     owners = column_owners()
-    shown = [c for c in columns() if SOLVERS[owners[c]["solvers"][0]].default]
+    shown = lead_first(c for c in columns() if SOLVERS[owners[c]["solvers"][0]].default)
     return dict(zip(["parameter", *shown], page.rows[parameter], strict=True))
 
 
