@@ -296,3 +296,25 @@ def test_solvers_all_and_the_missing_extra(monkeypatch):
     monkeypatch.setattr(module, "available", lambda: False)
     with pytest.raises(ModemeanError, match=r"pip install 'modemean\[approx\]'"):
         check_options("map,pathfinder", {})
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not available(), reason="BlackJAX is not installed: pip install 'modemean[approx]'")
+def test_pathfinder_differentiates_with_pytensor_gradient():
+    """zero_inflated_counts: JAX's own derivative of the jaxified log density is NaN in lam (a switch with
+    log 0 on the untaken branch); the function Pathfinder gets has PyTensor's finite gradient."""
+    import jax
+    from pymc.sampling.jax import get_jaxified_graph
+
+    from modemean.comparisons.solvers.pathfinder import _jax_log_density
+    from modemean.comparisons.space import ValueSpace
+
+    jax.config.update("jax_enable_x64", True)
+    model = load_spec("zero_inflated_counts").model
+    space = ValueSpace(model, [rv.name for rv in model.free_RVs])
+    u = space.ravel(model.initial_point())
+    value, grad = space.logp_jacobian(u)
+    f = _jax_log_density(space, jax, get_jaxified_graph)
+    assert float(f(u)) == pytest.approx(value, rel=1e-12)
+    assert np.asarray(jax.grad(f)(u)) == pytest.approx(grad, rel=1e-10)
+    assert np.asarray(jax.vmap(jax.grad(f))(np.stack([u, u + 0.1]))).shape == (2, space.size)

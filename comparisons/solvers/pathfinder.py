@@ -97,12 +97,11 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
     from pymc.sampling.jax import get_jaxified_graph
 
     space = ValueSpace(model, [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics])
-    u, log_density = space.log_density_graph()
-    compiled = get_jaxified_graph(inputs=[u], outputs=[log_density])
+    log_density = _jax_log_density(space, jax, get_jaxified_graph)
     key_path, key_draws = jax.random.split(jax.random.key(seed))
     try:  # JAX dispatches asynchronously: an out-of-memory error surfaces where the results are first read
         state, info = blackjax.vi.pathfinder.approximate(
-            key_path, lambda x: compiled(x)[0], jax.numpy.asarray(space.ravel(model.initial_point())),
+            key_path, log_density, jax.numpy.asarray(space.ravel(model.initial_point())),
             num_samples=ELBO_DRAWS, maxiter=maxiter, maxcor=HISTORY, ftol=FTOL, gtol=GTOL)
         samples, log_q = blackjax.vi.pathfinder.sample(key_draws, state, draws)
         elbo, samples, log_q = (np.asarray(a, dtype=float) for a in (info.path.elbo, samples, log_q))
@@ -122,3 +121,29 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
     notes = [] if converged else [f"L-BFGS stopped at its iteration limit ({maxiter})"]
     return approximation_fit("pathfinder", "pathfinder", space, samples, log_q, converged=converged, n_iter=n_iter,
                              diagnostics=diagnostics, notes=notes)
+
+
+def _jax_log_density(space: ValueSpace, jax, get_jaxified_graph):
+    """The log density (with the Jacobian) of ``u`` as a JAX function whose derivative is PyTensor's gradient.
+
+    JAX's own derivative of the jaxified graph can be NaN where PyTensor's is finite: a ``switch``
+    whose untaken branch has an infinite derivative (zero_inflated_counts' ``log(0)`` term gives a NaN
+    gradient in ``lam`` at every point). The value and PyTensor's symbolic gradient are compiled to
+    JAX together, and the gradient is attached as the function's JVP (linear in the tangent, so
+    reverse mode and ``vmap`` work).
+    """
+    import pytensor.tensor as pt
+
+    u, log_density = space.log_density_graph()
+    value_and_grad = get_jaxified_graph(inputs=[u], outputs=[log_density, pt.grad(log_density, u)])
+
+    @jax.custom_jvp
+    def function(x):
+        return value_and_grad(x)[0]
+
+    @function.defjvp
+    def _jvp(primals, tangents):
+        value, grad = value_and_grad(primals[0])
+        return value, grad @ tangents[0]
+
+    return function
