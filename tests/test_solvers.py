@@ -130,7 +130,7 @@ def test_a_new_solver_is_one_class_and_one_registry_line(tmp_path, monkeypatch, 
 
     assert main(["report", "--out", str(out)]) == 0
     page = (out / "rates" / "index.html").read_text()
-    assert '<th title="mean of the shifted draws">shifted_mean</th>' in page
+    assert '<th title="mean of the shifted draws" class="more">shifted_mean</th>' in page
     assert '<tr id="solver-shifted" class="status-ok"><th scope="row">Shifted</th>' in page
     assert "<h3>Shifted</h3>" in page and "n_shifted" in page  # its diagnostics, in the generic layout
     index = (out / "index.html").read_text()
