@@ -606,31 +606,34 @@ def gaussian_hooks(model: pm.Model, latent: tuple[str, ...], em_starts: Callable
     -------
     dict of str to callable
         ``em_starts(data, n_init, rng)``, ``e_step(data, params)``, ``m_step(data, expectations,
-        prior)`` (``prior`` a LogPrior for MAP-EM or None), ``reason()``, ``engine()``, ``kind()``
+        prior)`` (``prior`` a LogPrior for MAP-EM or None), ``reason()``, ``engine()``, ``integrated()``
+        (what EM integrates out: the declared latents, then any missing observations PyMC imputes,
+        ``y_unobserved`` — missing-data EM, so EM's estimates equal those of the model without the
+        missing entries), ``kind()``
         (the engine's ``KIND``: ``"exact (Gaussian)"`` or ``"Laplace (approximate)"``).
     """
     cache: dict = {}
 
+    def integrated() -> tuple[str, ...]:
+        if "integrated" not in cache:  # the declared latents, then the missing observations PyMC imputes
+            cache["integrated"] = (*latent, *(m.unobserved for m in imputed_variables(model)))
+        return cache["integrated"]
+
     def engine() -> GaussianLatentEM | None:
-        imputed = [m.unobserved for m in imputed_variables(model)]
-        if "engine" not in cache and imputed:
-            cache["engine"] = None
-            cache["reason"] = (f"the model imputes missing observations ({', '.join(imputed)}), and EM for continuous "
-                               "latents does not integrate imputed values out yet: remove the missing entries to get "
-                               "EM; find_MAP and NUTS impute them")
         if "engine" not in cache:
             from .laplace import LaplaceLatentEM, NotLaplace  # the Laplace engine builds on this module
 
             cache["engine"], cache["reason"] = None, ""
             try:
-                cache["engine"] = GaussianLatentEM(model, latent, seed)
+                cache["engine"] = GaussianLatentEM(model, integrated(), seed)
             except NotGaussian as exact:
                 try:
-                    cache["engine"] = LaplaceLatentEM(model, latent, seed)
+                    cache["engine"] = LaplaceLatentEM(model, integrated(), seed)
                 except NotLaplace as laplace:
                     cache["reason"] = (
-                        f"the latent variable(s) {list(latent)} have no EM steps in the model file and fit neither "
-                        f"automatic E-step: the exact Gaussian one needs log p(y, z | theta) quadratic in z, and here "
+                        f"the latent variable(s) {list(integrated())} have no EM steps in the model file and fit "
+                        f"neither automatic E-step: the exact Gaussian one needs log p(y, z | theta) quadratic in z, "
+                        f"and here "
                         f"{exact}; the Laplace one (approximate) needs a peak in z with a usable Hessian, and here "
                         f"{laplace}. Write em_starts, e_step and m_step in the model file")
         return cache["engine"]
@@ -663,6 +666,7 @@ def gaussian_hooks(model: pm.Model, latent: tuple[str, ...], em_starts: Callable
         "m_step": m_step,
         "reason": reason,
         "engine": engine,
+        "integrated": integrated,
     }
 
 

@@ -19,8 +19,8 @@ from modemean import models
 from .checks import check_data
 from .discrete import discrete_hooks, discrete_latents, marginalize
 from .errors import ModemeanError
-from .missing import check_missing
 from .gaussian import check_latent_names, gaussian_hooks
+from .missing import check_missing, imputed_variables
 
 __all__ = ["ModelSpec", "load_spec", "spec_from_parts"]
 
@@ -90,8 +90,9 @@ class ModelSpec:
     @property
     def em_reason(self) -> str:
         """Why EM does not apply, or ``""`` when it does."""
-        if not self.latent:
-            return "the model declares no latent variables (LATENT is empty), so there is nothing for EM to integrate out"
+        if not self.latent and not self.em:
+            return ("the model declares no latent variables (LATENT is empty) and has no missing observations, so "
+                    "there is nothing for EM to integrate out")
         if not self.em:
             return f"the model declares latent variables {list(self.latent)} but no EM steps ({', '.join(EM_HOOKS)})"
         if "reason" in self.em:  # derived steps that may not apply (comparisons.gaussian), decided on first use
@@ -102,6 +103,12 @@ class ModelSpec:
     def params(self) -> list[str]:
         """Names of the free random variables that are parameters (not latent)."""
         return [rv.name for rv in self.model.free_RVs if rv.name not in self.latent]
+
+    @property
+    def em_params(self) -> list[str]:
+        """The parameters EM estimates: :attr:`params` less the missing observations EM integrates out."""
+        integrated = self.em["integrated"]() if "integrated" in self.em else ()
+        return [name for name in self.params if name not in integrated]
 
 
 def load_spec(target: str | Path | ModuleType) -> ModelSpec:
@@ -228,6 +235,8 @@ def _with_latents(model: pm.Model, latent: tuple[str, ...], em: dict[str, Callab
         if latent and not em:
             check_latent_names(model, latent, name)
             return model, gaussian_hooks(model, latent), None
+        if not em and imputed_variables(model):  # missing observations alone: EM integrates them out
+            return model, gaussian_hooks(model, ()), None
         return model, {**em, "kind": lambda: "hand-written"} if em else em, None
     if len(discrete) != len(latent) or len(discrete) > 1:
         raise ModemeanError(f"model {name!r}: LATENT {list(latent)} must be exactly one discrete latent variable "

@@ -397,22 +397,58 @@ def test_table_withholds_gaps_of_zero_spread_quantities():
     assert "no posterior spread" in t.loc["obs", "notes"]
 
 
-def test_continuous_latents_with_imputed_values_make_em_not_applicable():
-    """A centred varying-intercept model with three NaN outcomes: EM says why it does not apply."""
-    def build(data):
-        with pm.Model() as model:
-            mu = pm.Normal("mu", 0, 5)
-            tau = pm.HalfNormal("tau", 2)
-            sigma = pm.HalfNormal("sigma", 2)
-            a = pm.Normal("a", mu, tau, shape=4)
-            pm.Normal("y", a[data["g"]], sigma, observed=data["y"])
-        return model
+def _varying_intercepts(data):
+    """A centred varying-intercept regression (the way a researcher writes it)."""
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 5)
+        tau = pm.HalfNormal("tau", 2)
+        b = pm.Normal("b", 0, 2)
+        sigma = pm.HalfNormal("sigma", 2)
+        a = pm.Normal("a", mu, tau, shape=4)
+        pm.Normal("y", a[data["g"]] + b * data["x"], sigma, observed=data["y"])
+    return model
 
-    rng = np.random.default_rng(3)
+
+def _regression(data):
+    with pm.Model() as model:
+        b = pm.Normal("b", 0, 2, shape=2)
+        sigma = pm.HalfNormal("sigma", 2)
+        pm.Normal("y", b[0] + b[1] * data["x"], sigma, observed=data["y"])
+    return model
+
+
+def _with_missing(seed=3):
+    rng = np.random.default_rng(seed)
     g = np.repeat(np.arange(4), 5)
-    y = rng.normal(1.0, 1.0, g.size)
-    y[[2, 11]] = np.nan
-    c = compare(build, {"g": g, "y": y}, name="nan_latent", latent=("a",), solvers="em")
-    em = c.fits["em"]
-    assert em.status == "not_applicable"
-    assert "the model imputes missing observations (y_unobserved), and EM for continuous latents" in em.message
+    x = rng.normal(0, 1, g.size)
+    y = rng.normal(1.0, 0.7, 4)[g] + 0.5 * x + rng.normal(0, 1.0, g.size)
+    y[[2, 11, 12]] = np.nan
+    keep = ~np.isnan(y)
+    return {"g": g, "x": x, "y": y}, {"g": g[keep], "x": x[keep], "y": y[keep]}
+
+
+def test_em_integrates_missing_outcomes_out_with_the_random_effects():
+    """Missing-data EM: with three NaN outcomes, EM integrates y_unobserved out with the latent a, so its
+    marginal mode (em) and ML estimate (mle) equal EM's on the same model with those rows removed."""
+    missing, dropped = _with_missing()
+    with_nan = compare(_varying_intercepts, missing, name="nan_latent", latent=("a",), solvers="em").fits["em"]
+    without = compare(_varying_intercepts, dropped, name="dropped", latent=("a",), solvers="em").fits["em"]
+    assert with_nan.ok and without.ok, (with_nan.message, without.message)
+    assert with_nan.diagnostics["em_kind"] == "exact (Gaussian)"
+    for column in ("em", "mle"):
+        assert set(with_nan.estimates[column]) == {"mu", "tau", "b", "sigma"}      # y_unobserved is integrated out
+        for name, value in without.estimates[column].items():
+            assert with_nan.estimates[column][name] == pytest.approx(value, rel=1e-6, abs=1e-8), (column, name)
+        assert not with_nan.diagnostics[column]["n_decreases"]
+
+
+def test_em_applies_to_missing_outcomes_alone_and_equals_find_map_on_the_complete_cases():
+    """No LATENT, NaN outcomes: the textbook missing-data EM; MAP-EM is find_MAP on the complete cases."""
+    missing, dropped = _with_missing(seed=4)
+    em = compare(_regression, missing, name="nan_regression", solvers="em").fits["em"]
+    complete = compare(_regression, dropped, name="complete_cases", solvers="map").fits["map"]
+    assert em.ok, em.message
+    for name, value in complete.estimates["map"].items():
+        assert em.estimates["em"][name] == pytest.approx(value, rel=1e-5, abs=1e-7), name
+    no_missing = compare(_regression, dropped, name="complete_cases", solvers="em").fits["em"]
+    assert no_missing.status == "not_applicable" and "no missing observations" in no_missing.message

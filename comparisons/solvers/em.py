@@ -145,14 +145,14 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
         return Fit("em", "not_applicable", f"EM does not apply: {spec.em_reason}")
     rng = np.random.default_rng(seed)
     starts = spec.em["em_starts"](spec.data, n_init, rng)
-    prior = LogPrior(spec.as_written, spec.params)
+    prior = LogPrior(spec.as_written, spec.em_params)
     e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
     e_step = lambda p: e_hook(spec.data, p)  # noqa: E731
     estimates, traces, flags = {}, {}, {}
     kind = spec.em["kind"]() if "kind" in spec.em else "hand-written"
     approximate = "approximate" in kind
     diagnostics = {"em_kind": kind}
-    space = ValueSpace(spec.model, spec.params)
+    space = ValueSpace(spec.model, spec.em_params)
     initial = dict(zip(space.names, space.constrained(space.ravel(spec.model.initial_point()))[0].tolist()))
     kept = {}
     for column, log_prior in (("em", prior), ("mle", None)):

@@ -13,6 +13,7 @@ from scipy import stats
 from ..checks import discrete_message, free_discrete
 from ..errors import ModemeanError
 from ..fit import Fit, Flag
+from ..missing import imputed_variables
 from ..space import flat_names
 from ..spec import ModelSpec
 from .base import Column, Option, Solver
@@ -57,7 +58,8 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
                       model=spec.model, **spec.sample_kwargs)
     if idata.posterior.sizes["draw"] < draws:  # pm.sample swallows Ctrl-C and returns what it has
         raise KeyboardInterrupt(f"sampling interrupted after {idata.posterior.sizes['draw']} of {draws} draws")
-    estimates = summarise_draws(idata.posterior)
+    joined = [m.name for m in imputed_variables(spec.model)]  # data joined with imputed entries: no rows
+    estimates = summarise_draws(idata.posterior.to_dataset().drop_vars(joined))
     divergences = int(idata.sample_stats["diverging"].sum())
     worst_rhat = max(estimates["r_hat"].values())
     lowest_ess = min(estimates["ess_bulk"].values())
