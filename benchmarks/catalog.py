@@ -48,31 +48,46 @@ def main() -> None:
     site = work / "site"
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTENSOR_FLAGS": f"base_compiledir={work / 'compiledir'}"}
     rows, per_model = [], {}
-    for label, force in (("cold (empty compile cache)", True), ("warm (compiled)", True),
-                         ("cached (results reused)", False)):
+    for label, force in (
+        ("cold (empty compile cache)", True),
+        ("warm (compiled)", True),
+        ("cached (results reused)", False),
+    ):
         run_s, rss = timed([*MODEMEAN, "run", "all", "--out", str(site), *(["--force"] if force else [])], env)
         report_s, rss = timed([*MODEMEAN, "report", "--out", str(site)], env)
         rows.append((label, run_s, report_s, rss))
         if force:
-            per_model[label] = {p.parent.name: json.loads(p.read_text())["solvers"]
-                                for p in sorted(site.glob("*/results.json"))}
+            per_model[label] = {
+                p.parent.name: json.loads(p.read_text())["solvers"] for p in sorted(site.glob("*/results.json"))
+            }
         print(f"{label}: run {run_s:.1f} s, report {report_s:.1f} s, peak RSS {rss:.0f} MB", flush=True)
-    lines = [f"Measured {date.today()} on {platform.machine()} with {os.cpu_count()} cores "
-             f"(Python {platform.python_version()}), `python benchmarks/catalog.py`.", "",
-             "| run | `modemean run all` | `modemean report` | total | peak RSS (largest process) |",
-             "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"Measured {date.today()} on {platform.machine()} with {os.cpu_count()} cores "
+        f"(Python {platform.python_version()}), `python benchmarks/catalog.py`.",
+        "",
+        "| run | `modemean run all` | `modemean report` | total | peak RSS (largest process) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     lines += [f"| {label} | {r:.1f} s | {p:.1f} s | {r + p:.1f} s | {m:.0f} MB |" for label, r, p, m in rows]
-    lines += ["", "Seconds per model and solver (cold / warm):", "",
-              "| model | map | em | nuts |", "|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "Seconds per model and solver (cold / warm):",
+        "",
+        "| model | map | em | nuts |",
+        "|---|---:|---:|---:|",
+    ]
     cold, warm = per_model["cold (empty compile cache)"], per_model["warm (compiled)"]
     for model in cold:
-        cells = [f"{cold[model][s]['seconds']:.1f} / {warm[model][s]['seconds']:.1f}" if s in cold[model] else "—"
-                 for s in ("map", "em", "nuts")]
+        cells = [
+            f"{cold[model][s]['seconds']:.1f} / {warm[model][s]['seconds']:.1f}" if s in cold[model] else "—"
+            for s in ("map", "em", "nuts")
+        ]
         lines.append(f"| {model} | {' | '.join(cells)} |")
     table = "\n".join(lines)
     print(table)
     if args.readme:
         write_section("catalog", "Whole catalog: cold, warm and cached", table)
+
 
 if __name__ == "__main__":
     main()

@@ -28,11 +28,10 @@ import warnings
 
 import numpy as np
 import pymc as pm
-
-from modemean.models._mixtures import normal_mixture_m_step
-from modemean.comparisons.spec import spec_from_parts
-
 from readme_section import machine
+
+from modemean.comparisons.spec import spec_from_parts
+from modemean.models._mixtures import normal_mixture_m_step
 
 N, K, SEED, REPEATS, BLOCK_ITERS, TARGET = 1_000_000, 3, 0, 5, 10, 1e-6
 TRUE = {"w": np.array([0.3, 0.4, 0.3]), "mu": np.array([-3.0, 0.0, 3.0]), "sigma": np.array([1.0, 0.7, 1.5])}
@@ -84,7 +83,7 @@ def modemean_path(e_step, start, n):
 
 
 def time_modemean(e_step, start):
-    params = modemean_path(e_step, start, 3)[-1]          # warm: compiled, caches loaded
+    params = modemean_path(e_step, start, 3)[-1]  # warm: compiled, caches loaded
     times = []
     for _ in range(REPEATS):
         t = time.perf_counter()
@@ -98,9 +97,17 @@ def time_modemean(e_step, start):
 def sklearn_model(start, max_iter, warm=False):
     from sklearn.mixture import GaussianMixture
 
-    return GaussianMixture(K, covariance_type="spherical", tol=0.0, reg_covar=0.0, max_iter=max_iter,
-                           weights_init=start["w"], means_init=start["mu"][:, None],
-                           precisions_init=1 / start["sigma"] ** 2, warm_start=warm)
+    return GaussianMixture(
+        K,
+        covariance_type="spherical",
+        tol=0.0,
+        reg_covar=0.0,
+        max_iter=max_iter,
+        weights_init=start["w"],
+        means_init=start["mu"][:, None],
+        precisions_init=1 / start["sigma"] ** 2,
+        warm_start=warm,
+    )
 
 
 def time_sklearn(X, start):
@@ -127,7 +134,7 @@ def sklearn_path(X, start, n):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for _ in range(n):
-            gm.fit(X)                                      # warm start: one EM iteration per call
+            gm.fit(X)  # warm start: one EM iteration per call
             path.append({"w": gm.weights_.copy(), "mu": gm.means_[:, 0].copy(), "sigma": np.sqrt(gm.covariances_)})
     return path
 
@@ -142,8 +149,6 @@ def time_floor():
         np.log(b)
         times.append(time.perf_counter() - t)
     return float(np.median(times))
-
-
 
 
 def main():
@@ -164,34 +169,53 @@ def main():
     # EM's fixed point: the closed-form path run long past convergence
     star = flat(modemean_path(closed, start, 1500)[-1])
     n_path = 600
-    iters = {"closed form": iterations_to(modemean_path(closed, start, n_path), star),
-             "generic": iterations_to(modemean_path(generic, start, n_path), star),
-             "scikit-learn": iterations_to(sklearn_path(X, start, n_path), star)}
-    per = {"scikit-learn": time_sklearn(X, start), "closed form": time_modemean(closed, start),
-           "generic": time_modemean(generic, start)}
+    iters = {
+        "closed form": iterations_to(modemean_path(closed, start, n_path), star),
+        "generic": iterations_to(modemean_path(generic, start, n_path), star),
+        "scikit-learn": iterations_to(sklearn_path(X, start, n_path), star),
+    }
+    per = {
+        "scikit-learn": time_sklearn(X, start),
+        "closed form": time_modemean(closed, start),
+        "generic": time_modemean(generic, start),
+    }
     floor = time_floor()
 
     import pytensor
     import scipy
 
-    print(f"Machine: {machine()}; date {datetime.date.today().isoformat()}; numpy {np.__version__}, "
-          f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, pymc {pm.__version__}, "
-          f"pytensor {pytensor.__version__}.")
-    print(f"One-off set-up: generic {setup_generic:.1f} s (compiling the graph's log joint + first E-step), then "
-          f"closed form {setup_closed:.1f} s more (probe model, check against the graph). Load average during "
-          f"the run: {os.getloadavg()[0]:.1f}. EM fixed point: {np.round(star, 4).tolist()}.\n")
-    print("| implementation | ms / iteration | × scikit-learn | × floor | iterations to 1e-6 | total ms | total × scikit-learn |")
+    print(
+        f"Machine: {machine()}; date {datetime.date.today().isoformat()}; numpy {np.__version__}, "
+        f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, pymc {pm.__version__}, "
+        f"pytensor {pytensor.__version__}."
+    )
+    print(
+        f"One-off set-up: generic {setup_generic:.1f} s (compiling the graph's log joint + first E-step), then "
+        f"closed form {setup_closed:.1f} s more (probe model, check against the graph). Load average during "
+        f"the run: {os.getloadavg()[0]:.1f}. EM fixed point: {np.round(star, 4).tolist()}.\n"
+    )
+    print(
+        "| implementation | ms / iteration | × scikit-learn | × floor | iterations to 1e-6 | total ms "
+        "| total × scikit-learn |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     ref_total = per["scikit-learn"] * iters["scikit-learn"] if iters["scikit-learn"] is not None else None
     for name in ("scikit-learn", "closed form", "generic"):
         n = iters[name]
         total = per[name] * n if n is not None else None
         ratio_total = f"{total / ref_total:.3f}" if total is not None and ref_total else "—"
-        print(f"| {name} | {per[name] * 1e3:.1f} | {per[name] / per['scikit-learn']:.3f} | {per[name] / floor:.1f} | "
-              f"{n if n is not None else f'> {n_path}'} | {total * 1e3:.0f} | {ratio_total} |" if total is not None else
-              f"| {name} | {per[name] * 1e3:.1f} | {per[name] / per['scikit-learn']:.3f} | {per[name] / floor:.1f} | "
-              f"> {n_path} | — | — |")
-    print(f"| floor: np.exp over K·N + np.log over N | {floor * 1e3:.2f} | {floor / per['scikit-learn']:.3f} | 1.0 | | | |")
+        print(
+            f"| {name} | {per[name] * 1e3:.1f} | {per[name] / per['scikit-learn']:.3f} | {per[name] / floor:.1f} | "
+            f"{n if n is not None else f'> {n_path}'} | {total * 1e3:.0f} | {ratio_total} |"
+            if total is not None
+            else f"| {name} | {per[name] * 1e3:.1f} | {per[name] / per['scikit-learn']:.3f} "
+            f"| {per[name] / floor:.1f} | "
+            f"> {n_path} | — | — |"
+        )
+    print(
+        f"| floor: np.exp over K·N + np.log over N | {floor * 1e3:.2f} | {floor / per['scikit-learn']:.3f} "
+        "| 1.0 | | | |"
+    )
 
 
 if __name__ == "__main__":

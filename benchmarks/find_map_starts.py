@@ -29,16 +29,24 @@ SEED, STARTS = 20261126, 4
 def find_map_calls(model: pm.Model) -> list[np.ndarray]:
     out = []
     for k in range(STARTS):
-        fit = pm.find_MAP(model=model, method="L-BFGS-B", jitter=k > 0, random_seed=SEED + k,
-                          return_inferencedata=True, progressbar=False, idata_kwargs={"include_transformed": True})
+        fit = pm.find_MAP(
+            model=model,
+            method="L-BFGS-B",
+            jitter=k > 0,
+            random_seed=SEED + k,
+            return_inferencedata=True,
+            progressbar=False,
+            idata_kwargs={"include_transformed": True},
+        )
         out.append(np.asarray(fit.fit["mean_vector"].values))
     return out
 
 
 def shared(model: pm.Model) -> list[np.ndarray]:
     objective = _Objective(model)
-    return [np.asarray(objective.minimize(objective.start(SEED + k, jitter=k > 0), "L-BFGS-B").x)
-            for k in range(STARTS)]
+    return [
+        np.asarray(objective.minimize(objective.start(SEED + k, jitter=k > 0), "L-BFGS-B").x) for k in range(STARTS)
+    ]
 
 
 def timed(fn, model):
@@ -58,21 +66,26 @@ def main() -> None:
             times[label], points = timed(fn, model)
             times[label + "_points"] = points
         same = all(np.array_equal(a, b) for a, b in zip(times["find_MAP_points"], times["shared_points"], strict=True))
-        rows.append(f"| {name} | {times['find_MAP']:.2f} | {times['shared']:.2f} | "
-                    f"{times['shared'] / times['find_MAP']:.2f} | {'yes' if same else 'no'} |")
+        rows.append(
+            f"| {name} | {times['find_MAP']:.2f} | {times['shared']:.2f} | "
+            f"{times['shared'] / times['find_MAP']:.2f} | {'yes' if same else 'no'} |"
+        )
         print(rows[-1], flush=True)
-    table = "\n".join([
-        f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores "
-        "(other work on the machine: read the ratios, not the seconds).",
-        "",
-        "| model | 4 × `pm.find_MAP` (s) | one compiled objective, 4 starts (s) | ratio | same points |",
-        "|---|---:|---:|---:|---|",
-        *rows,
-    ])
+    table = "\n".join(
+        [
+            f"Measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} cores "
+            "(other work on the machine: read the ratios, not the seconds).",
+            "",
+            "| model | 4 × `pm.find_MAP` (s) | one compiled objective, 4 starts (s) | ratio | same points |",
+            "|---|---:|---:|---:|---|",
+            *rows,
+        ]
+    )
     from readme_section import write_section
 
-    write_section("find_map_starts", "find_MAP from 4 starts: four calls vs one compiled objective "
-                  "(`find_map_starts.py`)", table)
+    write_section(
+        "find_map_starts", "find_MAP from 4 starts: four calls vs one compiled objective (`find_map_starts.py`)", table
+    )
 
 
 if __name__ == "__main__":

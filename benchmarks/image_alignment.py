@@ -39,8 +39,7 @@ from modemean.comparisons.space import LogPrior
 from modemean.models import _images as im
 
 REPEATS, CALLS = 7, 20
-CASES = (("catalog (16 x 16, K = 8, N = 100)", {}),
-         ("larger (24 x 24, K = 8, N = 200)", {"size": 24, "n_obs": 200}))
+CASES = (("catalog (16 x 16, K = 8, N = 100)", {}), ("larger (24 x 24, K = 8, N = 200)", {"size": 24, "n_obs": 200}))
 
 
 def _median_ms(f, calls: int = CALLS) -> float:
@@ -56,9 +55,9 @@ def _median_ms(f, calls: int = CALLS) -> float:
 
 def numpy_e_step(y, theta, index, weight, log_pi, sd):
     """The E-step in numpy: (K, N, P) residuals; responsibilities (N, K) and the log likelihood."""
-    rotated = (theta[index] * weight).sum(axis=-1)                       # (K, P)
+    rotated = (theta[index] * weight).sum(axis=-1)  # (K, P)
     constant = y.shape[1] * np.log(sd * np.sqrt(2 * np.pi))
-    joint = -0.5 * ((y[None] - rotated[:, None]) ** 2).sum(axis=-1) / sd**2 - constant + log_pi   # (K, N)
+    joint = -0.5 * ((y[None] - rotated[:, None]) ** 2).sum(axis=-1) / sd**2 - constant + log_pi  # (K, N)
     total = special.logsumexp(joint, axis=0)
     return np.exp(joint - total).T, float(total.sum())
 
@@ -66,8 +65,11 @@ def numpy_e_step(y, theta, index, weight, log_pi, sd):
 def matmul_e_step(y, y2, theta, index, weight, log_pi, sd):
     """The same E-step with the squared distance expanded: one (N, P) x (P, K) product."""
     rotated = (theta[index] * weight).sum(axis=-1)
-    joint = (-0.5 * (y2[None] - 2 * (rotated @ y.T) + (rotated**2).sum(axis=1)[:, None]) / sd**2
-             - y.shape[1] * np.log(sd * np.sqrt(2 * np.pi)) + log_pi)
+    joint = (
+        -0.5 * (y2[None] - 2 * (rotated @ y.T) + (rotated**2).sum(axis=1)[:, None]) / sd**2
+        - y.shape[1] * np.log(sd * np.sqrt(2 * np.pi))
+        + log_pi
+    )
     total = special.logsumexp(joint, axis=0)
     return np.exp(joint - total).T, float(total.sum())
 
@@ -92,12 +94,14 @@ def case(options: dict) -> dict:
     buffer = np.empty((K, N, P))
     rotated = (theta[index] * weight).sum(axis=-1)
     im.m_step(data, ours, prior)  # reads the prior's precision once (cached on the prior)
-    out = {"K x N x P": K * N * P,
-           "modemean E-step": _median_ms(lambda: engine.e_step({"theta": theta})),
-           "numpy E-step": _median_ms(lambda: numpy_e_step(y, theta, index, weight, log_pi, sd)),
-           "numpy matmul E-step": _median_ms(lambda: matmul_e_step(y, y2, theta, index, weight, log_pi, sd)),
-           "floor": _median_ms(lambda: np.subtract(y[None], rotated[:, None], out=buffer)),
-           "M-step": _median_ms(lambda: im.m_step(data, ours, prior))}
+    out = {
+        "K x N x P": K * N * P,
+        "modemean E-step": _median_ms(lambda: engine.e_step({"theta": theta})),
+        "numpy E-step": _median_ms(lambda: numpy_e_step(y, theta, index, weight, log_pi, sd)),
+        "numpy matmul E-step": _median_ms(lambda: matmul_e_step(y, y2, theta, index, weight, log_pi, sd)),
+        "floor": _median_ms(lambda: np.subtract(y[None], rotated[:, None], out=buffer)),
+        "M-step": _median_ms(lambda: im.m_step(data, ours, prior)),
+    }
     return out
 
 
@@ -125,24 +129,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-whole", action="store_true", help="skip the whole-model runs (minutes)")
     args = parser.parse_args()
-    lines = [f"{machine()}; {datetime.date.today().isoformat()}; medians of {REPEATS} x {CALLS} calls in one "
-             "process, compilation excluded.", "",
-             "| case | K·N·P | modemean E-step (ms) | numpy E-step (ms) | numpy matmul E-step (ms) | floor (ms) "
-             "| modemean / numpy | modemean / floor | M-step (ms) | EM iteration (ms) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"{machine()}; {datetime.date.today().isoformat()}; medians of {REPEATS} x {CALLS} calls in one "
+        "process, compilation excluded.",
+        "",
+        "| case | K·N·P | modemean E-step (ms) | numpy E-step (ms) | numpy matmul E-step (ms) | floor (ms) "
+        "| modemean / numpy | modemean / floor | M-step (ms) | EM iteration (ms) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for label, options in CASES:
         r = case(options)
-        lines.append(f"| {label} | {r['K x N x P']:,} | {r['modemean E-step']:.2f} | {r['numpy E-step']:.2f} | "
-                     f"{r['numpy matmul E-step']:.2f} | {r['floor']:.2f} | "
-                     f"{r['modemean E-step'] / r['numpy E-step']:.2f} | "
-                     f"{r['modemean E-step'] / r['floor']:.2f} | {r['M-step']:.2f} | "
-                     f"{r['modemean E-step'] + r['M-step']:.2f} |")
+        lines.append(
+            f"| {label} | {r['K x N x P']:,} | {r['modemean E-step']:.2f} | {r['numpy E-step']:.2f} | "
+            f"{r['numpy matmul E-step']:.2f} | {r['floor']:.2f} | "
+            f"{r['modemean E-step'] / r['numpy E-step']:.2f} | "
+            f"{r['modemean E-step'] / r['floor']:.2f} | {r['M-step']:.2f} | "
+            f"{r['modemean E-step'] + r['M-step']:.2f} |"
+        )
         print(lines[-1], flush=True)
     if not args.no_whole:
-        lines += ["", "Whole model, default settings (map: 4 starts; em: 5 restarts, em and mle; nuts: 4 chains x "
-                  "(1000 tune + 1000 draws) on 2 cores), warm compile cache; wall seconds (CPU seconds, this "
-                  f"process and its children; load average {os.getloadavg()[0]:.1f} when it started):", "",
-                  "| model | map | em | nuts | total |", "|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "Whole model, default settings (map: 4 starts; em: 5 restarts, em and mle; nuts: 4 chains x "
+            "(1000 tune + 1000 draws) on 2 cores), warm compile cache; wall seconds (CPU seconds, this "
+            f"process and its children; load average {os.getloadavg()[0]:.1f} when it started):",
+            "",
+            "| model | map | em | nuts | total |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for name in ("image_alignment", "image_alignment_learned"):
             s = whole(name)
             total = [sum(v[i] for v in s.values()) for i in (0, 1)]
@@ -150,8 +164,9 @@ def main() -> None:
             print(lines[-1], flush=True)
     table = "\n".join(lines)
     print(table)
-    write_section("image_alignment", "Image alignment: EM iteration vs numpy and the floor (`image_alignment.py`)",
-                  table)
+    write_section(
+        "image_alignment", "Image alignment: EM iteration vs numpy and the floor (`image_alignment.py`)", table
+    )
 
 
 if __name__ == "__main__":

@@ -57,19 +57,26 @@ def modemean_fit(data: dict) -> dict:
     module = models.get("sleepstudy")
     t0 = time.perf_counter()
     spec = spec_from_parts(module.build, data, name="lmm", latent=module.LATENT)
-    spec.em["reason"]()                                   # builds and compiles the engine, checks the graph
+    spec.em["reason"]()  # builds and compiles the engine, checks the graph
     engine = spec.em["engine"]()
     start = spec.em["em_starts"](spec.data, 1, np.random.default_rng(SEED))[0]
     e0, _ = spec.em["e_step"](spec.data, start)
-    spec.em["m_step"](spec.data, e0, None)                # compiles Q
+    spec.em["m_step"](spec.data, e0, None)  # compiles Q
     t1 = time.perf_counter()
-    run = run_em(lambda p: spec.em["e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, None),
-                 None, start)
+    run = run_em(
+        lambda p: spec.em["e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, None), None, start
+    )
     t2 = time.perf_counter()
     p = run.params
-    return {"loglik": run.objective, "compile": t1 - t0, "fit": t2 - t1, "n_iter": run.n_iter,
-            "converged": run.converged, "blocks": engine.blocks,
-            "params": np.concatenate([p["beta"], [p["sigma"]], p["tau"], [p["rho"]]])}
+    return {
+        "loglik": run.objective,
+        "compile": t1 - t0,
+        "fit": t2 - t1,
+        "n_iter": run.n_iter,
+        "converged": run.converged,
+        "blocks": engine.blocks,
+        "params": np.concatenate([p["beta"], [p["sigma"]], p["tau"], [p["rho"]]]),
+    }
 
 
 def statsmodels_fit(data: dict) -> dict:
@@ -83,41 +90,54 @@ def statsmodels_fit(data: dict) -> dict:
     t1 = time.perf_counter()
     cov = np.asarray(result.cov_re)
     tau = np.sqrt(np.diag(cov))
-    return {"loglik": float(result.llf), "fit": t1 - t0, "converged": bool(result.converged),
-            "params": np.concatenate([np.asarray(result.fe_params), [np.sqrt(result.scale)], tau,
-                                      [cov[0, 1] / (tau[0] * tau[1])]])}
-
-
+    return {
+        "loglik": float(result.llf),
+        "fit": t1 - t0,
+        "converged": bool(result.converged),
+        "params": np.concatenate(
+            [np.asarray(result.fe_params), [np.sqrt(result.scale)], tau, [cov[0, 1] / (tau[0] * tau[1])]]
+        ),
+    }
 
 
 def main(n_groups: int = 10_000) -> str:
     import statsmodels
 
     rows = []
-    for label, data in (("sleepstudy (18 groups, 180 obs)", models.get("sleepstudy").load_data()),
-                        (f"simulated ({n_groups:,} groups, {5 * n_groups:,} obs)", simulate(n_groups))):
+    for label, data in (
+        ("sleepstudy (18 groups, 180 obs)", models.get("sleepstudy").load_data()),
+        (f"simulated ({n_groups:,} groups, {5 * n_groups:,} obs)", simulate(n_groups)),
+    ):
         ours, theirs = modemean_fit(data), statsmodels_fit(data)
         gap = ours["loglik"] - theirs["loglik"]
         diff = float(np.max(np.abs(ours["params"] - theirs["params"]) / (1 + np.abs(theirs["params"]))))
         total = ours["compile"] + ours["fit"]
-        rows.append(f"| {label} | {theirs['fit']:.2f} | {ours['fit']:.2f} ({ours['n_iter']} cycles) | "
-                    f"{ours['compile']:.2f} | {ours['fit'] / theirs['fit']:.2f} | {total / theirs['fit']:.2f} | "
-                    f"{gap:+.2e} | {diff:.1e} | {ours['blocks'][0]:,} x {ours['blocks'][1]}x{ours['blocks'][1]} |")
+        rows.append(
+            f"| {label} | {theirs['fit']:.2f} | {ours['fit']:.2f} ({ours['n_iter']} cycles) | "
+            f"{ours['compile']:.2f} | {ours['fit'] / theirs['fit']:.2f} | {total / theirs['fit']:.2f} | "
+            f"{gap:+.2e} | {diff:.1e} | {ours['blocks'][0]:,} x {ours['blocks'][1]}x{ours['blocks'][1]} |"
+        )
         print(label, ours, theirs, flush=True)
-    table = "\n".join([
-        f"Machine: {machine()}; date {datetime.date.today().isoformat()}; statsmodels {statsmodels.__version__}, "
-        f"numpy {np.__version__}. One run each, wall-clock seconds.",
-        "",
-        "| data | MixedLM ML fit (s) | modemean EM iterations (s) | modemean build + compile (s) | ratio EM / MixedLM "
-        "| ratio incl. compile | loglik (modemean − MixedLM) | max param diff (rel.) | Sigma blocks |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
-        *rows,
-        "",
-        "A positive loglik difference means modemean's optimum is higher (MixedLM stopped short of it).",
-    ])
+    table = "\n".join(
+        [
+            f"Machine: {machine()}; date {datetime.date.today().isoformat()}; statsmodels {statsmodels.__version__}, "
+            f"numpy {np.__version__}. One run each, wall-clock seconds.",
+            "",
+            "| data | MixedLM ML fit (s) | modemean EM iterations (s) | modemean build + compile (s) "
+            "| ratio EM / MixedLM "
+            "| ratio incl. compile | loglik (modemean − MixedLM) | max param diff (rel.) | Sigma blocks |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            *rows,
+            "",
+            "A positive loglik difference means modemean's optimum is higher (MixedLM stopped short of it).",
+        ]
+    )
     print(table)
-    write_section("lmm_vs_statsmodels", "Linear mixed models: exact Gaussian EM vs statsmodels MixedLM "
-                  "(`lmm_vs_statsmodels.py`)", table)
+    write_section(
+        "lmm_vs_statsmodels",
+        "Linear mixed models: exact Gaussian EM vs statsmodels MixedLM (`lmm_vs_statsmodels.py`)",
+        table,
+    )
     return table
 
 

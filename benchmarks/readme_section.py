@@ -14,7 +14,7 @@ def write_section(name: str, title: str, table: str) -> None:
     text = README.read_text() if README.exists() else "# Benchmarks\n"
     section = f"{start}\n{table}\n{end}"
     if start in text:
-        text = text[: text.index(start)] + section + text[text.index(end) + len(end):]
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
     else:
         text += f"\n## {title}\n\n{section}\n"
     README.write_text(text)
@@ -28,4 +28,6 @@ def machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )

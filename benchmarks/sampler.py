@@ -35,8 +35,18 @@ def worker(model: str, sampler: str) -> dict:
     from modemean.comparisons.spec import load_spec
 
     spec = load_spec(model)
-    kwargs = dict(draws=1000, tune=1000, chains=4, cores=2, random_seed=1, nuts_sampler=sampler,
-                  progressbar=False, compute_convergence_checks=False, model=spec.model, **spec.sample_kwargs)
+    kwargs = dict(
+        draws=1000,
+        tune=1000,
+        chains=4,
+        cores=2,
+        random_seed=1,
+        nuts_sampler=sampler,
+        progressbar=False,
+        compute_convergence_checks=False,
+        model=spec.model,
+        **spec.sample_kwargs,
+    )
     t = time.perf_counter()
     pm.sample(**kwargs)
     first = time.perf_counter() - t
@@ -46,8 +56,13 @@ def worker(model: str, sampler: str) -> dict:
     names = [rv.name for rv in spec.model.free_RVs]
     ess = az.ess(idata, var_names=names)
     min_ess = float(min(float(ess[n].min()) for n in names))
-    return {"first": first, "second": second, "min_ess": min_ess, "ess_per_s": min_ess / second,
-            "divergences": int(idata.sample_stats["diverging"].sum())}
+    return {
+        "first": first,
+        "second": second,
+        "min_ess": min_ess,
+        "ess_per_s": min_ess / second,
+        "divergences": int(idata.sample_stats["diverging"].sum()),
+    }
 
 
 def main() -> None:
@@ -63,16 +78,23 @@ def main() -> None:
     results = {}
     for model in args.models:
         for sampler in samplers:
-            proc = subprocess.run([sys.executable, __file__, "--worker", model, sampler], capture_output=True,
-                                  text=True, env={**os.environ, "MPLBACKEND": "Agg"})
+            proc = subprocess.run(
+                [sys.executable, __file__, "--worker", model, sampler],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "MPLBACKEND": "Agg"},
+            )
             out = proc.stdout.strip().splitlines()
             results[model, sampler] = json.loads(out[-1]) if proc.returncode == 0 and out else None
             print(model, sampler, results[model, sampler] or proc.stderr[-500:], flush=True)
-    lines = [f"Measured {date.today()} on {platform.machine()} with {os.cpu_count()} cores, "
-             "`python benchmarks/sampler.py`; 4 chains × (1000 tune + 1000 draws); ESS/s = min bulk ESS over "
-             "free variables / wall time of a second (compiled) call.", "",
-             "| model | sampler | first call (s) | second call (s) | min bulk ESS | ESS/s | × pymc | divergences |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Measured {date.today()} on {platform.machine()} with {os.cpu_count()} cores, "
+        "`python benchmarks/sampler.py`; 4 chains × (1000 tune + 1000 draws); ESS/s = min bulk ESS over "
+        "free variables / wall time of a second (compiled) call.",
+        "",
+        "| model | sampler | first call (s) | second call (s) | min bulk ESS | ESS/s | × pymc | divergences |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for model in args.models:
         base = results.get((model, "pymc"))
         for sampler in samplers:
@@ -81,12 +103,15 @@ def main() -> None:
                 lines.append(f"| {model} | {sampler} | failed | | | | | |")
                 continue
             ratio = r["ess_per_s"] / base["ess_per_s"] if base else float("nan")
-            lines.append(f"| {model} | {sampler} | {r['first']:.1f} | {r['second']:.2f} | {r['min_ess']:.0f} | "
-                         f"{r['ess_per_s']:.0f} | {ratio:.2f} | {r['divergences']} |")
+            lines.append(
+                f"| {model} | {sampler} | {r['first']:.1f} | {r['second']:.2f} | {r['min_ess']:.0f} | "
+                f"{r['ess_per_s']:.0f} | {ratio:.2f} | {r['divergences']} |"
+            )
     table = "\n".join(lines)
     print(table)
     if args.readme:
         write_section("sampler", "Sampler: ESS per second, PyMC vs nutpie", table)
+
 
 if __name__ == "__main__":
     main()

@@ -23,14 +23,24 @@ from .fit import Fit
 from .solvers.base import Column, Option
 from .space import ValueSpace
 
-__all__ = ["APPROX_DRAWS", "KHAT_GOOD", "KHAT_MAX", "STATS", "pareto_khat", "khat_words", "summarise_approximation",
-           "approximation_fit", "approximation_columns"]
+__all__ = [
+    "APPROX_DRAWS",
+    "KHAT_GOOD",
+    "KHAT_MAX",
+    "STATS",
+    "pareto_khat",
+    "khat_words",
+    "summarise_approximation",
+    "approximation_fit",
+    "approximation_columns",
+]
 
 KHAT_GOOD = 0.5  # below: the approximation is close to the posterior (Yao et al. 2018)
 KHAT_MAX = 0.7  # above: its draws, even importance-reweighted, cannot be trusted
 STATS = ("mean", "median", "sd", "hdi_low", "hdi_high", "skewness")
-APPROX_DRAWS = Option(int, 4000, "independent draws of each approximation (laplace, advi, fullrank_advi, "
-                      "pathfinder)", low=10)
+APPROX_DRAWS = Option(
+    int, 4000, "independent draws of each approximation (laplace, advi, fullrank_advi, pathfinder)", low=10
+)
 
 
 def pareto_khat(log_ratios: np.ndarray) -> tuple[float, np.ndarray]:
@@ -64,11 +74,15 @@ def khat_words(khat: float) -> str:
     if not np.isfinite(khat):
         return "Pareto k̂ could not be estimated (too few distinct importance ratios): the approximation is unchecked"
     if khat > KHAT_MAX:
-        return (f"Pareto k̂ = {khat:.2f} > {KHAT_MAX}: the approximation is far from the posterior; "
-                "its draws are not to be trusted, even importance-reweighted")
+        return (
+            f"Pareto k̂ = {khat:.2f} > {KHAT_MAX}: the approximation is far from the posterior; "
+            "its draws are not to be trusted, even importance-reweighted"
+        )
     if khat > KHAT_GOOD:
-        return (f"Pareto k̂ = {khat:.2f} in ({KHAT_GOOD}, {KHAT_MAX}]: the approximation is rough; "
-                "importance-reweighted estimates are usable, its raw draws less so")
+        return (
+            f"Pareto k̂ = {khat:.2f} in ({KHAT_GOOD}, {KHAT_MAX}]: the approximation is rough; "
+            "importance-reweighted estimates are usable, its raw draws less so"
+        )
     return f"Pareto k̂ = {khat:.2f} <= {KHAT_GOOD}: the approximation is close to the posterior"
 
 
@@ -93,17 +107,31 @@ def summarise_approximation(values: np.ndarray, names: list[str], prefix: str) -
     median = np.median(values, axis=0)
     with np.errstate(all="ignore"):
         skew = stats.skew(values, axis=0)
-    columns = {"mean": summary["mean"], "sd": summary["sd"], "hdi_low": summary["hdi94_lb"],
-               "hdi_high": summary["hdi94_ub"]}
+    columns = {
+        "mean": summary["mean"],
+        "sd": summary["sd"],
+        "hdi_low": summary["hdi94_lb"],
+        "hdi_high": summary["hdi94_ub"],
+    }
     out = {f"{prefix}_{c}": {n: float(col[n]) for n in names} for c, col in columns.items()}
     out[f"{prefix}_median"] = dict(zip(names, median.tolist(), strict=True))
     out[f"{prefix}_skewness"] = dict(zip(names, skew.tolist(), strict=True))
     return out
 
 
-def approximation_fit(method: str, prefix: str, space: ValueSpace, draws: np.ndarray, log_q: np.ndarray, *,
-                      converged: bool | None, n_iter: int | None, diagnostics: dict,
-                      notes: list[str] | None = None, traces: dict | None = None) -> Fit:
+def approximation_fit(
+    method: str,
+    prefix: str,
+    space: ValueSpace,
+    draws: np.ndarray,
+    log_q: np.ndarray,
+    *,
+    converged: bool | None,
+    n_iter: int | None,
+    diagnostics: dict,
+    notes: list[str] | None = None,
+    traces: dict | None = None,
+) -> Fit:
     """The :class:`Fit` of an approximation from its draws in the unconstrained space.
 
     Parameters
@@ -139,18 +167,36 @@ def approximation_fit(method: str, prefix: str, space: ValueSpace, draws: np.nda
     values, log_p = space.at_draws(draws)
     finite = np.isfinite(log_p)
     if not finite.any():
-        return Fit(method, "failed", "the model's log density is undefined at every draw of the approximation",
-                   diagnostics=diagnostics)
+        return Fit(
+            method,
+            "failed",
+            "the model's log density is undefined at every draw of the approximation",
+            diagnostics=diagnostics,
+        )
     khat, _ = pareto_khat(log_p - log_q)
     estimates = summarise_approximation(values, space.names, prefix)
     estimates[f"{prefix}_khat"] = dict.fromkeys(space.names, khat)
-    diagnostics = {**diagnostics, "khat": khat, "khat_says": khat_words(khat), "n_draws": len(draws),
-                   "draws_outside_support": int((~finite).sum())}
+    diagnostics = {
+        **diagnostics,
+        "khat": khat,
+        "khat_says": khat_words(khat),
+        "n_draws": len(draws),
+        "draws_outside_support": int((~finite).sum()),
+    }
     message = list(notes or [])
     if not (np.isfinite(khat) and khat <= KHAT_MAX):
         message.append(khat_words(khat))
-    return Fit(method, "ok", "; ".join(message), estimates=estimates, draws=_tree(space, values, log_p, log_q),
-               converged=converged, n_iter=n_iter, diagnostics=diagnostics, traces=traces or {})
+    return Fit(
+        method,
+        "ok",
+        "; ".join(message),
+        estimates=estimates,
+        draws=_tree(space, values, log_p, log_q),
+        converged=converged,
+        n_iter=n_iter,
+        diagnostics=diagnostics,
+        traces=traces or {},
+    )
 
 
 def approximation_columns(prefix: str, label: str) -> dict[str, Column]:
@@ -168,12 +214,19 @@ def approximation_columns(prefix: str, label: str) -> dict[str, Column]:
         f"{prefix}_skewness": Column(f"skewness of the {label} draws", printed=False),
     }
     mean, sd = f"{prefix}_mean", f"{prefix}_sd"
-    out[f"{prefix}_gap_sd"] = Column(f"({label} mean − mean) / sd: NUTS sds between its centre and NUTS's",
-                                     inputs=(mean, "mean", "sd"), formula=lambda t: (t[mean] - t["mean"]) / t["sd"])
-    out[f"{prefix}_sd_ratio"] = Column(f"{label} sd / NUTS sd (below 1: too narrow)", inputs=(sd, "sd"),
-                                       formula=lambda t: t[sd] / t["sd"])
-    out[f"{prefix}_khat"] = Column(f"Pareto k̂ of the {label} draws against the posterior (one number for the "
-                                   f"whole approximation, on every row; > {KHAT_MAX}: not to be trusted)", check=True)
+    out[f"{prefix}_gap_sd"] = Column(
+        f"({label} mean − mean) / sd: NUTS sds between its centre and NUTS's",
+        inputs=(mean, "mean", "sd"),
+        formula=lambda t: (t[mean] - t["mean"]) / t["sd"],
+    )
+    out[f"{prefix}_sd_ratio"] = Column(
+        f"{label} sd / NUTS sd (below 1: too narrow)", inputs=(sd, "sd"), formula=lambda t: t[sd] / t["sd"]
+    )
+    out[f"{prefix}_khat"] = Column(
+        f"Pareto k̂ of the {label} draws against the posterior (one number for the "
+        f"whole approximation, on every row; > {KHAT_MAX}: not to be trusted)",
+        check=True,
+    )
     return out
 
 
@@ -182,7 +235,6 @@ def _tree(space: ValueSpace, values: np.ndarray, log_p: np.ndarray, log_q: np.nd
     posterior, column = {}, 0
     for name, shape in space.shapes.items():
         size = int(np.prod(shape))
-        posterior[name] = values[:, column:column + size].reshape((1, len(values), *shape))
+        posterior[name] = values[:, column : column + size].reshape((1, len(values), *shape))
         column += size
-    return az.from_dict({"posterior": posterior,
-                         "sample_stats": {"log_p": log_p[None, :], "log_q": log_q[None, :]}})
+    return az.from_dict({"posterior": posterior, "sample_stats": {"log_p": log_p[None, :], "log_q": log_q[None, :]}})

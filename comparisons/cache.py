@@ -87,11 +87,15 @@ def catalog_imports(source: Path) -> list[Path]:
         for node in ast.walk(ast.parse(path.read_text())):
             names = []
             if isinstance(node, ast.Import):
-                names = [a.name.removeprefix("modemean.models.") for a in node.names
-                         if a.name.startswith("modemean.models.")]
+                names = [
+                    a.name.removeprefix("modemean.models.") for a in node.names if a.name.startswith("modemean.models.")
+                ]
             elif isinstance(node, ast.ImportFrom):
-                module = "modemean.models" + (f".{node.module}" if node.module else "") \
-                    if node.level == 1 and inside else (node.module or "")
+                module = (
+                    "modemean.models" + (f".{node.module}" if node.module else "")
+                    if node.level == 1 and inside
+                    else (node.module or "")
+                )
                 if module == "modemean":
                     names = [MODEL_HELPERS[a.name] for a in node.names if a.name in MODEL_HELPERS]
                 elif module == "modemean.models":
@@ -141,12 +145,24 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
         traces = {}
         if f"{method}_trace" in tree.children:
             ds = tree[f"{method}_trace"].to_dataset()
-            traces = {name.removeprefix("objective_"): [row[~np.isnan(row)] for row in ds[name].values]
-                      for name in ds.data_vars}
+            traces = {
+                name.removeprefix("objective_"): [row[~np.isnan(row)] for row in ds[name].values]
+                for name in ds.data_vars
+            }
         draws = _draws(tree, SOLVERS[method].group)
-        fits[method] = Fit(method, entry["status"], entry["message"], entry["seconds"], estimates, draws, traces,
-                           entry["converged"], entry["n_iter"], entry["diagnostics"],
-                           {name: [Flag(**f) for f in flags] for name, flags in entry["flags"].items()})
+        fits[method] = Fit(
+            method,
+            entry["status"],
+            entry["message"],
+            entry["seconds"],
+            estimates,
+            draws,
+            traces,
+            entry["converged"],
+            entry["n_iter"],
+            entry["diagnostics"],
+            {name: [Flag(**f) for f in flags] for name, flags in entry["flags"].items()},
+        )
     payload = {}
     if "payload" in tree.children:
         payload = {name: da.values for name, da in tree["payload"].to_dataset().data_vars.items()}

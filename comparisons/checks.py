@@ -20,8 +20,9 @@ __all__ = ["check_data", "check_start", "free_discrete", "discrete_message"]
 KINDS = {"float": "biuf", "int": "biu"}
 
 
-def check_data(data: Any, name: str, declared: dict[str, tuple[str, tuple[str, ...]]] | None = None
-               ) -> dict[str, np.ndarray]:
+def check_data(
+    data: Any, name: str, declared: dict[str, tuple[str, tuple[str, ...]]] | None = None
+) -> dict[str, np.ndarray]:
     """Return ``data`` as numeric arrays, or raise naming the variable and the bad positions.
 
     Parameters
@@ -54,8 +55,14 @@ def check_data(data: Any, name: str, declared: dict[str, tuple[str, tuple[str, .
         if arr.dtype.kind == "f":
             # missing values (NaN, masked entries) stay: PyMC imputes them where the data are observed=
             # (check_missing refuses them after build where they are not); infinities are never data
-            _fail_at(name, key, arr, np.isinf(np.ma.getdata(arr)) & ~np.ma.getmaskarray(arr), "inf",
-                     "remove them, or mark them missing (NaN or a masked array) for PyMC to impute them")
+            _fail_at(
+                name,
+                key,
+                arr,
+                np.isinf(np.ma.getdata(arr)) & ~np.ma.getmaskarray(arr),
+                "inf",
+                "remove them, or mark them missing (NaN or a masked array) for PyMC to impute them",
+            )
         out[key] = arr
     lengths: dict[str, tuple[int, str]] = {}
     for key, (kind, dims) in (declared or {}).items():
@@ -64,16 +71,26 @@ def check_data(data: Any, name: str, declared: dict[str, tuple[str, tuple[str, .
         arr = out[key]
         if kind == "int" and arr.dtype.kind == "f":
             values = np.ma.getdata(arr)
-            _fail_at(name, key, arr, (values != np.round(values)) & ~missing(arr), "non-integer values",
-                     "counts must be whole numbers")
+            _fail_at(
+                name,
+                key,
+                arr,
+                (values != np.round(values)) & ~missing(arr),
+                "non-integer values",
+                "counts must be whole numbers",
+            )
         if arr.ndim != len(dims):
-            raise ModemeanError(f"model {name!r}: data {key!r} has shape {arr.shape}, expected {len(dims)} "
-                                f"dimension(s) ({', '.join(dims)})")
-        for dim, size in zip(dims, arr.shape):
+            raise ModemeanError(
+                f"model {name!r}: data {key!r} has shape {arr.shape}, expected {len(dims)} "
+                f"dimension(s) ({', '.join(dims)})"
+            )
+        for dim, size in zip(dims, arr.shape, strict=True):
             seen = lengths.setdefault(dim, (size, key))
             if seen[0] != size:
-                raise ModemeanError(f"model {name!r}: data {key!r} has {size} entries along {dim!r} but "
-                                    f"{seen[1]!r} has {seen[0]}: they must match")
+                raise ModemeanError(
+                    f"model {name!r}: data {key!r} has {size} entries along {dim!r} but "
+                    f"{seen[1]!r} has {seen[0]}: they must match"
+                )
     return out
 
 
@@ -123,14 +140,18 @@ def check_start(model: pm.Model, name: str) -> None:
         with pytensor.config.change_flags(cxx=""):
             terms = model.point_logps(mode=SMALL_GRAPH_MODE)
     except Exception as exc:  # noqa: BLE001 -- a shape clash between data and model surfaces here
-        raise ModemeanError(f"model {name!r}: the log density cannot be evaluated at the initial point "
-                            f"({type(exc).__name__}: {str(exc).splitlines()[0]}); check the data's shapes "
-                            "against the model") from exc
+        raise ModemeanError(
+            f"model {name!r}: the log density cannot be evaluated at the initial point "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0]}); check the data's shapes "
+            "against the model"
+        ) from exc
     bad = {k: v for k, v in terms.items() if not np.isfinite(v)}
     if bad:
         listing = ", ".join(f"{k} = {v}" for k, v in bad.items())
-        raise ModemeanError(f"model {name!r}: the log density is not finite at the initial point ({listing}): "
-                            "check the data against each distribution's support and the priors' parameters")
+        raise ModemeanError(
+            f"model {name!r}: the log density is not finite at the initial point ({listing}): "
+            "check the data against each distribution's support and the priors' parameters"
+        )
 
 
 def free_discrete(model: pm.Model) -> list:
@@ -143,6 +164,8 @@ def discrete_message(rvs: list, who: str) -> str:
     """One line for free discrete parameters: what cannot be done with them and what to do instead."""
     names = ", ".join(f"{rv.name} ({type(rv.owner.op).__name__.removesuffix('RV')})" for rv in rvs)
     it = "it" if len(rvs) == 1 else "them"
-    return (f"{who}, but {names} {'is' if len(rvs) == 1 else 'are'} discrete and not declared latent: "
-            f"declare {it} in LATENT (finite support: EM then sums {it} out and every solver sees the marginal "
-            f"model), or marginalise {it} in the model by hand")
+    return (
+        f"{who}, but {names} {'is' if len(rvs) == 1 else 'are'} discrete and not declared latent: "
+        f"declare {it} in LATENT (finite support: EM then sums {it} out and every solver sees the marginal "
+        f"model), or marginalise {it} in the model by hand"
+    )

@@ -67,6 +67,7 @@ except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn,
     def threadpool_limits(*args, **kwargs):
         return nullcontext()
 
+
 __all__ = ["GaussianLatentEM", "NotGaussian", "gaussian_hooks", "check_latent_names"]
 
 # The E- and M-steps call a few graphs hundreds of times per restart, so per-call cost matters: the C
@@ -89,14 +90,16 @@ def _compile(inputs, outputs, **kwargs):
         except Exception:  # noqa: BLE001 -- no C compiler (or a failed compile): the Python linker
             MODE_C = None
     return pytensor.function(inputs, outputs, mode=MODE, **kwargs)
-DENSE_MAX = 2000          # a latent vector up to this size may use a dense Hessian when no blocks exist
-QUAD_RTOL = 1e-7          # the quadraticity checks must hold to this (relative to the vectors' sizes)
-BOUND_SHIFT = 16.0        # a scale at its bound 0 is evaluated at exp(-16) x its initial value (~1e-7)
-CRAWL = 0.1               # a scale falling by less than this in log per iteration is crawling
-CHECK_EVERY = np.log(2)   # after a boundary check fails, check again once the scale has halved
-SIGMA_COPIES = 8          # up to this block size, Q holds one copy of the log-density graph per sigma point
-GAP = 1.0                 # ... and is profiled only if setting it to 0 (others kept) loses less than this
-PROBE = 1e-2              # the slope at the boundary is probed at this x the scale's current value
+
+
+DENSE_MAX = 2000  # a latent vector up to this size may use a dense Hessian when no blocks exist
+QUAD_RTOL = 1e-7  # the quadraticity checks must hold to this (relative to the vectors' sizes)
+BOUND_SHIFT = 16.0  # a scale at its bound 0 is evaluated at exp(-16) x its initial value (~1e-7)
+CRAWL = 0.1  # a scale falling by less than this in log per iteration is crawling
+CHECK_EVERY = np.log(2)  # after a boundary check fails, check again once the scale has halved
+SIGMA_COPIES = 8  # up to this block size, Q holds one copy of the log-density graph per sigma point
+GAP = 1.0  # ... and is profiled only if setting it to 0 (others kept) loses less than this
+PROBE = 1e-2  # the slope at the boundary is probed at this x the scale's current value
 
 
 class NotGaussian(Exception):
@@ -110,15 +113,26 @@ def check_latent_names(model: pm.Model, latent: tuple[str, ...], name: str) -> N
         if item in free:
             continue
         if item in model.named_vars:
-            kind = ("an observed variable" if model[item] in model.observed_RVs else
-                    "a deterministic" if model[item] in model.deterministics else "not a free random variable")
-            raise ModemeanError(f"model {name!r}: LATENT names {item!r}, which is {kind}: EM integrates out free "
-                                f"random variables only (free variables: {', '.join(sorted(free))})")
-        raise ModemeanError(f"model {name!r}: LATENT names {item!r}, which is not a variable of the model "
-                            f"(free variables: {', '.join(sorted(free))})")
+            kind = (
+                "an observed variable"
+                if model[item] in model.observed_RVs
+                else "a deterministic"
+                if model[item] in model.deterministics
+                else "not a free random variable"
+            )
+            raise ModemeanError(
+                f"model {name!r}: LATENT names {item!r}, which is {kind}: EM integrates out free "
+                f"random variables only (free variables: {', '.join(sorted(free))})"
+            )
+        raise ModemeanError(
+            f"model {name!r}: LATENT names {item!r}, which is not a variable of the model "
+            f"(free variables: {', '.join(sorted(free))})"
+        )
     if len(free - set(latent)) == 0:
-        raise ModemeanError(f"model {name!r}: LATENT {list(latent)} declares every free variable latent: "
-                            "nothing would be left for EM to estimate")
+        raise ModemeanError(
+            f"model {name!r}: LATENT {list(latent)} declares every free variable latent: "
+            "nothing would be left for EM to estimate"
+        )
 
 
 class GaussianLatentEM:
@@ -148,8 +162,8 @@ class GaussianLatentEM:
         ``(G, k)``: ``G`` independent blocks of size ``k`` (``(1, n)`` when dense).
     """
 
-    KIND = "exact (Gaussian)"      # the EM kind reported (results.json ``em_kind``)
-    TRANSFORMED_LATENTS = False    # a latent with a transform is not Gaussian in its unconstrained space
+    KIND = "exact (Gaussian)"  # the EM kind reported (results.json ``em_kind``)
+    TRANSFORMED_LATENTS = False  # a latent with a transform is not Gaussian in its unconstrained space
 
     def __init__(self, model: pm.Model, latent: tuple[str, ...], seed: int = 0):
         self.model = model
@@ -158,8 +172,10 @@ class GaussianLatentEM:
             if not rv.type.dtype.startswith("float"):
                 raise NotGaussian(f"the latent {rv.name!r} is discrete")
             if model.rvs_to_transforms.get(rv) is not None and not self.TRANSFORMED_LATENTS:
-                raise NotGaussian(f"the latent {rv.name!r} has a transform "
-                                  f"({type(model.rvs_to_transforms[rv]).__name__}): it is not Gaussian")
+                raise NotGaussian(
+                    f"the latent {rv.name!r} has a transform "
+                    f"({type(model.rvs_to_transforms[rv]).__name__}): it is not Gaussian"
+                )
         thetas = [rv for rv in model.free_RVs if rv not in zs]
         self.params = [rv.name for rv in thetas]
         self._thetas = thetas
@@ -171,7 +187,7 @@ class GaussianLatentEM:
         self.n = int(sum(int(np.prod(s)) for s in self._z_shapes))
         self.p = int(sum(int(np.prod(s)) for s in self._t_shapes))
         self._z0_init = np.concatenate([np.ravel(ip[v.name]) for v in z_vals]).astype(float)
-        self._space = ValueSpace(model, self.params, over=self.params, compile=_compile)   # u: the parameters
+        self._space = ValueSpace(model, self.params, over=self.params, compile=_compile)  # u: the parameters
         self._u_init = self._space.ravel(ip)
 
         z, u = pt.vector("z"), pt.vector("u")
@@ -189,13 +205,13 @@ class GaussianLatentEM:
         self._fg = _compile([z, u], [f, g])
         self._f_graph, self._prior_graph, self._z = f, prior, z
         self._q, self._u, self._w = None, u, pt.scalar("prior_weight")
-        self._curvature = {}                                           # the last M-step's Hessian, per column
+        self._curvature = {}  # the last M-step's Hessian, per column
         self._prior = _compile([u], prior, on_unused_input="ignore")
         # scales: entries of log-transformed parameters (a variance component can sit at 0)
         scale, start = np.zeros(self.p, bool), 0
         for rv, shape in zip(thetas, self._t_shapes, strict=True):
             size = int(np.prod(shape))
-            scale[start:start + size] = isinstance(model.rvs_to_transforms.get(rv), LogTransform)
+            scale[start : start + size] = isinstance(model.rvs_to_transforms.get(rv), LogTransform)
             start += size
         self._scale = scale
         self._z_last = self._z0_init.copy()
@@ -215,8 +231,11 @@ class GaussianLatentEM:
 
     def at_bound(self, params: dict) -> np.ndarray:
         """Boolean mask over ``u``: scales that are exactly 0 in ``params``."""
-        values = np.concatenate([np.ravel(np.asarray(params[p], dtype=float)) for p in self.params]) \
-            if self.params else np.zeros(0)
+        values = (
+            np.concatenate([np.ravel(np.asarray(params[p], dtype=float)) for p in self.params])
+            if self.params
+            else np.zeros(0)
+        )
         return self._scale & (values == 0.0)
 
     def to_params(self, u: np.ndarray, at_bound: np.ndarray | None = None) -> dict:
@@ -226,7 +245,7 @@ class GaussianLatentEM:
             start = 0
             for p, shape in zip(self.params, self._t_shapes, strict=True):
                 size = int(np.prod(shape))
-                mask = at_bound[start:start + size]
+                mask = at_bound[start : start + size]
                 if mask.any():
                     flat = params[p].reshape(-1).copy()
                     flat[mask] = 0.0
@@ -302,17 +321,19 @@ class GaussianLatentEM:
                 V = np.zeros((idx.shape[1], self.n))
                 for j in range(idx.shape[1]):
                     V[j, idx[:, j]] = w[:, 0]
-                HV = self._hV(z, u, V)                               # (k, n)
-                expect = H * w[:, None, :]                            # block g, column j, times w_g
-                got = np.transpose(HV[:, idx], (1, 2, 0))             # (G, k, k): [g, i, j]
+                HV = self._hV(z, u, V)  # (k, n)
+                expect = H * w[:, None, :]  # block g, column j, times w_g
+                got = np.transpose(HV[:, idx], (1, 2, 0))  # (G, k, k): [g, i, j]
                 if not np.allclose(got, expect, rtol=1e-8, atol=1e-10 * (np.abs(expect).max() + 1e-300)):
                     idx = None
             except (ParameterValueError, ValueError, FloatingPointError):
                 idx = None
         if idx is None:
             if self.n > DENSE_MAX:
-                raise NotGaussian(f"its Hessian in the {self.n} latent values has no block structure along a "
-                                  f"shared leading axis, and a dense one is refused above {DENSE_MAX}")
+                raise NotGaussian(
+                    f"its Hessian in the {self.n} latent values has no block structure along a "
+                    f"shared leading axis, and a dense one is refused above {DENSE_MAX}"
+                )
             idx = np.arange(self.n)[None, :]
         return idx
 
@@ -322,7 +343,7 @@ class GaussianLatentEM:
         V = np.zeros((k, self.n))
         for j in range(k):
             V[j, idx[:, j]] = 1.0
-        HV = self._hV(z, u, V)                   # row j: column j of every block
+        HV = self._hV(z, u, V)  # row j: column j of every block
         H = np.transpose(HV[:, idx], (1, 2, 0))  # [g, i, j] = H[idx[g, i], idx[g, j]]
         return 0.5 * (H + np.transpose(H, (0, 2, 1)))
 
@@ -345,9 +366,9 @@ class GaussianLatentEM:
         with np.errstate(all="ignore"):
             _, g = self._fg(z, u)
             negH = -self._block_hessian(z, u, idx)
-        chol = np.linalg.cholesky(negH)                     # LinAlgError when -H is not positive definite
-        for _ in range(2):                                  # Newton (exact for a quadratic), then refine
-            gb = g[idx][..., None]                          # (G, k, 1)
+        chol = np.linalg.cholesky(negH)  # LinAlgError when -H is not positive definite
+        for _ in range(2):  # Newton (exact for a quadratic), then refine
+            gb = g[idx][..., None]  # (G, k, 1)
             step = np.linalg.solve(np.transpose(chol, (0, 2, 1)), np.linalg.solve(chol, gb))[..., 0]
             z = z.copy()
             z[idx] += step
@@ -365,9 +386,15 @@ class GaussianLatentEM:
         # Sigma_g = (C C')^-1 = C^-T C^-1: the factor L_g = C^-T, whose column j is row j of C^-1
         cinv = np.linalg.inv(chol)
         S = np.zeros((self._idx.shape[1], self.n))
-        S[:, self._idx] = np.transpose(cinv, (1, 0, 2))     # S[j, idx[g, i]] = cinv[g, j, i]
-        return {"m": z, "S": S, "u": u, "params": params, "at_bound": self.at_bound(params),
-                "loglik": float(loglik)}, float(loglik)
+        S[:, self._idx] = np.transpose(cinv, (1, 0, 2))  # S[j, idx[g, i]] = cinv[g, j, i]
+        return {
+            "m": z,
+            "S": S,
+            "u": u,
+            "params": params,
+            "at_bound": self.at_bound(params),
+            "loglik": float(loglik),
+        }, float(loglik)
 
     def marginal_loglik(self, params: dict) -> float:
         """``log p(y | theta)`` with the latents integrated out exactly."""
@@ -390,7 +417,7 @@ class GaussianLatentEM:
             k = self._idx.shape[1]
             m, S = pt.vector("m"), pt.matrix("S")
             f, z = self._f_graph, self._z
-            if k <= SIGMA_COPIES:   # one copy of the graph per point: no batched (Blockwise) linear algebra
+            if k <= SIGMA_COPIES:  # one copy of the graph per point: no batched (Blockwise) linear algebra
                 at = lambda x: graph_replace(f, {z: x}, strict=False)  # noqa: E731
                 q = sum(0.5 * (at(m + S[j]) + at(m - S[j])) for j in range(k)) - (k - 1) * at(m)
             else:
@@ -437,8 +464,13 @@ class GaussianLatentEM:
         if free.size and np.isfinite(start):
             result = _newton(negative, u0, start, grad, free, self._curvature.get(key))
             if result is None:  # no usable curvature: L-BFGS-B
-                res = optimize.minimize(negative, u0, jac=True, method="L-BFGS-B",
-                                        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 30})
+                res = optimize.minimize(
+                    negative,
+                    u0,
+                    jac=True,
+                    method="L-BFGS-B",
+                    options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 30},
+                )
                 u, value = res.x, float(res.fun)
             else:
                 u, value, self._curvature[key] = result
@@ -484,8 +516,9 @@ class GaussianLatentEM:
             return params
         result = _newton(negative, u0, start, grad, free)
         if result is None:
-            res = optimize.minimize(negative, u0, jac=True, method="L-BFGS-B",
-                                    options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10})
+            res = optimize.minimize(
+                negative, u0, jac=True, method="L-BFGS-B", options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10}
+            )
             u, value = res.x, float(res.fun)
         else:
             u, value, _ = result
@@ -502,9 +535,9 @@ class _Boundary:
 
     def __init__(self, engine: GaussianLatentEM, with_prior: bool, accelerate: bool = True):
         self.engine, self.with_prior, self.accelerate = engine, with_prior, accelerate
-        self.last = None                  # params the last M-step returned (a new restart starts elsewhere)
-        self.checked = {}                 # coordinate -> u at its last failed boundary check
-        self.found = []                   # (coordinate, objective) of boundary modes found
+        self.last = None  # params the last M-step returned (a new restart starts elsewhere)
+        self.checked = {}  # coordinate -> u at its last failed boundary check
+        self.found = []  # (coordinate, objective) of boundary modes found
 
     def objective(self, params: dict) -> float:
         value = self.engine.marginal_loglik(params)
@@ -514,7 +547,7 @@ class _Boundary:
         eng = self.engine
         old = expectations["params"]
         if self.last is None or any(not np.array_equal(old[p], self.last[p]) for p in eng.params):
-            self.checked = {}             # a new restart
+            self.checked = {}  # a new restart
         u_old = expectations["u"]
         new = eng.maximise_q(expectations, self.with_prior)
         u_new = eng.to_u(new)
@@ -593,8 +626,9 @@ class _Boundary:
         return p
 
 
-def gaussian_hooks(model: pm.Model, latent: tuple[str, ...], em_starts: Callable | None = None,
-                   seed: int = 0) -> dict[str, Callable]:
+def gaussian_hooks(
+    model: pm.Model, latent: tuple[str, ...], em_starts: Callable | None = None, seed: int = 0
+) -> dict[str, Callable]:
     """The model contract's ``em_starts``, ``e_step``, ``m_step`` for continuous latents without hooks.
 
     The exact Gaussian engine where ``log p(y, z | theta)`` is quadratic in ``z``, else the Laplace
@@ -635,7 +669,8 @@ def gaussian_hooks(model: pm.Model, latent: tuple[str, ...], em_starts: Callable
                         f"neither automatic E-step: the exact Gaussian one needs log p(y, z | theta) quadratic in z, "
                         f"and here "
                         f"{exact}; the Laplace one (approximate) needs a peak in z with a usable Hessian, and here "
-                        f"{laplace}. Write em_starts, e_step and m_step in the model file")
+                        f"{laplace}. Write em_starts, e_step and m_step in the model file"
+                    )
         return cache["engine"]
 
     def reason() -> str:
@@ -670,8 +705,15 @@ def gaussian_hooks(model: pm.Model, latent: tuple[str, ...], em_starts: Callable
     }
 
 
-def _newton(negative, u0: np.ndarray, value: float, grad: np.ndarray, free: np.ndarray,
-            chol: np.ndarray | None = None, max_iter: int = 50):
+def _newton(
+    negative,
+    u0: np.ndarray,
+    value: float,
+    grad: np.ndarray,
+    free: np.ndarray,
+    chol: np.ndarray | None = None,
+    max_iter: int = 50,
+):
     """Minimise ``negative`` (value, gradient) over the coordinates ``free`` by Newton's method.
 
     The Hessian comes from forward differences of the exact gradient (``len(free)`` gradient
@@ -706,7 +748,7 @@ def _newton(negative, u0: np.ndarray, value: float, grad: np.ndarray, free: np.n
             return None
     for _ in range(max_iter):
         step = -np.linalg.solve(chol.T, np.linalg.solve(chol, grad[free]))
-        if -grad[free] @ step < 1e-15 * max(1.0, abs(value)):   # the predicted gain is rounding: converged
+        if -grad[free] @ step < 1e-15 * max(1.0, abs(value)):  # the predicted gain is rounding: converged
             break
         t, moved = 1.0, False
         while t > 1e-6:
@@ -733,5 +775,5 @@ def _slices(values, shapes, vector):
     start = 0
     for var, shape in zip(values, shapes, strict=True):
         size = int(np.prod(shape))
-        yield var, vector[start:start + size].reshape(shape)
+        yield var, vector[start : start + size].reshape(shape)
         start += size

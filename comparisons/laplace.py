@@ -48,8 +48,8 @@ from .gaussian import GaussianLatentEM, NotGaussian, _compile
 
 __all__ = ["LaplaceLatentEM", "NotLaplace"]
 
-NEWTON_MAX = 100          # Newton iterations to the conditional mode
-NEWTON_TOL = 1e-14        # ... stop (after one more full step) when the Newton decrement g' (-H)^-1 g is below
+NEWTON_MAX = 100  # Newton iterations to the conditional mode
+NEWTON_TOL = 1e-14  # ... stop (after one more full step) when the Newton decrement g' (-H)^-1 g is below
 
 
 class NotLaplace(Exception):
@@ -88,8 +88,9 @@ class LaplaceLatentEM(GaussianLatentEM):
         try:
             self.e_step(self.to_params(self._u_init))
         except (np.linalg.LinAlgError, FloatingPointError, ValueError, ParameterValueError) as exc:
-            raise NotLaplace(f"at the initial parameters the log density has no peak in the latents "
-                             f"({type(exc).__name__}: {exc})") from exc
+            raise NotLaplace(
+                f"at the initial parameters the log density has no peak in the latents ({type(exc).__name__}: {exc})"
+            ) from exc
 
     # ------------------------------------------------------------------ second- and third-order graphs
     def _check_form(self, rng) -> None:
@@ -153,13 +154,13 @@ class LaplaceLatentEM(GaussianLatentEM):
                     break
                 t *= 0.5
             else:
-                break               # no ascent left: the mode to rounding
+                break  # no ascent left: the mode to rounding
             z, f, g = x, float(fx), gx
             if decrement < NEWTON_TOL * max(1.0, abs(f)) and t == 1.0:
                 break
         with np.errstate(all="ignore"):
             negH = -self._block_hessian(z, u, idx)
-        chol = np.linalg.cholesky(negH)         # LinAlgError: no peak in the latents (f not concave at m)
+        chol = np.linalg.cholesky(negH)  # LinAlgError: no peak in the latents (f not concave at m)
         expectations, loglik = self._expectations(z, float(f), chol, u, params)
         c = self._shift_gradient(z, u, expectations["S"])
         d = np.zeros(self.n)

@@ -80,26 +80,35 @@ def check_missing(data: dict[str, np.ndarray], model: pm.Model, name: str) -> li
         gaps = missing(arr)
         if not gaps.any():
             continue
-        if not any(np.array_equal(gaps.ravel(), imp.mask.ravel())
-                   or (imp.name == key and int(gaps.sum()) == len(imp.positions)) for imp in imputed):
-            raise ModemeanError(f"model {name!r}: data {key!r} has missing values (NaN or masked) at position(s) "
-                                f"{_positions(arr, gaps)} that PyMC does not impute (it imputes only data passed as "
-                                "observed= of a distribution): remove or fill them")
+        if not any(
+            np.array_equal(gaps.ravel(), imp.mask.ravel())
+            or (imp.name == key and int(gaps.sum()) == len(imp.positions))
+            for imp in imputed
+        ):
+            raise ModemeanError(
+                f"model {name!r}: data {key!r} has missing values (NaN or masked) at position(s) "
+                f"{_positions(arr, gaps)} that PyMC does not impute (it imputes only data passed as "
+                "observed= of a distribution): remove or fill them"
+            )
     discrete = set(model.discrete_value_vars)
     labels = [model.values_to_rvs[v] for v in discrete]
     for imp in imputed:
         rv = model[imp.unobserved]
         given = [z.name for z in labels if z is not rv and z in set(ancestors([rv]))]
         if given:
-            raise ModemeanError(f"model {name!r}: the observation {imp.name!r} has missing values and depends on the "
-                                f"discrete {', '.join(given)}: summing out {given[0]!r} with imputed entries is not "
-                                "supported; remove the missing entries")
+            raise ModemeanError(
+                f"model {name!r}: the observation {imp.name!r} has missing values and depends on the "
+                f"discrete {', '.join(given)}: summing out {given[0]!r} with imputed entries is not "
+                "supported; remove the missing entries"
+            )
         if model.rvs_to_values[rv] in discrete:
             where = ", ".join(str(p[0]) if len(p) == 1 else str(p) for p in imp.positions[:5])
-            raise ModemeanError(f"model {name!r}: the observation {imp.name!r} is discrete "
-                                f"({type(rv.owner.op).__name__.removesuffix('RV')}) and has missing values at "
-                                f"position(s) {where}: their imputed values would be discrete parameters, which "
-                                "find_MAP and NUTS cannot handle; remove those entries")
+            raise ModemeanError(
+                f"model {name!r}: the observation {imp.name!r} is discrete "
+                f"({type(rv.owner.op).__name__.removesuffix('RV')}) and has missing values at "
+                f"position(s) {where}: their imputed values would be discrete parameters, which "
+                "find_MAP and NUTS cannot handle; remove those entries"
+            )
     return imputed
 
 
@@ -111,5 +120,6 @@ def imputed_notes(model: pm.Model) -> dict[str, list[Flag]]:
         for j, position in enumerate(imp.positions):
             where = ", ".join(map(str, position))
             notes[f"{imp.unobserved}[{j}]"] = [
-                Flag(None, "imputed", None, f"imputed: missing observation of {imp.name} at position {where}")]
+                Flag(None, "imputed", None, f"imputed: missing observation of {imp.name} at position {where}")
+            ]
     return notes

@@ -23,8 +23,15 @@ from .fit import Fit
 from .solvers import SOLVERS
 from .table import column_owners, columns
 
-__all__ = ["results_dict", "results_tree", "schema", "write_atomic", "dump_json", "remove_stale_temporaries",
-           "versions"]
+__all__ = [
+    "results_dict",
+    "results_tree",
+    "schema",
+    "write_atomic",
+    "dump_json",
+    "remove_stale_temporaries",
+    "versions",
+]
 
 SCHEMA_VERSION = 2  # 2: results.json carries its schema; draws of a solver other than NUTS in draws_<solver>
 
@@ -53,20 +60,40 @@ def schema() -> dict[str, Any]:
     """
     return {
         "columns": column_owners(),
-        "solvers": {name: {"label": s.label, "columns": list(s.columns), "options": list(s.options),
-                           "has_draws": s.has_draws, "draws_group": s.group, "default": s.default}
-                    for name, s in SOLVERS.items()},
+        "solvers": {
+            name: {
+                "label": s.label,
+                "columns": list(s.columns),
+                "options": list(s.options),
+                "has_draws": s.has_draws,
+                "draws_group": s.group,
+                "default": s.default,
+            }
+            for name, s in SOLVERS.items()
+        },
     }
 
 
-def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], table: pd.DataFrame,
-                 source: str, cache_key: str | None = None, highlights: dict | None = None) -> dict[str, Any]:
+def results_dict(
+    name: str,
+    info: dict,
+    settings: dict,
+    fits: dict[str, Fit],
+    table: pd.DataFrame,
+    source: str,
+    cache_key: str | None = None,
+    highlights: dict | None = None,
+) -> dict[str, Any]:
     """Everything a report needs, as plain JSON-able data (``None`` for missing numbers)."""
     solvers = {}
     for method, fit in fits.items():
         solvers[method] = {
-            "status": fit.status, "message": fit.message, "seconds": fit.seconds,
-            "converged": fit.converged, "n_iter": fit.n_iter, "diagnostics": fit.diagnostics,
+            "status": fit.status,
+            "message": fit.message,
+            "seconds": fit.seconds,
+            "converged": fit.converged,
+            "n_iter": fit.n_iter,
+            "diagnostics": fit.diagnostics,
             "flags": {name: [f.as_dict() for f in flags] for name, flags in fit.flags.items()},
         }
     names = columns()
@@ -74,31 +101,49 @@ def results_dict(name: str, info: dict, settings: dict, fits: dict[str, Fit], ta
         str(p): {**{c: row[c] for c in names}, "notes": row["notes"], "flags": [f.as_dict() for f in row["flags"]]}
         for p, row in table.iterrows()
     }
-    return _jsonable({
-        "schema_version": SCHEMA_VERSION, "schema": schema(), "model": name, "title": info.get("title", name),
-        "story": info.get("story", ""), "why_skewed": info.get("why_skewed", ""),
-        "skewed": bool(info.get("skewed", True)),
-        "references": list(info.get("references", [])), "source": source,
-        "seed": settings["seed"], "settings": settings, "versions": versions(), "cache_key": cache_key,
-        "solvers": solvers, "parameters": parameters, "highlights": highlights or {},
-    })
+    return _jsonable(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "schema": schema(),
+            "model": name,
+            "title": info.get("title", name),
+            "story": info.get("story", ""),
+            "why_skewed": info.get("why_skewed", ""),
+            "skewed": bool(info.get("skewed", True)),
+            "references": list(info.get("references", [])),
+            "source": source,
+            "seed": settings["seed"],
+            "settings": settings,
+            "versions": versions(),
+            "cache_key": cache_key,
+            "solvers": solvers,
+            "parameters": parameters,
+            "highlights": highlights or {},
+        }
+    )
 
 
-def results_tree(fits: dict[str, Fit], table: pd.DataFrame, payload: dict[str, np.ndarray] | None = None
-                 ) -> xr.DataTree:
+def results_tree(
+    fits: dict[str, Fit], table: pd.DataFrame, payload: dict[str, np.ndarray] | None = None
+) -> xr.DataTree:
     """Each solver's draws in its group (the reference posterior at the root), the table as
     ``point_estimates``, each solver's objective traces as ``<solver>_trace`` (EM: ``em_trace``), and
     the model's ``payload`` arrays (if any) as ``payload`` (dimensions ``<name>_0``, ``<name>_1``, ...)."""
-    groups = {name: SOLVERS[name].group for name, fit in fits.items()
-              if name in SOLVERS and SOLVERS[name].group and fit.draws is not None}
+    groups = {
+        name: SOLVERS[name].group
+        for name, fit in fits.items()
+        if name in SOLVERS and SOLVERS[name].group and fit.draws is not None
+    }
     tree = xr.DataTree()
     for name, group in sorted(groups.items(), key=lambda item: item[1] != "/"):  # the root first, then the groups
         if group == "/":
             tree = fits[name].draws.copy()
         else:
             tree[group] = fits[name].draws.copy()
-    estimates = xr.Dataset({c: ("parameter", table[c].to_numpy(dtype=float)) for c in columns()},
-                           coords={"parameter": table.index.to_numpy(dtype=str)})
+    estimates = xr.Dataset(
+        {c: ("parameter", table[c].to_numpy(dtype=float)) for c in columns()},
+        coords={"parameter": table.index.to_numpy(dtype=str)},
+    )
     tree["point_estimates"] = xr.DataTree(estimates)
     for name, fit in fits.items():
         if not fit.traces:
@@ -112,8 +157,9 @@ def results_tree(fits: dict[str, Fit], table: pd.DataFrame, payload: dict[str, n
         tree[f"{name}_trace"] = xr.DataTree(xr.Dataset(data))
     if payload:
         arrays = {k: np.asarray(v) for k, v in payload.items()}
-        tree["payload"] = xr.DataTree(xr.Dataset({k: ([f"{k}_{i}" for i in range(v.ndim)], v)
-                                                  for k, v in arrays.items()}))
+        tree["payload"] = xr.DataTree(
+            xr.Dataset({k: ([f"{k}_{i}" for i in range(v.ndim)], v) for k, v in arrays.items()})
+        )
     return tree
 
 

@@ -9,10 +9,11 @@ import os
 import re
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import pymc as pm
@@ -26,8 +27,8 @@ from .errors import ModemeanError
 from .fit import Fit
 from .missing import imputed_notes, imputed_variables
 from .results import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
-from .space import flat_names
 from .solvers import SEED, SOLVERS, check_options
+from .space import flat_names
 from .spec import ModelSpec, load_spec, spec_from_parts
 from .table import format_table, make_table, printed_columns
 
@@ -71,8 +72,16 @@ class Comparison:
     @property
     def results(self) -> dict[str, Any]:
         """The content of ``results.json``."""
-        return results_dict(self.spec.name, self.spec.info, self.settings, self.fits, self.table, self.spec.source,
-                            self.cache_key, self.highlights)
+        return results_dict(
+            self.spec.name,
+            self.spec.info,
+            self.settings,
+            self.fits,
+            self.table,
+            self.spec.source,
+            self.cache_key,
+            self.highlights,
+        )
 
     @property
     def tree(self) -> xr.DataTree:
@@ -90,8 +99,10 @@ class Comparison:
         return folder
 
     def __str__(self) -> str:
-        lines = [f"{self.spec.name}: {self.spec.info.get('title', '')}"
-                 + (" (cached results: nothing changed since they were made; --force recomputes)" if self.cached else "")]
+        lines = [
+            f"{self.spec.name}: {self.spec.info.get('title', '')}"
+            + (" (cached results: nothing changed since they were made; --force recomputes)" if self.cached else "")
+        ]
         width = max([5, *map(len, self.fits)])
         for method, fit in self.fits.items():
             status = fit.status if not fit.message else f"{fit.status} — {fit.message}"
@@ -154,8 +165,9 @@ def compare(
     >>> c.table.loc["tau", ["map", "em", "mean", "gap_sd"]]  # doctest: +SKIP
     """
     parts = {k: v for k, v in options_and_parts.items() if k in PARTS}
-    chosen, values = check_options(solvers, {"seed": seed, **{k: v for k, v in options_and_parts.items()
-                                                            if k not in PARTS}})
+    chosen, values = check_options(
+        solvers, {"seed": seed, **{k: v for k, v in options_and_parts.items() if k not in PARTS}}
+    )
     if out is not None:
         check_writable(Path(out))
     if callable(model) and not isinstance(model, ModuleType):
@@ -236,8 +248,10 @@ def check_folder(out: Path, name: str, source: str) -> None:
         return
     if not stored or _same_source(stored, source):
         return
-    raise ModemeanError(f"{shown_path(out / name)} holds results of {shown_path(stored)}; pass --name NAME (or name= in "
-                        "compare) to keep both")
+    raise ModemeanError(
+        f"{shown_path(out / name)} holds results of {shown_path(stored)}; pass --name NAME (or name= in "
+        "compare) to keep both"
+    )
 
 
 def _same_source(stored: str, source: str) -> bool:

@@ -24,8 +24,19 @@ from pytensor.graph.traversal import ancestors
 
 from .fit import Flag
 
-__all__ = ["SMALL_GRAPH_MODE", "LARGE_DATA", "compile_small", "data_entries", "flat_names", "flatten", "shape_of",
-           "ValueSpace", "LogPrior", "support_bounds", "boundary_flags"]
+__all__ = [
+    "SMALL_GRAPH_MODE",
+    "LARGE_DATA",
+    "compile_small",
+    "data_entries",
+    "flat_names",
+    "flatten",
+    "shape_of",
+    "ValueSpace",
+    "LogPrior",
+    "support_bounds",
+    "boundary_flags",
+]
 
 # Python implementations of the ops and only the cheapest rewrites: nothing to compile. (PyTensor's
 # FAST_COMPILE mode still builds every op's C code with g++: 56 modules, 90 s with a cold compile
@@ -94,18 +105,22 @@ class ValueSpace:
         Flat names of the reported outputs, matching the vector ``constrained(u)`` returns.
     """
 
-    def __init__(self, model: pm.Model, outputs: list[str], over: list[str] | None = None,
-                 compile: Callable = compile_small):
+    def __init__(
+        self, model: pm.Model, outputs: list[str], over: list[str] | None = None, compile: Callable = compile_small
+    ):
         self.model, self._compile = model, compile
-        self.value_vars = [v for v in model.value_vars if v in set(model.continuous_value_vars)
-                           and (over is None or model.values_to_rvs[v].name in over)]
+        self.value_vars = [
+            v
+            for v in model.value_vars
+            if v in set(model.continuous_value_vars) and (over is None or model.values_to_rvs[v].name in over)
+        ]
         shapes = [tuple(int(s) for s in model.initial_point()[v.name].shape) for v in self.value_vars]
         sizes = [int(np.prod(s)) for s in shapes]
         self.size = int(sum(sizes))
         u = pt.vector("u")
         pieces, start = {}, 0
         for var, shape, size in zip(self.value_vars, shapes, sizes, strict=True):
-            pieces[var] = u[start:start + size].reshape(shape)
+            pieces[var] = u[start : start + size].reshape(shape)
             start += size
         rvs = [model[name] for name in outputs]
         graphs = model.replace_rvs_by_values(rvs)
@@ -123,8 +138,9 @@ class ValueSpace:
         # a Hessian-vector product 94 ms in Python, 2.9 ms compiled), which pays for its compilation
         self._large = data_entries(model) >= LARGE_DATA
         self._last_hessian: tuple = (None, None, None)
-        self.value_names = [n for var, shape in zip(self.value_vars, shapes, strict=True)
-                            for n in flat_names(var.name, shape)]
+        self.value_names = [
+            n for var, shape in zip(self.value_vars, shapes, strict=True) for n in flat_names(var.name, shape)
+        ]
         self._coordinates = _coordinates(model, self.value_vars, shapes)
 
     @property
@@ -188,7 +204,7 @@ class ValueSpace:
         for name, shape in self._shapes.items():
             size = int(np.prod(shape))
             if self.model[name] in self.model.free_RVs:
-                out[name] = values[start:start + size].reshape(shape)
+                out[name] = values[start : start + size].reshape(shape)
             start += size
         return out
 
@@ -261,8 +277,9 @@ class ValueSpace:
         draws = np.asarray(draws, dtype=float).reshape(-1, self.size)
         if self._at_draws is None:
             rows = pt.matrix("rows")
-            self._at_draws = compile_small([rows], vectorize_graph([self._flat, self._logp_graph],
-                                                                   replace={self._u: rows}))
+            self._at_draws = compile_small(
+                [rows], vectorize_graph([self._flat, self._logp_graph], replace={self._u: rows})
+            )
         try:
             with np.errstate(all="ignore"):
                 values, log_density = self._at_draws(draws)
@@ -384,8 +401,9 @@ def support_bounds(model: pm.Model, name: str) -> tuple[np.ndarray, np.ndarray] 
     return None
 
 
-def boundary_flags(model: pm.Model, estimate: dict[str, float], initial: dict[str, float], who: str,
-                   rtol: float = 1e-3) -> dict[str, list[Flag]]:
+def boundary_flags(
+    model: pm.Model, estimate: dict[str, float], initial: dict[str, float], who: str, rtol: float = 1e-3
+) -> dict[str, list[Flag]]:
     """``boundary`` flags for estimates that sit on the edge of a free variable's support.
 
     An entry counts as on the boundary when its distance to a finite bound is below ``rtol``
@@ -415,7 +433,15 @@ def boundary_flags(model: pm.Model, estimate: dict[str, float], initial: dict[st
             for bound in (lo, hi):
                 scale = max(abs(initial[name] - bound), 1e-12)
                 if np.isfinite(bound) and abs(estimate[name] - bound) <= rtol * scale:
-                    flags.setdefault(name, []).append(Flag(who, "boundary", float(bound), (
-                        f"{who}: on the boundary {name} = {bound:g} (the optimum is at the edge of the "
-                        f"support; the printed value {estimate[name]:.3g} is where the iterations stopped)")))
+                    flags.setdefault(name, []).append(
+                        Flag(
+                            who,
+                            "boundary",
+                            float(bound),
+                            (
+                                f"{who}: on the boundary {name} = {bound:g} (the optimum is at the edge of the "
+                                f"support; the printed value {estimate[name]:.3g} is where the iterations stopped)"
+                            ),
+                        )
+                    )
     return flags

@@ -6,10 +6,11 @@ import difflib
 import hashlib
 import importlib.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -91,8 +92,10 @@ class ModelSpec:
     def em_reason(self) -> str:
         """Why EM does not apply, or ``""`` when it does."""
         if not self.latent and not self.em:
-            return ("the model declares no latent variables (LATENT is empty) and has no missing observations, so "
-                    "there is nothing for EM to integrate out")
+            return (
+                "the model declares no latent variables (LATENT is empty) and has no missing observations, so "
+                "there is nothing for EM to integrate out"
+            )
         if not self.em:
             return f"the model declares latent variables {list(self.latent)} but no EM steps ({', '.join(EM_HOOKS)})"
         if "reason" in self.em:  # derived steps that may not apply (comparisons.gaussian), decided on first use
@@ -143,8 +146,7 @@ def spec_from_parts(
     info = {"title": name, "story": "", "why_skewed": "", "references": [], **(info or {})}
     data = check_data(data, name)
     model, em, written = _with_latents(_build(build, data, name), tuple(latent), dict(em or {}), name, build)
-    return ModelSpec(name, info, data, model, tuple(latent), em, dict(sample_kwargs or {}), "<python>",
-                     written)
+    return ModelSpec(name, info, data, model, tuple(latent), em, dict(sample_kwargs or {}), "<python>", written)
 
 
 def _import_catalog(name: str) -> ModuleType:
@@ -188,8 +190,10 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
     name = Path(file).stem if file.endswith(".py") else module.__name__
     missing = [attr for attr in ("INFO", "load_data", "build") if not hasattr(module, attr)]
     if missing:
-        raise ModemeanError(f"model {name!r} does not follow the contract: missing {', '.join(missing)} "
-                            "(see README, 'How to add a model')")
+        raise ModemeanError(
+            f"model {name!r} does not follow the contract: missing {', '.join(missing)} "
+            "(see README, 'How to add a model')"
+        )
     info = module.INFO
     missing_info = [k for k in INFO_KEYS if k not in info] if isinstance(info, dict) else list(INFO_KEYS)
     if missing_info:
@@ -203,12 +207,24 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
         raise ModemeanError(f"model {name!r}: load_data() raised {type(exc).__name__}: {exc}") from exc
     data = check_data(raw, name, getattr(module, "DATA", None))
     model, em, written = _with_latents(_build(module.build, data, name), latent, em, name, module.build)
-    return ModelSpec(name, dict(info), data, model, latent, em, dict(getattr(module, "SAMPLER", {})), file, written,
-                     getattr(module, "highlights", None), getattr(module, "payload", None))
+    return ModelSpec(
+        name,
+        dict(info),
+        data,
+        model,
+        latent,
+        em,
+        dict(getattr(module, "SAMPLER", {})),
+        file,
+        written,
+        getattr(module, "highlights", None),
+        getattr(module, "payload", None),
+    )
 
 
-def _with_latents(model: pm.Model, latent: tuple[str, ...], em: dict[str, Callable], name: str,
-                  build: Callable[[dict], pm.Model]):
+def _with_latents(
+    model: pm.Model, latent: tuple[str, ...], em: dict[str, Callable], name: str, build: Callable[[dict], pm.Model]
+):
     """The solvers' model, the EM hooks and the written model, per the kind of latent variable.
 
     Discrete latents written in the model: the solvers get the marginalised model and EM gets
@@ -239,11 +255,15 @@ def _with_latents(model: pm.Model, latent: tuple[str, ...], em: dict[str, Callab
             return model, gaussian_hooks(model, ()), None
         return model, {**em, "kind": lambda: "hand-written"} if em else em, None
     if len(discrete) != len(latent) or len(discrete) > 1:
-        raise ModemeanError(f"model {name!r}: LATENT {list(latent)} must be exactly one discrete latent variable "
-                            f"of the model (found discrete {discrete}); EM cannot mix discrete and continuous latents")
+        raise ModemeanError(
+            f"model {name!r}: LATENT {list(latent)} must be exactly one discrete latent variable "
+            f"of the model (found discrete {discrete}); EM cannot mix discrete and continuous latents"
+        )
     if "e_step" in em:
-        raise ModemeanError(f"model {name!r}: the latent {discrete[0]!r} is discrete, so the E-step is derived from "
-                            "the PyMC model itself; remove e_step (em_starts and a closed-form m_step may stay)")
+        raise ModemeanError(
+            f"model {name!r}: the latent {discrete[0]!r} is discrete, so the E-step is derived from "
+            "the PyMC model itself; remove e_step (em_starts and a closed-form m_step may stay)"
+        )
     try:
         hooks, engine = discrete_hooks(model, discrete[0], em.get("em_starts"), em.get("m_step"), build)
         marginal = marginalize(model, engine())

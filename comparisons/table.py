@@ -14,8 +14,10 @@ __all__ = ["GAPS", "EM_KINDS", "columns", "column_owners", "printed_columns", "m
 # the derived columns, computed here from the solvers' columns: name -> (help, the columns it is computed from)
 GAPS = {
     "gap_sd": ("(mean − map) / sd: posterior sds between the centre of mass and the peak", ("map", "mean", "sd")),
-    "gap_sd_em": ("(mean − em) / sd: posterior sds between the centre of mass and EM's marginal mode",
-                  ("em", "mean", "sd")),
+    "gap_sd_em": (
+        "(mean − em) / sd: posterior sds between the centre of mass and EM's marginal mode",
+        ("em", "mean", "sd"),
+    ),
 }
 
 
@@ -24,8 +26,9 @@ def columns() -> list[str]:
     from .solvers import owned_columns  # the registry imports PyMC; this module stays light for the reports
 
     owned = owned_columns()
-    return ([c for c, (_, d) in owned.items() if not d.check] + list(GAPS)
-            + [c for c, (_, d) in owned.items() if d.check])
+    return (
+        [c for c, (_, d) in owned.items() if not d.check] + list(GAPS) + [c for c, (_, d) in owned.items() if d.check]
+    )
 
 
 def printed_columns(solvers) -> list[str]:
@@ -123,7 +126,7 @@ EM_KINDS = {
     "exact (discrete)": "the discrete latent summed out exactly: the modes of the exact marginal",
     "exact (Gaussian)": "conditionally Gaussian latents integrated out exactly: the modes of the exact marginal",
     "Laplace (approximate)": "the E-step is the Laplace approximation at the latents' conditional mode: the modes "
-                             "of the Laplace-approximate marginal (lme4's glmer nAGQ = 1), not of the exact one",
+    "of the Laplace-approximate marginal (lme4's glmer nAGQ = 1), not of the exact one",
     "hand-written": "the model file's own E- and M-steps",
 }
 
@@ -150,7 +153,9 @@ def format_table(table: pd.DataFrame, shown: list[str] | None = None, em_kind: s
         if row["notes"]:
             footnotes.append(f"  {name}: {row['notes']}")
     widths = [max(len(str(c)) for c in col) for col in zip(head, *lines, strict=True)]
-    fmt = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    fmt = lambda cells: "  ".join(
+        c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    )  # noqa: E731
     text = [fmt(head), fmt(["-" * w for w in widths]), *(fmt(c) for c in lines)]
     if em_kind:
         text += ["", f"{'≈ ' if approximate else ''}em, mle: EM is {em_kind}: {EM_KINDS.get(em_kind, em_kind)}"]

@@ -44,17 +44,25 @@ from .solvers import SEED, SOLVERS
 from .solvers.em import run_em
 from .spec import load_spec
 
-__all__ = ["em_demo_data", "em_bound_data", "prior_demo_data", "build_teaching", "SCALES", "FLAT", "TEACH_NUTS",
-           "BOUND_SLICES"]
+__all__ = [
+    "em_demo_data",
+    "em_bound_data",
+    "prior_demo_data",
+    "build_teaching",
+    "SCALES",
+    "FLAT",
+    "TEACH_NUTS",
+    "BOUND_SLICES",
+]
 
 SCALES = (0.01, 0.02, 0.05, 0.15, 0.3, 1.0, 3.0, 10.0, 100.0)  # Laplace scales b, tight to wide
-FLAT = 1e4            # the last point: b so wide the L1 penalty 1/b is negligible (the MLE, to ~1e-5)
+FLAT = 1e4  # the last point: b so wide the L1 penalty 1/b is negligible (the MLE, to ~1e-5)
 N_INIT = SOLVERS["em"].options["n_init"].default  # as 'modemean run'
 TEACH_NUTS = {"draws": 400, "tune": 400, "chains": 2}  # modest: the mean path is a Monte Carlo estimate
-GRID_POINTS = 81      # x grid of the EM demo's density curves
-CURVE_UNIT = 1e-4     # density curves are stored as integers in these units (page size)
-BOUND_STEPS = 10      # EM iterations drawn on the lower-bound page (the big moves happen early)
-SLICE_POINTS = 81     # points along each slice of the lower-bound page
+GRID_POINTS = 81  # x grid of the EM demo's density curves
+CURVE_UNIT = 1e-4  # density curves are stored as integers in these units (page size)
+BOUND_STEPS = 10  # EM iterations drawn on the lower-bound page (the big moves happen early)
+SLICE_POINTS = 81  # points along each slice of the lower-bound page
 # the slices of the lower-bound page: (key, label); "step" is the line from theta_t through the M-step's theta_{t+1}
 BOUND_SLICES = (("mu0", "μ₁"), ("mu1", "μ₂"), ("w0", "w₁"), ("step", "s along the line θ_t + s (θ_t+1 − θ_t)"))
 BOUND_RANGES = {"mu0": (-5.0, 4.0), "mu1": (-5.0, 4.0), "w0": (0.02, 0.98), "step": (-0.6, 2.2)}
@@ -101,15 +109,31 @@ def em_demo_data(*, seed: int = SEED.default, n_init: int = N_INIT, bins: int = 
         n = int(np.isfinite(run.trace).sum())
         seen = seen[:n]
         curves = [np.rint(np.exp(on_grid.log_joint(p)) / CURVE_UNIT).astype(int) for p in seen]
-        restarts.append({
-            "trace": run.trace[:n], "mu": [p["mu"] for p in seen], "w": [p["w"] for p in seen],
-            "sigma": [p["sigma"] for p in seen], "curves": curves, "converged": run.converged,
-            "error": run.error, "objective": run.objective if not run.error else None,
-        })
+        restarts.append(
+            {
+                "trace": run.trace[:n],
+                "mu": [p["mu"] for p in seen],
+                "w": [p["w"] for p in seen],
+                "sigma": [p["sigma"] for p in seen],
+                "curves": curves,
+                "converged": run.converged,
+                "error": run.error,
+                "objective": run.objective if not run.error else None,
+            }
+        )
     density, edges = np.histogram(x, bins=bins, density=True)
-    return _jsonable({"model": "two_gaussians", "seed": seed, "n_init": n_init, "n_points": int(x.size),
-                      "x": grid, "hist": {"edges": edges, "density": density}, "curve_unit": CURVE_UNIT,
-                      "restarts": restarts})
+    return _jsonable(
+        {
+            "model": "two_gaussians",
+            "seed": seed,
+            "n_init": n_init,
+            "n_points": int(x.size),
+            "x": grid,
+            "hist": {"edges": edges, "density": density},
+            "curve_unit": CURVE_UNIT,
+            "restarts": restarts,
+        }
+    )
 
 
 def _slice_point(theta: dict, new: dict, key: str, value: float) -> dict:
@@ -176,13 +200,13 @@ def em_bound_data(*, seed: int = SEED.default, steps: int = BOUND_STEPS, points:
     record = []
     for _ in range(steps):
         expectations, loglik = engine.e_step(theta)
-        q = expectations["resp"].T                              # (K, N): q_t(z_i = k)
+        q = expectations["resp"].T  # (K, N): q_t(z_i = k)
         log_q = np.log(q)
         entropy = float(-(q * log_q).sum())
         new = spec.em["m_step"](spec.data, expectations, None)
 
         def curves(params, q=q, log_q=log_q, entropy=entropy):
-            joint = engine.log_joint(params)                    # (K, N) from the model's graph
+            joint = engine.log_joint(params)  # (K, N) from the model's graph
             bound = float((q * joint).sum()) + entropy
             kl = float((q * (log_q - log_softmax(joint, axis=0))).sum())
             return float(logsumexp(joint, axis=0).sum()), bound, kl
@@ -192,24 +216,49 @@ def em_bound_data(*, seed: int = SEED.default, steps: int = BOUND_STEPS, points:
         for key, _label in BOUND_SLICES:
             at = 0.0 if key == "step" else _coordinate(theta, key)
             lo, hi = BOUND_RANGES[key]
+
             def minus_bound(v, key=key, theta=theta, new=new):
                 return -curves(_slice_point(theta, new, key, v))[1]
 
             best = minimize_scalar(minus_bound, method="bounded", bounds=(lo, hi), options={"xatol": 1e-10}).x
             x = np.unique(np.concatenate([np.linspace(lo, hi, points), [at, best]]))
             values = np.array([curves(_slice_point(theta, new, key, v)) for v in x])
-            slices[key] = {"x": x, "loglik": values[:, 0], "bound": values[:, 1], "kl": values[:, 2], "at": at,
-                           "argmax": float(best), "new": 1.0 if key == "step" else _coordinate(new, key)}
-        record.append({"theta": theta, "new": new, "loglik": loglik, "bound_at_theta": curves(theta)[1],
-                       "entropy": entropy, "loglik_new": ell_new, "bound_new": bound_new,
-                       "kl_new": ell_new - bound_new, "slice": slices})
+            slices[key] = {
+                "x": x,
+                "loglik": values[:, 0],
+                "bound": values[:, 1],
+                "kl": values[:, 2],
+                "at": at,
+                "argmax": float(best),
+                "new": 1.0 if key == "step" else _coordinate(new, key),
+            }
+        record.append(
+            {
+                "theta": theta,
+                "new": new,
+                "loglik": loglik,
+                "bound_at_theta": curves(theta)[1],
+                "entropy": entropy,
+                "loglik_new": ell_new,
+                "bound_new": bound_new,
+                "kl_new": ell_new - bound_new,
+                "slice": slices,
+            }
+        )
         theta = new
-    return _jsonable({"model": "two_gaussians", "seed": seed, "n_points": len(spec.data["x"]),
-                      "slices": BOUND_SLICES, "ranges": BOUND_RANGES, "steps": record})
+    return _jsonable(
+        {
+            "model": "two_gaussians",
+            "seed": seed,
+            "n_points": len(spec.data["x"]),
+            "slices": BOUND_SLICES,
+            "ranges": BOUND_RANGES,
+            "steps": record,
+        }
+    )
 
 
-def prior_demo_data(*, seed: int = SEED.default, scales=SCALES, flat: float = FLAT,
-                    nuts: dict | None = None) -> dict:
+def prior_demo_data(*, seed: int = SEED.default, scales=SCALES, flat: float = FLAT, nuts: dict | None = None) -> dict:
     """MAP and posterior-mean paths of ``sparse_regression`` as the Laplace scale grows; the MLE.
 
     Parameters
@@ -237,8 +286,15 @@ def prior_demo_data(*, seed: int = SEED.default, scales=SCALES, flat: float = FL
     grid = [float(b) for b in scales] + [float(flat)]
     maps, means, ses = [], [], []
     for b in grid:  # the prior scale is data: each point is one comparison, through the same path as a run
-        c = compare(sparse.build, {**sparse.load_data(), "scale": b}, name=f"sparse_regression_b{b:g}",
-                    solvers="map,nuts", seed=seed, n_starts=1, **nuts)
+        c = compare(
+            sparse.build,
+            {**sparse.load_data(), "scale": b},
+            name=f"sparse_regression_b{b:g}",
+            solvers="map,nuts",
+            seed=seed,
+            n_starts=1,
+            **nuts,
+        )
         for fit in c.fits.values():
             if not fit.ok:
                 raise ModemeanError(f"prior demo at b = {b:g}: {fit.method} {fit.status}: {fit.message}")
@@ -248,22 +304,34 @@ def prior_demo_data(*, seed: int = SEED.default, scales=SCALES, flat: float = FL
         ses.append((c.table.loc[names, "sd"] / np.sqrt(c.table.loc[names, "ess_bulk"])).tolist())
     spec = load_spec(sparse)
     start = spec.em["em_starts"](spec.data, 1, np.random.default_rng(seed))[0]
-    ml = run_em(lambda p: spec.em["e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, None), None,
-                start)
+    ml = run_em(lambda p: spec.em["e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, None), None, start)
     taus = np.geomspace(min(grid), max(grid), 60)
     ridge_data = ridge.load_data()
     modes = [ridge.closed_form({**ridge_data, "tau": float(tau)})[0] for tau in taus]
-    return _jsonable({
-        "model": "sparse_regression", "seed": seed, "nuts": nuts,
-        "laplace": {"scales": grid, "map": maps, "mean": means, "mean_se": ses, "zero_atol": sparse.ZERO_ATOL,
-                    "scale": float(spec.data["scale"]), "sigma": sparse.SIGMA},
-        "mle": ml.params["beta"], "mle_converged": ml.converged,
-        "gaussian": {"model": "ridge_regression", "taus": taus, "mode": modes, "tau": float(ridge_data["tau"])},
-    })
+    return _jsonable(
+        {
+            "model": "sparse_regression",
+            "seed": seed,
+            "nuts": nuts,
+            "laplace": {
+                "scales": grid,
+                "map": maps,
+                "mean": means,
+                "mean_se": ses,
+                "zero_atol": sparse.ZERO_ATOL,
+                "scale": float(spec.data["scale"]),
+                "sigma": sparse.SIGMA,
+            },
+            "mle": ml.params["beta"],
+            "mle_converged": ml.converged,
+            "gaussian": {"model": "ridge_regression", "taus": taus, "mode": modes, "tau": float(ridge_data["tau"])},
+        }
+    )
 
 
-def build_teaching(out: Path, *, seed: int = SEED.default, n_init: int = N_INIT,
-                   prior: dict | None = None) -> list[Path]:
+def build_teaching(
+    out: Path, *, seed: int = SEED.default, n_init: int = N_INIT, prior: dict | None = None
+) -> list[Path]:
     """Compute the teaching pages' numbers: ``out/teaching/em_demo.json``, ``em_bound.json``, ``prior_demo.json``.
 
     Parameters
@@ -284,8 +352,11 @@ def build_teaching(out: Path, *, seed: int = SEED.default, n_init: int = N_INIT,
     folder.mkdir(parents=True, exist_ok=True)
     logging.getLogger("pymc").setLevel(logging.WARNING)
     written = []
-    for name, data in (("em_demo", em_demo_data(seed=seed, n_init=n_init)), ("em_bound", em_bound_data(seed=seed)),
-                       ("prior_demo", prior_demo_data(seed=seed, **(prior or {})))):
+    for name, data in (
+        ("em_demo", em_demo_data(seed=seed, n_init=n_init)),
+        ("em_bound", em_bound_data(seed=seed)),
+        ("prior_demo", prior_demo_data(seed=seed, **(prior or {}))),
+    ):
         text = json.dumps(data, separators=(",", ":"), allow_nan=False)  # compact: the curves are many numbers
         write_atomic(folder / f"{name}.json", lambda tmp, text=text: tmp.write_text(text + "\n"))
         written.append(folder / f"{name}.json")

@@ -15,28 +15,49 @@ import numpy as np
 from scipy import linalg, ndimage, sparse
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["SIZE", "N_POSES", "N_OBS", "NOISE_SD", "particle", "particle_family", "rotation_stencil",
-           "rotation_operators", "operators", "simulate", "pose_prior", "learned_prior", "gaussian_prior_of",
-           "closed_form_m_step", "oracle", "relative_error", "em_starts", "m_step", "highlights", "payload"]
+__all__ = [
+    "SIZE",
+    "N_POSES",
+    "N_OBS",
+    "NOISE_SD",
+    "particle",
+    "particle_family",
+    "rotation_stencil",
+    "rotation_operators",
+    "operators",
+    "simulate",
+    "pose_prior",
+    "learned_prior",
+    "gaussian_prior_of",
+    "closed_form_m_step",
+    "oracle",
+    "relative_error",
+    "em_starts",
+    "m_step",
+    "highlights",
+    "payload",
+]
 
-SIZE = 16           # the image is SIZE x SIZE pixels, P = SIZE**2 parameters
-N_POSES = 8         # in-plane rotations by 2 pi k / N_POSES
-N_OBS = 100         # noisy observations
-NOISE_SD = 0.85     # per-pixel noise sd, known (see the models' stories)
-DATA_SEED = 18      # observations (truth, poses, noise)
-TRUTH_SEED = 1818   # the true particle, a member of the family
-TRAIN_SEED = 1819   # the learned prior's training set (disjoint from the truth)
+SIZE = 16  # the image is SIZE x SIZE pixels, P = SIZE**2 parameters
+N_POSES = 8  # in-plane rotations by 2 pi k / N_POSES
+N_OBS = 100  # noisy observations
+NOISE_SD = 0.85  # per-pixel noise sd, known (see the models' stories)
+DATA_SEED = 18  # observations (truth, poses, noise)
+TRUTH_SEED = 1818  # the true particle, a member of the family
+TRAIN_SEED = 1819  # the learned prior's training set (disjoint from the truth)
 N_TRAIN = 400
 PCA_RANK = 12
 
 # the family: Gaussian blobs (centre x, centre y in pixels from the image centre, amplitude, width);
 # no rotation maps this arrangement onto itself
-BLOBS = np.array([
-    [0.0, -3.5, 1.0, 2.6],
-    [3.8, 2.2, 0.9, 1.5],
-    [-4.2, 3.2, 1.3, 1.1],
-    [-1.0, 5.6, 0.7, 1.0],
-])
+BLOBS = np.array(
+    [
+        [0.0, -3.5, 1.0, 2.6],
+        [3.8, 2.2, 0.9, 1.5],
+        [-4.2, 3.2, 1.3, 1.1],
+        [-1.0, 5.6, 0.7, 1.0],
+    ]
+)
 
 
 def particle(rng: np.random.Generator, size: int = SIZE) -> np.ndarray:
@@ -85,8 +106,12 @@ def rotation_stencil(size: int = SIZE, n_poses: int = N_POSES) -> tuple[np.ndarr
         sx, sy = np.round(sx, 12), np.round(sy, 12)  # exact for multiples of 90 degrees
         x0, y0 = np.floor(sx).astype(int), np.floor(sy).astype(int)
         fx, fy = sx - x0, sy - y0
-        corners = [(x0, y0, (1 - fx) * (1 - fy)), (x0 + 1, y0, fx * (1 - fy)),
-                   (x0, y0 + 1, (1 - fx) * fy), (x0 + 1, y0 + 1, fx * fy)]
+        corners = [
+            (x0, y0, (1 - fx) * (1 - fy)),
+            (x0 + 1, y0, fx * (1 - fy)),
+            (x0, y0 + 1, (1 - fx) * fy),
+            (x0 + 1, y0 + 1, fx * fy),
+        ]
         for j, (cx, cy, w) in enumerate(corners):
             inside = (cx >= 0) & (cx < size) & (cy >= 0) & (cy < size)
             index[k, :, j] = np.where(inside, cy * size + cx, 0)
@@ -102,8 +127,9 @@ def rotation_operators(size: int = SIZE, n_poses: int = N_POSES) -> list[sparse.
     return [sparse.csr_matrix((weight[k].ravel(), (rows, index[k].ravel())), shape=(P, P)) for k in range(len(index))]
 
 
-def simulate(size: int = SIZE, n_poses: int = N_POSES, n_obs: int = N_OBS, noise_sd: float = NOISE_SD,
-             seed: int = DATA_SEED) -> dict[str, np.ndarray]:
+def simulate(
+    size: int = SIZE, n_poses: int = N_POSES, n_obs: int = N_OBS, noise_sd: float = NOISE_SD, seed: int = DATA_SEED
+) -> dict[str, np.ndarray]:
     """The seeded data: ``y`` (n_obs, P) noisy rotated copies of ``truth`` (P,), the true ``pose`` (n_obs,).
 
     Observation 0 is in pose 0 (the reference frame, see :func:`pose_prior`); the others' poses are
@@ -126,8 +152,9 @@ def pose_prior(n_obs: int, n_poses: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=2)
-def learned_prior(size: int = SIZE, n_train: int = N_TRAIN, rank: int = PCA_RANK,
-                  seed: int = TRAIN_SEED) -> dict[str, np.ndarray]:
+def learned_prior(
+    size: int = SIZE, n_train: int = N_TRAIN, rank: int = PCA_RANK, seed: int = TRAIN_SEED
+) -> dict[str, np.ndarray]:
     """Probabilistic PCA (Tipping & Bishop 1999) fitted on ``n_train`` clean particles from ``seed``.
 
     The density is ``N(theta | mean, C)`` with ``C = V diag(variances - s2) V' + s2 I``: the top ``rank``
@@ -149,8 +176,14 @@ def learned_prior(size: int = SIZE, n_train: int = N_TRAIN, rank: int = PCA_RANK
     eig = sv**2 / (n_train - 1)
     s2 = float(eig[rank:].sum() / (X.shape[1] - rank))
     variances = np.maximum(eig[:rank], s2)
-    return {"mean": mean, "components": vt[:rank], "variances": variances, "s2": s2,
-            "gain": 1.0 / s2 - 1.0 / variances, "explained": float(eig[:rank].sum() / eig.sum())}
+    return {
+        "mean": mean,
+        "components": vt[:rank],
+        "variances": variances,
+        "s2": s2,
+        "gain": 1.0 / s2 - 1.0 / variances,
+        "explained": float(eig[:rank].sum() / eig.sum()),
+    }
 
 
 def gaussian_prior_of(prior, name: str, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -188,8 +221,13 @@ def operators(size: int = SIZE, n_poses: int = N_POSES) -> tuple[list[sparse.csr
     return ops, np.ascontiguousarray(np.stack([(A.T @ A).toarray() for A in ops]))
 
 
-def closed_form_m_step(y: np.ndarray, resp: np.ndarray, noise_sd: float, precision: np.ndarray | None = None,
-                       shift: np.ndarray | None = None) -> np.ndarray:
+def closed_form_m_step(
+    y: np.ndarray,
+    resp: np.ndarray,
+    noise_sd: float,
+    precision: np.ndarray | None = None,
+    shift: np.ndarray | None = None,
+) -> np.ndarray:
     """The exact M-step of ``y_i ~ N(A_{z_i} theta, noise_sd^2 I)`` with a Gaussian prior (or none).
 
     Maximises ``sum_i sum_k r_ik log N(y_i | A_k theta, s^2 I) + log N(theta | mean, Lambda^-1)``:
@@ -213,7 +251,7 @@ def closed_form_m_step(y: np.ndarray, resp: np.ndarray, noise_sd: float, precisi
     ops, grams = operators(int(round(np.sqrt(P))), K)
     with _blas().limit(limits=1, user_api="blas"):  # OpenBLAS threads on a busy machine: 100x slower
         counts = resp.sum(axis=0)
-        weighted = resp.T @ y                                    # (K, P): sum_i r_ik y_i
+        weighted = resp.T @ y  # (K, P): sum_i r_ik y_i
         lhs = (counts @ grams.reshape(K, P * P)).reshape(P, P)
         rhs = sum(A.T @ w for A, w in zip(ops, weighted, strict=True))
         if precision is not None:
@@ -222,8 +260,14 @@ def closed_form_m_step(y: np.ndarray, resp: np.ndarray, noise_sd: float, precisi
         return linalg.cho_solve(linalg.cho_factor(lhs), rhs)
 
 
-def oracle(y: np.ndarray, pose: np.ndarray, n_poses: int, noise_sd: float, precision: np.ndarray | None = None,
-           shift: np.ndarray | None = None) -> np.ndarray:
+def oracle(
+    y: np.ndarray,
+    pose: np.ndarray,
+    n_poses: int,
+    noise_sd: float,
+    precision: np.ndarray | None = None,
+    shift: np.ndarray | None = None,
+) -> np.ndarray:
     """The estimate that knows the true poses: :func:`closed_form_m_step` with one-hot responsibilities."""
     return closed_form_m_step(y, np.eye(n_poses)[pose], noise_sd, precision, shift)
 
@@ -272,8 +316,11 @@ def _estimates(comparison) -> dict[str, np.ndarray]:
     """The table's image columns (``map``, ``mle``, ``em``, ``mean``, ``sd``) that were computed, each (P,)."""
     table = comparison.table
     rows = [n for n in table.index if n.startswith("theta[")]
-    return {c: table.loc[rows, c].to_numpy(dtype=float) for c in ("map", "mle", "em", "mean", "sd")
-            if c in table.columns and table.loc[rows, c].notna().all()}
+    return {
+        c: table.loc[rows, c].to_numpy(dtype=float)
+        for c in ("map", "mle", "em", "mean", "sd")
+        if c in table.columns and table.loc[rows, c].notna().all()
+    }
 
 
 def _known_poses(comparison) -> dict[str, np.ndarray]:
@@ -283,8 +330,10 @@ def _known_poses(comparison) -> dict[str, np.ndarray]:
     data = comparison.spec.data
     y, pose, sd, K = np.asarray(data["y"]), np.asarray(data["pose"]), float(data["noise_sd"]), int(data["n_poses"])
     prior = LogPrior(comparison.spec.as_written, ["theta"])
-    return {"oracle_mle": oracle(y, pose, K, sd),
-            "oracle": oracle(y, pose, K, sd, *gaussian_prior_of(prior, "theta", y.shape[1]))}
+    return {
+        "oracle_mle": oracle(y, pose, K, sd),
+        "oracle": oracle(y, pose, K, sd, *gaussian_prior_of(prior, "theta", y.shape[1])),
+    }
 
 
 def _pose_posteriors(comparison, estimates: dict, max_draws: int = 200) -> dict[str, np.ndarray]:
@@ -316,10 +365,15 @@ def highlights(comparison) -> dict[str, float]:
     """
     est, truth = _estimates(comparison), np.asarray(comparison.spec.data["truth"])
     oracles = _known_poses(comparison)
-    out = {"oracle ML (known poses): error vs truth": relative_error(oracles["oracle_mle"], truth),
-           "oracle MAP (known poses, this prior): error vs truth": relative_error(oracles["oracle"], truth)}
-    labels = {"mle": ("ML-EM (mle)", "oracle_mle", "oracle ML"), "em": ("MAP-EM (em)", "oracle", "oracle MAP"),
-              "mean": ("posterior mean (nuts)", "oracle", "oracle MAP")}
+    out = {
+        "oracle ML (known poses): error vs truth": relative_error(oracles["oracle_mle"], truth),
+        "oracle MAP (known poses, this prior): error vs truth": relative_error(oracles["oracle"], truth),
+    }
+    labels = {
+        "mle": ("ML-EM (mle)", "oracle_mle", "oracle ML"),
+        "em": ("MAP-EM (em)", "oracle", "oracle MAP"),
+        "mean": ("posterior mean (nuts)", "oracle", "oracle MAP"),
+    }
     for column, (label, reference, name) in labels.items():
         if column in est:
             out[f"{label}: error vs truth"] = relative_error(est[column], truth)
@@ -333,7 +387,8 @@ def highlights(comparison) -> dict[str, float]:
         out["find_MAP (map): that rotation, degrees"] = float(360 * int(np.argmin(rotated)) / K)
     if "em" in est and "mean" in est:
         out["distance posterior mean - MAP-EM, relative to ||truth||"] = float(
-            np.linalg.norm(est["mean"] - est["em"]) / np.linalg.norm(truth))
+            np.linalg.norm(est["mean"] - est["em"]) / np.linalg.norm(truth)
+        )
     poses = _pose_posteriors(comparison, est)
     pose = np.asarray(comparison.spec.data["pose"])
     for key, label in (("resp_em", "at the MAP-EM image"), ("resp_nuts", "posterior (NUTS)")):
@@ -357,12 +412,16 @@ def payload(comparison, n_shown: int = 6) -> dict[str, np.ndarray]:
     """
     data = comparison.spec.data
     est = _estimates(comparison)
-    out = {"truth": np.asarray(data["truth"], dtype=float), "pose": np.asarray(data["pose"]),
-           **_known_poses(comparison), **_pose_posteriors(comparison, est)}
+    out = {
+        "truth": np.asarray(data["truth"], dtype=float),
+        "pose": np.asarray(data["pose"]),
+        **_known_poses(comparison),
+        **_pose_posteriors(comparison, est),
+    }
     resp = out.get("resp_nuts", out.get("resp_em"))
     uncertain = [] if resp is None else [int(i) for i in np.argsort(resp.max(axis=1))[:2]]
     shown = list(dict.fromkeys([*range(n_shown), *uncertain]))
-    shown = [i for i in shown if i not in uncertain][:n_shown - len(uncertain)] + uncertain
+    shown = [i for i in shown if i not in uncertain][: n_shown - len(uncertain)] + uncertain
     out["shown"] = np.array(shown)
     out["observations"] = np.asarray(data["y"], dtype=float)[shown]
     return out

@@ -7,9 +7,19 @@ model's cache key hashes the helpers it imports (:func:`comparisons.cache.catalo
 import numpy as np
 
 __all__ = ["normal_mixture_m_step"]
-def normal_mixture_m_step(moments: np.ndarray, sigma: np.ndarray, *, alpha: float | None = None,
-                          mu_loc: np.ndarray | None = None, mu_scale: float | None = None,
-                          sigma_scale: float | None = None, tol: float = 1e-14, max_iter: int = 500) -> dict:
+
+
+def normal_mixture_m_step(
+    moments: np.ndarray,
+    sigma: np.ndarray,
+    *,
+    alpha: float | None = None,
+    mu_loc: np.ndarray | None = None,
+    mu_scale: float | None = None,
+    sigma_scale: float | None = None,
+    tol: float = 1e-14,
+    max_iter: int = 500,
+) -> dict:
     """Exact M-step of a 1-D normal mixture from the weighted moments, with or without priors.
 
     Without priors (``alpha is None``): the ML update (weights n_k/N, weighted means, weighted

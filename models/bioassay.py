@@ -64,7 +64,8 @@ def build(data):
 def em_starts(data, n_init, rng):
     """``n_init`` starts: (0, 0), then alpha ~ N(0, 2^2), beta ~ N(0, 10^2)."""
     return [{"alpha": 0.0, "beta": 0.0}] + [
-        {"alpha": rng.normal(0.0, 2.0), "beta": rng.normal(0.0, 10.0)} for _ in range(n_init - 1)]
+        {"alpha": rng.normal(0.0, 2.0), "beta": rng.normal(0.0, 10.0)} for _ in range(n_init - 1)
+    ]
 
 
 def e_step(data, params):
@@ -83,8 +84,13 @@ def e_step(data, params):
     small = np.abs(psi) < 1e-6
     safe = np.where(small, 1.0, psi)
     omega = np.where(small, n / 4.0, n * np.tanh(safe / 2.0) / (2.0 * safe))
-    loglik = (special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)
-              + y * special.log_expit(psi) + (n - y) * special.log_expit(-psi))
+    loglik = (
+        special.gammaln(n + 1)
+        - special.gammaln(y + 1)
+        - special.gammaln(n - y + 1)
+        + y * special.log_expit(psi)
+        + (n - y) * special.log_expit(-psi)
+    )
     return {"omega": omega}, float(loglik.sum())
 
 
@@ -114,8 +120,9 @@ def m_step(data, expectations, prior):
         grad = z.T @ (kappa - omega * psi) + np.array([g["alpha"], g["beta"]])
         return -(kappa @ psi - 0.5 * omega @ psi**2 + lp), -grad
 
-    res = optimize.minimize(negative, theta, jac=True, method="L-BFGS-B",
-                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 500})
+    res = optimize.minimize(
+        negative, theta, jac=True, method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 500}
+    )
     return {"alpha": float(res.x[0]), "beta": float(res.x[1])}
 
 
@@ -137,7 +144,9 @@ def highlights(comparison):
     row = comparison.table.loc["beta"]
     draws = comparison.fits["nuts"].draws.posterior["beta"].values
     laplace = stats.norm(row["map"], row["laplace_sd"])
-    return {"P(beta < 0), Laplace approximation at the mode": float(laplace.cdf(0.0)),
-            "P(beta < 0), NUTS draws": float(np.mean(draws < 0.0)),
-            "P(beta > 15), Laplace approximation at the mode": float(laplace.sf(15.0)),
-            "P(beta > 15), NUTS draws": float(np.mean(draws > 15.0))}
+    return {
+        "P(beta < 0), Laplace approximation at the mode": float(laplace.cdf(0.0)),
+        "P(beta < 0), NUTS draws": float(np.mean(draws < 0.0)),
+        "P(beta > 15), Laplace approximation at the mode": float(laplace.sf(15.0)),
+        "P(beta > 15), NUTS draws": float(np.mean(draws > 15.0)),
+    }

@@ -4,8 +4,7 @@ import numpy as np
 import pymc as pm
 from scipy import optimize
 
-__all__ = ["INFO", "LATENT", "DATA", "TRUE_PARAMS", "simulate", "load_data", "build", "em_starts", "e_step",
-           "m_step"]
+__all__ = ["INFO", "LATENT", "DATA", "TRUE_PARAMS", "simulate", "load_data", "build", "em_starts", "e_step", "m_step"]
 
 INFO = {
     "title": "Censored lifetimes: a failure rate from a short test",
@@ -34,8 +33,7 @@ INFO = {
         "Lawless, J. F. (2003). Statistical Models and Methods for Lifetime Data, 2nd ed., Chapter 2. Wiley.",
         "Dempster, A. P., Laird, N. M., Rubin, D. B. (1977). Maximum likelihood from incomplete data via "
         "the EM algorithm. JRSS B 39(1), 1-38 (Section 4.1.3, censored exponential data).",
-        "Gelman, A. et al. (2013). Bayesian Data Analysis, 3rd ed., Section 2.6 (Gamma prior for a rate). "
-        "CRC Press.",
+        "Gelman, A. et al. (2013). Bayesian Data Analysis, 3rd ed., Section 2.6 (Gamma prior for a rate). CRC Press.",
     ],
 }
 LATENT = ("censored_lifetimes",)  # not variables of the PyMC model: pm.Censored integrates them out
@@ -76,8 +74,7 @@ def build(data):
     """lam ~ Gamma(2, 1); time_i ~ Censored(Exponential(lam), upper=window_i)."""
     with pm.Model() as model:
         lam = pm.Gamma("lam", alpha=PRIOR_SHAPE, beta=PRIOR_RATE)
-        pm.Censored("time", pm.Exponential.dist(lam=lam), lower=None, upper=data["window"],
-                    observed=data["time"])
+        pm.Censored("time", pm.Exponential.dist(lam=lam), lower=None, upper=data["window"], observed=data["time"])
     return model
 
 
@@ -123,6 +120,11 @@ def m_step(data, expectations, prior):
         lp, g = prior.value_and_grad({"lam": lam})
         return -(n * x[0] - lam * total + lp), -np.array([n - lam * total + float(g["lam"]) * lam])
 
-    res = optimize.minimize(negative, [np.log(n / total)], jac=True, method="L-BFGS-B",
-                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 500})
+    res = optimize.minimize(
+        negative,
+        [np.log(n / total)],
+        jac=True,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 500},
+    )
     return {"lam": float(np.exp(res.x[0]))}

@@ -23,8 +23,7 @@ INFO = {
         "units above. No normal approximation at the mode can describe a density cut off at its peak."
     ),
     "references": [
-        "Box, G. E. P., Tiao, G. C. (1973). Bayesian Inference in Statistical Analysis, Section 5.1.2. "
-        "Addison-Wesley.",
+        "Box, G. E. P., Tiao, G. C. (1973). Bayesian Inference in Statistical Analysis, Section 5.1.2. Addison-Wesley.",
         "Bates, D. (2010). lme4: Mixed-effects modeling with R, Chapter 1 (Dyestuff2). Springer (draft).",
     ],
 }

@@ -50,8 +50,8 @@ INFO = {
 }
 LATENT = ("z",)
 
-PRIOR_SD = 1.0      # theta_p ~ N(0, PRIOR_SD)
-SMOOTHNESS = 16.0   # log prior -= SMOOTHNESS / 2 * sum over neighbouring pixels of (theta_p - theta_q)^2
+PRIOR_SD = 1.0  # theta_p ~ N(0, PRIOR_SD)
+SMOOTHNESS = 16.0  # log prior -= SMOOTHNESS / 2 * sum over neighbouring pixels of (theta_p - theta_q)^2
 
 
 def load_data():
@@ -65,12 +65,14 @@ def build(data):
     y = data["y"]
     n, P = y.shape
     K, size = int(data["n_poses"]), int(round(np.sqrt(P)))
-    index, weight = rotation_stencil(size, K)   # A_k theta = sum_j weight[k, :, j] * theta[index[k, :, j]]
+    index, weight = rotation_stencil(size, K)  # A_k theta = sum_j weight[k, :, j] * theta[index[k, :, j]]
     with pm.Model() as model:
         theta = pm.Normal("theta", 0.0, PRIOR_SD, shape=P)
         image = theta.reshape((size, size))
-        pm.Potential("smoothness", -SMOOTHNESS / 2 * (pt.sqr(image[:, 1:] - image[:, :-1]).sum()
-                                                      + pt.sqr(image[1:, :] - image[:-1, :]).sum()))
+        pm.Potential(
+            "smoothness",
+            -SMOOTHNESS / 2 * (pt.sqr(image[:, 1:] - image[:, :-1]).sum() + pt.sqr(image[1:, :] - image[:-1, :]).sum()),
+        )
         z = pm.Categorical("z", p=pose_prior(n, K), shape=n)
         rotated = (theta[index] * weight).sum(axis=-1)  # (K, P): the image in every pose
         pm.Normal("y", mu=rotated[z], sigma=float(data["noise_sd"]), observed=y)

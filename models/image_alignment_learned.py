@@ -63,7 +63,7 @@ def build(data):
     y = data["y"]
     n, P = y.shape
     K, size = int(data["n_poses"]), int(round(np.sqrt(P)))
-    index, weight = rotation_stencil(size, K)   # A_k theta = sum_j weight[k, :, j] * theta[index[k, :, j]]
+    index, weight = rotation_stencil(size, K)  # A_k theta = sum_j weight[k, :, j] * theta[index[k, :, j]]
     learned = learned_prior(size)
     with pm.Model() as model:
         # theta ~ MvNormal(m, V diag(variances - s2) V' + s2 I), written as its low-rank energy: N(m, s2) per

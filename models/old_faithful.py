@@ -65,8 +65,13 @@ def em_starts(data, n_init, rng):
     spread = np.ptp(x) / 4
     starts = [{"w": np.array([0.5, 0.5]), "mu": np.quantile(x, [0.25, 0.75]), "sigma": np.full(2, spread)}]
     for _ in range(n_init - 1):
-        starts.append({"w": rng.dirichlet(np.ones(2)), "mu": np.sort(rng.choice(x, 2, replace=x.size < 2)),
-                       "sigma": spread * rng.uniform(0.3, 1.5, 2)})
+        starts.append(
+            {
+                "w": rng.dirichlet(np.ones(2)),
+                "mu": np.sort(rng.choice(x, 2, replace=x.size < 2)),
+                "sigma": spread * rng.uniform(0.3, 1.5, 2),
+            }
+        )
     return starts
 
 
@@ -83,5 +88,6 @@ def m_step(data, expectations, prior):
     sigma = expectations["params"]["sigma"]
     if prior is None:
         return normal_mixture_m_step(expectations["moments"], sigma)
-    return normal_mixture_m_step(expectations["moments"], sigma, alpha=ALPHA, mu_loc=MU_LOC, mu_scale=MU_SCALE,
-                                 sigma_scale=SIGMA_SCALE)
+    return normal_mixture_m_step(
+        expectations["moments"], sigma, alpha=ALPHA, mu_loc=MU_LOC, mu_scale=MU_SCALE, sigma_scale=SIGMA_SCALE
+    )

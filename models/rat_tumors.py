@@ -110,8 +110,11 @@ def e_step(data, params):
     psi_ab = special.digamma(a + b)
     log_choose = special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)
     loglik = np.sum(log_choose + special.betaln(a, b) - special.betaln(alpha, beta))
-    expectations = {"log_theta": special.digamma(a) - psi_ab, "log_1m_theta": special.digamma(b) - psi_ab,
-                    "at": np.array([alpha, beta])}
+    expectations = {
+        "log_theta": special.digamma(a) - psi_ab,
+        "log_1m_theta": special.digamma(b) - psi_ab,
+        "at": np.array([alpha, beta]),
+    }
     return expectations, float(loglik)
 
 
@@ -137,7 +140,12 @@ def m_step(data, expectations, prior):
             q, grad = q + lp, grad + np.array([g["alpha"], g["beta"]])
         return -q, -grad * np.array([alpha, beta])  # chain rule to the log scale
 
-    res = optimize.minimize(negative, np.log(expectations["at"]), jac=True, method="L-BFGS-B",
-                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 1000})
+    res = optimize.minimize(
+        negative,
+        np.log(expectations["at"]),
+        jac=True,
+        method="L-BFGS-B",
+        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 1000},
+    )
     alpha, beta = np.exp(res.x)
     return {"alpha": float(alpha), "beta": float(beta)}

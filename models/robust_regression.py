@@ -67,8 +67,13 @@ def em_starts(data, n_init, rng):
     sd = float(np.std(y - a - b * x))
     starts = [{"a": a, "b": b, "sigma": sd}]
     for _ in range(n_init - 1):
-        starts.append({"a": a + rng.normal(0.0, 2.0 * sd), "b": b + rng.normal(0.0, sd / np.std(x)),
-                       "sigma": sd * rng.uniform(0.2, 3.0)})
+        starts.append(
+            {
+                "a": a + rng.normal(0.0, 2.0 * sd),
+                "b": b + rng.normal(0.0, sd / np.std(x)),
+                "sigma": sd * rng.uniform(0.2, 3.0),
+            }
+        )
     return starts
 
 
@@ -115,7 +120,12 @@ def m_step(data, expectations, prior):
         lp, g = prior.value_and_grad({"a": a, "b": b, "sigma": s})
         return -(q + lp), -(grad + np.array([g["a"], g["b"], g["sigma"]]))
 
-    res = optimize.minimize(negative, [*coef, sigma], jac=True, method="L-BFGS-B",
-                            bounds=[(None, None), (None, None), (1e-12, None)],
-                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 500})
+    res = optimize.minimize(
+        negative,
+        [*coef, sigma],
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(None, None), (None, None), (1e-12, None)],
+        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 500},
+    )
     return {"a": float(res.x[0]), "b": float(res.x[1]), "sigma": float(res.x[2])}

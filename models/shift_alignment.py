@@ -15,7 +15,8 @@ INFO = {
         "symmetric under a global shift: rolling the signal and every s_i together leaves the likelihood "
         "unchanged, so without care it has 12 identical modes, NUTS chains settle in different ones (R-hat "
         "far above 1) and the posterior mean is the circular average of the 12 copies - a flat line at the "
-        "signal's average (0.17 here, at every position), a smear that is no estimate of anything. The model fixes the symmetry instead of hiding it: observation 0 is "
+        "signal's average (0.17 here, at every position), a smear that is no estimate of anything. "
+        "The model fixes the symmetry instead of hiding it: observation 0 is "
         "the reference frame (s_0 = 0, a one-hot prior), so the signal is estimated as seen in "
         "observation 0, and every column of the table (map, em, mean) is an estimate of that aligned "
         "signal. Compare the signal with the truth only up to a cyclic shift. The pin lowers the 11 other "
@@ -37,8 +38,7 @@ INFO = {
     "references": [
         "Bandeira, A. S., Boumal, N., Singer, A. (2017). Optimal rates of estimation for multi-reference "
         "alignment. Mathematical Statistics and Learning 2(1), 25-75.",
-        "Abbe, E., Pereira, J. M., Singer, A. (2018). Estimation in the group action channel. IEEE ISIT, "
-        "561-565.",
+        "Abbe, E., Pereira, J. M., Singer, A. (2018). Estimation in the group action channel. IEEE ISIT, 561-565.",
         "Scheres, S. H. W. (2012). RELION: implementation of a Bayesian approach to cryo-EM structure "
         "determination. J. Struct. Biol. 180(3), 519-530.",
         "Jasra, A., Holmes, C. C., Stephens, D. A. (2005). Markov chain Monte Carlo methods and the label "
@@ -52,7 +52,7 @@ TRUE_SIGMA = 0.6
 N_OBS = 40
 SEED = 3
 SIGNAL_SCALE = 2.0  # signal_t ~ N(0, SIGNAL_SCALE)
-SIGMA_SCALE = 1.0   # sigma ~ HalfNormal(SIGMA_SCALE)
+SIGMA_SCALE = 1.0  # sigma ~ HalfNormal(SIGMA_SCALE)
 
 
 def load_data():
@@ -72,7 +72,8 @@ def shift_prior(n: int, T: int) -> np.ndarray:
 
 
 def build(data):
-    """signal_t ~ N(0, 2), sigma ~ HalfNormal(1); z_i ~ Categorical(shift_prior); y_i[t] ~ N(signal[(t - z_i) % T], sigma)."""
+    """signal_t ~ N(0, 2), sigma ~ HalfNormal(1); z_i ~ Categorical(shift_prior);
+    y_i[t] ~ N(signal[(t - z_i) % T], sigma)."""
     y = data["y"]
     n, T = y.shape
     with pm.Model() as model:
@@ -94,8 +95,12 @@ def em_starts(data, n_init, rng):
     y = data["y"]
     starts = [{"signal": y[0].copy(), "sigma": np.array(np.std(y))}]
     for _ in range(n_init - 1):
-        starts.append({"signal": y[0] + rng.normal(0, np.std(y) / 2, y.shape[1]),
-                       "sigma": np.array(np.std(y) * rng.uniform(0.5, 1.5))})
+        starts.append(
+            {
+                "signal": y[0] + rng.normal(0, np.std(y) / 2, y.shape[1]),
+                "sigma": np.array(np.std(y) * rng.uniform(0.5, 1.5)),
+            }
+        )
     return starts
 
 

@@ -45,8 +45,11 @@ def load_data():
     ``models/data/sleepstudy.csv``."""
     table = np.genfromtxt(CSV, delimiter=",", names=True)
     _, subject = np.unique(table["Subject"], return_inverse=True)
-    return {"reaction": np.asarray(table["Reaction"], dtype=float), "days": np.asarray(table["Days"], dtype=float),
-            "subject": np.asarray(subject, dtype=np.int64)}
+    return {
+        "reaction": np.asarray(table["Reaction"], dtype=float),
+        "days": np.asarray(table["Days"], dtype=float),
+        "subject": np.asarray(subject, dtype=np.int64),
+    }
 
 
 def build(data):
@@ -61,9 +64,10 @@ def build(data):
         sigma = pm.HalfNormal("sigma", 50.0)
         tau = pm.HalfNormal("tau", sigma=np.array([50.0, 20.0]), shape=2)
         rho = pm.Uniform("rho", -1.0, 1.0)
-        pm.Potential("rho_lkj2", pt.log1p(-rho**2))
-        chol = pt.stack([pt.stack([tau[0], pt.zeros_like(tau[0])]),
-                         pt.stack([rho * tau[1], pt.sqrt(1.0 - rho**2) * tau[1]])])
+        pm.Potential("rho_lkj2", pt.log1p(-(rho**2)))
+        chol = pt.stack(
+            [pt.stack([tau[0], pt.zeros_like(tau[0])]), pt.stack([rho * tau[1], pt.sqrt(1.0 - rho**2) * tau[1]])]
+        )
         b = pm.MvNormal("b", mu=np.zeros(2), chol=chol, shape=(n_subject, 2))
         mean = beta[0] + b[subject, 0] + (beta[1] + b[subject, 1]) * days
         pm.Normal("reaction", mean, sigma, observed=data["reaction"])

@@ -32,8 +32,7 @@ INFO = {
     "references": [
         "Tibshirani, R. (1996). Regression shrinkage and selection via the lasso. JRSS B 58(1), 267-288.",
         "Park, T., Casella, G. (2008). The Bayesian lasso. JASA 103(482), 681-686.",
-        "Figueiredo, M. A. T. (2003). Adaptive sparseness for supervised learning. IEEE TPAMI 25(9), "
-        "1150-1159.",
+        "Figueiredo, M. A. T. (2003). Adaptive sparseness for supervised learning. IEEE TPAMI 25(9), 1150-1159.",
         "Andrews, D. F., Mallows, C. L. (1974). Scale mixtures of normal distributions. JRSS B 36(1), 99-102.",
     ],
 }
@@ -126,8 +125,10 @@ def highlights(comparison):
     table = comparison.table.loc[[n for n in comparison.table.index if n.startswith("beta[")]]
     zero = {col: [n for n, v in table[col].items() if abs(v) < ZERO_ATOL] for col in ("map", "em")}
     return {
-        "coefficients at 0 at the MAP (find_MAP)": zero["map"], "coefficients at 0 at the EM mode": zero["em"],
-        "smallest |posterior mean| among them":
-            float(table.loc[zero["map"], "mean"].abs().min()) if zero["map"] else None,
+        "coefficients at 0 at the MAP (find_MAP)": zero["map"],
+        "coefficients at 0 at the EM mode": zero["em"],
+        "smallest |posterior mean| among them": float(table.loc[zero["map"], "mean"].abs().min())
+        if zero["map"]
+        else None,
         "L1 penalty lambda = sigma^2 / b": SIGMA**2 / float(comparison.spec.data["scale"]),
     }

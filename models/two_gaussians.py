@@ -72,8 +72,13 @@ def em_starts(data, n_init, rng):
     x = data["x"]
     starts = [{"w": np.array([0.5, 0.5]), "mu": np.array([-0.5, 0.8]), "sigma": np.ones(2)}]
     for _ in range(n_init - 1):
-        starts.append({"w": rng.dirichlet(np.ones(2)), "mu": np.sort(rng.choice(x, 2, replace=x.size < 2)),
-                       "sigma": np.full(2, np.std(x)) * rng.uniform(0.3, 1.0, 2)})
+        starts.append(
+            {
+                "w": rng.dirichlet(np.ones(2)),
+                "mu": np.sort(rng.choice(x, 2, replace=x.size < 2)),
+                "sigma": np.full(2, np.std(x)) * rng.uniform(0.3, 1.0, 2),
+            }
+        )
     return starts
 
 
@@ -93,5 +98,11 @@ def m_step(data, expectations, prior):
     """
     if prior is None:
         return normal_mixture_m_step(expectations["moments"], expectations["params"]["sigma"])
-    return normal_mixture_m_step(expectations["moments"], expectations["params"]["sigma"], alpha=ALPHA,
-                                 mu_loc=MU_LOC, mu_scale=MU_SCALE, sigma_scale=SIGMA_SCALE)
+    return normal_mixture_m_step(
+        expectations["moments"],
+        expectations["params"]["sigma"],
+        alpha=ALPHA,
+        mu_loc=MU_LOC,
+        mu_scale=MU_SCALE,
+        sigma_scale=SIGMA_SCALE,
+    )

@@ -17,7 +17,9 @@ INFO = {
     "why_skewed": (
         "With 24 visits the data say little about psi: a zero is nearly as well explained by a quiet wet "
         "pond as by a dry one, so psi trades off against lam and its posterior is broad, bounded by 0 and "
-        "stretched to the right (skewness about +0.45). Its peak (map = em = 0.15) sits a third of a posterior sd below its centre of mass (mean 0.18), and plain maximum likelihood (mle 0.08) lies lower still."
+        "stretched to the right (skewness about +0.45). Its peak (map = em = 0.15) sits a third of a "
+        "posterior sd below its centre of mass (mean 0.18), and plain maximum likelihood (mle 0.08) lies "
+        "lower still."
     ),
     "references": [
         "Lambert, D. (1992). Zero-inflated Poisson regression, with an application to defects in "

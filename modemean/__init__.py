@@ -13,7 +13,7 @@ A researcher's own ``models/`` or ``reports/`` package therefore never shadows m
 __all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS", "LogPrior", "normal_mixture_m_step"]
 
 # What a model file may use, by name -> its home module (the cache key hashes a model helper a file imports)
-MODEL_HELPERS = {"normal_mixture_m_step": "_mixtures"}          # in models/
+MODEL_HELPERS = {"normal_mixture_m_step": "_mixtures"}  # in models/
 _HOMES = {"LogPrior": "comparisons.space"} | {k: f"models.{v}" for k, v in MODEL_HELPERS.items()}
 
 

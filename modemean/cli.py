@@ -21,64 +21,110 @@ DEFAULT_OUT = Path("reports/site")
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, no usage dump
-        self.exit(2, f"modemean: error: {message} (see 'modemean {self.prog.split()[-1]} --help')\n"
-                  if " " in self.prog else f"modemean: error: {message} (see 'modemean --help')\n")
+        self.exit(
+            2,
+            f"modemean: error: {message} (see 'modemean {self.prog.split()[-1]} --help')\n"
+            if " " in self.prog
+            else f"modemean: error: {message} (see 'modemean --help')\n",
+        )
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; the solvers' flags are generated from the registry's declared options, which is
     imported (with PyMC) only for the commands that run solvers, so ``list`` and ``--help`` stay light."""
-    parser = _Parser(prog="modemean", description="One PyMC model, several answers: the posterior mode "
-                     "(find_MAP), EM and NUTS, side by side.")
+    parser = _Parser(
+        prog="modemean",
+        description="One PyMC model, several answers: the posterior mode (find_MAP), EM and NUTS, side by side.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="list the catalog models", description="List the catalog models.")
-    run = sub.add_parser("run", help="solve models and write results.json / results.nc",
-                         description="Solve each model with the chosen solvers, print the comparison "
-                         "table and write OUT/<model>/results.json and results.nc.")
-    run.add_argument("models", nargs="+", metavar="MODEL",
-                     help="catalog name, path to a model .py file, or 'all' for the whole catalog")
+    run = sub.add_parser(
+        "run",
+        help="solve models and write results.json / results.nc",
+        description="Solve each model with the chosen solvers, print the comparison "
+        "table and write OUT/<model>/results.json and results.nc.",
+    )
+    run.add_argument(
+        "models",
+        nargs="+",
+        metavar="MODEL",
+        help="catalog name, path to a model .py file, or 'all' for the whole catalog",
+    )
     if command == "run":
         from .comparisons.solvers import SOLVERS, default_solvers, run_options
 
         for name, option in run_options().items():
             _add_option(run, name, option)
-        run.add_argument("--solvers", default=",".join(default_solvers()),
-                         help=f"comma-separated subset of {', '.join(SOLVERS)}, or all (default %(default)s)")
+        run.add_argument(
+            "--solvers",
+            default=",".join(default_solvers()),
+            help=f"comma-separated subset of {', '.join(SOLVERS)}, or all (default %(default)s)",
+        )
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
-    run.add_argument("--force", action="store_true",
-                     help="solve again even if results made with the same model, data, options and versions exist")
-    run.add_argument("--name", help="results folder OUT/NAME instead of the model's name (one MODEL only), e.g. "
-                     "to keep two model files with the same name apart")
-    teach = sub.add_parser("teach", help="compute the teaching pages' numbers (EM demo, prior paths)",
-                           description="Run modemean's engine for the teaching pages: every EM iteration of "
-                           "two_gaussians from each restart, and the MAP / posterior-mean paths of "
-                           "sparse_regression as the prior widens. Writes DIR/teaching/em_demo.json, em_bound.json and "
-                           "prior_demo.json; 'modemean report' renders the pages (about half a minute).")
-    teach.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                       help="results folder; the numbers go to DIR/teaching (default %(default)s)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="solve again even if results made with the same model, data, options and versions exist",
+    )
+    run.add_argument(
+        "--name",
+        help="results folder OUT/NAME instead of the model's name (one MODEL only), e.g. "
+        "to keep two model files with the same name apart",
+    )
+    teach = sub.add_parser(
+        "teach",
+        help="compute the teaching pages' numbers (EM demo, prior paths)",
+        description="Run modemean's engine for the teaching pages: every EM iteration of "
+        "two_gaussians from each restart, and the MAP / posterior-mean paths of "
+        "sparse_regression as the prior widens. Writes DIR/teaching/em_demo.json, em_bound.json and "
+        "prior_demo.json; 'modemean report' renders the pages (about half a minute).",
+    )
+    teach.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help="results folder; the numbers go to DIR/teaching (default %(default)s)",
+    )
     if command == "teach":
         from .comparisons.solvers import run_options
 
         for name in ("seed", "n_init"):
             _add_option(teach, name, run_options()[name])
-    report = sub.add_parser("report", help="render HTML reports from saved results",
-                            description="Render DIR/<model>/index.html for each model with results in DIR "
-                            "(written by 'modemean run --out DIR'), the teaching pages DIR/teaching/*.html "
-                            "(numbers from 'modemean teach --out DIR' and the eight_schools results) and the "
-                            "index DIR/index.html. Never runs a solver.")
+    report = sub.add_parser(
+        "report",
+        help="render HTML reports from saved results",
+        description="Render DIR/<model>/index.html for each model with results in DIR "
+        "(written by 'modemean run --out DIR'), the teaching pages DIR/teaching/*.html "
+        "(numbers from 'modemean teach --out DIR' and the eight_schools results) and the "
+        "index DIR/index.html. Never runs a solver.",
+    )
     report.add_argument("models", nargs="*", metavar="MODEL", help="models to render (default: all in DIR)")
-    report.add_argument("--force", action="store_true",
-                        help="re-render pages that are newer than their results (by default they are kept)")
-    report.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                        help="folder holding the results; pages are written there (default %(default)s)")
+    report.add_argument(
+        "--force",
+        action="store_true",
+        help="re-render pages that are newer than their results (by default they are kept)",
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help="folder holding the results; pages are written there (default %(default)s)",
+    )
     return parser
 
 
 def _add_option(parser: argparse.ArgumentParser, name: str, option) -> None:
     """``--name-with-dashes`` for a declared option; its rule is checked by the registry's validator."""
     choices = f": {' or '.join(option.choices)}" if option.choices else ""
-    parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=option.type, default=option.default,
-                        help=f"{option.help}{choices} (default %(default)s)")
+    parser.add_argument(
+        f"--{name.replace('_', '-')}",
+        dest=name,
+        type=option.type,
+        default=option.default,
+        help=f"{option.help}{choices} (default %(default)s)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"modemean: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("modemean: interrupted; results written before the interruption are complete and intact",
-              file=sys.stderr)
+        print("modemean: interrupted; results written before the interruption are complete and intact", file=sys.stderr)
         return 130
 
 
@@ -141,16 +186,19 @@ def _run(args) -> int:
     targets = list(models.CATALOG) if args.models == ["all"] else args.models
     if args.name is not None:
         if len(targets) != 1:
-            raise ModemeanError(f"--name names the results folder of one model, got {len(targets)} models: "
-                                "run them one at a time")
+            raise ModemeanError(
+                f"--name names the results folder of one model, got {len(targets)} models: run them one at a time"
+            )
         check_name(args.name)
     # results folders unique per model source, checked for every target before any solver runs
     planned: dict[str, str] = {}
     for target in targets:
         name, source = args.name or planned_name(target), planned_source(target)
         if planned.setdefault(name, source) != source:
-            raise ModemeanError(f"{shown_path(planned[name])} and {shown_path(source)} would both write "
-                                f"{args.out / name}: run them one at a time with --name NAME")
+            raise ModemeanError(
+                f"{shown_path(planned[name])} and {shown_path(source)} would both write "
+                f"{args.out / name}: run them one at a time with --name NAME"
+            )
         check_folder(args.out, name, source)
     extra = {"name": args.name} if args.name is not None else {}
     for target in targets:

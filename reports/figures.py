@@ -19,8 +19,7 @@ from scipy import stats
 
 from .load import draws_spread, format_gap, is_number
 
-__all__ = ["STYLES", "approximations_figure", "density_figure", "em_trace_figure", "reparameterisation_figure",
-           "save"]
+__all__ = ["STYLES", "approximations_figure", "density_figure", "em_trace_figure", "reparameterisation_figure", "save"]
 
 # One look for every page: estimator column -> (colour, line style); the legend labels come from the
 # results' schema (each solver's column declarations). Okabe-Ito colours (distinguishable with
@@ -34,13 +33,25 @@ STYLES = {
     "median": ("#009E73", (0, (8, 2, 2, 2))),
     "mode": ("#E69F00", (0, (2, 1.5))),
 }
-MORE_STYLES = [("#882255", (0, (4, 1, 1, 1))), ("#117733", (0, (1, 1))), ("#999933", (0, (5, 1))),
-               ("#332288", (0, (3, 1, 1, 1, 1, 1)))]  # for a solver's column not in STYLES, in turn
+MORE_STYLES = [
+    ("#882255", (0, (4, 1, 1, 1))),
+    ("#117733", (0, (1, 1))),
+    ("#999933", (0, (5, 1))),
+    ("#332288", (0, (3, 1, 1, 1, 1, 1))),
+]  # for a solver's column not in STYLES, in turn
 DENSITY = "#4D4D4D"
 HDI_FILL = "#C9D7E8"
 LAPLACE = ("Laplace N(MAP, laplace_sd)", "#D55E00", (0, (1, 1.5)))
-RC = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13, "legend.fontsize": 11,
-      "xtick.labelsize": 12, "ytick.labelsize": 12, "axes.spines.top": False, "axes.spines.right": False}
+RC = {
+    "font.size": 13,
+    "axes.titlesize": 15,
+    "axes.labelsize": 13,
+    "legend.fontsize": 11,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 DPI = 100
 
 
@@ -80,8 +91,8 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None, markers: dict
     -------
     Figure
         Density (grey), shaded 94% HDI, Laplace normal curve at the MAP (dotted), vertical lines
-        for the estimators in ``markers`` (styles from :data:`STYLES`); an estimator outside the plotted range is shown as
-        an arrow at the edge with its value. When every draw is positive and the Laplace curve
+        for the estimators in ``markers`` (styles from :data:`STYLES`); an estimator outside the
+        plotted range is shown as an arrow at the edge with its value. When every draw is positive and the Laplace curve
         has mass below 0, that mass is hatched and its share printed.
     """
     with _rc():
@@ -107,8 +118,14 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None, markers: dict
             if has_draws and np.min(draws) >= 0 and below >= 0.005 and lo < 0 < hi:
                 neg = x[x <= 0]
                 ax.fill_between(neg, normal.pdf(neg), facecolor="none", edgecolor=colour, hatch="///", lw=0)
-                handles.append(Patch(facecolor="none", edgecolor=colour, hatch="///",
-                                     label=f"Laplace mass below 0: {below:.0%}\n(the posterior has none)"))
+                handles.append(
+                    Patch(
+                        facecolor="none",
+                        edgecolor=colour,
+                        hatch="///",
+                        label=f"Laplace mass below 0: {below:.0%}\n(the posterior has none)",
+                    )
+                )
         ax.set_xlim(lo, hi)
         ax.set_ylim(bottom=0)
         top = ax.get_ylim()[1]
@@ -126,8 +143,15 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None, markers: dict
             else:  # off the plotted range: an arrow at the edge, labelled with the value
                 edge, align = (hi, "right") if value > hi else (lo, "left")
                 text = f"{key} = {value:.3g} →" if value > hi else f"← {key} = {value:.3g}"
-                ax.annotate(text, xy=(edge, top * (0.9 - 0.09 * i)), ha=align, va="center", fontsize=11,
-                            color=colour, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+                ax.annotate(
+                    text,
+                    xy=(edge, top * (0.9 - 0.09 * i)),
+                    ha=align,
+                    va="center",
+                    fontsize=11,
+                    color=colour,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+                )
         gap = row.get("gap_sd")
         ax.set_title(f"{name}" + (f"   (gap_sd = {format_gap(gap)})" if is_number(gap) else ""), loc="left")
         ax.set_xlabel(name)
@@ -219,7 +243,7 @@ def em_trace_figure(traces: dict[str, list[np.ndarray]]) -> Figure:
     with _rc():
         fig, axes = _figure(6.0 * len(runs) + 1.0, 4.6, len(runs))
         colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"]
-        for ax, run in zip(axes, runs):
+        for ax, run in zip(axes, runs, strict=True):
             finite = [t[np.isfinite(t)] for t in traces[run]]
             best = max((float(t.max()) for t in finite if t.size), default=0.0)
             floor = 1e-13 * max(1.0, abs(best))
@@ -232,14 +256,21 @@ def em_trace_figure(traces: dict[str, list[np.ndarray]]) -> Figure:
                 it = np.arange(trace.size)
                 ok = np.isfinite(trace)
                 gap = np.maximum(best - trace[ok], floor)
-                mark = (f" (best; {len(tied)} restarts tied)" if len(tied) > 1 else " (best)") if k == top else \
-                    " (tied)" if k in tied else ""
-                ax.plot(it[ok], gap, color=colours[k % len(colours)], lw=1.8, marker="o", ms=3,
-                        label=f"restart {k}{mark}")
+                mark = (
+                    (f" (best; {len(tied)} restarts tied)" if len(tied) > 1 else " (best)")
+                    if k == top
+                    else " (tied)"
+                    if k in tied
+                    else ""
+                )
+                ax.plot(
+                    it[ok], gap, color=colours[k % len(colours)], lw=1.8, marker="o", ms=3, label=f"restart {k}{mark}"
+                )
                 down = np.flatnonzero(np.diff(trace) < -floor) + 1
                 decreases += down.size
-                ax.plot(down, np.maximum(best - trace[down], floor), ls="none", marker="v", ms=11,
-                        color="#C00000", zorder=5)
+                ax.plot(
+                    down, np.maximum(best - trace[down], floor), ls="none", marker="v", ms=11, color="#C00000", zorder=5
+                )
             ax.axhline(floor, color="#888888", ls=":", lw=1.2)
             ax.set_yscale("log")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -251,8 +282,9 @@ def em_trace_figure(traces: dict[str, list[np.ndarray]]) -> Figure:
             handles, _ = ax.get_legend_handles_labels()
             handles.append(Line2D([], [], color="#888888", ls=":", label="rounding level"))
             if decreases:
-                handles.append(Line2D([], [], ls="none", marker="v", ms=11, color="#C00000",
-                                      label=f"decrease ({decreases})"))
+                handles.append(
+                    Line2D([], [], ls="none", marker="v", ms=11, color="#C00000", label=f"decrease ({decreases})")
+                )
             ax.legend(handles=handles, loc="upper right", frameon=False, fontsize=10)
     return fig
 
@@ -291,16 +323,24 @@ def reparameterisation_figure(name: str, draws: np.ndarray) -> Figure:
             if ax is left:
                 mode_x, median_x = mode, median
             else:
-                ax.axvline(np.log(mode_x), color=c_mode, ls=":", lw=1.4, alpha=0.8,
-                           label=f"log(mode of {name}) = {np.log(mode_x):.3g}")
+                ax.axvline(
+                    np.log(mode_x),
+                    color=c_mode,
+                    ls=":",
+                    lw=1.4,
+                    alpha=0.8,
+                    label=f"log(mode of {name}) = {np.log(mode_x):.3g}",
+                )
                 mode_log, median_log = mode, median
         left.set_title(f"{name} on its own scale", loc="left")
         right.set_title(f"log {name}: the mode moves, the median does not", loc="left")
         left.legend(frameon=False, loc="upper right")
         right.legend(frameon=False, loc="upper left")
-        fig.suptitle(f"mode of {name}: {mode_x:.3g}; exp(mode of log {name}) = {np.exp(mode_log):.3g}.   "
-                     f"median of {name}: {median_x:.3g}; exp(median of log {name}) = {np.exp(median_log):.3g}",
-                     fontsize=12)
+        fig.suptitle(
+            f"mode of {name}: {mode_x:.3g}; exp(mode of log {name}) = {np.exp(mode_log):.3g}.   "
+            f"median of {name}: {median_x:.3g}; exp(median of log {name}) = {np.exp(median_log):.3g}",
+            fontsize=12,
+        )
     return fig
 
 

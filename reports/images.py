@@ -38,27 +38,41 @@ def section(results: ModelResults) -> str:
     estimates = _estimates(results, truth.size)
     siblings = _siblings(results, truth)
     highlights = results.data.get("highlights") or {}
-    parts = ['<h2 id="images">The images</h2>',
-             "<p>Every image on one colour scale (the truth's range); errors are ||estimate − reference|| / "
-             "||reference|| over the pixels, in observation 0's frame. The <b>oracle</b> knows every pose: the "
-             "same estimator (this model's prior, or none for ML) with the true poses plugged in, so "
-             "'error vs oracle' is what not knowing the poses costs.</p>"]
-    parts.append(_figure(results.folder, "fig-images.png", _image_panel(payload, estimates, siblings, size),
-                         "the true image, the oracle, ML-EM, MAP-EM, the posterior mean and the posterior sd",
-                         "Top: the truth, the known-pose oracle, find_MAP's mode (this prior; its best start may "
-                         "end in a globally rotated alignment), ML-EM (no prior), MAP-EM (this prior"
-                         + (", and under the other priors of the same data" if siblings else "")
-                         + "), the posterior mean (NUTS, poses summed out). Bottom: the posterior sd per pixel, and "
-                         "the posterior mean minus MAP-EM: where the mean and the mode differ."))
+    parts = [
+        '<h2 id="images">The images</h2>',
+        "<p>Every image on one colour scale (the truth's range); errors are ||estimate − reference|| / "
+        "||reference|| over the pixels, in observation 0's frame. The <b>oracle</b> knows every pose: the "
+        "same estimator (this model's prior, or none for ML) with the true poses plugged in, so "
+        "'error vs oracle' is what not knowing the poses costs.</p>",
+    ]
+    parts.append(
+        _figure(
+            results.folder,
+            "fig-images.png",
+            _image_panel(payload, estimates, siblings, size),
+            "the true image, the oracle, ML-EM, MAP-EM, the posterior mean and the posterior sd",
+            "Top: the truth, the known-pose oracle, find_MAP's mode (this prior; its best start may "
+            "end in a globally rotated alignment), ML-EM (no prior), MAP-EM (this prior"
+            + (", and under the other priors of the same data" if siblings else "")
+            + "), the posterior mean (NUTS, poses summed out). Bottom: the posterior sd per pixel, and "
+            "the posterior mean minus MAP-EM: where the mean and the mode differ.",
+        )
+    )
     parts.append(_error_table(highlights, siblings))
     if "resp_nuts" in payload or "resp_em" in payload:
-        parts.append(_figure(results.folder, "fig-poses.png", _pose_panel(payload, size),
-                             "a few noisy observations and the posterior probability of each rotation",
-                             "Top: observations as recorded (the particle is invisible at this noise level; the "
-                             "title gives the true rotation). Bottom: P(pose | data) over the rotations — bars: "
-                             "the posterior (responsibilities averaged over NUTS draws of the image); dots: the "
-                             "responsibilities at the MAP-EM image; the true pose's bar in orange. The last "
-                             "observations shown are those whose pose the posterior is least sure of."))
+        parts.append(
+            _figure(
+                results.folder,
+                "fig-poses.png",
+                _pose_panel(payload, size),
+                "a few noisy observations and the posterior probability of each rotation",
+                "Top: observations as recorded (the particle is invisible at this noise level; the "
+                "title gives the true rotation). Bottom: P(pose | data) over the rotations — bars: "
+                "the posterior (responsibilities averaged over NUTS draws of the image); dots: the "
+                "responsibilities at the MAP-EM image; the true pose's bar in orange. The last "
+                "observations shown are those whose pose the posterior is least sure of.",
+            )
+        )
     parts.append(_mode_mean_text(payload, estimates, highlights))
     return "\n".join(parts)
 
@@ -109,8 +123,9 @@ def _siblings(results: ModelResults, truth: np.ndarray) -> list[tuple[str, np.nd
 
 def _figure(folder: Path, filename: str, fig: Figure, alt: str, caption: str) -> str:
     save(fig, folder / filename)
-    return (f'<figure><img src="{escape(filename)}" alt="{escape(alt)}">'
-            f"<figcaption>{escape(caption)}</figcaption></figure>")
+    return (
+        f'<figure><img src="{escape(filename)}" alt="{escape(alt)}"><figcaption>{escape(caption)}</figcaption></figure>'
+    )
 
 
 def _error(estimate: np.ndarray, reference: np.ndarray) -> float:
@@ -189,15 +204,23 @@ def _pose_panel(payload: dict, size: int) -> Figure:
 
 def _error_table(highlights: dict, siblings: list) -> str:
     """Each estimate's error against the truth and against the oracle with the same prior."""
-    rows = [("find_MAP (map)", "find_MAP (map): error vs truth", None),
-            ("find_MAP (map), after the best global rotation", "find_MAP (map): error vs truth after the best global "
-             "rotation", None),
-            ("oracle ML (known poses, no prior)", "oracle ML (known poses): error vs truth", None),
-            ("oracle MAP (known poses, this prior)", "oracle MAP (known poses, this prior): error vs truth", None),
-            ("ML-EM (mle)", "ML-EM (mle): error vs truth", "ML-EM (mle): error vs oracle ML"),
-            ("MAP-EM (em)", "MAP-EM (em): error vs truth", "MAP-EM (em): error vs oracle MAP"),
-            ("posterior mean (nuts)", "posterior mean (nuts): error vs truth",
-             "posterior mean (nuts): error vs oracle MAP")]
+    rows = [
+        ("find_MAP (map)", "find_MAP (map): error vs truth", None),
+        (
+            "find_MAP (map), after the best global rotation",
+            "find_MAP (map): error vs truth after the best global rotation",
+            None,
+        ),
+        ("oracle ML (known poses, no prior)", "oracle ML (known poses): error vs truth", None),
+        ("oracle MAP (known poses, this prior)", "oracle MAP (known poses, this prior): error vs truth", None),
+        ("ML-EM (mle)", "ML-EM (mle): error vs truth", "ML-EM (mle): error vs oracle ML"),
+        ("MAP-EM (em)", "MAP-EM (em): error vs truth", "MAP-EM (em): error vs oracle MAP"),
+        (
+            "posterior mean (nuts)",
+            "posterior mean (nuts): error vs truth",
+            "posterior mean (nuts): error vs oracle MAP",
+        ),
+    ]
     body = []
     for label, vs_truth, vs_oracle in rows:
         if vs_truth not in highlights:
@@ -207,8 +230,9 @@ def _error_table(highlights: dict, siblings: list) -> str:
         body.append(f'<tr><th scope="row">{escape(label)}</th>{shown}</tr>')
     for name, _, error in siblings:
         value = f"{error:.3f}" if is_number(error) else "—"
-        body.append(f'<tr><th scope="row">MAP-EM, {escape(name)} (same data, its prior)</th><td>{value}</td>'
-                    "<td>—</td></tr>")
+        body.append(
+            f'<tr><th scope="row">MAP-EM, {escape(name)} (same data, its prior)</th><td>{value}</td><td>—</td></tr>'
+        )
     if not body:
         return ""
     head = "<tr><th>estimate</th><th>error vs truth</th><th>error vs the oracle (same prior)</th></tr>"
@@ -228,14 +252,18 @@ def _mode_mean_text(payload: dict, estimates: dict, highlights: dict) -> str:
     switched = ""
     if "resp_em" in payload and "resp_nuts" in payload:
         differ = payload["resp_em"].argmax(axis=1) != payload["resp_nuts"].argmax(axis=1)
-        switched = (f" For {int(differ.sum())} of {len(differ)} observations the most probable pose at the MAP-EM "
-                    "image is not the posterior's most probable pose.")
+        switched = (
+            f" For {int(differ.sum())} of {len(differ)} observations the most probable pose at the MAP-EM "
+            "image is not the posterior's most probable pose."
+        )
     closer = "closer to" if _error(estimates["mean"], truth) < _error(estimates["em"], truth) else "farther from"
-    return (f"<p><b>Mode and mean.</b> The posterior mean is {gap:.3f} × ||truth|| away from MAP-EM{typical}, "
-            f"and {closer} the truth ({_error(estimates['mean'], truth):.3f} against "
-            f"{_error(estimates['em'], truth):.3f}).{certain}{switched} Given the poses, the posterior of the "
-            "image is Gaussian and its mean and mode coincide; what separates them is pose uncertainty. The mean "
-            "averages the image over every pose the posterior still allows for each observation (blending in "
-            "rotated copies where a pose is in doubt); MAP-EM commits to the alignment of one peak of the "
-            "marginal posterior, wrong poses included. The difference image is the footprint of pose "
-            "uncertainty.</p>")
+    return (
+        f"<p><b>Mode and mean.</b> The posterior mean is {gap:.3f} × ||truth|| away from MAP-EM{typical}, "
+        f"and {closer} the truth ({_error(estimates['mean'], truth):.3f} against "
+        f"{_error(estimates['em'], truth):.3f}).{certain}{switched} Given the poses, the posterior of the "
+        "image is Gaussian and its mean and mode coincide; what separates them is pose uncertainty. The mean "
+        "averages the image over every pose the posterior still allows for each observation (blending in "
+        "rotated copies where a pose is in doubt); MAP-EM commits to the alignment of one peak of the "
+        "marginal posterior, wrong poses included. The difference image is the footprint of pose "
+        "uncertainty.</p>"
+    )

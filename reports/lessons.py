@@ -26,11 +26,21 @@ from scipy import special
 from .figures import _kde
 from .teaching import _embed, _nav, _write
 
-__all__ = ["render_teaching_index", "ORDER", "render_em_bound", "render_reparam_demo", "reparam_numbers",
-           "render_skew_demo", "skew_families", "catalog_skew", "SVG_JS", "LEVELS"]
+__all__ = [
+    "render_teaching_index",
+    "ORDER",
+    "render_em_bound",
+    "render_reparam_demo",
+    "reparam_numbers",
+    "render_skew_demo",
+    "skew_families",
+    "catalog_skew",
+    "SVG_JS",
+    "LEVELS",
+]
 
-LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)   # the quantiles drawn on both axes
-REPARAM_GRID = 301                        # points of the log tau grid
+LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)  # the quantiles drawn on both axes
+REPARAM_GRID = 301  # points of the log tau grid
 
 # A small SVG plotting helper shared by the lesson pages: axes with ticks, polylines, dots, vertical lines.
 SVG_JS = r"""
@@ -155,15 +165,23 @@ def render_em_bound(out: Path, data: dict) -> Path:
     steps = data["steps"]
     first = steps[0]
     radios = "".join(
-        f'<label><input type="radio" name="slice" value="{key}"{" checked" if i == 0 else ""}> {escape(label)}'
-        f"</label>" for i, (key, label) in enumerate(data["slices"]))
+        f'<label><input type="radio" name="slice" value="{key}"{" checked" if i == 0 else ""}> {escape(label)}</label>'
+        for i, (key, label) in enumerate(data["slices"])
+    )
     rows = "".join(
         f"<tr><td>{t}</td><td>{s['loglik']:.3f}</td><td>{s['loglik_new']:.3f}</td>"
         f"<td>{s['bound_new'] - s['bound_at_theta']:.4f}</td><td>{s['kl_new']:.4f}</td></tr>"
-        for t, s in enumerate(steps))
-    legend = "".join(f'<span><i class="swatch" style="background:{c}"></i>{t}</span>' for c, t in (
-        ("#000", "log likelihood ℓ(θ)"), ("#0072B2", "lower bound L(q_t, θ) = Q(θ | θ_t) + H(q_t)"),
-        ("#D55E00", "the gap ℓ − L = KL(q_t ‖ p(z | x, θ))"), ("#009E73", "θ_t+1, where the M-step goes")))
+        for t, s in enumerate(steps)
+    )
+    legend = "".join(
+        f'<span><i class="swatch" style="background:{c}"></i>{t}</span>'
+        for c, t in (
+            ("#000", "log likelihood ℓ(θ)"),
+            ("#0072B2", "lower bound L(q_t, θ) = Q(θ | θ_t) + H(q_t)"),
+            ("#D55E00", "the gap ℓ − L = KL(q_t ‖ p(z | x, θ))"),
+            ("#009E73", "θ_t+1, where the M-step goes"),
+        )
+    )
     body = f"""
 {_nav('<a href="em_demo.html">EM step by step</a><a href="../two_gaussians/index.html">the two_gaussians report</a>')}
 <h1>EM climbs a lower bound</h1>
@@ -203,15 +221,15 @@ green dot and dashed line: ℓ there, above the bound by the KL gap. The shaded 
 the slice; the lower panel draws it alone.</p>
 <h2>The climb, step by step</h2>
 <p>At step 0 the seed's start is far from the peak: the M-step's move gains
-{first['loglik_new'] - first['loglik']:.1f} in log likelihood, of which the bound's rise is
-{first['bound_new'] - first['bound_at_theta']:.1f} and the KL gap at the new θ {first['kl_new']:.3f}. As EM
+{first["loglik_new"] - first["loglik"]:.1f} in log likelihood, of which the bound's rise is
+{first["bound_new"] - first["bound_at_theta"]:.1f} and the KL gap at the new θ {first["kl_new"]:.3f}. As EM
 converges both shrink.</p>
 <table><thead><tr><th>t</th><th>ℓ(θ<sub>t</sub>)</th><th>ℓ(θ<sub>t+1</sub>)</th><th>bound's rise
 L(q<sub>t</sub>, θ<sub>t+1</sub>) − L(q<sub>t</sub>, θ<sub>t</sub>)</th><th>KL gap at θ<sub>t+1</sub></th></tr></thead>
 <tbody>{rows}</tbody></table>
 <h2>How these numbers were computed</h2>
 <p>By <code>modemean teach</code> with modemean's discrete-latent EM engine on the PyMC model of
-<code>two_gaussians</code> ({data['n_points']} points; maximum likelihood, no prior; the seed's start): the
+<code>two_gaussians</code> ({data["n_points"]} points; maximum likelihood, no prior; the seed's start): the
 E-step's responsibilities q<sub>t</sub> and the complete-data log joint log p(z<sub>i</sub> = k, x<sub>i</sub> | θ)
 at every slice point both come from the model's own graph
 (<code>DiscreteLatentEM.e_step</code>, <code>log_joint</code>); θ<sub>t+1</sub> is the model's closed-form M-step,
@@ -256,15 +274,27 @@ def reparam_numbers(draws: np.ndarray, grid: int = REPARAM_GRID) -> dict:
     x = np.linspace(np.quantile(eta, 0.005), np.quantile(eta, 0.995), grid)
     with np.errstate(divide="ignore"):
         log_p_tau = np.log(np.interp(np.exp(x), t, p_t))
-    log_p_eta = log_p_tau + x                       # + log |d tau / d eta|, the Jacobian
+    log_p_eta = log_p_tau + x  # + log |d tau / d eta|, the Jacobian
     quantile = lambda v, q: np.quantile(v, q, method="inverted_cdf")  # noqa: E731  order statistics
     percent = np.arange(1, 100) / 100
-    return {"n": int(tau.size), "tau": t, "p_tau": p_t, "eta": x, "log_p_eta": log_p_eta, "log_p_tau": log_p_tau,
-            "mode_tau": float(t[np.argmax(p_t)]), "mode_eta": float(x[np.argmax(log_p_eta)]),
-            "levels": list(LEVELS), "q_tau": quantile(tau, LEVELS), "q_eta": quantile(eta, LEVELS),
-            "percentiles": {"tau": quantile(tau, percent), "eta": quantile(eta, percent)},
-            "median_tau": float(quantile(tau, 0.5)), "median_eta": float(quantile(eta, 0.5)),
-            "mean_tau": float(tau.mean()), "mean_eta": float(eta.mean())}
+    return {
+        "n": int(tau.size),
+        "tau": t,
+        "p_tau": p_t,
+        "eta": x,
+        "log_p_eta": log_p_eta,
+        "log_p_tau": log_p_tau,
+        "mode_tau": float(t[np.argmax(p_t)]),
+        "mode_eta": float(x[np.argmax(log_p_eta)]),
+        "levels": list(LEVELS),
+        "q_tau": quantile(tau, LEVELS),
+        "q_eta": quantile(eta, LEVELS),
+        "percentiles": {"tau": quantile(tau, percent), "eta": quantile(eta, percent)},
+        "median_tau": float(quantile(tau, 0.5)),
+        "median_eta": float(quantile(eta, 0.5)),
+        "mean_tau": float(tau.mean()),
+        "mean_eta": float(eta.mean()),
+    }
 
 
 REPARAM_SCRIPT = r"""
@@ -330,15 +360,24 @@ def render_reparam_demo(out: Path, draws: np.ndarray, row: dict, model: str, nam
     """
     d = reparam_numbers(draws)
     fmt = lambda v: f"{v:.3f}" if isinstance(v, (int, float)) else "—"  # noqa: E731
-    q_rows = "".join(f"<tr><td>{lv:.0%}</td><td>{qt:.4f}</td><td>{qe:.4f}</td><td>{np.exp(qe):.4f}</td></tr>"
-                     for lv, qt, qe in zip(d["levels"], d["q_tau"], d["q_eta"], strict=True))
-    est = [("mode (peak of the density)", d["mode_tau"], np.exp(d["mode_eta"]), "moves"),
-           ("median", d["median_tau"], np.exp(d["median_eta"]), "stays"),
-           ("mean (centre of mass)", d["mean_tau"], np.exp(d["mean_eta"]), "moves")]
+    q_rows = "".join(
+        f"<tr><td>{lv:.0%}</td><td>{qt:.4f}</td><td>{qe:.4f}</td><td>{np.exp(qe):.4f}</td></tr>"
+        for lv, qt, qe in zip(d["levels"], d["q_tau"], d["q_eta"], strict=True)
+    )
+    est = [
+        ("mode (peak of the density)", d["mode_tau"], np.exp(d["mode_eta"]), "moves"),
+        ("median", d["median_tau"], np.exp(d["median_eta"]), "stays"),
+        ("mean (centre of mass)", d["mean_tau"], np.exp(d["mean_eta"]), "moves"),
+    ]
     e_rows = "".join(f"<tr><td>{w}</td><td>{a:.3f}</td><td>{b:.3f}</td><td>{m}</td></tr>" for w, a, b, m in est)
-    legend = "".join(f'<span><i class="swatch" style="background:{c}"></i>{t}</span>' for c, t in (
-        ("#D55E00", "mode of this coordinate's density (solid); the other coordinate's mode mapped here (dashed)"),
-        ("#009E73", "median (solid) and the 5, 25, 75, 95% quantiles (dotted)"), ("#0072B2", "the slider's quantile")))
+    legend = "".join(
+        f'<span><i class="swatch" style="background:{c}"></i>{t}</span>'
+        for c, t in (
+            ("#D55E00", "mode of this coordinate's density (solid); the other coordinate's mode mapped here (dashed)"),
+            ("#009E73", "median (solid) and the 5, 25, 75, 95% quantiles (dotted)"),
+            ("#0072B2", "the slider's quantile"),
+        )
+    )
     data = {k: (np.round(np.asarray(v), 6).tolist() if isinstance(v, np.ndarray) else v) for k, v in d.items()}
     data["percentiles"] = {k: np.round(v, 6).tolist() for k, v in d["percentiles"].items()}
     body = f"""
@@ -347,7 +386,7 @@ def render_reparam_demo(out: Path, draws: np.ndarray, row: dict, model: str, nam
 <p class="lead">The same posterior can be written in different coordinates: the between-school spread τ of
 <a href="../{model}/index.html">{model}</a>, or its logarithm log τ (the coordinate NUTS and find_MAP's
 <code>map_unconstrained</code> work in). A quantile is a statement about probability — "τ is below
-{d['median_tau']:.2f} with probability 50%" — and probability does not care how the axis is drawn: the median of
+{d["median_tau"]:.2f} with probability 50%" — and probability does not care how the axis is drawn: the median of
 log τ is the log of the
 median of τ, and so is every other quantile. The <b>peak</b> is different. A density is probability <i>per unit
 of the axis</i>, and a unit of log τ is a different stretch of τ at every τ: p(log τ) = p(τ) · τ. That extra
@@ -378,11 +417,11 @@ style="max-width:100%;height:auto;display:block"></svg>
 <tbody>{q_rows}</tbody></table>
 <p>The same happens to the optimiser's answer. modemean reports two posterior modes of the whole model (all
 parameters at once, not the marginal density of τ drawn here): <code>map</code>, the peak in the model's own
-coordinates (find_MAP: no Jacobian), τ = {fmt(row.get('map'))}, and <code>map_unconstrained</code>, the peak in the
-sampler's coordinates (log τ, with its Jacobian), τ = {fmt(row.get('map_unconstrained'))}. Two honest answers to
+coordinates (find_MAP: no Jacobian), τ = {fmt(row.get("map"))}, and <code>map_unconstrained</code>, the peak in the
+sampler's coordinates (log τ, with its Jacobian), τ = {fmt(row.get("map_unconstrained"))}. Two honest answers to
 "where is the peak?", because the peak depends on the coordinates; the median and the quantiles do not.</p>
 <h2>How these numbers were computed</h2>
-<p>From the {d['n']} NUTS draws of τ saved by <code>modemean run {model}</code> (<code>{model}/results.nc</code>). One
+<p>From the {d["n"]} NUTS draws of τ saved by <code>modemean run {model}</code> (<code>{model}/results.nc</code>). One
 density estimate serves both coordinates: ArviZ's KDE of τ (as on the model pages, corrected for the boundary at
 0), turned into the density of log τ by the change of variables p(log τ) = p(τ) · τ, so the two curves differ only
 by the Jacobian. The modes are the maximisers of the two curves; the quantiles are order statistics of the same draws
@@ -394,7 +433,7 @@ by the Jacobian. The modes are the maximisers of the two curves; the quantiles a
 
 
 # ---------------------------------------------------------------------------------------------- skew
-FAMILY_POINTS = 61    # parameter values per family on the skew page's slider
+FAMILY_POINTS = 61  # parameter values per family on the skew page's slider
 
 
 def skew_families(points: int = FAMILY_POINTS) -> dict:
@@ -418,13 +457,29 @@ def skew_families(points: int = FAMILY_POINTS) -> dict:
     """
     s = np.linspace(0.05, 1.0, points)
     e = np.exp(s**2)
-    lognormal = {"param": "σ", "values": s, "mode": 1 / e, "median": np.ones(points), "mean": np.sqrt(e),
-                 "sd": np.sqrt((e - 1) * e), "skewness": (e + 2) * np.sqrt(e - 1),
-                 "log_norm": np.log(s * np.sqrt(2 * np.pi)), "hi": np.exp(s * special.ndtri(0.99))}
+    lognormal = {
+        "param": "σ",
+        "values": s,
+        "mode": 1 / e,
+        "median": np.ones(points),
+        "mean": np.sqrt(e),
+        "sd": np.sqrt((e - 1) * e),
+        "skewness": (e + 2) * np.sqrt(e - 1),
+        "log_norm": np.log(s * np.sqrt(2 * np.pi)),
+        "hi": np.exp(s * special.ndtri(0.99)),
+    }
     k = np.geomspace(1.0, 100.0, points)
-    gamma = {"param": "k", "values": k, "mode": k - 1, "median": special.gammaincinv(k, 0.5), "mean": k,
-             "sd": np.sqrt(k), "skewness": 2 / np.sqrt(k), "log_norm": special.gammaln(k),
-             "hi": special.gammaincinv(k, 0.99)}
+    gamma = {
+        "param": "k",
+        "values": k,
+        "mode": k - 1,
+        "median": special.gammaincinv(k, 0.5),
+        "mean": k,
+        "sd": np.sqrt(k),
+        "skewness": 2 / np.sqrt(k),
+        "log_norm": special.gammaln(k),
+        "hi": special.gammaincinv(k, 0.99),
+    }
     for family in (lognormal, gamma):
         family["gap_sd"] = (family["mean"] - family["mode"]) / family["sd"]
     return {"lognormal": lognormal, "gamma": gamma}
@@ -447,8 +502,9 @@ def catalog_skew(out: Path) -> list[dict]:
         for name, row in (data.get("parameters") or {}).items() if isinstance(data, dict) else ():
             skew, gap = row.get("skewness"), row.get("gap_sd")
             if isinstance(skew, (int, float)) and isinstance(gap, (int, float)) and np.isfinite([skew, gap]).all():
-                points.append({"model": path.parent.name, "parameter": name, "skewness": float(skew),
-                               "gap_sd": float(gap)})
+                points.append(
+                    {"model": path.parent.name, "parameter": name, "skewness": float(skew), "gap_sd": float(gap)}
+                )
     return points
 
 
@@ -506,25 +562,47 @@ def render_skew_demo(out: Path) -> Path:
     """Write ``out/teaching/skew_demo.html``: :func:`skew_families` and the catalog's :func:`catalog_skew`."""
     families = skew_families()
     catalog = catalog_skew(out)
-    embed = {name: {k: (np.round(v, 8).tolist() if isinstance(v, np.ndarray) else v) for k, v in fam.items()}
-             for name, fam in families.items()}
+    embed = {
+        name: {k: (np.round(v, 8).tolist() if isinstance(v, np.ndarray) else v) for k, v in fam.items()}
+        for name, fam in families.items()
+    }
     if catalog:
         near = sorted(catalog, key=lambda c: -abs(c["gap_sd"]))[:8]
-        rows = "".join(f'<tr><td><a href="../{escape(c["model"])}/index.html">{escape(c["model"])}</a></td>'
-                       f"<td>{escape(c['parameter'])}</td><td>{c['skewness']:.2f}</td><td>{c['gap_sd']:.2f}</td>"
-                       f"<td>{c['gap_sd'] - c['skewness'] / 2:+.2f}</td></tr>" for c in near)
-        placed = (f"<p>Grey dots: the {len(catalog)} parameters of the catalog with results here, each at its NUTS "
-                  "skewness and its gap_sd (hover for the name). Those with the largest gaps:</p>"
-                  "<table><thead><tr><th>model</th><th>parameter</th><th>skewness</th><th>gap_sd</th>"
-                  f"<th>gap_sd − skewness/2</th></tr></thead><tbody>{rows}</tbody></table>")
+        rows = "".join(
+            f'<tr><td><a href="../{escape(c["model"])}/index.html">{escape(c["model"])}</a></td>'
+            f"<td>{escape(c['parameter'])}</td><td>{c['skewness']:.2f}</td><td>{c['gap_sd']:.2f}</td>"
+            f"<td>{c['gap_sd'] - c['skewness'] / 2:+.2f}</td></tr>"
+            for c in near
+        )
+        placed = (
+            f"<p>Grey dots: the {len(catalog)} parameters of the catalog with results here, each at its NUTS "
+            "skewness and its gap_sd (hover for the name). Those with the largest gaps:</p>"
+            "<table><thead><tr><th>model</th><th>parameter</th><th>skewness</th><th>gap_sd</th>"
+            f"<th>gap_sd − skewness/2</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
     else:
-        placed = ("<p>No catalog results with both a skewness and a gap_sd in this folder yet: "
-                  "<code>modemean run all --out DIR</code> places the catalog's parameters on this plot.</p>")
-    legend = "".join(f'<span><i class="swatch" style="background:{c}"></i>{t}</span>' for c, t in (
-        ("#D55E00", "mode"), ("#009E73", "median"), ("#0072B2", "mean"), ("#777", "one sd (left of the mean)")))
-    legend2 = "".join(f'<span><i class="swatch" style="background:{c}"></i>{t}</span>' for c, t in (
-        ("#CC79A7", "log-normal family"), ("#E69F00", "Gamma family (gap_sd = skewness / 2 exactly)"),
-        ("#000", "the member on the slider"), ("#555", "the catalog's parameters")))
+        placed = (
+            "<p>No catalog results with both a skewness and a gap_sd in this folder yet: "
+            "<code>modemean run all --out DIR</code> places the catalog's parameters on this plot.</p>"
+        )
+    legend = "".join(
+        f'<span><i class="swatch" style="background:{c}"></i>{t}</span>'
+        for c, t in (
+            ("#D55E00", "mode"),
+            ("#009E73", "median"),
+            ("#0072B2", "mean"),
+            ("#777", "one sd (left of the mean)"),
+        )
+    )
+    legend2 = "".join(
+        f'<span><i class="swatch" style="background:{c}"></i>{t}</span>'
+        for c, t in (
+            ("#CC79A7", "log-normal family"),
+            ("#E69F00", "Gamma family (gap_sd = skewness / 2 exactly)"),
+            ("#000", "the member on the slider"),
+            ("#555", "the catalog's parameters"),
+        )
+    )
     body = f"""
 {_nav('<a href="loss_demo.html">loss decides the estimator</a><a href="reparam_demo.html">the mode moves</a>')}
 <h1>How skew separates mode, median and mean</h1>
@@ -565,30 +643,52 @@ The catalog's skewness and gap_sd are the <code>skewness</code> and <code>gap_sd
 # ---------------------------------------------------------------------------------------------- index
 # The suggested order: (page, title, what it teaches, what makes its numbers)
 ORDER = (
-    ("em_demo", "EM step by step: two Gaussians",
-     "Start with the algorithm the seed demonstrates. Three hundred points, two overlapping bell curves, no labels: "
-     "step through modemean's own EM run (E-step: soft labels; M-step: re-fit each curve) and watch the log "
-     "likelihood climb; different starts end at different (mirror-image) peaks.", "modemean teach"),
-    ("em_bound", "EM climbs a lower bound",
-     "Why the climb never goes down: each E-step builds a lower bound that touches the log likelihood where EM "
-     "stands, each M-step jumps to the bound's peak. Along slices of the parameters you see the bound, its touch "
-     "point, its maximum at the M-step's value and the KL gap that opens at the new point.", "modemean teach"),
-    ("loss_demo", "Loss decides the estimator: mode, median, mean",
-     "EM and find_MAP report a peak; NUTS reports a centre. Which one is 'the' estimate is a choice of loss: 0-1 "
-     "loss gives the mode, absolute loss the median, squared loss the mean, here on eight schools' skewed τ.",
-     "modemean run eight_schools"),
-    ("skew_demo", "How skew separates mode, median and mean",
-     "How far apart those three are is a matter of skew: slide through the log-normal and Gamma families and watch "
-     "gap_sd, modemean's headline, grow with the skewness (half of it, for a Gamma); then find the catalog's "
-     "parameters on the same axes.", "modemean run all"),
-    ("reparam_demo", "The mode moves, the median does not: τ and log τ",
-     "A peak belongs to a coordinate system. Drawn in log τ, the same posterior peaks somewhere else (the "
-     "Jacobian tilts it), while the median and every quantile stay put: why modemean reports both map and "
-     "map_unconstrained.", "modemean run eight_schools"),
-    ("prior_demo", "MAP = MLE + log prior: flattening the prior",
-     "Finally the prior: the MAP is the MLE plus a penalty. Widen a Laplace or Gaussian prior and watch the mode "
-     "slide to the MLE, exact zeros at the Laplace kink, and the posterior mean travelling beside it.",
-     "modemean teach"),
+    (
+        "em_demo",
+        "EM step by step: two Gaussians",
+        "Start with the algorithm the seed demonstrates. Three hundred points, two overlapping bell curves, no labels: "
+        "step through modemean's own EM run (E-step: soft labels; M-step: re-fit each curve) and watch the log "
+        "likelihood climb; different starts end at different (mirror-image) peaks.",
+        "modemean teach",
+    ),
+    (
+        "em_bound",
+        "EM climbs a lower bound",
+        "Why the climb never goes down: each E-step builds a lower bound that touches the log likelihood where EM "
+        "stands, each M-step jumps to the bound's peak. Along slices of the parameters you see the bound, its touch "
+        "point, its maximum at the M-step's value and the KL gap that opens at the new point.",
+        "modemean teach",
+    ),
+    (
+        "loss_demo",
+        "Loss decides the estimator: mode, median, mean",
+        "EM and find_MAP report a peak; NUTS reports a centre. Which one is 'the' estimate is a choice of loss: 0-1 "
+        "loss gives the mode, absolute loss the median, squared loss the mean, here on eight schools' skewed τ.",
+        "modemean run eight_schools",
+    ),
+    (
+        "skew_demo",
+        "How skew separates mode, median and mean",
+        "How far apart those three are is a matter of skew: slide through the log-normal and Gamma families and watch "
+        "gap_sd, modemean's headline, grow with the skewness (half of it, for a Gamma); then find the catalog's "
+        "parameters on the same axes.",
+        "modemean run all",
+    ),
+    (
+        "reparam_demo",
+        "The mode moves, the median does not: τ and log τ",
+        "A peak belongs to a coordinate system. Drawn in log τ, the same posterior peaks somewhere else (the "
+        "Jacobian tilts it), while the median and every quantile stay put: why modemean reports both map and "
+        "map_unconstrained.",
+        "modemean run eight_schools",
+    ),
+    (
+        "prior_demo",
+        "MAP = MLE + log prior: flattening the prior",
+        "Finally the prior: the MAP is the MLE plus a penalty. Widen a Laplace or Gaussian prior and watch the mode "
+        "slide to the MLE, exact zeros at the Laplace kink, and the posterior mean travelling beside it.",
+        "modemean teach",
+    ),
 )
 
 
@@ -599,8 +699,10 @@ def render_teaching_index(out: Path, written: set[str]) -> Path:
         head, missing = f'<a href="{name}.html">{escape(title)}</a>', ""
         if name not in written:
             head = escape(title)
-            missing = (f"<p><i>Not built yet: run <code>{escape(command)} --out DIR</code>, then "
-                       "<code>modemean report --out DIR</code>.</i></p>")
+            missing = (
+                f"<p><i>Not built yet: run <code>{escape(command)} --out DIR</code>, then "
+                "<code>modemean report --out DIR</code>.</i></p>"
+            )
         items.append(f"<li><h2>{head}</h2><p>{escape(text)}</p>{missing}</li>")
     body = f"""
 {_nav()}
@@ -608,6 +710,6 @@ def render_teaching_index(out: Path, written: set[str]) -> Path:
 <p class="lead">Six short pages, each computed by modemean's own engine and drawn in your browser (they work
 offline, from the files). Read them in this order: the first two are about EM, the algorithm that finds a peak;
 the next three about what separates a peak from a centre; the last about what the prior adds.</p>
-<ol class="teaching-order">{''.join(items)}</ol>
+<ol class="teaching-order">{"".join(items)}</ol>
 """
     return _write(out, "index.html", "The teaching pages", body)

@@ -80,8 +80,12 @@ class ModelResults:
 
     def no_mode(self, column: str = "map") -> bool:
         """A solver flagged ``column`` (find_MAP's ``map``) as no mode: its point is not a peak."""
-        return any(f["kind"] == "no_mode" and f["column"] == column for solver in self.data["solvers"].values()
-                   for flags in (solver.get("flags") or {}).values() for f in flags)
+        return any(
+            f["kind"] == "no_mode" and f["column"] == column
+            for solver in self.data["solvers"].values()
+            for flags in (solver.get("flags") or {}).values()
+            for f in flags
+        )
 
     def gap(self, name: str) -> tuple[float, str] | None:
         """A parameter's peak-to-mean distance in sds and its column: ``gap_sd``, or ``gap_sd_em``
@@ -101,6 +105,7 @@ class ModelResults:
 
     def ranked(self) -> list[str]:
         """Parameter names from most to least skewed (``|gap|``, then ``|skewness|``)."""
+
         def key(name):
             gap, skew = self.gap(name), self.parameters[name].get("skewness")
             return (-abs(gap[0]) if gap else 0.0, -abs(skew) if is_number(skew) else 0.0)
@@ -130,10 +135,19 @@ class ModelResults:
                 size = max(abs(shift), abs(math.log(ratio)))
                 if distance is None or size > distance:
                     worst, distance = parameter, size
-            khat = next((row[f"{prefix}_khat"] for row in self.parameters.values()
-                         if is_number(row.get(f"{prefix}_khat"))), None)
-            out[name] = {"label": solver["label"], "status": status["status"], "message": status.get("message", ""),
-                         "khat": khat, "distance": distance, "worst": worst, "prefix": prefix}
+            khat = next(
+                (row[f"{prefix}_khat"] for row in self.parameters.values() if is_number(row.get(f"{prefix}_khat"))),
+                None,
+            )
+            out[name] = {
+                "label": solver["label"],
+                "status": status["status"],
+                "message": status.get("message", ""),
+                "khat": khat,
+                "distance": distance,
+                "worst": worst,
+                "prefix": prefix,
+            }
         return out
 
     def closest_approximation(self) -> tuple[str, dict[str, Any]] | None:
@@ -205,10 +219,16 @@ def load_model(out: Path, name: str) -> ModelResults:
         with xr.open_datatree(nc_path, engine="h5netcdf") as tree:
             draws = _flat_draws(tree["posterior"].to_dataset()) if "posterior" in tree.children else {}
             traces = _traces(tree["em_trace"].to_dataset()) if "em_trace" in tree.children else {}
-            groups = {s: d["draws_group"] for s, d in data["schema"]["solvers"].items()
-                      if d.get("has_draws") and d.get("draws_group") not in (None, "/")}
-            solver_draws = {s: _flat_draws(tree[g]["posterior"].to_dataset()) for s, g in groups.items()
-                            if g in tree.children and "posterior" in tree[g].children}
+            groups = {
+                s: d["draws_group"]
+                for s, d in data["schema"]["solvers"].items()
+                if d.get("has_draws") and d.get("draws_group") not in (None, "/")
+            }
+            solver_draws = {
+                s: _flat_draws(tree[g]["posterior"].to_dataset())
+                for s, g in groups.items()
+                if g in tree.children and "posterior" in tree[g].children
+            }
     except (OSError, ValueError, KeyError) as exc:
         raise ModemeanError(f"cannot read {nc_path}: {exc}; {rerun} again") from exc
     return ModelResults(name, folder, data, draws, traces, solver_draws)
@@ -224,8 +244,10 @@ def load_all(out: Path, names: list[str] | None = None) -> list[ModelResults]:
     """
     found = find_models(out)
     if not found:
-        raise ModemeanError(f"no results found in {out}: run 'modemean run all --out {out}' first "
-                            "(or pass --out to the folder 'modemean run' wrote to)")
+        raise ModemeanError(
+            f"no results found in {out}: run 'modemean run all --out {out}' first "
+            "(or pass --out to the folder 'modemean run' wrote to)"
+        )
     return [load_model(out, name) for name in (names or found)]
 
 

@@ -68,8 +68,9 @@ details{margin:1rem 0}summary{cursor:pointer;font-weight:bold}
 """
 
 
-def render(out: Path, names: list[str] | None = None, extra_pages: list[tuple[str, str]] = (),
-           force: bool = False) -> Path:
+def render(
+    out: Path, names: list[str] | None = None, extra_pages: list[tuple[str, str]] = (), force: bool = False
+) -> Path:
     """Render the pages of ``names`` (default: every model with results in ``out``) and the index.
 
     A model page newer than its ``results.json``, its ``results.nc`` and the rendering code is up
@@ -109,10 +110,13 @@ def render(out: Path, names: list[str] | None = None, extra_pages: list[tuple[st
 
 
 def _page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}"
-            + (f"<script>{TABLE_JS}</script>" if "sortable" in body else "") + "</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}"
+        + (f"<script>{TABLE_JS}</script>" if "sortable" in body else "")
+        + "</body></html>\n"
+    )
 
 
 def _slug(name: str) -> str:
@@ -146,9 +150,11 @@ def render_model(results: ModelResults) -> Path:
             head = f'<h2 id="{section.id}">{escape(section.title)}</h2>' if section.title is not None else ""
             parts.append(f'<section class="section-{section.id}">{head}{html}</section>')
     solvers = ", ".join(results.labels.values())
-    body = (f'<nav><a href="../index.html">← all models</a><a href="results.json">results.json</a>'
-            f'<a href="results.nc">results.nc</a></nav><h1>{escape(title)}</h1>'
-            f"<p><code>{escape(results.name)}</code> — {escape(solvers)}, side by side.</p>\n" + "\n".join(parts))
+    body = (
+        f'<nav><a href="../index.html">← all models</a><a href="results.json">results.json</a>'
+        f'<a href="results.nc">results.nc</a></nav><h1>{escape(title)}</h1>'
+        f"<p><code>{escape(results.name)}</code> — {escape(solvers)}, side by side.</p>\n" + "\n".join(parts)
+    )
     page = folder / "index.html"
     page.write_text(_page(f"{title} — modemean", body))
     return page
@@ -172,8 +178,9 @@ def _highlights(results: ModelResults) -> str | None:
             return ", ".join(map(str, value)) or "none"
         return number(value) if isinstance(value, float) else str(value)
 
-    rows = "".join(f'<tr><th scope="row">{escape(k)}</th><td>{escape(show(v))}</td></tr>'
-                   for k, v in highlights.items())
+    rows = "".join(
+        f'<tr><th scope="row">{escape(k)}</th><td>{escape(show(v))}</td></tr>' for k, v in highlights.items()
+    )
     return f'<table class="highlights"><tbody>{rows}</tbody></table>'
 
 
@@ -181,17 +188,21 @@ def _story(results: ModelResults) -> str:
     d = results.data
     refs = "".join(f"<li>{escape(r)}</li>" for r in d.get("references", []))
     heading = "Why the posterior is skewed" if d.get("skewed", True) else "Why the posterior is not skewed"
-    return (f"<p>{escape(d.get('story', ''))}</p><h3>{heading}</h3>"
-            f"<p>{escape(d.get('why_skewed', ''))}</p><h3>References</h3><ul>{refs or '<li>none given</li>'}</ul>")
+    return (
+        f"<p>{escape(d.get('story', ''))}</p><h3>{heading}</h3>"
+        f"<p>{escape(d.get('why_skewed', ''))}</p><h3>References</h3><ul>{refs or '<li>none given</li>'}</ul>"
+    )
 
 
 def _table(results: ModelResults) -> str:
-    return ("<p>Parameters ordered as in the model; the columns a reader needs first (map, em, mean, median, sd, "
-            "gap_sd), the rest behind <i>show all columns</i>. <b>gap_sd</b> = (mean − map) / sd, shaded by size "
-            "(≥ 0.2 and ≥ 0.5). Click a column name to sort, type in the box to filter the parameters. Hover a column "
-            "name for its meaning; an empty cell says why it is empty and links "
-            f"to that solver's status below.</p>{em_kind_html(results)}{comparison_table(results)}"
-            f"<h3>Notes</h3>{notes_html(results)}")
+    return (
+        "<p>Parameters ordered as in the model; the columns a reader needs first (map, em, mean, median, sd, "
+        "gap_sd), the rest behind <i>show all columns</i>. <b>gap_sd</b> = (mean − map) / sd, shaded by size "
+        "(≥ 0.2 and ≥ 0.5). Click a column name to sort, type in the box to filter the parameters. Hover a column "
+        "name for its meaning; an empty cell says why it is empty and links "
+        f"to that solver's status below.</p>{em_kind_html(results)}{comparison_table(results)}"
+        f"<h3>Notes</h3>{notes_html(results)}"
+    )
 
 
 def _densities(results: ModelResults) -> str:
@@ -201,16 +212,22 @@ def _densities(results: ModelResults) -> str:
     density = [_density(results, name, i) for i, name in enumerate(drawn)]
     figures_html = "".join(density[: len(shown)])
     if rest:
-        figures_html += (f"<details><summary>The other {len(rest)} parameters ({', '.join(map(escape, rest))})"
-                         f"</summary>{''.join(density[len(shown):])}</details>")
+        figures_html += (
+            f"<details><summary>The other {len(rest)} parameters ({', '.join(map(escape, rest))})"
+            f"</summary>{''.join(density[len(shown) :])}</details>"
+        )
     if undrawn:
-        figures_html += (f"<p>{len(undrawn)} less skewed parameters are not drawn (the {N_DRAWN} most skewed are); "
-                         "their numbers are in the table and in results.json.</p>")
-    return ("<p>Grey: NUTS density (ArviZ KDE) with its 94% HDI shaded; dotted: the Laplace approximation "
-            "N(MAP, laplace_sd); vertical lines: the estimators, in the same colours and line styles on every page. "
-            "Estimators that coincide are drawn as nested stripes (the earlier in the legend, the wider); one "
-            "outside the plotted range is shown as an arrow with its value. Most skewed parameters first.</p>"
-            f"{figures_html}")
+        figures_html += (
+            f"<p>{len(undrawn)} less skewed parameters are not drawn (the {N_DRAWN} most skewed are); "
+            "their numbers are in the table and in results.json.</p>"
+        )
+    return (
+        "<p>Grey: NUTS density (ArviZ KDE) with its 94% HDI shaded; dotted: the Laplace approximation "
+        "N(MAP, laplace_sd); vertical lines: the estimators, in the same colours and line styles on every page. "
+        "Estimators that coincide are drawn as nested stripes (the earlier in the legend, the wider); one "
+        "outside the plotted range is shown as an arrow with its value. Most skewed parameters first.</p>"
+        f"{figures_html}"
+    )
 
 
 def _diagnostics(results: ModelResults) -> str:
@@ -219,24 +236,33 @@ def _diagnostics(results: ModelResults) -> str:
 
 def _figure(fig, folder: Path, filename: str, alt: str, caption: str) -> str:
     figures.save(fig, folder / filename)
-    return (f'<figure><img src="{escape(filename)}" alt="{escape(alt)}">'
-            f"<figcaption>{escape(caption)}</figcaption></figure>")
+    return (
+        f'<figure><img src="{escape(filename)}" alt="{escape(alt)}"><figcaption>{escape(caption)}</figcaption></figure>'
+    )
 
 
 def _density(results: ModelResults, name: str, index: int) -> str:
     row = results.parameters[name]
     draws = results.draws.get(name)
     if zero_spread(row) or (draws is not None and not draws_spread(draws)):
-        return (f'<p class="no-density">{escape(name)}: no density figure: every draw has the same value '
-                f"({escape(number(row.get('mean')))}), a constant, so there is no spread to draw.</p>")
+        return (
+            f'<p class="no-density">{escape(name)}: no density figure: every draw has the same value '
+            f"({escape(number(row.get('mean')))}), a constant, so there is no spread to draw.</p>"
+        )
     markers = {c: d["marker"] for c, d in results.columns.items() if d.get("marker")}
     fig = figures.density_figure(name, row, results.draws.get(name), markers)
     if results.draws.get(name) is not None:
         caption = f"{name}: NUTS density and the point estimates."
     else:
-        caption = f"{name}: no NUTS draws ({results.solver('nuts').get('message') or 'NUTS did not run'}); point estimates and the Laplace curve only."
-    return _figure(fig, results.folder, f"fig-density-{index:02d}-{_slug(name)}.png",
-                   f"posterior density of {name} with the estimators marked", caption)
+        why = results.solver("nuts").get("message") or "NUTS did not run"
+        caption = f"{name}: no NUTS draws ({why}); point estimates and the Laplace curve only."
+    return _figure(
+        fig,
+        results.folder,
+        f"fig-density-{index:02d}-{_slug(name)}.png",
+        f"posterior density of {name} with the estimators marked",
+        caption,
+    )
 
 
 SKEWED = 0.5  # |NUTS skewness| at least this: the parameter gets a figure of the approximations' densities
@@ -250,41 +276,65 @@ def _approximations(results: ModelResults) -> str | None:
     rows = []
     for name, a in approximations.items():
         khat = "—" if a["khat"] is None else f"{a['khat']:.2f}" + (" (not to be trusted)" if a["khat"] > 0.7 else "")
-        far = ("—" if a["distance"] is None
-               else f"{a['distance']:.2f} ({escape(a['worst'])})" if a["distance"] < 1e3
-               else f"{a['distance']:.3g} ({escape(a['worst'])})")
+        far = (
+            "—"
+            if a["distance"] is None
+            else f"{a['distance']:.2f} ({escape(a['worst'])})"
+            if a["distance"] < 1e3
+            else f"{a['distance']:.3g} ({escape(a['worst'])})"
+        )
         why = escape(a["message"] or "")
-        rows.append(f'<tr data-solver="{escape(name)}"><th scope="row">{escape(a["label"])}</th>'
-                    f"<td>{escape(STATUS_WORDS.get(a['status'], a['status']))}</td><td>{escape(khat)}</td>"
-                    f"<td>{far}</td><td>{why}</td></tr>")
+        rows.append(
+            f'<tr data-solver="{escape(name)}"><th scope="row">{escape(a["label"])}</th>'
+            f"<td>{escape(STATUS_WORDS.get(a['status'], a['status']))}</td><td>{escape(khat)}</td>"
+            f"<td>{far}</td><td>{why}</td></tr>"
+        )
     closest = results.closest_approximation()
-    verdict_html = (f"<p>Closest to NUTS: <b>{escape(closest[1]['label'])}</b>.</p>" if closest else "")
+    verdict_html = f"<p>Closest to NUTS: <b>{escape(closest[1]['label'])}</b>.</p>" if closest else ""
     figures_html = []
-    skewed = [n for n in results.ranked() if n in results.draws and draws_spread(results.draws[n])
-              and abs(results.parameters[n].get("skewness") or 0.0) >= SKEWED][:N_SHOWN]
+    skewed = [
+        n
+        for n in results.ranked()
+        if n in results.draws
+        and draws_spread(results.draws[n])
+        and abs(results.parameters[n].get("skewness") or 0.0) >= SKEWED
+    ][:N_SHOWN]
     for i, name in enumerate(skewed):
         # every approximation of the schema, run or not, so that each keeps its colour on every page
-        curves = {(f"{a['label']}, k̂ {a['khat']:.2f}" if a["khat"] is not None else a["label"]) if a else s:
-                  results.solver_draws.get(s, {}).get(name) if a else None
-                  for s, a in ((s, approximations.get(s)) for s, d in results.schema["solvers"].items()
-                               if any(c.endswith("_gap_sd") for c in d["columns"]))}
+        curves = {
+            (f"{a['label']}, k̂ {a['khat']:.2f}" if a["khat"] is not None else a["label"])
+            if a
+            else s: results.solver_draws.get(s, {}).get(name) if a else None
+            for s, a in (
+                (s, approximations.get(s))
+                for s, d in results.schema["solvers"].items()
+                if any(c.endswith("_gap_sd") for c in d["columns"])
+            )
+        }
         if any(v is not None for v in curves.values()):
-            figures_html.append(_figure(figures.approximations_figure(name, results.draws[name], curves),
-                                        results.folder, f"fig-approximations-{i:02d}-{_slug(name)}.png",
-                                        f"density of {name}: NUTS and each approximation",
-                                        f"{name} (NUTS skewness {results.parameters[name]['skewness']:+.2f}): "
-                                        "NUTS density (grey) and each approximation's (KDE of its draws)."))
+            figures_html.append(
+                _figure(
+                    figures.approximations_figure(name, results.draws[name], curves),
+                    results.folder,
+                    f"fig-approximations-{i:02d}-{_slug(name)}.png",
+                    f"density of {name}: NUTS and each approximation",
+                    f"{name} (NUTS skewness {results.parameters[name]['skewness']:+.2f}): "
+                    "NUTS density (grey) and each approximation's (KDE of its draws).",
+                )
+            )
     if not skewed:
-        figures_html.append(f"<p>No parameter is skewed (|skewness| ≥ {SKEWED}): no density figures here; the "
-                            "table above has every approximation's mean and sd.</p>")
+        figures_html.append(
+            f"<p>No parameter is skewed (|skewness| ≥ {SKEWED}): no density figures here; the "
+            "table above has every approximation's mean and sd.</p>"
+        )
     return f"""<p>Each approximation's draws are summarised in the table (columns <code>&lt;approximation&gt;_…</code>);
 <b>gap_sd</b> columns give its mean's distance from NUTS's in NUTS sds, <b>sd_ratio</b> its sd over NUTS's.
 Pareto k̂ (PSIS on log p − log q at its draws; Yao et al. 2018): below 0.5 close to the posterior,
 0.5–0.7 usable after importance reweighting, above 0.7 not to be trusted. Distance from NUTS: the largest,
 over the parameters, of |gap_sd| and |ln sd_ratio|.</p>
 <table class="approximations"><thead><tr><th>approximation</th><th>status</th><th>Pareto k̂</th>
-<th>distance from NUTS (worst parameter)</th><th>message</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
-{verdict_html}{''.join(figures_html)}"""
+<th>distance from NUTS (worst parameter)</th><th>message</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
+{verdict_html}{"".join(figures_html)}"""
 
 
 def _em_trace(results: ModelResults) -> str:
@@ -292,39 +342,60 @@ def _em_trace(results: ModelResults) -> str:
     if not results.traces:
         why = em.get("message") or "EM recorded no iterations"
         return f"<p>No EM trace: EM {escape(STATUS_WORDS.get(em['status'], em['status']))} — {escape(why)}</p>"
-    caption = ("Distance of each restart's objective (log posterior for MAP-EM, log likelihood for ML-EM) to the "
-               "best value reached, by iteration, on a log scale: a straight descent is EM's linear rate; "
-               "a restart that levels off above the floor stopped at a lower local maximum; red triangles mark "
-               "iterations where the objective went down.")
-    return _figure(figures.em_trace_figure(results.traces), results.folder, "fig-em-trace.png",
-                   "EM objective by iteration for every restart", caption)
+    caption = (
+        "Distance of each restart's objective (log posterior for MAP-EM, log likelihood for ML-EM) to the "
+        "best value reached, by iteration, on a log scale: a straight descent is EM's linear rate; "
+        "a restart that levels off above the floor stopped at a lower local maximum; red triangles mark "
+        "iterations where the objective went down."
+    )
+    return _figure(
+        figures.em_trace_figure(results.traces),
+        results.folder,
+        "fig-em-trace.png",
+        "EM objective by iteration for every restart",
+        caption,
+    )
 
 
 def _reparameterisation(results: ModelResults) -> str:
-    positive = [n for n, draws in results.draws.items()
-                if n in results.parameters and draws_spread(draws) and np.min(draws) > 0]
+    positive = [
+        n for n, draws in results.draws.items() if n in results.parameters and draws_spread(draws) and np.min(draws) > 0
+    ]
     if not positive:
         return "<p>No parameter has only positive draws, so there is no log scale to compare with.</p>"
     name = max(positive, key=lambda n: abs(results.parameters[n].get("skewness") or 0.0))
-    caption = (f"{name}, the most skewed positive parameter, on its own scale (left) and on the log scale (right), "
-               "with each scale's mode (KDE maximum) and median. The median of log " + name + " is the log of the "
-               "median; the mode of log " + name + " is not the log of the mode: a mode depends on the "
-               "parameterisation, which is why find_MAP (own scale) and map_unconstrained (log scale with the "
-               "Jacobian) differ.")
-    return _figure(figures.reparameterisation_figure(name, results.draws[name]), results.folder,
-                   "fig-reparameterisation.png", f"{name} on its own scale and on the log scale", caption)
+    caption = (
+        f"{name}, the most skewed positive parameter, on its own scale (left) and on the log scale (right), "
+        "with each scale's mode (KDE maximum) and median. The median of log " + name + " is the log of the "
+        "median; the mode of log " + name + " is not the log of the mode: a mode depends on the "
+        "parameterisation, which is why find_MAP (own scale) and map_unconstrained (log scale with the "
+        "Jacobian) differ."
+    )
+    return _figure(
+        figures.reparameterisation_figure(name, results.draws[name]),
+        results.folder,
+        "fig-reparameterisation.png",
+        f"{name} on its own scale and on the log scale",
+        caption,
+    )
 
 
 def _metadata(results: ModelResults) -> str:
     d = results.data
-    rows = [("model", results.name), ("seed", d.get("seed")), ("source", d.get("source", "—")),
-            ("schema version", d.get("schema_version", "—"))]
+    rows = [
+        ("model", results.name),
+        ("seed", d.get("seed")),
+        ("source", d.get("source", "—")),
+        ("schema version", d.get("schema_version", "—")),
+    ]
     rows += [(f"setting: {k}", v) for k, v in (d.get("settings") or {}).items()]
     rows += [(f"version: {k}", v) for k, v in (d.get("versions") or {}).items()]
     body = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
-    return (f'<table class="meta"><tbody>{body}</tbody></table>'
-            '<p>Data: <a href="results.json">results.json</a> (the table, statuses and diagnostics) and '
-            '<a href="results.nc">results.nc</a> (ArviZ DataTree: posterior draws, point estimates, EM trace).</p>')
+    return (
+        f'<table class="meta"><tbody>{body}</tbody></table>'
+        '<p>Data: <a href="results.json">results.json</a> (the table, statuses and diagnostics) and '
+        '<a href="results.nc">results.nc</a> (ArviZ DataTree: posterior draws, point estimates, EM trace).</p>'
+    )
 
 
 # the model page, top to bottom; a new section is one line here (its render function may live in its own module)
@@ -345,6 +416,7 @@ SECTIONS = [
 
 def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[tuple[str, str]] = ()) -> Path:
     """Write ``out/index.html``: every model with its headline and solver statuses, by ``|gap_sd|``."""
+
     def key(r):
         head = r.headline()
         return -abs(head[1]) if head else np.inf
@@ -352,39 +424,61 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
     labels = {}  # every solver of any model's schema, in run order (an optional one only if some model ran it)
     for r in all_results:
         optional = {m for m, s in r.schema["solvers"].items() if not s.get("default", True)}
-        labels.update({m: label for m, label in r.labels.items() if m not in labels and
-                       (m not in optional or any(o.solver(m)["status"] != "not_run" for o in all_results))})
+        labels.update(
+            {
+                m: label
+                for m, label in r.labels.items()
+                if m not in labels
+                and (m not in optional or any(o.solver(m)["status"] != "not_run" for o in all_results))
+            }
+        )
     any_approximation = any(r.approximations() for r in all_results)
     rows = []
     for r in sorted(all_results, key=key):
         head = r.headline()
-        headline = (f"{number(head[1], 'gap_sd')} ({escape(head[0])}"
-                    + (", from EM's mode: find_MAP found none)" if head[2] == "gap_sd_em" else ")")
-                    if head else "— (needs a mode and NUTS)")
+        headline = (
+            f"{number(head[1], 'gap_sd')} ({escape(head[0])}"
+            + (", from EM's mode: find_MAP found none)" if head[2] == "gap_sd_em" else ")")
+            if head
+            else "— (needs a mode and NUTS)"
+        )
         cells = []
         for method in labels:
             s = r.solver(method)
             owned = r.schema["solvers"].get(method, {}).get("columns", [])
             status = "no_mode" if s["status"] == "ok" and any(r.no_mode(c) for c in owned) else s["status"]
             if status == "ok" and s.get("converged") is False:
-                status = "warn"     # ran, but its own checks failed (divergences, R-hat, ESS, no convergence)
+                status = "warn"  # ran, but its own checks failed (divergences, R-hat, ESS, no convergence)
             word = STATUS_WORDS.get(status, status)
-            cells.append(f'<td class="status-{escape(status)}" title="{escape(s.get("message") or "")}">'
-                         f"{escape(word)}</td>")
+            cells.append(
+                f'<td class="status-{escape(status)}" title="{escape(s.get("message") or "")}">{escape(word)}</td>'
+            )
         name = escape(r.name)
         if any_approximation:
             closest = r.closest_approximation()
-            cells.append("<td>—</td>" if closest is None else
-                         f'<td class="closest" title="largest |gap_sd| or |ln sd_ratio|: '
-                         f'{closest[1]["distance"]:.2f} ({escape(closest[1]["worst"])})">'
-                         f"{escape(closest[1]['label'])}</td>")
-        rows.append(f'<tr data-model="{name}"><th scope="row"><a href="{name}/index.html">{name}</a></th>'
-                    f"<td>{escape(r.data.get('title', ''))}</td><td class=\"gap\">{headline}</td>{''.join(cells)}"
-                    f'<td><a href="{name}/results.json">json</a> · <a href="{name}/results.nc">nc</a></td></tr>')
-    head = "".join(f"<th>{escape(h)}</th>" for h in ("model", "title", "largest |gap_sd| (parameter)",
-                                                     *labels.values(),
-                                                     *(["closest approximation to NUTS"] if any_approximation else []),
-                                                     "data"))
+            cells.append(
+                "<td>—</td>"
+                if closest is None
+                else f'<td class="closest" title="largest |gap_sd| or |ln sd_ratio|: '
+                f'{closest[1]["distance"]:.2f} ({escape(closest[1]["worst"])})">'
+                f"{escape(closest[1]['label'])}</td>"
+            )
+        rows.append(
+            f'<tr data-model="{name}"><th scope="row"><a href="{name}/index.html">{name}</a></th>'
+            f'<td>{escape(r.data.get("title", ""))}</td><td class="gap">{headline}</td>{"".join(cells)}'
+            f'<td><a href="{name}/results.json">json</a> · <a href="{name}/results.nc">nc</a></td></tr>'
+        )
+    head = "".join(
+        f"<th>{escape(h)}</th>"
+        for h in (
+            "model",
+            "title",
+            "largest |gap_sd| (parameter)",
+            *labels.values(),
+            *(["closest approximation to NUTS"] if any_approximation else []),
+            "data",
+        )
+    )
     extra = ""
     if extra_pages:
         items = "".join(f'<li><a href="{escape(href)}">{escape(title)}</a></li>' for title, href in extra_pages)
@@ -395,7 +489,7 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
 whole posterior). The headline is <b>gap_sd</b> = (mean − map) / sd: how many posterior standard
 deviations separate the centre of mass from the peak. Models are sorted by its size.</p>
 <div class="table-tools">{table_tools("models", "models")}</div>
-<table class="index sortable" id="models"><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>
+<table class="index sortable" id="models"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
 {extra}
 """
     page = Path(out) / "index.html"

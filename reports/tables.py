@@ -10,14 +10,32 @@ from modemean.comparisons.table import EM_KINDS
 
 from .load import ModelResults, boundary_of, format_gap, is_number, zero_spread
 
-__all__ = ["DIAGNOSTICS", "LEAD", "TABLE_JS", "lead_first", "table_tools", "comparison_table", "em_kind",
-           "em_kind_html", "notes_html", "solver_table", "diagnostics_html", "html_table", "number"]
+__all__ = [
+    "DIAGNOSTICS",
+    "LEAD",
+    "TABLE_JS",
+    "lead_first",
+    "table_tools",
+    "comparison_table",
+    "em_kind",
+    "em_kind_html",
+    "notes_html",
+    "solver_table",
+    "diagnostics_html",
+    "html_table",
+    "number",
+]
 
-STATUS_WORDS = {"warn": "ok, with warnings", "failed": "failed", "not_applicable": "not applicable",
-                "not_run": "not run", "no_mode": "no mode"}
+STATUS_WORDS = {
+    "warn": "ok, with warnings",
+    "failed": "failed",
+    "not_applicable": "not applicable",
+    "not_run": "not run",
+    "no_mode": "no mode",
+}
 
 
-LEAD = ("map", "em", "mean", "median", "sd", "gap_sd")   # the columns a reader needs first; the rest on request
+LEAD = ("map", "em", "mean", "median", "sd", "gap_sd")  # the columns a reader needs first; the rest on request
 
 # Sorting (click a column head; again for the other direction) and filtering (input.filter[data-table=id]) of
 # every table.sortable on a page, inline so it works from file:// with no network resource.
@@ -63,10 +81,18 @@ def lead_first(names: Iterable[str]) -> list[str]:
 
 def table_tools(table_id: str, what: str, toggle: int = 0) -> str:
     """A filter box for table ``table_id`` (and, when ``toggle`` columns are hidden, the box that shows them)."""
-    show = (f'<input type="checkbox" class="all-columns" id="{table_id}-all"><label for="{table_id}-all">show all '
-            f"columns (+{toggle})</label> ") if toggle else ""
-    return (f'{show}<label class="filter">filter {escape(what)} <input type="search" class="filter" '
-            f'data-table="{table_id}" aria-label="filter {escape(what)}"></label>')
+    show = (
+        (
+            f'<input type="checkbox" class="all-columns" id="{table_id}-all"><label for="{table_id}-all">show all '
+            f"columns (+{toggle})</label> "
+        )
+        if toggle
+        else ""
+    )
+    return (
+        f'{show}<label class="filter">filter {escape(what)} <input type="search" class="filter" '
+        f'data-table="{table_id}" aria-label="filter {escape(what)}"></label>'
+    )
 
 
 def number(value: Any, column: str = "") -> str:
@@ -94,20 +120,27 @@ def html_table(header: Iterable[str], rows: Iterable[Iterable[Any]], css: str = 
 def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
     """Words for an empty cell, and the longer reason (tooltip), from the solvers' status."""
     if column in ("gap_sd", "gap_sd_em") and zero_spread(row):
-        return "no spread", ("the posterior sd is 0 (or at rounding level of the mean): the quantity is a "
-                             "constant, so a distance in sds means nothing")
+        return "no spread", (
+            "the posterior sd is 0 (or at rounding level of the mean): the quantity is a "
+            "constant, so a distance in sds means nothing"
+        )
     if column == "gap_sd" and results.no_mode("map"):
-        return "no mode", ("find_MAP found no mode: the density is unbounded or still rises where it stopped, so "
-                           "a distance from that point would only measure where the optimiser gave up; gap_sd_em "
-                           "measures the distance from EM's marginal mode instead")
+        return "no mode", (
+            "find_MAP found no mode: the density is unbounded or still rises where it stopped, so "
+            "a distance from that point would only measure where the optimiser gave up; gap_sd_em "
+            "measures the distance from EM's marginal mode instead"
+        )
     for method in results.columns[column]["solvers"]:
         solver = results.solver(method)
         if solver["status"] != "ok":
             word = STATUS_WORDS.get(solver["status"], solver["status"])
             return f"{results.labels.get(method, method)} {word}", solver.get("message", "")
     if column in ("em", "mle"):
-        return ("not estimated by EM", "EM estimates the model's parameters only: latent variables are "
-                "integrated out and derived quantities are not computed")
+        return (
+            "not estimated by EM",
+            "EM estimates the model's parameters only: latent variables are "
+            "integrated out and derived quantities are not computed",
+        )
     return "no value", "the solver ran but produced no finite value for this parameter"
 
 
@@ -122,10 +155,12 @@ def em_kind_html(results: ModelResults) -> str:
     kind = em_kind(results)
     if not kind:
         return ""
-    warn = (" Its objective is not guaranteed to increase; decreases are counted in the diagnostics below."
-            if "approximate" in kind else "")
-    return (f'<p class="em-kind">EM here is <b>{escape(kind)}</b>: {escape(EM_KINDS.get(kind, kind))}.'
-            f"{escape(warn)}</p>")
+    warn = (
+        " Its objective is not guaranteed to increase; decreases are counted in the diagnostics below."
+        if "approximate" in kind
+        else ""
+    )
+    return f'<p class="em-kind">EM here is <b>{escape(kind)}</b>: {escape(EM_KINDS.get(kind, kind))}.{escape(warn)}</p>'
 
 
 def comparison_table(results: ModelResults) -> str:
@@ -152,8 +187,10 @@ def comparison_table(results: ModelResults) -> str:
         if c not in ("em", "mle") or not kind:
             return f'<th title="{escape(help_text)}"{css}>{c}</th>'
         mark = "≈" if "approximate" in kind else ""
-        return (f'<th title="{escape(help_text)}; EM {escape(kind)}: {escape(EM_KINDS.get(kind, kind))}"{css}>'
-                f"{c}{mark}</th>")
+        return (
+            f'<th title="{escape(help_text)}; EM {escape(kind)}: {escape(EM_KINDS.get(kind, kind))}"{css}>'
+            f"{c}{mark}</th>"
+        )
 
     head = "<th>parameter</th>" + "".join(header(c) for c in columns)
     body = []
@@ -174,21 +211,28 @@ def comparison_table(results: ModelResults) -> str:
                 words, reason = _missing(results, column, row)
                 reasons[words] = reason
                 anchor = f"solver-{columns[column]['solvers'][0]}"
-                cells.append(f'<td class="{" ".join([*classes, "explained"])}" title="{escape(reason)}">'
-                             f'<a href="#{anchor}">{escape(words)}</a></td>')
+                cells.append(
+                    f'<td class="{" ".join([*classes, "explained"])}" title="{escape(reason)}">'
+                    f'<a href="#{anchor}">{escape(words)}</a></td>'
+                )
         body.append(f'<tr data-parameter="{escape(name)}">{"".join(cells)}</tr>')
     explained = "".join(f"<li><b>{escape(w)}</b>: {escape(r)}</li>" for w, r in reasons.items())
-    return (f'<div class="table-tools">{table_tools("comparison", "parameters", len(more))}'
-            f'<div class="scroll"><table class="comparison sortable" id="comparison"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div></div>'
-            + (f'<p>Empty cells:</p><ul class="empty-cells">{explained}</ul>' if explained else ""))
+    return (
+        f'<div class="table-tools">{table_tools("comparison", "parameters", len(more))}'
+        f'<div class="scroll"><table class="comparison sortable" id="comparison"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div></div>"
+        + (f'<p>Empty cells:</p><ul class="empty-cells">{explained}</ul>' if explained else "")
+    )
 
 
 def shown_columns(results: ModelResults) -> dict[str, dict[str, Any]]:
     """The schema's columns without those of optional solvers (``default`` false) that were not run."""
     optional = {name for name, s in results.schema["solvers"].items() if not s.get("default", True)}
-    return {c: v for c, v in results.columns.items()
-            if not (v["solvers"][0] in optional and results.solver(v["solvers"][0])["status"] == "not_run")}
+    return {
+        c: v
+        for c, v in results.columns.items()
+        if not (v["solvers"][0] in optional and results.solver(v["solvers"][0])["status"] == "not_run")
+    }
 
 
 def _gap_class(value: Any) -> str:
@@ -200,8 +244,11 @@ def _gap_class(value: Any) -> str:
 
 def notes_html(results: ModelResults) -> str:
     """Every parameter's flags (boundary modes, no mode, sampler warnings, imputed entries), one bullet each."""
-    items = [f"<li><b>{escape(name)}</b>: {escape(flag['text'])}</li>"
-             for name, row in results.parameters.items() for flag in row.get("flags", [])]
+    items = [
+        f"<li><b>{escape(name)}</b>: {escape(flag['text'])}</li>"
+        for name, row in results.parameters.items()
+        for flag in row.get("flags", [])
+    ]
     return f'<ul class="notes">{"".join(items)}</ul>' if items else "<p>No parameter was flagged.</p>"
 
 
@@ -214,9 +261,11 @@ def solver_table(results: ModelResults) -> str:
         converged = {True: "yes", False: "no", None: "—"}[s.get("converged")]
         seconds = f"{s['seconds']:.1f} s" if is_number(s.get("seconds")) else "—"
         iters = s.get("n_iter") if s.get("n_iter") is not None else "—"
-        rows.append(f'<tr id="solver-{method}" class="status-{escape(s["status"])}"><th scope="row">{label}</th>'
-                    f"<td>{escape(status)}</td><td>{seconds}</td><td>{converged}</td><td>{escape(str(iters))}</td>"
-                    f"<td>{escape(s.get('message') or '')}</td></tr>")
+        rows.append(
+            f'<tr id="solver-{method}" class="status-{escape(s["status"])}"><th scope="row">{label}</th>'
+            f"<td>{escape(status)}</td><td>{seconds}</td><td>{converged}</td><td>{escape(str(iters))}</td>"
+            f"<td>{escape(s.get('message') or '')}</td></tr>"
+        )
     head = "".join(f"<th>{h}</th>" for h in ("solver", "status", "time", "converged", "iterations", "message"))
     return f'<table class="solvers"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
@@ -239,24 +288,47 @@ def _nuts_diagnostics(label: str, solver: dict) -> str:
     settings = ", ".join(f"{k}={v}" for k, v in (d.get("settings") or {}).items()) or "defaults"
     return f"<h3>{escape(label)}</h3>" + html_table(
         ("sampler", "chains", "tune", "draws", "divergences", "max R-hat", "min bulk ESS", "settings"),
-        [(d.get("sampler", "—"), d.get("chains", "—"), d.get("tune", "—"), d.get("draws", "—"),
-          d.get("divergences", "—"), number(d.get("max_r_hat"), "r_hat"), number(d.get("min_ess_bulk"), "ess_bulk"),
-          settings)])
+        [
+            (
+                d.get("sampler", "—"),
+                d.get("chains", "—"),
+                d.get("tune", "—"),
+                d.get("draws", "—"),
+                d.get("divergences", "—"),
+                number(d.get("max_r_hat"), "r_hat"),
+                number(d.get("min_ess_bulk"), "ess_bulk"),
+                settings,
+            )
+        ],
+    )
 
 
 def _map_diagnostics(label: str, solver: dict) -> str:
     d = solver["diagnostics"]
     if not d.get("starts"):
         return ""
-    agree = (f"{d['n_starts_agreeing']} of {len(d['starts'])} starts agree with the best mode"
-             if "n_starts_agreeing" in d else "")
+    agree = (
+        f"{d['n_starts_agreeing']} of {len(d['starts'])} starts agree with the best mode"
+        if "n_starts_agreeing" in d
+        else ""
+    )
     unc = d.get("map_unconstrained")
-    unc_text = (f"; the unconstrained (Jacobian) optimisation: success {unc['success']}, {unc['nit']} iterations, "
-                f"{unc['message']}" if unc else "")
-    return (f"<h3>{escape(label)} audit</h3><p>{escape(d.get('optimizer', ''))}. {escape(agree)}{escape(unc_text)}.</p>"
-            + html_table(("start", "success", "iterations", "log density", "optimiser message"),
-                         [(s["start"], "yes" if s["success"] else "no", s["nit"], number(s["log_density"]),
-                           s["message"]) for s in d["starts"]]))
+    unc_text = (
+        f"; the unconstrained (Jacobian) optimisation: success {unc['success']}, {unc['nit']} iterations, "
+        f"{unc['message']}"
+        if unc
+        else ""
+    )
+    return (
+        f"<h3>{escape(label)} audit</h3><p>{escape(d.get('optimizer', ''))}. {escape(agree)}{escape(unc_text)}.</p>"
+        + html_table(
+            ("start", "success", "iterations", "log density", "optimiser message"),
+            [
+                (s["start"], "yes" if s["success"] else "no", s["nit"], number(s["log_density"]), s["message"])
+                for s in d["starts"]
+            ],
+        )
+    )
 
 
 def _em_diagnostics(label: str, solver: dict) -> str:
@@ -265,24 +337,40 @@ def _em_diagnostics(label: str, solver: dict) -> str:
         if not isinstance(d, dict) or "restarts" not in d:
             continue
         title = "MAP-EM (with prior)" if run == "em" else "ML-EM (no prior)" if run == "mle" else run
-        summary = (f"best restart {d['best_restart']}; spread of the restarts' final objectives "
-                   f"{number(d.get('objective_spread'))}; {d['n_decreases']} decrease(s) of the objective"
-                   f" (largest {number(d.get('largest_decrease'))}); {d['n_failed']} restart(s) broke down")
-        parts.append(f"<h3>{escape(label)} convergence: {escape(title)}</h3><p>{escape(summary)}.</p>" + html_table(
-            ("restart", "final objective", "iterations", "converged", "decreases", "error"),
-            [(r["restart"], number(r["objective"]), r["n_iter"], "yes" if r["converged"] else "no",
-              r["n_decreases"], r["error"] or "—") for r in d["restarts"]]))
+        summary = (
+            f"best restart {d['best_restart']}; spread of the restarts' final objectives "
+            f"{number(d.get('objective_spread'))}; {d['n_decreases']} decrease(s) of the objective"
+            f" (largest {number(d.get('largest_decrease'))}); {d['n_failed']} restart(s) broke down"
+        )
+        parts.append(
+            f"<h3>{escape(label)} convergence: {escape(title)}</h3><p>{escape(summary)}.</p>"
+            + html_table(
+                ("restart", "final objective", "iterations", "converged", "decreases", "error"),
+                [
+                    (
+                        r["restart"],
+                        number(r["objective"]),
+                        r["n_iter"],
+                        "yes" if r["converged"] else "no",
+                        r["n_decreases"],
+                        r["error"] or "—",
+                    )
+                    for r in d["restarts"]
+                ],
+            )
+        )
     return "".join(parts)
 
 
 def _generic_diagnostics(label: str, solver: dict) -> str:
     """Any solver's diagnostics: one row per key, nested values as compact text."""
+
     def show(value):
         return number(value) if isinstance(value, float) else str(value)
 
-    return f"<h3>{escape(label)}</h3>" + html_table(("diagnostic", "value"),
-                                                    [(k, show(v)) for k, v in solver["diagnostics"].items()],
-                                                    css="meta")
+    return f"<h3>{escape(label)}</h3>" + html_table(
+        ("diagnostic", "value"), [(k, show(v)) for k, v in solver["diagnostics"].items()], css="meta"
+    )
 
 
 # solvers whose diagnostics have a page layout of their own; any other solver gets the generic table

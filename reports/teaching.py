@@ -31,8 +31,8 @@ from .pages import _page
 __all__ = ["render_teaching", "expected_losses", "LOSS_MODEL", "LOSS_PARAMETER", "WINDOW_SDS"]
 
 LOSS_MODEL, LOSS_PARAMETER = "eight_schools", "tau"
-WINDOW_SDS = 0.1    # half-width of the 0-1 loss's window, in posterior sds ("narrow")
-LOSS_GRID = 401     # candidate estimates on the loss page
+WINDOW_SDS = 0.1  # half-width of the 0-1 loss's window, in posterior sds ("narrow")
+LOSS_GRID = 401  # candidate estimates on the loss page
 TEACH_CSS = """
 .controls{display:flex;gap:.6rem;align-items:center;flex-wrap:wrap;margin:.8rem 0}
 .controls button{font:inherit;padding:.3rem 1.1rem;cursor:pointer}
@@ -101,7 +101,7 @@ def render_teaching(out: Path) -> list[tuple[str, str]]:
 
     out = Path(out)
     if not find_models(out) and not list((out / "teaching").glob("*.json")):
-        return []                                   # nothing to teach from (and no folder to write into)
+        return []  # nothing to teach from (and no folder to write into)
     written = set()
     em = out / "teaching" / "em_demo.json"
     if em.is_file():
@@ -118,8 +118,9 @@ def render_teaching(out: Path) -> list[tuple[str, str]]:
             results = None
         if results is not None and LOSS_PARAMETER in results.draws:
             render_loss_demo(out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER])
-            lessons.render_reparam_demo(out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER],
-                                        LOSS_MODEL, LOSS_PARAMETER)
+            lessons.render_reparam_demo(
+                out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER], LOSS_MODEL, LOSS_PARAMETER
+            )
             written |= {"loss_demo", "reparam_demo"}
     lessons.render_skew_demo(out)
     written.add("skew_demo")
@@ -129,7 +130,8 @@ def render_teaching(out: Path) -> list[tuple[str, str]]:
         written.add("prior_demo")
     index = lessons.render_teaching_index(out, written)
     return [("The teaching pages, in a suggested order", f"teaching/{index.name}")] + [
-        (title, f"teaching/{name}.html") for name, title, _, _ in lessons.ORDER if name in written]
+        (title, f"teaching/{name}.html") for name, title, _, _ in lessons.ORDER if name in written
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- EM demo
@@ -265,41 +267,59 @@ def render_em_demo(out: Path, data: dict) -> Path:
         end = (tuple(np.round(mu[-1], 1)), tuple(np.round(w[-1], 2))) if not rs["error"] else None
         peak = peaks.setdefault(end, chr(ord("A") + len(peaks))) if end else "—"
         label = "the seed's start" if k == 0 else "random start"
-        options.append(f'<option value="{k}">start {k} ({label}): means {", ".join(map(_fmt, mu[0]))}; '
-                       f'weights {", ".join(map(_fmt, w[0]))}</option>')
+        options.append(
+            f'<option value="{k}">start {k} ({label}): means {", ".join(map(_fmt, mu[0]))}; '
+            f"weights {', '.join(map(_fmt, w[0]))}</option>"
+        )
         final = _fmt(rs["trace"][-1]) if rs["objective"] is not None else "broke down"
-        rows.append(f"<tr><td>{k}</td><td>{', '.join(map(_fmt, mu[0]))}</td><td>{len(rs['trace']) - 1}</td>"
-                    f"<td>{final}</td><td>{', '.join(map(_fmt, mu[-1]))}</td><td>{', '.join(map(_fmt, w[-1]))}</td>"
-                    f"<td>{peak}</td></tr>")
+        rows.append(
+            f"<tr><td>{k}</td><td>{', '.join(map(_fmt, mu[0]))}</td><td>{len(rs['trace']) - 1}</td>"
+            f"<td>{final}</td><td>{', '.join(map(_fmt, mu[-1]))}</td><td>{', '.join(map(_fmt, w[-1]))}</td>"
+            f"<td>{peak}</td></tr>"
+        )
     heights = {}
     for rs in restarts:
         if rs["objective"] is not None:
             heights.setdefault(round(rs["objective"], 2), []).append(rs)
     if len(peaks) > 1 and len(heights) == 1:
-        lesson = (f"The {len(restarts)} starts end at {len(peaks)} different peaks of the same height: the "
-                  "likelihood does not care which component is called 1 and which 2, so every peak has a "
-                  "mirror image with the labels swapped (means and weights in the other order). Which one a run "
-                  "climbs depends only on where it starts. The PyMC model orders the means to rule the mirror "
-                  "out; maximum-likelihood EM does not know about that constraint.")
+        lesson = (
+            f"The {len(restarts)} starts end at {len(peaks)} different peaks of the same height: the "
+            "likelihood does not care which component is called 1 and which 2, so every peak has a "
+            "mirror image with the labels swapped (means and weights in the other order). Which one a run "
+            "climbs depends only on where it starts. The PyMC model orders the means to rule the mirror "
+            "out; maximum-likelihood EM does not know about that constraint."
+        )
     elif len(peaks) > 1:
-        lesson = (f"The {len(restarts)} starts end at {len(peaks)} different peaks of different heights: EM only "
-                  "climbs, so a start on the slope of a lower peak stays there. That is why the engine restarts "
-                  "EM and keeps the best run.")
+        lesson = (
+            f"The {len(restarts)} starts end at {len(peaks)} different peaks of different heights: EM only "
+            "climbs, so a start on the slope of a lower peak stays there. That is why the engine restarts "
+            "EM and keeps the best run."
+        )
     else:
-        lesson = (f"Here all {len(restarts)} starts climb to the same peak, some after long plateaus (watch the "
-                  "log-likelihood curve): EM only climbs, so in general a start on the slope of a lower peak would "
-                  "stay there, and the engine restarts EM and keeps the best run.")
+        lesson = (
+            f"Here all {len(restarts)} starts climb to the same peak, some after long plateaus (watch the "
+            "log-likelihood curve): EM only climbs, so in general a start on the slope of a lower peak would "
+            "stay there, and the engine restarts EM and keeps the best run."
+        )
     slowest = max(range(len(restarts)), key=lambda k: len(restarts[k]["trace"]))
-    lesson += (f" The slowest, start {slowest}, takes {len(restarts[slowest]['trace']) - 1} iterations: it first sits "
-               "on a plateau of the log-likelihood, near a saddle where the curves overlap, before EM finds the "
-               "direction that splits them (select it and press Run).")
-    legend = "".join(f'<span><i class="swatch" style="background:{c}"></i>{t}</span>' for c, t in
-                     (("#d9d9d9", "data (histogram)"), ("#0072B2", "component 1: w₁ N(x | μ₁, σ₁)"),
-                      ("#D55E00", "component 2: w₂ N(x | μ₂, σ₂)"), ("#000", "mixture (their sum)")))
+    lesson += (
+        f" The slowest, start {slowest}, takes {len(restarts[slowest]['trace']) - 1} iterations: it first sits "
+        "on a plateau of the log-likelihood, near a saddle where the curves overlap, before EM finds the "
+        "direction that splits them (select it and press Run)."
+    )
+    legend = "".join(
+        f'<span><i class="swatch" style="background:{c}"></i>{t}</span>'
+        for c, t in (
+            ("#d9d9d9", "data (histogram)"),
+            ("#0072B2", "component 1: w₁ N(x | μ₁, σ₁)"),
+            ("#D55E00", "component 2: w₂ N(x | μ₂, σ₂)"),
+            ("#000", "mixture (their sum)"),
+        )
+    )
     body = f"""
 {_nav('<a href="../two_gaussians/index.html">the two_gaussians report</a>')}
 <h1>EM step by step: two Gaussians</h1>
-<p class="lead">{data['n_points']} points (grey histogram) come from two overlapping bell curves, but nobody wrote
+<p class="lead">{data["n_points"]} points (grey histogram) come from two overlapping bell curves, but nobody wrote
 down which curve produced which point. EM alternates two steps. The <b>E-step</b> guesses the labels softly:
 for every point, the probability that it came from curve 1 or curve 2 under the current curves (its
 <i>responsibilities</i>). The <b>M-step</b> re-estimates each curve's weight, mean and spread from the
@@ -309,9 +329,9 @@ small curve below shows; the run stops when the parameters stop moving.</p>
 <p>Every number on this page comes from modemean's own EM engine (<code>comparisons.solvers.em.run_em</code> with the
 E-step read off the PyMC model of <code>two_gaussians</code>), run by <code>modemean teach</code> without the
 prior (maximum likelihood, as in the original demo), from the same starts as <code>modemean run</code> (seed
-{data['seed']}); the curves are the model's own log density evaluated on a grid. The page only replays the
+{data["seed"]}); the curves are the model's own log density evaluated on a grid. The page only replays the
 recorded iterations.</p>
-<div class="controls"><label for="start">Start:</label><select id="start">{''.join(options)}</select></div>
+<div class="controls"><label for="start">Start:</label><select id="start">{"".join(options)}</select></div>
 <div class="controls"><button id="step">Step</button><button id="run">Run</button><button id="reset">Reset</button>
 <span id="status"></span></div>
 <dl class="readout"><dt>Iteration</dt><dd id="iteration"></dd><dt>Log-likelihood</dt><dd id="loglik"></dd>
@@ -324,7 +344,7 @@ dotted: the value this run ends at</span></p>
 <h2>Different starts, different peaks</h2>
 <p>{escape(lesson)}</p>
 <table><thead><tr><th>start</th><th>means at the start</th><th>iterations</th><th>final log-likelihood</th>
-<th>final means</th><th>final weights</th><th>peak</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
+<th>final means</th><th>final weights</th><th>peak</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
 {_embed("em-data", {k: data[k] for k in ("x", "hist", "curve_unit", "restarts")})}
 <script>{EM_SCRIPT}</script>
 """
@@ -366,9 +386,11 @@ def expected_losses(draws: np.ndarray, grid: np.ndarray | None = None, window: f
         grid = np.linspace(draws[0], np.quantile(draws, 0.995), LOSS_GRID)
     grid = np.asarray(grid, dtype=float)
     inside = np.searchsorted(draws, grid + window, "right") - np.searchsorted(draws, grid - window, "left")
-    curves = {"zero_one": 1.0 - inside / draws.size,
-              "absolute": np.abs(draws[None, :] - grid[:, None]).mean(axis=1),
-              "squared": ((draws[None, :] - grid[:, None]) ** 2).mean(axis=1)}
+    curves = {
+        "zero_one": 1.0 - inside / draws.size,
+        "absolute": np.abs(draws[None, :] - grid[:, None]).mean(axis=1),
+        "squared": ((draws[None, :] - grid[:, None]) ** 2).mean(axis=1),
+    }
     counts = np.searchsorted(draws, draws + 2 * window, "right") - np.arange(draws.size)
     minimiser = {"zero_one": float(draws[int(np.argmax(counts))] + window)}
     below, n = np.cumsum(draws), draws.size
@@ -377,16 +399,21 @@ def expected_losses(draws: np.ndarray, grid: np.ndarray | None = None, window: f
     bottom = np.flatnonzero(at_draws <= at_draws.min() * (1 + 1e-12))
     minimiser["absolute"] = float((draws[bottom[0]] + draws[bottom[-1]]) / 2)
     i = int(np.argmin(curves["squared"]))
-    res = optimize.minimize_scalar(lambda a: ((draws - a) ** 2).mean(), method="bounded",
-                                   bounds=(grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]),
-                                   options={"xatol": 1e-10})
+    res = optimize.minimize_scalar(
+        lambda a: ((draws - a) ** 2).mean(),
+        method="bounded",
+        bounds=(grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]),
+        options={"xatol": 1e-10},
+    )
     minimiser["squared"] = float(res.x)
     return {"grid": grid, "window": window, **curves, "minimiser": minimiser}
 
 
-LOSSES = (("zero_one", "0-1 loss (window ±h)", "mode", "the mode"),
-          ("absolute", "absolute loss |θ − a|", "median", "the median"),
-          ("squared", "squared loss (θ − a)²", "mean", "the mean"))
+LOSSES = (
+    ("zero_one", "0-1 loss (window ±h)", "mode", "the mode"),
+    ("absolute", "absolute loss |θ − a|", "median", "the median"),
+    ("squared", "squared loss (θ − a)²", "mean", "the mean"),
+)
 
 LOSS_SCRIPT = r"""
 (() => {
@@ -415,7 +442,7 @@ def _loss_figure(draws: np.ndarray, losses: dict, name: str) -> Figure:
         axes[0].set_ylim(bottom=0)
         axes[0].set_ylabel("density")
         axes[0].set_title(f"{name}: posterior density with each loss's best estimate", loc="left")
-        for ax, (key, label, marker, words) in zip(axes[1:], LOSSES):
+        for ax, (key, label, marker, words) in zip(axes[1:], LOSSES, strict=True):
             colour, style = STYLES[marker]
             value = mins[key]
             axes[0].axvline(value, color=colour, ls=style, lw=3, label=f"{words}: {value:.2f} (minimises {label})")
@@ -436,8 +463,9 @@ def render_loss_demo(out: Path, draws: np.ndarray, row: dict) -> Path:
     mins, name = losses["minimiser"], LOSS_PARAMETER
     mid = LOSS_GRID // 2
     rows = "".join(
-        f"<tr><td>{label}</td><td>{words}</td><td>{mins[key]:.3f}</td>"
-        f"<td>{_loss_row_value(row, marker)}</td></tr>" for key, label, marker, words in LOSSES)
+        f"<tr><td>{label}</td><td>{words}</td><td>{mins[key]:.3f}</td><td>{_loss_row_value(row, marker)}</td></tr>"
+        for key, label, marker, words in LOSSES
+    )
     body = f"""
 {_nav(f'<a href="../{LOSS_MODEL}/index.html">the {LOSS_MODEL} report</a>')}
 <h1>Loss decides the estimator: mode, median, mean</h1>
@@ -452,7 +480,7 @@ centre of the densest window, the <b>mode</b> (the peak; as h shrinks, exactly t
 <a href="../{LOSS_MODEL}/index.html">eight schools</a>, whose posterior piles up near 0 with a long right tail.
 The peak sits near 0, the median further right and the mean further still, pulled by the tail, which squared
 loss punishes hardest. Every curve is an average over the {draws.size} saved NUTS draws of τ
-(<code>{LOSS_MODEL}/results.nc</code>); h = {losses['window']:.3f} ({WINDOW_SDS} posterior sd).</p>
+(<code>{LOSS_MODEL}/results.nc</code>); h = {losses["window"]:.3f} ({WINDOW_SDS} posterior sd).</p>
 {_png(_loss_figure(draws, losses, name), f"posterior density of {name} and the three expected-loss curves")}
 <div class="controls"><label for="candidate">Try a candidate a =</label>
 <input type="range" id="candidate" min="0" max="{LOSS_GRID - 1}" value="{mid}" step="1" style="width:24rem">
@@ -505,10 +533,12 @@ def _prior_figure(data: dict) -> Figure:
         left.set_xlabel("Laplace scale b (L1 penalty σ²/b)   →  flat")
         right.set_xlabel("prior sd τ (L2 penalty σ²/τ²)   →  flat")
         left.set_ylabel("coefficient")
-        handles = [Line2D([], [], color="k", marker="o", ms=4, label="MAP (find_MAP)"),
-                   Line2D([], [], color="k", ls="--", marker="s", mfc="white", ms=4, label="posterior mean (NUTS)"),
-                   Line2D([], [], color="k", marker="<", ms=8, ls="none", label="MLE"),
-                   Line2D([], [], color="#888", ls=":", label="the catalog's prior scale")]
+        handles = [
+            Line2D([], [], color="k", marker="o", ms=4, label="MAP (find_MAP)"),
+            Line2D([], [], color="k", ls="--", marker="s", mfc="white", ms=4, label="posterior mean (NUTS)"),
+            Line2D([], [], color="k", marker="<", ms=8, ls="none", label="MLE"),
+            Line2D([], [], color="#888", ls=":", label="the catalog's prior scale"),
+        ]
         handles += [Line2D([], [], color=colours[j % 10], lw=3, label=f"β{j}") for j in range(maps.shape[1])]
         fig.legend(handles=handles, loc="outside lower center", ncols=7, frameon=False, fontsize=11)
     return fig
@@ -520,17 +550,23 @@ def render_prior_demo(out: Path, data: dict) -> Path:
     maps, means = np.asarray(lap["map"]), np.asarray(lap["mean"])
     atol = lap["zero_atol"]
     rows = []
-    for b, m, mu in zip(lap["scales"], maps, means):
+    for b, m, mu in zip(lap["scales"], maps, means, strict=True):
         zero = np.flatnonzero(np.abs(m) < atol)
         largest = f"{np.max(np.abs(mu[zero])):.3f}" if zero.size else "—"
-        rows.append(f"<tr><td>{b:g}{' (catalog)' if b == lap['scale'] else ''}{' (flat)' if b == lap['scales'][-1] else ''}"
-                    f"</td><td>{1 / b * lap['sigma'] ** 2:.4g}</td><td>{zero.size}</td>"
-                    f"<td>{', '.join(f'β{j}' for j in zero) or '—'}</td><td>{largest}</td>"
-                    f"<td>{np.max(np.abs(m - mle)):.2e}</td><td>{np.max(np.abs(mu - mle)):.3f}</td></tr>")
+        rows.append(
+            f"<tr><td>{b:g}{' (catalog)' if b == lap['scale'] else ''}{' (flat)' if b == lap['scales'][-1] else ''}"
+            f"</td><td>{1 / b * lap['sigma'] ** 2:.4g}</td><td>{zero.size}</td>"
+            f"<td>{', '.join(f'β{j}' for j in zero) or '—'}</td><td>{largest}</td>"
+            f"<td>{np.max(np.abs(m - mle)):.2e}</td><td>{np.max(np.abs(mu - mle)):.3f}</td></tr>"
+        )
     nuts = data["nuts"]
     body = f"""
-{_nav('<a href="../sparse_regression/index.html">the sparse_regression report</a>'
-      '<a href="../ridge_regression/index.html">the ridge_regression report</a>')}
+{
+        _nav(
+            '<a href="../sparse_regression/index.html">the sparse_regression report</a>'
+            '<a href="../ridge_regression/index.html">the ridge_regression report</a>'
+        )
+    }
 <h1>MAP = MLE + log prior: flattening the prior</h1>
 <p class="lead">The posterior mode maximises log p(β | y) = log p(y | β) + log p(β) + constant: the
 log-likelihood, which the MLE maximises alone, plus the log prior. With a Laplace prior of scale b the log prior
@@ -546,17 +582,17 @@ so mode and mean are one and the same curve, shrunk towards 0 but never exactly 
 <h2>Exact zeros at the mode (Laplace prior)</h2>
 <table><thead><tr><th>scale b</th><th>L1 penalty σ²/b</th><th>coefficients zero at the MAP
 (|β| &lt; {atol:g})</th><th>which</th><th>largest |posterior mean| among them</th><th>max |MAP − MLE|</th>
-<th>max |mean − MLE|</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
+<th>max |mean − MLE|</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
 <h2>How these numbers were computed</h2>
 <ul><li>MAP: modemean's <code>fit_map</code> (pm.find_MAP, L-BFGS-B polished by Powell where it stalls at the L1
 kink) on the catalog's <code>sparse_regression</code> file at each scale b; the last point (b =
-{lap['scales'][-1]:g}) is practically flat.</li>
-<li>Posterior mean: modemean's <code>fit_nuts</code> with modest settings ({nuts['chains']} chains ×
-{nuts['draws']} draws after {nuts['tune']} tuning steps): a Monte Carlo estimate, standard error up to
-{np.max(lap['mean_se']):.3f}.</li>
+{lap["scales"][-1]:g}) is practically flat.</li>
+<li>Posterior mean: modemean's <code>fit_nuts</code> with modest settings ({nuts["chains"]} chains ×
+{nuts["draws"]} draws after {nuts["tune"]} tuning steps): a Monte Carlo estimate, standard error up to
+{np.max(lap["mean_se"]):.3f}.</li>
 <li>MLE: modemean's EM without the prior (least squares), the <code>mle</code> column of the reports.</li>
 <li>Gaussian prior: <code>ridge_regression.closed_form</code>, the exact conjugate posterior mean (= mode) at each
 τ.</li></ul>
-<p>Computed by <code>modemean teach</code> (seed {data['seed']}); this page only draws the saved numbers.</p>
+<p>Computed by <code>modemean teach</code> (seed {data["seed"]}); this page only draws the saved numbers.</p>
 """
     return _write(out, "prior_demo.html", "MAP = MLE + log prior", body)

@@ -38,10 +38,15 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
     find_map = results.solver("map")
     if find_map["status"] == "ok" and results.no_mode("map"):
         em_ok = results.solver("em")["status"] == "ok"
-        lines.append(f"{find_map['message'].replace(' (see the notes)', '')}: no point is the peak, so gap_sd "
-                     "(the distance from the MAP) is withheld; "
-                     + ("the distances below are from EM's marginal mode (gap_sd_em)." if em_ok else
-                        "declare the random effects in LATENT to get EM's marginal mode, the peak that does exist."))
+        lines.append(
+            f"{find_map['message'].replace(' (see the notes)', '')}: no point is the peak, so gap_sd "
+            "(the distance from the MAP) is withheld; "
+            + (
+                "the distances below are from EM's marginal mode (gap_sd_em)."
+                if em_ok
+                else "declare the random effects in LATENT to get EM's marginal mode, the peak that does exist."
+            )
+        )
     ranked = [n for n in results.ranked() if results.gap(n)]
     skewed = [n for n in ranked if abs(results.gap(n)[0]) >= NEGLIGIBLE_GAP][:n_params]
     for name in skewed:
@@ -52,12 +57,16 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
             lines.append(_no_mode_sentence(name, row))
     if ranked and not skewed:
         top = ranked[0]
-        lines.append(f"Peak and centre of mass agree: every parameter's posterior mean lies within "
-                     f"{NEGLIGIBLE_GAP} sd of its mode (largest: {top}, {format_gap(results.gap(top)[0])} sd).")
+        lines.append(
+            f"Peak and centre of mass agree: every parameter's posterior mean lies within "
+            f"{NEGLIGIBLE_GAP} sd of its mode (largest: {top}, {format_gap(results.gap(top)[0])} sd)."
+        )
     nuts = results.solver("nuts")
     if nuts["status"] == "ok" and nuts.get("message"):
-        lines.append(f"NUTS warns: {nuts['message']}; the sample-based columns (mean, median, mode, sd, HDI) "
-                     "are less certain than their digits suggest.")
+        lines.append(
+            f"NUTS warns: {nuts['message']}; the sample-based columns (mean, median, mode, sd, HDI) "
+            "are less certain than their digits suggest."
+        )
     return lines
 
 
@@ -67,16 +76,25 @@ def _parameter_sentence(name: str, row: dict, draws: np.ndarray | None) -> str:
     bound = boundary_of(row, "map")
     if bound is not None:
         sentence += f", which sits on the boundary {name} = {bound:g}"
-    if is_number(row.get("laplace_sd")) and row["laplace_sd"] > 0 and draws is not None and draws.size \
-            and np.min(draws) >= 0:
+    if (
+        is_number(row.get("laplace_sd"))
+        and row["laplace_sd"] > 0
+        and draws is not None
+        and draws.size
+        and np.min(draws) >= 0
+    ):
         below = stats.norm.cdf(0.0, row["map"], row["laplace_sd"])
         if below >= 0.005:
-            sentence += f"; the Laplace approximation puts {below:.0%} of its mass below zero, where the posterior has none"
+            sentence += (
+                f"; the Laplace approximation puts {below:.0%} of its mass below zero, where the posterior has none"
+            )
     if is_number(row.get("em")) and is_number(row.get("sd")) and row["sd"] > 0:
         apart = (row["em"] - row["map"]) / row["sd"]
         if abs(apart) >= NEGLIGIBLE_GAP:
-            sentence += (f"; EM's marginal mode ({row['em']:.3g}) is {_sds(apart)} sd "
-                         f"{'above' if apart > 0 else 'below'} find_MAP's joint mode ({row['map']:.3g})")
+            sentence += (
+                f"; EM's marginal mode ({row['em']:.3g}) is {_sds(apart)} sd "
+                f"{'above' if apart > 0 else 'below'} find_MAP's joint mode ({row['map']:.3g})"
+            )
         else:
             sentence += f"; EM's marginal mode ({row['em']:.3g}) agrees with find_MAP"
     if is_number(row.get("median")):
@@ -87,11 +105,17 @@ def _parameter_sentence(name: str, row: dict, draws: np.ndarray | None) -> str:
 def _no_mode_sentence(name: str, row: dict) -> str:
     """For a parameter whose joint density has no mode: measure from EM's marginal mode."""
     gap = row["gap_sd_em"]
-    why = ("find_MAP found no mode (the joint density is unbounded or keeps rising where the optimiser stopped, at "
-           f"{row['map']:.3g})" if is_number(row.get("map")) else "find_MAP gave no mode")
-    return (f"{name}: {why}; the posterior mean lies {_sds(gap)} sd {'above' if gap > 0 else 'below'} EM's "
-            f"marginal mode ({row['em']:.3g}), the peak of the posterior with the latent variables integrated out "
-            f"(median {row['median']:.3g}, mean {row['mean']:.3g}).")
+    why = (
+        "find_MAP found no mode (the joint density is unbounded or keeps rising where the optimiser stopped, at "
+        f"{row['map']:.3g})"
+        if is_number(row.get("map"))
+        else "find_MAP gave no mode"
+    )
+    return (
+        f"{name}: {why}; the posterior mean lies {_sds(gap)} sd {'above' if gap > 0 else 'below'} EM's "
+        f"marginal mode ({row['em']:.3g}), the peak of the posterior with the latent variables integrated out "
+        f"(median {row['median']:.3g}, mean {row['mean']:.3g})."
+    )
 
 
 def _sds(value: float) -> str:

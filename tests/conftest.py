@@ -21,6 +21,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
 WORKERS = 2  # catalog models solved at once: compiling is single-threaded, so two keep both cores busy
 
 
@@ -47,8 +49,11 @@ def solved(tmp_path_factory):
                 name = queue.pop(0)
             try:
                 with lock:
-                    proc = subprocess.Popen([sys.executable, "-m", "modemean.cli", "run", name, "--seed", str(SEED),
-                                             "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    proc = subprocess.Popen(
+                        [sys.executable, "-m", "modemean.cli", "run", name, "--seed", str(SEED), "--out", str(out)],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
                     running.add(proc)
                 proc.wait()
                 with lock:
@@ -78,9 +83,17 @@ def solved(tmp_path_factory):
 # ----------------------------------------------------------------- one headless Chromium for all browser tests
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
+]
 
 
 @pytest.fixture(scope="session")
@@ -89,10 +102,14 @@ def browser():
 
     Skipped, saying why, when Chromium or Playwright is absent; never ``playwright install``.
     """
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'"
+    )
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"browser tests skipped: Chromium not found at {CHROMIUM!r} "
-                    "(apt-get install -y chromium chromium-driver, or set CHROMIUM_BIN)")
+        pytest.skip(
+            f"browser tests skipped: Chromium not found at {CHROMIUM!r} "
+            "(apt-get install -y chromium chromium-driver, or set CHROMIUM_BIN)"
+        )
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS, timeout=60_000)
         yield b

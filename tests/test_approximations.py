@@ -76,8 +76,12 @@ def _kl(m: float, s: float, a: float, b: float) -> float:
 
 def _best_gaussian(a: float, b: float) -> np.ndarray:
     """(m, s) minimising the KL numerically."""
-    res = optimize.minimize(lambda x: _kl(x[0], np.exp(x[1]), a, b), [np.log(a / b), -0.5 * np.log(a)],
-                            method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 10_000})
+    res = optimize.minimize(
+        lambda x: _kl(x[0], np.exp(x[1]), a, b),
+        [np.log(a / b), -0.5 * np.log(a)],
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 10_000},
+    )
     return np.array([res.x[0], np.exp(res.x[1])])
 
 
@@ -150,6 +154,7 @@ def test_laplace_seeded_reruns_are_identical(lifetimes):
 
 def test_laplace_without_a_mode_fails_with_the_reason():
     """A funnel whose density of the unconstrained coordinates is unbounded has no Gaussian to centre."""
+
     def build(data):
         with pm.Model() as model:
             tau = pm.HalfNormal("tau", 1.0)
@@ -254,23 +259,35 @@ def test_report_shows_the_approximations_and_the_closest(tmp_path):
     """Model page: k̂, distance from NUTS, one figure for the skewed parameter; index: the closest one."""
     rng = np.random.default_rng(0)
     nuts_draws = {"mu": rng.normal(1.0, 0.5, (2, 500)), "tau": rng.gamma(1.5, 2.0, (2, 500))}
-    nuts = Fit("nuts", "ok", "", 1.0, summarise_draws(az.from_dict({"posterior": nuts_draws}).posterior),
-               az.from_dict({"posterior": nuts_draws}), diagnostics={"divergences": 0})
+    nuts = Fit(
+        "nuts",
+        "ok",
+        "",
+        1.0,
+        summarise_draws(az.from_dict({"posterior": nuts_draws}).posterior),
+        az.from_dict({"posterior": nuts_draws}),
+        diagnostics={"divergences": 0},
+    )
     close = {"mu": rng.normal(1.0, 0.5, 1000), "tau": rng.gamma(1.5, 2.0, 1000)}  # the same distribution
     narrow = {"mu": rng.normal(1.2, 0.2, 1000), "tau": rng.lognormal(0.8, 0.3, 1000)}  # off centre, too narrow
-    fits = {"nuts": nuts, "advi": _approximation("advi", "advi", narrow, 0.9),
-            "fullrank_advi": _approximation("fullrank_advi", "fullrank_advi", close, 0.3),
-            "laplace": Fit("laplace", "failed", "the density of the unconstrained coordinates has no mode")}
+    fits = {
+        "nuts": nuts,
+        "advi": _approximation("advi", "advi", narrow, 0.9),
+        "fullrank_advi": _approximation("fullrank_advi", "fullrank_advi", close, 0.3),
+        "laplace": Fit("laplace", "failed", "the density of the unconstrained coordinates has no mode"),
+    }
     table = make_table(fits, ["mu", "tau"])
-    assert table.loc["mu", "advi_gap_sd"] == pytest.approx((table.loc["mu", "advi_mean"] - table.loc["mu", "mean"])
-                                                           / table.loc["mu", "sd"])
+    assert table.loc["mu", "advi_gap_sd"] == pytest.approx(
+        (table.loc["mu", "advi_mean"] - table.loc["mu", "mean"]) / table.loc["mu", "sd"]
+    )
     assert np.isnan(table.loc["mu", "laplace_sample_gap_sd"])
     folder = tmp_path / "toy"
     folder.mkdir()
     results_tree(fits, table).to_netcdf(folder / "results.nc", engine="h5netcdf")
     info = {"title": "Toy", "story": "", "why_skewed": "", "references": []}
-    dump_json(results_dict("toy", info, {"seed": 1, "solvers": list(fits)}, fits, table, "toy.py"),
-              folder / "results.json")
+    dump_json(
+        results_dict("toy", info, {"seed": 1, "solvers": list(fits)}, fits, table, "toy.py"), folder / "results.json"
+    )
     results = load_all(tmp_path)[0]
     assert set(results.solver_draws) == {"advi", "fullrank_advi"}
     assert results.closest_approximation()[0] == "fullrank_advi"

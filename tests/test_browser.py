@@ -85,6 +85,8 @@ def test_model_page(page, site, name):
         pytest.fail(f"compare({name!r}) raised, so there is no page to check: {errors[name]}")
     path = out / name / "index.html"
     _open(page, path)
-    rows = page.eval_on_selector_all("table.comparison tr[data-parameter]", "rows => rows.map(r => r.dataset.parameter)")
+    rows = page.eval_on_selector_all(
+        "table.comparison tr[data-parameter]", "rows => rows.map(r => r.dataset.parameter)"
+    )
     assert rows == list(json.loads((out / name / "results.json").read_text())["parameters"])
     _follow_links(page, path)

@@ -7,7 +7,7 @@ import pytest
 
 from modemean import compare
 
-MODEL = textwrap.dedent('''
+MODEL = textwrap.dedent("""
     import numpy as np
     import pymc as pm
 
@@ -22,7 +22,7 @@ MODEL = textwrap.dedent('''
             lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
             pm.Poisson("y", mu=lam, observed=data["y"])
         return model
-''')
+""")
 
 
 @pytest.fixture()
@@ -96,15 +96,35 @@ def test_sampler_is_named_and_part_of_the_cache_key(model, tmp_path):
 
     default = run(model, tmp_path)
     assert default.fits["nuts"].diagnostics["sampler"] == "pymc NUTS"
-    assert "perf_counter_diff" in default.fits["nuts"].draws["sample_stats"]     # a PyMC-only statistic
-    proc = subprocess.run([sys.executable, "-m", "modemean.cli", "run", str(model), "--solvers", "map,nuts",
-                           "--draws", "200", "--tune", "200", "--chains", "2", "--sampler", "nutpie",
-                           "--out", str(tmp_path)], capture_output=True, text=True)
+    assert "perf_counter_diff" in default.fits["nuts"].draws["sample_stats"]  # a PyMC-only statistic
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modemean.cli",
+            "run",
+            str(model),
+            "--solvers",
+            "map,nuts",
+            "--draws",
+            "200",
+            "--tune",
+            "200",
+            "--chains",
+            "2",
+            "--sampler",
+            "nutpie",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "cached" not in proc.stdout
     results = json.loads((tmp_path / "rates" / "results.json").read_text())
     assert results["solvers"]["nuts"]["diagnostics"]["sampler"] == "nutpie NUTS"
-    assert results["parameters"]["lam"]["mean"] == pytest.approx(5 / 4, rel=0.08)   # posterior Gamma(5, 4)
+    assert results["parameters"]["lam"]["mean"] == pytest.approx(5 / 4, rel=0.08)  # posterior Gamma(5, 4)
 
 
 def test_unknown_sampler_is_refused(model, tmp_path):
@@ -122,12 +142,12 @@ def test_key_sees_the_model_helpers_a_model_imports(tmp_path, monkeypatch):
     from modemean import models
     from modemean.comparisons import cache
 
-    assert not [name for name in models.CATALOG if name.startswith("_")]          # helpers are not models
-    for name in models.CATALOG:                                                  # no model imports a model
+    assert not [name for name in models.CATALOG if name.startswith("_")]  # helpers are not models
+    for name in models.CATALOG:  # no model imports a model
         assert all(p.stem.startswith("_") for p in cache.catalog_imports(cache.CATALOG / f"{name}.py")), name
     assert [p.name for p in cache.catalog_imports(cache.CATALOG / "dyestuff2.py")] == ["_lmm.py"]
     assert [p.name for p in cache.catalog_imports(cache.CATALOG / "old_faithful.py")] == ["_mixtures.py"]
-    user = tmp_path / "user" / "mixture.py"                                      # the public name, from a user file
+    user = tmp_path / "user" / "mixture.py"  # the public name, from a user file
     user.parent.mkdir()
     user.write_text("from modemean import LogPrior, normal_mixture_m_step\n")
     assert [p.name for p in cache.catalog_imports(user)] == ["_mixtures.py"]
@@ -137,10 +157,12 @@ def test_key_sees_the_model_helpers_a_model_imports(tmp_path, monkeypatch):
     (catalog / "_shared.py").write_text("from ._deeper import depth\n")
     (catalog / "_deeper.py").write_text("depth = 1\n")
     (catalog / "_unused.py").write_text("x = 1\n")
-    forms = {"from_module": "from modemean.models._shared import depth\n",
-             "from_package": "from modemean.models import _shared\n",
-             "import": "import modemean.models._shared\n",
-             "relative": "from ._shared import depth\n"}
+    forms = {
+        "from_module": "from modemean.models._shared import depth\n",
+        "from_package": "from modemean.models import _shared\n",
+        "import": "import modemean.models._shared\n",
+        "relative": "from ._shared import depth\n",
+    }
     for name, line in forms.items():
         (catalog / f"{name}.py").write_text(line)
     monkeypatch.setattr(cache, "CATALOG", catalog)
@@ -148,7 +170,7 @@ def test_key_sees_the_model_helpers_a_model_imports(tmp_path, monkeypatch):
     for name in forms:
         assert cache.catalog_imports(catalog / f"{name}.py") == [catalog / "_deeper.py", catalog / "_shared.py"], name
         keys[name] = cache.cache_key(SimpleNamespace(source=str(catalog / f"{name}.py"), data={}), {"seed": 1})
-    (catalog / "_deeper.py").write_text("depth = 2\n")                           # a helper's helper
+    (catalog / "_deeper.py").write_text("depth = 2\n")  # a helper's helper
     (catalog / "_unused.py").write_text("x = 2\n")
     for name in forms:
         assert cache.cache_key(SimpleNamespace(source=str(catalog / f"{name}.py"), data={}), {"seed": 1}) != keys[name]
@@ -156,4 +178,4 @@ def test_key_sees_the_model_helpers_a_model_imports(tmp_path, monkeypatch):
     plain = SimpleNamespace(source=str(catalog / "plain.py"), data={})
     before = cache.cache_key(plain, {"seed": 1})
     (catalog / "_shared.py").write_text("from ._deeper import depth  # edited\n")
-    assert cache.cache_key(plain, {"seed": 1}) == before                         # a model not using it: still cached
+    assert cache.cache_key(plain, {"seed": 1}) == before  # a model not using it: still cached

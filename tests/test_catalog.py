@@ -14,10 +14,27 @@ NAMES = models.CATALOG
 
 
 def test_catalog_is_complete():
-    expected = {"two_gaussians", "eight_schools", "old_faithful", "zero_inflated_counts", "shift_alignment",
-                "beta_blockers", "rat_tumors", "bioassay", "censored_lifetimes", "sparse_regression",
-                "ridge_regression", "robust_regression", "dyestuff", "dyestuff2", "sleepstudy",
-                "eight_schools_centered", "rat_tumors_logit", "image_alignment", "image_alignment_learned"}
+    expected = {
+        "two_gaussians",
+        "eight_schools",
+        "old_faithful",
+        "zero_inflated_counts",
+        "shift_alignment",
+        "beta_blockers",
+        "rat_tumors",
+        "bioassay",
+        "censored_lifetimes",
+        "sparse_regression",
+        "ridge_regression",
+        "robust_regression",
+        "dyestuff",
+        "dyestuff2",
+        "sleepstudy",
+        "eight_schools_centered",
+        "rat_tumors_logit",
+        "image_alignment",
+        "image_alignment_learned",
+    }
     assert expected <= set(NAMES)
 
 
@@ -44,8 +61,10 @@ def test_every_solver_runs_and_nuts_is_clean_at_defaults(solved, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_results_are_strict_json_with_a_gap_for_every_model(solved, name):
     results = json.loads(json.dumps(solved(name).results, allow_nan=False))
-    gaps = [row.get("gap_sd") if row.get("gap_sd") is not None else row.get("gap_sd_em")
-            for row in results["parameters"].values()]
+    gaps = [
+        row.get("gap_sd") if row.get("gap_sd") is not None else row.get("gap_sd_em")
+        for row in results["parameters"].values()
+    ]
     assert any(g is not None and math.isfinite(g) for g in gaps), "no peak-to-mean distance for any parameter"
     assert all(results["solvers"][s]["seconds"] > 0 for s in ("map", "em", "nuts"))
 

@@ -70,7 +70,8 @@ def test_em_objective_is_the_marginal_log_density(specs, name):
     """
     spec = specs[name]
     marginal = {"beta_blockers": _marginal_beta_blockers, "rat_tumors": _marginal_rat_tumors}.get(
-        name, lambda data: spec.model)(spec.data)
+        name, lambda data: spec.model
+    )(spec.data)
     logp = marginal.compile_logp(jacobian=False)
     prior = LogPrior(spec.model, spec.params)
     rng = np.random.default_rng(11)
@@ -87,20 +88,23 @@ def test_em_objective_never_decreases(specs, name, with_prior):
     spec = specs[name]
     prior = LogPrior(spec.model, spec.params) if with_prior else None
     for start in spec.em["em_starts"](spec.data, 5, np.random.default_rng(12)):
-        run = run_em(lambda p: spec.em["e_step"](spec.data, p),
-                     lambda e: spec.em["m_step"](spec.data, e, prior), prior, start)
+        run = run_em(
+            lambda p: spec.em["e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, prior), prior, start
+        )
         assert run.n_iter > 3 and run.converged and not run.error
         assert np.diff(run.trace).min() >= -1e-10 * abs(run.trace[-1])
         assert not run.decreases
 
 
-@pytest.mark.parametrize("name,build_marginal", [("beta_blockers", _marginal_beta_blockers),
-                                                 ("rat_tumors", _marginal_rat_tumors)])
+@pytest.mark.parametrize(
+    "name,build_marginal", [("beta_blockers", _marginal_beta_blockers), ("rat_tumors", _marginal_rat_tumors)]
+)
 def test_em_reaches_the_mode_of_the_marginal_model(specs, solved, name, build_marginal):
     """EM's estimate = find_MAP on the independent marginal model (theta integrated out)."""
     spec = specs[name]
-    fit = pm.find_MAP(model=build_marginal(spec.data), return_inferencedata=True, jitter=False,
-                      progressbar=False, tol=1e-12)
+    fit = pm.find_MAP(
+        model=build_marginal(spec.data), return_inferencedata=True, jitter=False, progressbar=False, tol=1e-12
+    )
     table = solved(name).table
     for p in spec.params:
         assert table.loc[p, "em"] == pytest.approx(float(fit.posterior[p].squeeze()), rel=1e-4), p
@@ -124,8 +128,8 @@ def test_joint_mode_is_flagged_and_marginal_mode_is_interior(solved, name, scale
 
 def test_beta_blockers_joint_mode_runs_off_to_no_pooling(solved):
     row = solved("beta_blockers").table.loc["tau"]
-    assert row["map"] > 10 * row["hdi_high"]          # the joint density rises as tau -> infinity
-    assert 0.05 < row["em"] < 0.2                      # the marginal mode (BDA3 §5.6: about 0.1)
+    assert row["map"] > 10 * row["hdi_high"]  # the joint density rises as tau -> infinity
+    assert 0.05 < row["em"] < 0.2  # the marginal mode (BDA3 §5.6: about 0.1)
 
 
 # ---------------------------------------------------------------- censored_lifetimes: the closed form
@@ -163,13 +167,13 @@ def test_censored_map_em_nuts_match_the_closed_form(solved):
     assert row["em"] == pytest.approx((a - 1) / b, abs=1e-6)
     assert row["mle"] == pytest.approx(failures / c.spec.data["time"].sum(), abs=1e-6)
     assert row["laplace_sd"] == pytest.approx(math.sqrt(a - 1) / b, rel=1e-4)
-    assert row["map_unconstrained"] == pytest.approx(a / b, abs=1e-6)   # log-space mode with Jacobian = mean
+    assert row["map_unconstrained"] == pytest.approx(a / b, abs=1e-6)  # log-space mode with Jacobian = mean
     assert "not a mode" not in row["notes"] and not c.fits["map"].message
     # NUTS within Monte Carlo error: se(mean) = sd / sqrt(ess); se(sd) from the Gamma's kurtosis
     sd, ess = math.sqrt(a) / b, row["ess_bulk"]
     assert abs(row["mean"] - a / b) < 4 * sd / math.sqrt(ess)
     assert abs(row["sd"] - sd) < 4 * sd * math.sqrt((2 + 6 / a) / (4 * ess))
-    assert row["gap_sd"] == pytest.approx(1 / math.sqrt(a), abs=0.1)    # (mean - mode) / sd = 1 / sqrt(A)
+    assert row["gap_sd"] == pytest.approx(1 / math.sqrt(a), abs=0.1)  # (mean - mode) / sd = 1 / sqrt(A)
 
 
 def test_censored_simulation_recovers_the_rate(solved):
@@ -180,7 +184,11 @@ def test_censored_simulation_recovers_the_rate(solved):
     assert row["hdi_low"] < truth < row["hdi_high"]
     data = mod.simulate(20_000, np.random.default_rng(5))
     failures = np.sum(data["time"] < data["window"])
-    run = run_em(lambda p: mod.e_step(data, p), lambda e: mod.m_step(data, e, None), None,
-                 mod.em_starts(data, 1, np.random.default_rng(0))[0])
+    run = run_em(
+        lambda p: mod.e_step(data, p),
+        lambda e: mod.m_step(data, e, None),
+        None,
+        mod.em_starts(data, 1, np.random.default_rng(0))[0],
+    )
     assert run.converged
     assert abs(float(run.params["lam"]) - truth) < 4 * truth / math.sqrt(failures)

@@ -78,7 +78,7 @@ def random_params(name, data, rng):
         return {"alpha": rng.normal(0.0, 3.0), "beta": rng.normal(5.0, 10.0)}
     if name == "sparse_regression":
         beta = rng.normal(0.0, 1.0, data["X"].shape[1])
-        beta[rng.integers(len(beta))] = 0.0                       # the kink itself
+        beta[rng.integers(len(beta))] = 0.0  # the kink itself
         return {"beta": beta}
     return {"a": rng.normal(0.0, 3.0), "b": rng.normal(0.0, 1.0), "sigma": rng.gamma(2.0, 1.0)}
 
@@ -146,7 +146,7 @@ def test_recovers_the_simulation(solved, name):
     for param, values in models.get(name).TRUE_PARAMS.items():
         values = np.atleast_1d(values)
         flats = [param] if values.size == 1 and param in table.index else [f"{param}[{i}]" for i in range(values.size)]
-        for flat, value in zip(flats, values):
+        for flat, value in zip(flats, values, strict=True):
             row = table.loc[flat]
             assert row["hdi_low"] < value < row["hdi_high"], f"{flat}={value} outside the 94% HDI"
 
@@ -176,7 +176,7 @@ def test_bioassay_normal_approximation_misplaces_the_mass(solved):
     c = solved("bioassay")
     d = c.spec.data
     h = models.get("bioassay").highlights(c)
-    assert c.results["highlights"] == h                 # stored in results.json for the report
+    assert c.results["highlights"] == h  # stored in results.json for the report
     row = c.table.loc["beta"]
     p = 1.0 / (1.0 + np.exp(-(c.table.loc["alpha", "map"] + row["map"] * d["x"])))
     z = np.column_stack([np.ones_like(d["x"]), d["x"]])
@@ -229,9 +229,9 @@ def test_sparse_mode_sets_zeros_the_mean_does_not(solved):
     zeros = c.table.loc[h["coefficients at 0 at the MAP (find_MAP)"]]
     assert (zeros["mean"].abs() > m.ZERO_ATOL).all()
     mcse = zeros["sd"] / np.sqrt(zeros["ess_bulk"])
-    assert (zeros["mean"].abs() > 4 * mcse).sum() >= 3                 # not Monte Carlo noise around 0
+    assert (zeros["mean"].abs() > 4 * mcse).sum() >= 3  # not Monte Carlo noise around 0
     draws = c.fits["nuts"].draws.posterior["beta"].values
-    assert np.mean(np.abs(draws) < m.ZERO_ATOL) < 1e-3                 # no posterior mass at exactly 0
+    assert np.mean(np.abs(draws) < m.ZERO_ATOL) < 1e-3  # no posterior mass at exactly 0
 
 
 def test_sparse_em_keeps_a_zero_coefficient_at_zero(spec):
@@ -239,7 +239,7 @@ def test_sparse_em_keeps_a_zero_coefficient_at_zero(spec):
     prior = LogPrior(s.model, s.params)
     start = s.em["em_starts"](s.data, 1, np.random.default_rng(0))[0]
     start["beta"] = start["beta"].copy()
-    start["beta"][0] = 0.0                                             # the strongest coefficient, forced to 0
+    start["beta"][0] = 0.0  # the strongest coefficient, forced to 0
     expectations, _ = s.em["e_step"](s.data, start)
     new = s.em["m_step"](s.data, expectations, prior)["beta"]
     assert new[0] == 0.0 and np.all(np.isfinite(new))
@@ -261,9 +261,9 @@ def test_ridge_map_is_the_closed_form_and_equals_the_mean(solved):
     curvature = np.linalg.eigvalsh((X.T @ X + m.SIGMA**2 / m.TAU**2 * np.eye(len(mean))) / m.SIGMA**2).min()
     f = max(abs(s["log_density"]) for s in c.fits["map"].diagnostics["starts"])
     assert np.abs(rows["map"] - mean).max() <= np.sqrt(2 * 2.2e-9 * f / curvature)
-    np.testing.assert_allclose(rows["laplace_sd"], sd, rtol=1e-5)     # the Gaussian posterior's exact sd
+    np.testing.assert_allclose(rows["laplace_sd"], sd, rtol=1e-5)  # the Gaussian posterior's exact sd
     mcse = rows["sd"] / np.sqrt(rows["ess_bulk"])
-    assert (np.abs(rows["mean"] - mean) < 4 * mcse).all()              # mode = mean up to Monte Carlo error
+    assert (np.abs(rows["mean"] - mean) < 4 * mcse).all()  # mode = mean up to Monte Carlo error
     assert c.fits["em"].status == "not_applicable"
 
 

@@ -9,13 +9,16 @@ from modemean import models
 
 
 def _python(code, **env):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env={**os.environ, **env}
+    )
 
 
 def test_list_reads_info_without_importing_pymc():
-    proc = _python("import sys\nfrom modemean.cli import main\nmain(['list'])\n"
-                   "assert 'pymc' not in sys.modules and 'pytensor' not in sys.modules, 'heavy import'")
+    proc = _python(
+        "import sys\nfrom modemean.cli import main\nmain(['list'])\n"
+        "assert 'pymc' not in sys.modules and 'pytensor' not in sys.modules, 'heavy import'"
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == len(models.CATALOG)
@@ -27,4 +30,7 @@ def test_engine_turns_fastmath_off_unless_the_user_set_it():
     assert _python(code).stdout.strip() == "False"
     assert _python(code, PYTENSOR_FLAGS="numba__fastmath=True").stdout.strip() == "True"
     # imported after PyTensor: set on the live config
-    assert _python("import pytensor, modemean.comparisons; print(pytensor.config.numba__fastmath)").stdout.strip() == "False"
+    assert (
+        _python("import pytensor, modemean.comparisons; print(pytensor.config.numba__fastmath)").stdout.strip()
+        == "False"
+    )

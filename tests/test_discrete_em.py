@@ -40,7 +40,7 @@ def _random_params(spec, engine, rng, n):
 def test_the_solvers_see_the_marginalised_model(specs, name):
     spec = specs[name]
     assert spec.written is not None and spec.latent[0] in spec.written.named_vars
-    assert spec.latent[0] not in spec.model.named_vars                      # summed out for find_MAP / NUTS
+    assert spec.latent[0] not in spec.model.named_vars  # summed out for find_MAP / NUTS
     assert {rv.name for rv in spec.model.free_RVs} == set(spec.params)
     assert [o.name for o in spec.model.observed_RVs] == [o.name for o in spec.written.observed_RVs]
 
@@ -52,8 +52,9 @@ def test_em_objective_never_decreases(specs, name, with_prior):
     prior = LogPrior(spec.as_written, spec.params) if with_prior else None
     e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
     for start in spec.em["em_starts"](spec.data, 3, np.random.default_rng(0)):
-        run = run_em(lambda p: e_hook(spec.data, p), lambda e: spec.em["m_step"](spec.data, e, prior), prior, start,
-                     max_iter=300)
+        run = run_em(
+            lambda p: e_hook(spec.data, p), lambda e: spec.em["m_step"](spec.data, e, prior), prior, start, max_iter=300
+        )
         assert not run.error, run.error
         assert run.n_iter >= 2
         steps = np.diff(run.trace)
@@ -95,15 +96,16 @@ def _independent_loglik(name, data, params):
         x = next(iter(data.values()))
         mixture = pm.NormalMixture.dist(w=params["w"], mu=params["mu"], sigma=params["sigma"])
         return float(pm.logp(mixture, x).sum().eval())
-    if name == "zero_inflated_counts":   # PyMC's psi is the probability of the Poisson component
+    if name == "zero_inflated_counts":  # PyMC's psi is the probability of the Poisson component
         dist = pm.ZeroInflatedPoisson.dist(psi=1 - params["psi"], mu=params["lam"])
         return float(pm.logp(dist, data["count"]).sum().eval())
     y, signal, sigma = data["y"], params["signal"], float(params["sigma"])
     n, T = y.shape
     prior = models.get("shift_alignment").shift_prior(n, T)
     with np.errstate(divide="ignore"):
-        terms = np.log(prior) + np.stack([stats.norm.logpdf(y, np.roll(signal, s), sigma).sum(axis=1)
-                                          for s in range(T)], axis=1)
+        terms = np.log(prior) + np.stack(
+            [stats.norm.logpdf(y, np.roll(signal, s), sigma).sum(axis=1) for s in range(T)], axis=1
+        )
     return float(special.logsumexp(terms, axis=1).sum())
 
 
@@ -171,9 +173,15 @@ def test_map_em_equals_find_map_on_the_marginalised_model(specs, name):
     assert em.ok and mp.ok, (em.message, mp.message)
     assert em.converged
     best = max((s for s in mp.diagnostics["starts"] if s["success"]), key=lambda s: s["log_density"])
-    tight = pm.find_MAP(model=spec.model, method="L-BFGS-B", jitter=best["start"] > 0, random_seed=7 + best["start"],
-                        progressbar=False, return_inferencedata=True,
-                        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 20000, "maxcor": 30})
+    tight = pm.find_MAP(
+        model=spec.model,
+        method="L-BFGS-B",
+        jitter=best["start"] > 0,
+        random_seed=7 + best["start"],
+        progressbar=False,
+        return_inferencedata=True,
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 20000, "maxcor": 30},
+    )
     # ftol 1e-15 is below what a line search can resolve, so L-BFGS-B may end "ABNORMAL" at the optimum:
     # require instead that it is at least as high as fit_map's best point and that the gradient vanishes
     opt = tight.optimizer_result
@@ -184,7 +192,7 @@ def test_map_em_equals_find_map_on_the_marginalised_model(specs, name):
         value = tight.posterior[name_].values[0, 0]
         value = float(value[int(index[:-1])] if index else value)
         assert em.estimates["em"][key] == pytest.approx(value, rel=1e-4), key
-        assert mp.estimates["map"][key] == pytest.approx(value, rel=1e-3), key   # fit_map's default stopping rule
+        assert mp.estimates["map"][key] == pytest.approx(value, rel=1e-3), key  # fit_map's default stopping rule
 
 
 @pytest.mark.parametrize("name", MIXTURES)
@@ -193,11 +201,24 @@ def test_ml_em_equals_sklearn_from_the_same_start(specs, name):
     spec = specs[name]
     x = np.asarray(next(iter(spec.data.values())), dtype=float)
     start = spec.em["em_starts"](spec.data, 1, np.random.default_rng(0))[0]
-    run = run_em(lambda p: spec.em["fast_e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, None),
-                 None, start, max_iter=5000, tol=1e-12)
-    gm = mixture.GaussianMixture(2, covariance_type="spherical", tol=1e-14, max_iter=20000, reg_covar=0.0,
-                                 weights_init=start["w"], means_init=start["mu"][:, None],
-                                 precisions_init=1 / start["sigma"] ** 2).fit(x[:, None])
+    run = run_em(
+        lambda p: spec.em["fast_e_step"](spec.data, p),
+        lambda e: spec.em["m_step"](spec.data, e, None),
+        None,
+        start,
+        max_iter=5000,
+        tol=1e-12,
+    )
+    gm = mixture.GaussianMixture(
+        2,
+        covariance_type="spherical",
+        tol=1e-14,
+        max_iter=20000,
+        reg_covar=0.0,
+        weights_init=start["w"],
+        means_init=start["mu"][:, None],
+        precisions_init=1 / start["sigma"] ** 2,
+    ).fit(x[:, None])
     np.testing.assert_allclose(run.params["w"], gm.weights_, rtol=1e-4)
     np.testing.assert_allclose(run.params["mu"], gm.means_[:, 0], rtol=1e-4)
     np.testing.assert_allclose(run.params["sigma"], np.sqrt(gm.covariances_), rtol=1e-4)
@@ -218,9 +239,11 @@ def test_shift_alignment_recovers_the_signal_up_to_a_cyclic_shift(specs, capsys)
         errors = [np.linalg.norm(np.roll(est, c) - truth) / np.linalg.norm(truth) for c in range(T)]
         best = int(np.argmin(errors))
         with capsys.disabled():
-            print(f"\nshift_alignment {column}: relative error {errors[best]:.4f} at cyclic shift {best} "
-                  f"(oracle with the true shifts: {oracle_error:.4f})")
-        assert best == 0                      # observation 0 fixes the frame: no shift left to undo
+            print(
+                f"\nshift_alignment {column}: relative error {errors[best]:.4f} at cyclic shift {best} "
+                f"(oracle with the true shifts: {oracle_error:.4f})"
+            )
+        assert best == 0  # observation 0 fixes the frame: no shift left to undo
         assert errors[best] < 1.5 * oracle_error
         assert min(errors[c] for c in range(T) if c != best) > 3 * errors[best]
 
@@ -229,16 +252,23 @@ def test_degenerate_component_is_reported_with_what_to_do():
     rng = np.random.default_rng(5)
     x = np.concatenate([rng.normal(0, 1, 30), [4.0, 4.0]])
     build = models.get("two_gaussians").build
-    spec = spec_from_parts(build, {"x": x}, name="collapse", latent=("z",),
-                           em={"m_step": models.get("two_gaussians").m_step})
+    spec = spec_from_parts(
+        build, {"x": x}, name="collapse", latent=("z",), em={"m_step": models.get("two_gaussians").m_step}
+    )
     start = {"w": np.array([0.9, 0.1]), "mu": np.array([0.0, 4.0]), "sigma": np.array([1.0, 0.01])}
-    run = run_em(lambda p: spec.em["e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, None),
-                 None, start, max_iter=500)
+    run = run_em(
+        lambda p: spec.em["e_step"](spec.data, p),
+        lambda e: spec.em["m_step"](spec.data, e, None),
+        None,
+        start,
+        max_iter=500,
+    )
     assert run.degenerate and "collapsed" in run.error and "What to do" in run.error
 
 
-DATASETS = st.lists(st.sampled_from([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0]) | st.floats(-5, 5, allow_nan=False),
-                    min_size=1, max_size=12)
+DATASETS = st.lists(
+    st.sampled_from([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0]) | st.floats(-5, 5, allow_nan=False), min_size=1, max_size=12
+)
 
 
 @pytest.mark.slow
@@ -278,8 +308,10 @@ def test_compare_runs_every_solver_and_nuts_is_clean(solved, name, capsys):
     nuts = c.fits["nuts"].diagnostics
     row = c.table.loc[c.table["skewness"].abs().idxmax()]
     with capsys.disabled():
-        print(f"\n{name}: most skewed {row.name}: map {row['map']:.4g} em {row['em']:.4g} mle {row['mle']:.4g} "
-              f"mean {row['mean']:.4g} sd {row['sd']:.4g} gap_sd {row['gap_sd']:+.3f} skew {row['skewness']:+.2f}; "
-              f"divergences {nuts['divergences']}, max R-hat {nuts['max_r_hat']:.4f}")
+        print(
+            f"\n{name}: most skewed {row.name}: map {row['map']:.4g} em {row['em']:.4g} mle {row['mle']:.4g} "
+            f"mean {row['mean']:.4g} sd {row['sd']:.4g} gap_sd {row['gap_sd']:+.3f} skew {row['skewness']:+.2f}; "
+            f"divergences {nuts['divergences']}, max R-hat {nuts['max_r_hat']:.4f}"
+        )
     assert nuts["divergences"] == 0
     assert nuts["max_r_hat"] <= 1.01

@@ -10,8 +10,7 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from modemean import models
-from modemean import compare
+from modemean import compare, models
 from modemean.comparisons.solvers.em import run_em
 from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec
@@ -34,8 +33,13 @@ def test_two_gaussians_em_objective_never_decreases(mixture, with_prior):
     prior = LogPrior(mixture.model, mixture.params) if with_prior else None
     starts = mixture.em["em_starts"](mixture.data, 4, np.random.default_rng(0))
     for start in starts:
-        run = run_em(lambda p: mixture.em["e_step"](mixture.data, p),
-                     lambda e: mixture.em["m_step"](mixture.data, e, prior), prior, start, max_iter=300)
+        run = run_em(
+            lambda p: mixture.em["e_step"](mixture.data, p),
+            lambda e: mixture.em["m_step"](mixture.data, e, prior),
+            prior,
+            start,
+            max_iter=300,
+        )
         steps = np.diff(run.trace)
         assert run.n_iter > 5
         assert steps.min() >= -1e-10 * abs(run.trace[-1]), f"objective decreased by {steps.min()}"
@@ -61,9 +65,14 @@ def test_two_gaussians_em_loglik_is_the_pymc_mixture_density(mixture):
     rng = np.random.default_rng(2)
     for _ in range(5):
         params = {"w": rng.dirichlet([2, 2]), "mu": np.sort(rng.normal(0, 3, 2)), "sigma": rng.uniform(0.3, 3, 2)}
-        point = {f"{rv.name}_{model.rvs_to_transforms[rv].name}__" if model.rvs_to_transforms.get(rv) else rv.name:
-                 model.rvs_to_transforms[rv].forward(params[rv.name], *rv.owner.inputs).eval()
-                 if model.rvs_to_transforms.get(rv) else params[rv.name] for rv in model.free_RVs}
+        point = {
+            f"{rv.name}_{model.rvs_to_transforms[rv].name}__"
+            if model.rvs_to_transforms.get(rv)
+            else rv.name: model.rvs_to_transforms[rv].forward(params[rv.name], *rv.owner.inputs).eval()
+            if model.rvs_to_transforms.get(rv)
+            else params[rv.name]
+            for rv in model.free_RVs
+        }
         _, loglik = mixture.em["e_step"](mixture.data, params)
         assert math.isclose(loglik + prior(params), float(logp(point)), rel_tol=1e-10)
 
@@ -114,8 +123,12 @@ def test_eight_schools_em_objective_is_the_marginal_log_density(schools):
 def test_eight_schools_em_objective_never_decreases(schools):
     prior = LogPrior(schools.model, schools.params)
     for start in schools.em["em_starts"](schools.data, 5, np.random.default_rng(4)):
-        run = run_em(lambda p: schools.em["e_step"](schools.data, p),
-                     lambda e: schools.em["m_step"](schools.data, e, prior), prior, start)
+        run = run_em(
+            lambda p: schools.em["e_step"](schools.data, p),
+            lambda e: schools.em["m_step"](schools.data, e, prior),
+            prior,
+            start,
+        )
         assert np.diff(run.trace).min() >= -1e-10 * abs(run.trace[-1])
         assert run.converged
 
@@ -124,9 +137,9 @@ def test_eight_schools_table_marks_the_boundary_mode(solved):
     c = solved("eight_schools")
     row = c.table.loc["tau"]
     assert "map: on the boundary tau = 0" in row["notes"]
-    assert row["map"] < 0.01 and row["mean"] > 2.0          # the peak at 0, the centre of mass well above it
+    assert row["map"] < 0.01 and row["mean"] > 2.0  # the peak at 0, the centre of mass well above it
     assert row["gap_sd"] > 0.8
-    assert "†" in str(c)                                      # the printed table marks it
+    assert "†" in str(c)  # the printed table marks it
     assert "map: on the boundary" not in c.table.loc["mu", "notes"]
 
 
@@ -168,8 +181,8 @@ def user_model(tmp_path):
 
 def _check_gamma_poisson(parameters, solvers):
     lam = parameters["lam"]
-    assert lam["map"] == pytest.approx((A - 1) / B, rel=1e-5)            # mode on lam's own scale
-    assert lam["map_unconstrained"] == pytest.approx(A / B, rel=1e-5)     # mode of log(lam)'s density
+    assert lam["map"] == pytest.approx((A - 1) / B, rel=1e-5)  # mode on lam's own scale
+    assert lam["map_unconstrained"] == pytest.approx(A / B, rel=1e-5)  # mode of log(lam)'s density
     assert lam["laplace_sd"] == pytest.approx(np.sqrt(A - 1) / B, rel=1e-3)
     assert lam["mean"] == pytest.approx(A / B, rel=0.05)
     assert lam["sd"] == pytest.approx(np.sqrt(A) / B, rel=0.1)
@@ -187,8 +200,25 @@ def test_user_model_file_through_compare(user_model, tmp_path):
 @pytest.mark.slow
 def test_user_model_file_through_cli(user_model, tmp_path):
     out = tmp_path / "cli-out"
-    proc = subprocess.run([sys.executable, "-m", "modemean.cli", "run", str(user_model), "--draws", "500",
-                           "--tune", "500", "--chains", "2", "--out", str(out)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modemean.cli",
+            "run",
+            str(user_model),
+            "--draws",
+            "500",
+            "--tune",
+            "500",
+            "--chains",
+            "2",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "lam" in proc.stdout and "gap_sd" in proc.stdout
     results = json.loads((out / "my_rates" / "results.json").read_text())
@@ -209,7 +239,7 @@ def test_results_files_follow_the_schema(solved, tmp_path):
     for entry in results["solvers"].values():
         assert entry["status"] in ("ok", "failed", "not_applicable") and entry["seconds"] > 0
     assert list(results["parameters"]) == list(c.table.index)
-    assert results["parameters"]["eta[0]"]["em"] is None                  # latent: EM gives no estimate
+    assert results["parameters"]["eta[0]"]["em"] is None  # latent: EM gives no estimate
     tree = az.from_netcdf(folder / "results.nc")
     assert {"posterior", "sample_stats", "point_estimates", "em_trace"} <= set(tree.children)
     np.testing.assert_allclose(tree["point_estimates"]["map"].values, c.table["map"].to_numpy())

@@ -15,10 +15,11 @@ from modemean.comparisons.solvers.em import fit_em, run_em
 from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec, spec_from_parts
 
-LME4_DYESTUFF_ML_DEVIANCE = 327.327059881135     # lme4 tests/lmer-1.R (Dyestuff, REML = FALSE)
+LME4_DYESTUFF_ML_DEVIANCE = 327.327059881135  # lme4 tests/lmer-1.R (Dyestuff, REML = FALSE)
 
 
 # ----------------------------------------------------------------- independent references (numpy/scipy only)
+
 
 def lmm_loglik(y, X, Z, groups, beta, sigma, G):
     """log N(y | X beta, Z G Z' + sigma^2 I), one independent block per group (groups of equal size,
@@ -50,8 +51,12 @@ def sleepstudy_loglik(data, beta, sigma, tau, rho):
 def maximise(negative, x0):
     """scipy's BFGS (numerical gradients), then Nelder-Mead from there to polish."""
     res = optimize.minimize(negative, x0, method="BFGS", options={"gtol": 1e-8})
-    res = optimize.minimize(negative, res.x, method="Nelder-Mead",
-                            options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20000, "maxfev": 20000})
+    res = optimize.minimize(
+        negative,
+        res.x,
+        method="Nelder-Mead",
+        options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20000, "maxfev": 20000},
+    )
     return res.x, -res.fun
 
 
@@ -67,6 +72,7 @@ def sleepstudy():
 
 # ----------------------------------------------------------------- the E-step's objective is the marginal density
 
+
 def test_objective_is_the_normal_normal_marginal_at_random_parameters(dyestuff, sleepstudy):
     rng = np.random.default_rng(1)
     for _ in range(5):
@@ -74,8 +80,12 @@ def test_objective_is_the_normal_normal_marginal_at_random_parameters(dyestuff, 
         _, loglik = dyestuff.em["e_step"](dyestuff.data, p)
         assert loglik == pytest.approx(dyestuff_loglik(dyestuff.data, **p), rel=1e-10, abs=1e-8)
     for _ in range(5):
-        p = {"beta": rng.normal([250, 10], [20, 5]), "sigma": rng.uniform(10, 50), "tau": rng.uniform([5, 1], [50, 15]),
-             "rho": rng.uniform(-0.9, 0.9)}
+        p = {
+            "beta": rng.normal([250, 10], [20, 5]),
+            "sigma": rng.uniform(10, 50),
+            "tau": rng.uniform([5, 1], [50, 15]),
+            "rho": rng.uniform(-0.9, 0.9),
+        }
         _, loglik = sleepstudy.em["e_step"](sleepstudy.data, p)
         assert loglik == pytest.approx(sleepstudy_loglik(sleepstudy.data, **p), rel=1e-10, abs=1e-8)
 
@@ -90,10 +100,11 @@ def test_centred_objective_is_the_marginal_and_blocks_are_found(sleepstudy, dyes
         assert loglik == pytest.approx(stats.norm.logpdf(y, mu, np.sqrt(s**2 + tau**2)).sum(), rel=1e-10, abs=1e-8)
     assert spec.em["engine"]().blocks == (8, 1)
     assert dyestuff.em["engine"]().blocks == (6, 1)
-    assert sleepstudy.em["engine"]().blocks == (18, 2)     # 18 independent 2 x 2 blocks, never a 36 x 36 inverse
+    assert sleepstudy.em["engine"]().blocks == (18, 2)  # 18 independent 2 x 2 blocks, never a 36 x 36 inverse
 
 
 # ----------------------------------------------------------------- EM's guarantees
+
 
 @pytest.mark.parametrize("name, n_starts", [("dyestuff", 2), ("sleepstudy", 1), ("eight_schools_centered", 2)])
 def test_em_objective_never_decreases(name, n_starts):
@@ -101,19 +112,26 @@ def test_em_objective_never_decreases(name, n_starts):
     prior = LogPrior(spec.as_written, spec.params)
     for log_prior in (prior, None):
         for start in spec.em["em_starts"](spec.data, n_starts, np.random.default_rng(3)):
-            run = run_em(lambda p: spec.em["e_step"](spec.data, p),
-                         lambda e, lp=log_prior: spec.em["m_step"](spec.data, e, lp), log_prior, start)
+            run = run_em(
+                lambda p: spec.em["e_step"](spec.data, p),
+                lambda e, lp=log_prior: spec.em["m_step"](spec.data, e, lp),
+                log_prior,
+                start,
+            )
             assert not run.error and run.converged
             assert np.all(np.diff(run.trace) >= -1e-12 * np.abs(run.trace[1:])), run.trace
 
 
 # ----------------------------------------------------------------- ML-EM equals an independent ML fit
 
+
 def test_dyestuff_mle_equals_independent_fit_and_lme4(dyestuff):
     fit = fit_em(dyestuff, seed=5, n_init=2)
     assert fit.ok and not fit.flags, (fit.message, fit.flags)
-    x, best = maximise(lambda x: -dyestuff_loglik(dyestuff.data, x[0], np.exp(x[1]), np.exp(x[2])),
-                       [1500.0, np.log(40.0), np.log(30.0)])
+    x, best = maximise(
+        lambda x: -dyestuff_loglik(dyestuff.data, x[0], np.exp(x[1]), np.exp(x[2])),
+        [1500.0, np.log(40.0), np.log(30.0)],
+    )
     mle = fit.estimates["mle"]
     assert mle["mu"] == pytest.approx(x[0], abs=1e-4)
     assert mle["sigma"] == pytest.approx(np.exp(x[1]), abs=1e-4)
@@ -131,16 +149,23 @@ def test_sleepstudy_mle_equals_independent_fit(sleepstudy):
         return -sleepstudy_loglik(sleepstudy.data, x[:2], np.exp(x[2]), np.exp(x[3:5]), np.tanh(x[5]))
 
     x, best = maximise(negative, [250.0, 10.0, np.log(25.0), np.log(24.0), np.log(6.0), 0.1])
-    reference = {"beta[0]": x[0], "beta[1]": x[1], "sigma": np.exp(x[2]), "tau[0]": np.exp(x[3]),
-                 "tau[1]": np.exp(x[4]), "rho": np.tanh(x[5])}
+    reference = {
+        "beta[0]": x[0],
+        "beta[1]": x[1],
+        "sigma": np.exp(x[2]),
+        "tau[0]": np.exp(x[3]),
+        "tau[1]": np.exp(x[4]),
+        "rho": np.tanh(x[5]),
+    }
     for name, value in reference.items():
         assert fit.estimates["mle"][name] == pytest.approx(value, abs=1e-4), name
     objective = fit.diagnostics["mle"]["restarts"][0]["objective"]
     assert objective == pytest.approx(best, abs=1e-8)
-    assert -2 * best == pytest.approx(1751.9393, abs=1e-3)     # lme4: logLik -875.9697 (ML)
+    assert -2 * best == pytest.approx(1751.9393, abs=1e-3)  # lme4: logLik -875.9697 (ML)
 
 
 # ----------------------------------------------------------------- boundary variance components
+
 
 def test_dyestuff2_batch_sd_is_on_the_boundary():
     spec = load_spec("dyestuff2")
@@ -149,15 +174,16 @@ def test_dyestuff2_batch_sd_is_on_the_boundary():
     for column in ("em", "mle"):
         assert fit.estimates[column]["tau"] == 0.0
         assert any(f.column == column and f.kind == "boundary" and f.value == 0 for f in fit.flags["tau"]), fit.flags
-        assert all(r["n_iter"] < 50 for r in fit.diagnostics[column]["restarts"])   # stopped, not crawling
+        assert all(r["n_iter"] < 50 for r in fit.diagnostics[column]["restarts"])  # stopped, not crawling
     # at tau = 0 the ML fit is the pooled mean and the pooled ML sd
     y = spec.data["y"]
     assert fit.estimates["mle"]["mu"] == pytest.approx(y.mean(), abs=1e-5)
     assert fit.estimates["mle"]["sigma"] == pytest.approx(y.std(), abs=1e-5)
-    profile = maximise(lambda x: -dyestuff_loglik(spec.data, x[0], np.exp(x[1]), np.exp(x[2])),
-                       [5.0, np.log(3.0), np.log(1.0)])[1]
+    profile = maximise(
+        lambda x: -dyestuff_loglik(spec.data, x[0], np.exp(x[1]), np.exp(x[2])), [5.0, np.log(3.0), np.log(1.0)]
+    )[1]
     objective = fit.diagnostics["mle"]["restarts"][fit.diagnostics["mle"]["best_restart"]]["objective"]
-    assert objective >= profile - 1e-7       # no interior point is higher
+    assert objective >= profile - 1e-7  # no interior point is higher
 
 
 def test_centred_eight_schools_em_equals_non_centred():
@@ -166,12 +192,15 @@ def test_centred_eight_schools_em_equals_non_centred():
     assert centred.ok and plain.ok
     for column in ("em", "mle"):
         for name in ("mu", "tau"):
-            assert centred.estimates[column][name] == pytest.approx(plain.estimates[column][name], abs=1e-4), \
-                (column, name)
+            assert centred.estimates[column][name] == pytest.approx(plain.estimates[column][name], abs=1e-4), (
+                column,
+                name,
+            )
         assert any(f.column == column and f.kind == "boundary" for f in centred.flags["tau"])
 
 
 # ----------------------------------------------------------------- validation of LATENT
+
 
 def _random_intercepts(data):
     with pm.Model() as model:
@@ -191,8 +220,9 @@ def test_a_researchers_random_effects_model_gets_em_without_hooks():
     assert fit.ok and set(fit.estimates) == {"em", "mle"} and set(fit.estimates["mle"]) == {"mu", "tau"}
 
 
-@pytest.mark.parametrize("latent, word", [(("nope",), "'nope', which is not a variable"),
-                                          (("y",), "'y', which is an observed variable")])
+@pytest.mark.parametrize(
+    "latent, word", [(("nope",), "'nope', which is not a variable"), (("y",), "'y', which is an observed variable")]
+)
 def test_a_bad_latent_name_is_a_one_line_error(latent, word):
     with pytest.raises(ModemeanError) as info:
         spec_from_parts(_random_intercepts, DATA, name="mine", latent=latent)
@@ -209,11 +239,12 @@ def test_a_non_gaussian_latent_gets_the_laplace_engine():
         return model
 
     spec = spec_from_parts(poisson_effects, {"y": np.array([0, 3, 5, 1, 2, 7]), "g": DATA["g"]}, latent=("a",))
-    assert spec.em_reason == "" and spec.em["kind"]() == "Laplace (approximate)"       # tests/test_laplace_em.py
+    assert spec.em_reason == "" and spec.em["kind"]() == "Laplace (approximate)"  # tests/test_laplace_em.py
     assert spec_from_parts(_random_intercepts, DATA, latent=("a",)).em["kind"]() == "exact (Gaussian)"
 
 
 # ---------------------------------------------------------- eight_schools and beta_blockers: the old closed forms
+
 
 def normal_normal_e_step(data, params):
     """The hand-written E-step these models had before the automatic one (kept here as the reference):
@@ -244,15 +275,22 @@ def normal_normal_m_step(data, expectations, prior):
     a = np.array([[w.sum(), (w * m).sum()], [(w * m).sum(), (w * s).sum()]])
     x0 = np.linalg.solve(a, [np.sum(w * y), np.sum(w * m * y)])
     x0[1] = max(x0[1], 0.0)
-    res = optimize.minimize(negative, x0, jac=True, method="L-BFGS-B", bounds=[(None, None), (0.0, None)],
-                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 500})
+    res = optimize.minimize(
+        negative,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(None, None), (0.0, None)],
+        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 500},
+    )
     return {"mu": float(res.x[0]), "tau": float(res.x[1])}
 
 
 def normal_normal_starts(data, n_init, rng):
     y = data["y"]
     return [{"mu": np.mean(y), "tau": np.std(y)}] + [
-        {"mu": rng.normal(np.mean(y), np.std(y)), "tau": np.std(y) * rng.uniform(0.05, 3.0)} for _ in range(n_init - 1)]
+        {"mu": rng.normal(np.mean(y), np.std(y)), "tau": np.std(y) * rng.uniform(0.05, 3.0)} for _ in range(n_init - 1)
+    ]
 
 
 @pytest.mark.parametrize("name", ["eight_schools", "beta_blockers"])
@@ -263,7 +301,7 @@ def test_automatic_e_step_reproduces_the_old_closed_forms(name):
     without) where the engine's profile stops at exactly 0 and flags it; mu moves by O(tau^2) there.
     """
     spec = load_spec(name)
-    assert set(spec.em) >= {"reason", "engine"} and spec.em_reason == ""        # derived, not hand-written
+    assert set(spec.em) >= {"reason", "engine"} and spec.em_reason == ""  # derived, not hand-written
     rng = np.random.default_rng(21)
     for _ in range(10):
         p = {"mu": rng.normal(0, 5), "tau": rng.gamma(1.0, 5.0)}
@@ -272,9 +310,16 @@ def test_automatic_e_step_reproduces_the_old_closed_forms(name):
     assert fit.ok and not fit.diagnostics["em"]["n_decreases"], fit.message
     prior = LogPrior(spec.as_written, spec.params)
     for column, log_prior in (("em", prior), ("mle", None)):
-        runs = [run_em(lambda p: normal_normal_e_step(spec.data, p),
-                       lambda e, lp=log_prior: normal_normal_m_step(spec.data, e, lp), log_prior, s, max_iter=5000)
-                for s in normal_normal_starts(spec.data, 3, np.random.default_rng(5))]
+        runs = [
+            run_em(
+                lambda p: normal_normal_e_step(spec.data, p),
+                lambda e, lp=log_prior: normal_normal_m_step(spec.data, e, lp),
+                log_prior,
+                s,
+                max_iter=5000,
+            )
+            for s in normal_normal_starts(spec.data, 3, np.random.default_rng(5))
+        ]
         old = max(runs, key=lambda r: r.objective)
         for p in ("mu", "tau"):
             assert fit.estimates[column][p] == pytest.approx(float(old.params[p]), abs=1e-6), (column, p)

@@ -96,13 +96,20 @@ def catalog_em():
         engine = DiscreteLatentEM(model, "z")
         prior = LogPrior(model, ["theta"])
         start = im.em_starts(data, 1, np.random.default_rng(0))[0]
-        runs = {column: run_em(engine.e_step, lambda e, p=p, d=data: im.m_step(d, e, p), p, start)
-                for column, p in (("em", prior), ("mle", None))}
+        runs = {
+            column: run_em(engine.e_step, lambda e, p=p, d=data: im.m_step(d, e, p), p, start)
+            for column, p in (("em", prior), ("mle", None))
+        }
         assert all(r.converged and not r.decreases for r in runs.values())
         y, pose, sd, K = data["y"], data["pose"], float(data["noise_sd"]), int(data["n_poses"])
-        out[name] = {"data": data, "em": runs["em"].params["theta"], "mle": runs["mle"].params["theta"],
-                     "oracle": im.oracle(y, pose, K, sd, *im.gaussian_prior_of(prior, "theta", y.shape[1])),
-                     "oracle_mle": im.oracle(y, pose, K, sd), "resp": engine.e_step(runs["em"].params)[0]["resp"]}
+        out[name] = {
+            "data": data,
+            "em": runs["em"].params["theta"],
+            "mle": runs["mle"].params["theta"],
+            "oracle": im.oracle(y, pose, K, sd, *im.gaussian_prior_of(prior, "theta", y.shape[1])),
+            "oracle_mle": im.oracle(y, pose, K, sd),
+            "resp": engine.e_step(runs["em"].params)[0]["resp"],
+        }
     return out
 
 
@@ -140,7 +147,7 @@ def test_the_learned_prior_is_read_off_the_model_exactly():
 
 # ------------------------------------------------------------------------ the payload hook and the report section
 
-PAYLOAD_MODEL = '''
+PAYLOAD_MODEL = """
 import numpy as np
 import pymc as pm
 
@@ -157,7 +164,7 @@ def build(data):
 
 def payload(comparison):
     return {"image": np.arange(6.0).reshape(2, 3), "label": np.array([3, 1])}
-'''
+"""
 
 
 def test_payload_is_saved_with_the_results_and_read_back_from_the_cache(tmp_path):
@@ -179,12 +186,22 @@ def _fake_results(out, name, truth, em, highlights):
     params = {f"theta[{i}]": {"em": em[i], "mle": em[i] + 0.1, "mean": em[i] + 0.01, "sd": 0.2} for i in range(P)}
     (folder / "results.json").write_text(json.dumps({"parameters": params, "solvers": {}, "highlights": highlights}))
     rng = np.random.default_rng(0)
-    payload = {"truth": truth, "oracle": truth + 0.01, "observations": rng.normal(size=(3, P)),
-               "shown": np.array([0, 1, 2]), "pose": np.array([0, 2, 1, 3]), "resp_em": np.eye(4)[[0, 2, 1, 3]],
-               "resp_nuts": np.full((4, 4), 0.25)}
-    xr.DataTree(children={"payload": xr.DataTree(xr.Dataset({k: ([f"{k}_{i}" for i in range(np.ndim(v))], v)
-                                                              for k, v in payload.items()}))}
-                ).to_netcdf(folder / "results.nc", engine="h5netcdf")
+    payload = {
+        "truth": truth,
+        "oracle": truth + 0.01,
+        "observations": rng.normal(size=(3, P)),
+        "shown": np.array([0, 1, 2]),
+        "pose": np.array([0, 2, 1, 3]),
+        "resp_em": np.eye(4)[[0, 2, 1, 3]],
+        "resp_nuts": np.full((4, 4), 0.25),
+    }
+    xr.DataTree(
+        children={
+            "payload": xr.DataTree(
+                xr.Dataset({k: ([f"{k}_{i}" for i in range(np.ndim(v))], v) for k, v in payload.items()})
+            )
+        }
+    ).to_netcdf(folder / "results.nc", engine="h5netcdf")
     return folder
 
 

@@ -54,14 +54,24 @@ def random_intercepts(kind):
 
 # ----------------------------------------------------------------- independent references (numpy/scipy only)
 
+
 def _group_terms(kind, data, a, offset):
     """Per observation: log p(y | a_g + offset), its first and second derivative in a_g."""
     lin = a[data["g"]] + offset
     y = data["y"]
     if kind == "binomial":
         n, p = data["n"], special.expit(lin)
-        return (y * lin - n * np.logaddexp(0, lin) + special.gammaln(n + 1) - special.gammaln(y + 1)
-                - special.gammaln(n - y + 1)), y - n * p, -n * p * (1 - p)
+        return (
+            (
+                y * lin
+                - n * np.logaddexp(0, lin)
+                + special.gammaln(n + 1)
+                - special.gammaln(y + 1)
+                - special.gammaln(n - y + 1)
+            ),
+            y - n * p,
+            -n * p * (1 - p),
+        )
     if kind == "logit":
         p = special.expit(lin)
         return y * lin - np.logaddexp(0, lin), y - p, -p * (1 - p)
@@ -78,7 +88,7 @@ def conditional_modes(kind, data, mu, beta, tau):
     for _ in range(100):
         _, d1, d2 = _group_terms(kind, data, a, beta * data["x"])
         step = -(np.bincount(g, d1, G) - (a - mu) / tau**2) / (np.bincount(g, d2, G) - 1 / tau**2)
-        step = np.clip(step, -1.0, 1.0)     # damped: a full logistic Newton step from far away overshoots
+        step = np.clip(step, -1.0, 1.0)  # damped: a full logistic Newton step from far away overshoots
         a = a + step
         if np.max(np.abs(step)) < 1e-14:
             break
@@ -98,7 +108,7 @@ def agq_loglik(kind, data, mu, beta, tau, nodes=25):
     a, _, h = conditional_modes(kind, data, mu, beta, tau)
     s = 1 / np.sqrt(-h)
     t, w = np.polynomial.hermite.hermgauss(nodes)
-    A = a[:, None] + np.sqrt(2) * s[:, None] * t[None, :]               # (G, K) nodes per group
+    A = a[:, None] + np.sqrt(2) * s[:, None] * t[None, :]  # (G, K) nodes per group
     g, G = data["g"], len(a)
     ll = np.stack([_group_terms(kind, data, A[:, k], beta * data["x"])[0] for k in range(nodes)], axis=1)
     f = np.stack([np.bincount(g, ll[:, k], G) for k in range(nodes)], axis=1) + stats.norm.logpdf(A, mu, tau)
@@ -109,8 +119,12 @@ def maximise(loglik):
     """scipy: BFGS then Nelder-Mead over (mu, beta, log tau)."""
     negative = lambda x: -loglik(x[0], x[1], np.exp(x[2]))  # noqa: E731
     res = optimize.minimize(negative, [0.0, 0.0, 0.0], method="BFGS", options={"gtol": 1e-9})
-    res = optimize.minimize(negative, res.x, method="Nelder-Mead",
-                            options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20000, "maxfev": 20000})
+    res = optimize.minimize(
+        negative,
+        res.x,
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20000, "maxfev": 20000},
+    )
     return {"mu": res.x[0], "beta": res.x[1], "tau": np.exp(res.x[2])}, -res.fun
 
 
@@ -126,6 +140,7 @@ def case(request):
 
 
 # ----------------------------------------------------------------- the objective and the estimates
+
 
 def test_objective_is_the_laplace_marginal_at_random_parameters(case):
     kind, spec = case
@@ -152,14 +167,17 @@ def test_mle_is_the_laplace_ml_estimate_not_the_exact_one(case):
     # the Laplace error is far above the tolerance: the engine targets Laplace's marginal, not the exact one
     assert abs(mle["tau"] - exact["tau"]) > 100 * TOL
     # MAP-EM is the mode of Laplace marginal + log prior (priors: N(0, 5), N(0, 5), HalfNormal(2))
-    prior = lambda mu, beta, tau: (stats.norm.logpdf([mu, beta], 0, 5).sum()  # noqa: E731
-                                   + stats.halfnorm.logpdf(tau, scale=2))
+    prior = lambda mu, beta, tau: (
+        stats.norm.logpdf([mu, beta], 0, 5).sum()  # noqa: E731
+        + stats.halfnorm.logpdf(tau, scale=2)
+    )
     posterior, _ = maximise(lambda mu, beta, tau: laplace_loglik(kind, spec.data, mu, beta, tau) + prior(mu, beta, tau))
     for name in ("mu", "beta", "tau"):
         assert fit.estimates["em"][name] == pytest.approx(posterior[name], abs=TOL), name
 
 
 # ----------------------------------------------------------------- a transformed latent: Beta rates in logit space
+
 
 def test_transformed_latent_is_integrated_in_its_unconstrained_space():
     """theta_j ~ Beta(a, b), y_j ~ Binomial(n_j, theta_j): in t = logit theta (with the log-Jacobian)
@@ -181,28 +199,36 @@ def test_transformed_latent_is_integrated_in_its_unconstrained_space():
     for _ in range(5):
         a, b = rng.uniform(0.5, 5), rng.uniform(1, 20)
         t = (y + a) / (n + a + b)
-        f = (stats.binom.logpmf(y, n, t) + stats.beta.logpdf(t, a, b) + np.log(t * (1 - t)))
+        f = stats.binom.logpmf(y, n, t) + stats.beta.logpdf(t, a, b) + np.log(t * (1 - t))
         expected = np.sum(f + 0.5 * np.log(2 * np.pi) - 0.5 * np.log((n + a + b) * t * (1 - t)))
         assert spec.em["e_step"](spec.data, {"a": a, "b": b})[1] == pytest.approx(expected, abs=1e-8)
 
 
 # ----------------------------------------------------------------- decreases are reported, not raised
 
+
 def test_a_decrease_of_the_approximate_objective_is_recorded_not_raised():
     """One binary outcome per group: the Laplace approximation is poor and its EM is not monotone."""
     data = simulate("logit", 10, 1, 3)
     spec = spec_from_parts(random_intercepts("logit"), data, name="sparse", latent=("a",))
     start = {"mu": 1.5, "beta": -1.0, "tau": 4.0}
-    run = run_em(lambda p: spec.em["e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, None),
-                 None, start, max_iter=100)
+    run = run_em(
+        lambda p: spec.em["e_step"](spec.data, p),
+        lambda e: spec.em["m_step"](spec.data, e, None),
+        None,
+        start,
+        max_iter=100,
+    )
     assert run.decreases and not run.error
     assert all(d < 0 for _, d in run.decreases)
 
 
 # ----------------------------------------------------------------- neither engine applies
 
+
 def test_a_latent_that_fits_no_engine_says_which_and_why():
     """A dense 2001-vector (every observation depends on every entry): no blocks, too big for a dense Hessian."""
+
     def dense(data):
         with pm.Model() as model:
             mu = pm.Normal("mu", 0, 1)
@@ -219,6 +245,7 @@ def test_a_latent_that_fits_no_engine_says_which_and_why():
 
 # ----------------------------------------------------------------- the catalog model that uses it
 
+
 def test_rat_tumors_logit_em_is_the_laplace_marginal_mode(solved):
     """The catalog's logit-normal rat tumours: em and mle equal scipy's maximisation of the Laplace marginal
     (+ the model's priors mu ~ N(-1, 2), tau ~ HalfNormal(1) for em), labelled approximate everywhere."""
@@ -232,8 +259,9 @@ def test_rat_tumors_logit_em_is_the_laplace_marginal_mode(solved):
             prior = stats.norm.logpdf(mu, -1, 2) + stats.halfnorm.logpdf(tau) if with_prior else 0.0
             return -(laplace_loglik("binomial", data, mu, 0.0, tau) + prior)
 
-        res = optimize.minimize(negative, [-2.0, 0.0], method="Nelder-Mead",
-                                options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 5000})
+        res = optimize.minimize(
+            negative, [-2.0, 0.0], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 5000}
+        )
         return {"mu": res.x[0], "tau": np.exp(res.x[1])}
 
     for column, with_prior in (("em", True), ("mle", False)):
@@ -243,4 +271,4 @@ def test_rat_tumors_logit_em_is_the_laplace_marginal_mode(solved):
     assert c.results["solvers"]["em"]["diagnostics"]["em_kind"] == "Laplace (approximate)"
     assert "em≈" in str(c) and "EM is Laplace (approximate)" in str(c)
     row = c.table.loc["tau"]
-    assert row["hdi_low"] < row["em"] < row["mean"] < row["hdi_high"] < row["map"]   # marginal mode, mean, joint mode
+    assert row["hdi_low"] < row["em"] < row["mean"] < row["hdi_high"] < row["map"]  # marginal mode, mean, joint mode

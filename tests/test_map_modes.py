@@ -22,8 +22,10 @@ from modemean.comparisons.space import ValueSpace
 from modemean.comparisons.spec import spec_from_parts
 
 SEED = 20261126
-EIGHT = {"y": np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0]),
-         "sigma": np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])}
+EIGHT = {
+    "y": np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0]),
+    "sigma": np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0]),
+}
 
 
 def centred_eight_schools(data):
@@ -61,9 +63,11 @@ def _varying_intercept_data():
     return {"g": g, "y": rng.normal(1.0, 0.3, 12)[g] + rng.normal(0, 1.0, g.size)}
 
 
-@pytest.mark.parametrize("build, data, groups", [(centred_eight_schools, EIGHT, 8),
-                                                 (varying_intercepts, _varying_intercept_data(), 12)],
-                         ids=["centred_eight_schools", "varying_intercepts"])
+@pytest.mark.parametrize(
+    "build, data, groups",
+    [(centred_eight_schools, EIGHT, 8), (varying_intercepts, _varying_intercept_data(), 12)],
+    ids=["centred_eight_schools", "varying_intercepts"],
+)
 def test_centred_hierarchy_has_no_mode(build, data, groups):
     """The joint density grows by log(10) per group and decade of tau -> 0: no mode, no gap_sd."""
     c = compare(build, data, name="centred", solvers="map")
@@ -106,8 +110,9 @@ def test_badly_conditioned_regression_is_one_mode_not_several():
         a, beta, log_sigma = v
         return -float(logp({"alpha": a - beta * xbar, "beta": beta, "sigma_log__": log_sigma}))
 
-    res = optimize.minimize(negative, [9.0, 0.0, 0.0], method="Nelder-Mead",
-                            options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20_000})
+    res = optimize.minimize(
+        negative, [9.0, 0.0, 0.0], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20_000}
+    )
     a, beta, log_sigma = res.x
     found = fit.estimates["map"]
     assert found["beta"] == pytest.approx(beta, rel=1e-5)
@@ -124,8 +129,9 @@ def test_free_discrete_parameter_is_one_line_and_the_sampler_is_named():
             pm.Binomial("y", n + 6, p, observed=data["y"])
         return model
 
-    c = compare(build, {"y": np.array([3, 5, 4, 6, 2])}, name="free_n", solvers="map,nuts", draws=200, tune=200,
-                chains=2)
+    c = compare(
+        build, {"y": np.array([3, 5, 4, 6, 2])}, name="free_n", solvers="map,nuts", draws=200, tune=200, chains=2
+    )
     fit = c.fits["map"]
     assert fit.status == "not_applicable" and "\n" not in fit.message
     assert fit.message.startswith("find_MAP optimises continuous parameters only, but n (Poisson) is discrete")
@@ -158,8 +164,13 @@ def test_undefined_density_is_minus_infinity_not_an_exception():
 def test_rat_tumors_with_a_cold_compile_cache(tmp_path):
     """On a fresh PyTensor compile directory find_MAP says "no mode", never "failed"."""
     env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'compile'}", "MPLBACKEND": "Agg"}
-    proc = subprocess.run([sys.executable, "-m", "modemean.cli", "run", "rat_tumors", "--solvers", "map",
-                           "--out", str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "modemean.cli", "run", "rat_tumors", "--solvers", "map", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads((tmp_path / "out" / "rat_tumors" / "results.json").read_text())
     solver = results["solvers"]["map"]
@@ -184,16 +195,36 @@ def test_same_seed_same_draws_cold_or_warm_compile_cache(tmp_path):
         "        beta = pm.Normal('beta', 0, 100, shape=2)\n"
         "        sigma = pm.HalfNormal('sigma', 50)\n"
         "        pm.Normal('y', beta[0] + beta[1] * data['x'], sigma, observed=data['y'])\n"
-        "    return model\n")
+        "    return model\n"
+    )
     env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'compile'}", "MPLBACKEND": "Agg"}
     draws = []
     for run in ("cold", "warm"):
         out = tmp_path / run
-        proc = subprocess.run([sys.executable, "-m", "modemean.cli", "run", str(model), "--solvers", "nuts",
-                               "--draws", "300", "--tune", "300", "--out", str(out)],
-                              capture_output=True, text=True, env=env, timeout=900)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "modemean.cli",
+                "run",
+                str(model),
+                "--solvers",
+                "nuts",
+                "--draws",
+                "300",
+                "--tune",
+                "300",
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         import arviz as az
+
         draws.append(az.from_netcdf(out / "regression" / "results.nc").posterior.to_dataset())
     for name in ("beta", "sigma"):
         assert np.array_equal(draws[0][name].values, draws[1][name].values), name
@@ -210,7 +241,13 @@ def test_starts_are_exactly_find_map():
     objective = _Objective(model)
     for k in (0, 1, 2):
         found = objective.minimize(objective.start(SEED + k, jitter=k > 0), "L-BFGS-B")
-        reference = pm.find_MAP(model=model, method="L-BFGS-B", jitter=k > 0, random_seed=SEED + k,
-                                return_inferencedata=True, progressbar=False)
+        reference = pm.find_MAP(
+            model=model,
+            method="L-BFGS-B",
+            jitter=k > 0,
+            random_seed=SEED + k,
+            return_inferencedata=True,
+            progressbar=False,
+        )
         assert np.array_equal(found.x, reference.fit["mean_vector"].values), k
         assert int(found.nit) == int(reference.optimizer_result["nit"])

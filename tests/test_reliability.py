@@ -40,7 +40,7 @@ def model_file(tmp_path, body, name="my_model"):
     return path
 
 
-RATES = '''
+RATES = """
     import numpy as np
     import pymc as pm
 
@@ -56,7 +56,7 @@ RATES = '''
             lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
             pm.Poisson("y", mu=lam, observed=data["y"])
         return model
-'''
+"""
 
 
 def rates(tmp_path, data="np.array([0, 2, 1])", extra=""):
@@ -71,8 +71,10 @@ def test_unknown_model_lists_close_matches():
 
 
 def test_model_file_missing_a_contract_part(tmp_path):
-    path = model_file(tmp_path, 'INFO = {"title": "", "story": "", "why_skewed": "", "references": []}\n'
-                                "def load_data():\n    return {}\n")
+    path = model_file(
+        tmp_path,
+        'INFO = {"title": "", "story": "", "why_skewed": "", "references": []}\ndef load_data():\n    return {}\n',
+    )
     assert_one_line_error(cli("run", path), "does not follow the contract", "missing build")
 
 
@@ -133,13 +135,16 @@ def test_catalog_models_declare_data_that_passes():
 # -- 3. invalid options
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--draws", "-5"], "draws must be an integer >= 1, got -5"),
-    (["--solvers", "map,bogus"], "unknown solver(s) bogus: choose from map, em, nuts"),
-    (["--chains", "0"], "chains must be an integer >= 1, got 0"),
-    (["--seed", "1.5"], "argument --seed: invalid int value: '1.5'"),
-    (["--n-init", "0"], "n_init must be an integer >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--draws", "-5"], "draws must be an integer >= 1, got -5"),
+        (["--solvers", "map,bogus"], "unknown solver(s) bogus: choose from map, em, nuts"),
+        (["--chains", "0"], "chains must be an integer >= 1, got 0"),
+        (["--seed", "1.5"], "argument --seed: invalid int value: '1.5'"),
+        (["--n-init", "0"], "n_init must be an integer >= 1, got 0"),
+    ],
+)
 def test_invalid_options(args, fragment):
     assert_one_line_error(cli("run", "eight_schools", *args), fragment)
 
@@ -163,8 +168,11 @@ def test_em_not_applicable_others_still_run(tmp_path):
 
 def test_non_finite_log_density_at_start_names_the_term(tmp_path):
     path = rates(tmp_path, data="np.array([1, -2, 3])")
-    assert_one_line_error(cli("run", path), "log density is not finite at the initial point (y = -inf)",
-                          "check the data against each distribution's support")
+    assert_one_line_error(
+        cli("run", path),
+        "log density is not finite at the initial point (y = -inf)",
+        "check the data against each distribution's support",
+    )
 
 
 def test_find_map_stopping_at_iteration_zero_is_a_failure_not_a_mode():
@@ -196,8 +204,9 @@ def test_sampler_problems_are_flagged_in_message_and_table():
             pm.Normal("y", theta, data["sigma"], observed=data["y"])
         return model
 
-    c = compare(centred, data, solvers="nuts", draws=150, tune=150, chains=2, seed=3,
-                sample_kwargs={"target_accept": 0.6})  # the centred funnel at a low target_accept diverges
+    c = compare(
+        centred, data, solvers="nuts", draws=150, tune=150, chains=2, seed=3, sample_kwargs={"target_accept": 0.6}
+    )  # the centred funnel at a low target_accept diverges
     nuts = c.fits["nuts"]
     assert nuts.ok and not nuts.converged
     assert "bulk ESS as low as" in nuts.message
@@ -237,8 +246,12 @@ def _no_temporaries(folder):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interruption_leaves_no_corrupt_file_and_next_run_is_clean(tmp_path, sig):
     out = tmp_path / "out"
-    proc = subprocess.Popen([*CLI, "run", "eight_schools", "--draws", "200000", "--tune", "500", "--chains", "2",
-                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*CLI, "run", "eight_schools", "--draws", "200000", "--tune", "500", "--chains", "2", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     results = out / "eight_schools" / "results.json"
     time.sleep(15)  # usually map and em are done and NUTS is sampling (200k draws take minutes)
     assert proc.poll() is None
@@ -259,8 +272,9 @@ def test_interruption_leaves_no_corrupt_file_and_next_run_is_clean(tmp_path, sig
 def test_stale_temporaries_of_dead_runs_are_removed(tmp_path):
     from modemean.comparisons.results import remove_stale_temporaries
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     stale = tmp_path / f".results.json.{dead}.abc.tmp"
     live = tmp_path / f".results.json.{os.getpid()}.abc.tmp"
     stale.write_text("{trunc")
@@ -275,9 +289,15 @@ def test_stale_temporaries_of_dead_runs_are_removed(tmp_path):
 @pytest.mark.slow
 def test_two_concurrent_runs_into_one_folder(tmp_path):
     out = tmp_path / "shared"
-    procs = [subprocess.Popen([*CLI, "run", model, "--solvers", "map,em", "--out", str(out)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for model in ("eight_schools", "eight_schools", "two_gaussians")]
+    procs = [
+        subprocess.Popen(
+            [*CLI, "run", model, "--solvers", "map,em", "--out", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for model in ("eight_schools", "eight_schools", "two_gaussians")
+    ]
     for proc in procs:
         _, stderr = proc.communicate(timeout=600)
         assert proc.returncode == 0, stderr
@@ -313,8 +333,20 @@ def _without_timings(value):
 @pytest.mark.slow
 def test_rerun_with_the_same_seed_gives_identical_results(tmp_path):
     for folder in ("a", "b"):
-        proc = cli("run", "eight_schools", "--draws", "300", "--tune", "300", "--chains", "2", "--seed", "11",
-                   "--out", tmp_path / folder)
+        proc = cli(
+            "run",
+            "eight_schools",
+            "--draws",
+            "300",
+            "--tune",
+            "300",
+            "--chains",
+            "2",
+            "--seed",
+            "11",
+            "--out",
+            tmp_path / folder,
+        )
         assert proc.returncode == 0, proc.stderr
     a, b = (json.loads((tmp_path / f / "eight_schools" / "results.json").read_text()) for f in ("a", "b"))
     assert _without_timings(a) == _without_timings(b)
@@ -348,7 +380,7 @@ def mixture_em():
     prior = LogPrior(spec.as_written, spec.params)
 
     def e_step(data, params):
-        lj = f(params["w"], params["mu"], params["sigma"], data["x"])              # (2, N)
+        lj = f(params["w"], params["mu"], params["sigma"], data["x"])  # (2, N)
         norm = special.logsumexp(lj, axis=0)
         resp = np.exp(lj - norm)
         features = np.stack([np.ones_like(data["x"]), data["x"], data["x"] ** 2])  # (3, N)
@@ -357,13 +389,19 @@ def mixture_em():
     return module, e_step, prior
 
 
-SMALL_DATA = st.lists(st.sampled_from([-2.0, -1.0, 0.0, 0.5, 3.0]) | st.floats(-6, 6, allow_nan=False, width=32),
-                      min_size=1, max_size=15)
+SMALL_DATA = st.lists(
+    st.sampled_from([-2.0, -1.0, 0.0, 0.5, 3.0]) | st.floats(-6, 6, allow_nan=False, width=32), min_size=1, max_size=15
+)
 
 
 @pytest.mark.slow
-@settings(max_examples=500, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=500,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(x=SMALL_DATA, with_prior=st.booleans(), seed=st.integers(0, 2**16))
 def test_em_never_decreases_and_nothing_escapes_on_random_mixture_data(mixture_em, x, with_prior, seed):
     """Tiny N, duplicate points, points far apart: a restart may break down (reported as an error,
@@ -381,5 +419,5 @@ def test_em_never_decreases_and_nothing_escapes_on_random_mixture_data(mixture_e
         run = run_em(lambda p: e_step(data, p), lambda e: module.m_step(data, e, lp), lp, start, max_iter=100)
         last = run.n_iter - 1 if run.error else run.n_iter + 1
         assert all(it >= last for it, _ in run.decreases), (run.decreases, run.error)
-        steps = np.diff(run.trace[: last])
-        assert steps.size == 0 or steps.min() >= -1e-12 * max(1.0, np.abs(run.trace[: last]).max())
+        steps = np.diff(run.trace[:last])
+        assert steps.size == 0 or steps.min() >= -1e-12 * max(1.0, np.abs(run.trace[:last]).max())

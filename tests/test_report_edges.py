@@ -14,16 +14,20 @@ from modemean.reports.tables import LEAD
 
 
 def test_one_gap_formatter_everywhere():
-    assert [format_gap(v) for v in (1.1433, 0.4, 0.334, -0.0512, 25000.0)] == \
-        ["+1.14", "+0.40", "+0.33", "-0.05", "+2.5e+04"]
+    assert [format_gap(v) for v in (1.1433, 0.4, 0.334, -0.0512, 25000.0)] == [
+        "+1.14",
+        "+0.40",
+        "+0.33",
+        "-0.05",
+        "+2.5e+04",
+    ]
     row = {"map": 0.5, "mean": 1.0, "median": 0.9, "sd": 1.0, "gap_sd": 0.4, "hdi_low": 0.1, "hdi_high": 2.0}
     fig = density_figure("tau", row, np.random.default_rng(0).gamma(2.0, 0.5, 500), {})
     assert fig.axes[0].get_title(loc="left") == "tau   (gap_sd = +0.40)"
 
 
 def test_tied_em_restarts_one_best():
-    tied = [np.array([-9.0, -4.0, -3.0]), np.array([-8.0, -3.5, -3.0]), np.array([-7.0, -3.0]),
-            np.array([-6.0, -5.0])]
+    tied = [np.array([-9.0, -4.0, -3.0]), np.array([-8.0, -3.5, -3.0]), np.array([-7.0, -3.0]), np.array([-6.0, -5.0])]
     labels = em_trace_figure({"em": tied}).axes[0].get_legend_handles_labels()[1]
     assert sum("(best" in label for label in labels) == 1
     assert "restart 0 (best; 3 restarts tied)" in labels
@@ -34,16 +38,25 @@ def test_tied_em_restarts_one_best():
 
 def test_index_warns_and_not_skewed_heading(tmp_path):
     nuts = _nuts(3)
-    warned = Fit("nuts", "ok", "148 divergent transitions (raise target_accept or reparameterise); R-hat up to "
-                 "1.040 > 1.01 (run longer chains)", nuts.seconds, nuts.estimates, nuts.draws, converged=False,
-                 n_iter=300, diagnostics={**nuts.diagnostics, "divergences": 148, "max_r_hat": 1.04})
+    warned = Fit(
+        "nuts",
+        "ok",
+        "148 divergent transitions (raise target_accept or reparameterise); R-hat up to "
+        "1.040 > 1.01 (run longer chains)",
+        nuts.seconds,
+        nuts.estimates,
+        nuts.draws,
+        converged=False,
+        n_iter=300,
+        diagnostics={**nuts.diagnostics, "divergences": 148, "max_r_hat": 1.04},
+    )
     _write(tmp_path, "warned", {"nuts": warned})
     _write(tmp_path, "fine", {"nuts": _nuts(4)})
     index = render(tmp_path).read_text()
     assert 'class="status-warn"' in index and "ok, with warnings" in index
-    warned_row = index[index.index('data-model="warned"'):]
+    warned_row = index[index.index('data-model="warned"') :]
     assert warned_row.index('class="status-warn"') < warned_row.index("</tr>")
-    fine_row = index[index.index('data-model="fine"'):]
+    fine_row = index[index.index('data-model="fine"') :]
     assert fine_row.index('class="status-ok"') < fine_row.index("</tr>")
     assert "Why the posterior is skewed" in (tmp_path / "fine" / "index.html").read_text()
     # a model whose INFO says it is not skewed
@@ -65,18 +78,33 @@ def test_index_warns_and_not_skewed_heading(tmp_path):
 def test_model_table_leads_sticks_sorts_filters(page, tmp_path):
     _write(tmp_path, "toy", {"nuts": _nuts(1)})
     nuts = _nuts(2)
-    _write(tmp_path, "warned", {"nuts": Fit("nuts", "ok", "3 divergent transitions", nuts.seconds, nuts.estimates,
-                                             nuts.draws, converged=False, n_iter=300, diagnostics=nuts.diagnostics)})
+    _write(
+        tmp_path,
+        "warned",
+        {
+            "nuts": Fit(
+                "nuts",
+                "ok",
+                "3 divergent transitions",
+                nuts.seconds,
+                nuts.estimates,
+                nuts.draws,
+                converged=False,
+                n_iter=300,
+                diagnostics=nuts.diagnostics,
+            )
+        },
+    )
     render(tmp_path)
     page.set_viewport_size({"width": 1000, "height": 800})
     page.goto((tmp_path / "toy" / "index.html").as_uri())
     visible = "ths => ths.filter(t => t.offsetParent !== null).map(t => t.textContent.replace(/[▲▼≈ ]/g, ''))"
     assert page.eval_on_selector_all("table.comparison thead th", visible) == ["parameter", *LEAD]
     right = page.eval_on_selector("table.comparison th.gap", "t => t.getBoundingClientRect().right")
-    assert right <= 1000                                       # gap_sd on screen without scrolling
+    assert right <= 1000  # gap_sd on screen without scrolling
     page.check("#comparison-all")
     shown = page.eval_on_selector_all("table.comparison thead th", visible)
-    assert len(shown) > len(LEAD) + 1 and shown[1:len(LEAD) + 1] == list(LEAD)
+    assert len(shown) > len(LEAD) + 1 and shown[1 : len(LEAD) + 1] == list(LEAD)
     # sticky parameter column: scrolled sideways, it stays at the left edge of the scroll box
     page.eval_on_selector("div.scroll", "d => { d.scrollLeft = 5000; }")
     box = page.eval_on_selector("div.scroll", "d => d.getBoundingClientRect().left")

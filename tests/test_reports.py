@@ -21,8 +21,13 @@ from modemean.comparisons.table import column_owners, columns, format_table, mak
 from modemean.reports import load_all, render
 from modemean.reports.tables import lead_first
 
-BOUNDARY = Flag("map", "boundary", 0.0, "map: on the boundary tau = 0 (the optimum is at the edge of the support; the "
-                "printed value 0.001 is where the iterations stopped)")
+BOUNDARY = Flag(
+    "map",
+    "boundary",
+    0.0,
+    "map: on the boundary tau = 0 (the optimum is at the edge of the support; the "
+    "printed value 0.001 is where the iterations stopped)",
+)
 MAP_FAILED = "find_MAP stopped at iteration 0 or reported failure from all 4 starts, so there is no mode to report"
 EM_NA = "EM does not apply: the model declares no latent variables (LATENT is empty)"
 
@@ -30,18 +35,38 @@ EM_NA = "EM does not apply: the model declares no latent variables (LATENT is em
 def _nuts(seed: int) -> Fit:
     rng = np.random.default_rng(seed)
     posterior = {"mu": rng.normal(1.0, 0.5, (2, 300)), "tau": rng.gamma(1.5, 2.0, (2, 300))}
-    draws = az.from_dict({"posterior": posterior,
-                          "sample_stats": {"diverging": np.zeros((2, 300), dtype=bool)}})
-    diagnostics = {"sampler": "pymc NUTS", "draws": 300, "tune": 300, "chains": 2, "divergences": 0,
-                   "max_r_hat": 1.0, "min_ess_bulk": 550.0, "settings": {}}
-    return Fit("nuts", "ok", "", 1.5, summarise_draws(draws.posterior), draws, converged=True, n_iter=300,
-               diagnostics=diagnostics)
+    draws = az.from_dict({"posterior": posterior, "sample_stats": {"diverging": np.zeros((2, 300), dtype=bool)}})
+    diagnostics = {
+        "sampler": "pymc NUTS",
+        "draws": 300,
+        "tune": 300,
+        "chains": 2,
+        "divergences": 0,
+        "max_r_hat": 1.0,
+        "min_ess_bulk": 550.0,
+        "settings": {},
+    }
+    return Fit(
+        "nuts",
+        "ok",
+        "",
+        1.5,
+        summarise_draws(draws.posterior),
+        draws,
+        converged=True,
+        n_iter=300,
+        diagnostics=diagnostics,
+    )
 
 
 def _write(out, name, fits):
     table = make_table(fits, ["mu", "tau"])
-    info = {"title": f"Toy {name}", "story": f"The {name} story.", "why_skewed": "tau is a scale near 0.",
-            "references": ["A. Author (2020). A paper."]}
+    info = {
+        "title": f"Toy {name}",
+        "story": f"The {name} story.",
+        "why_skewed": "tau is a scale near 0.",
+        "references": ["A. Author (2020). A paper."],
+    }
     settings = {"seed": 1, "draws": 300, "tune": 300, "chains": 2, "n_init": 2, "solvers": list(fits)}
     folder = out / name
     folder.mkdir(parents=True)
@@ -52,21 +77,59 @@ def _write(out, name, fits):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
-    skewed_map = Fit("map", "ok", "", 0.4, {"map": {"mu": 1.0, "tau": 0.001},
-                                            "map_unconstrained": {"mu": 1.0, "tau": 1.6},
-                                            "laplace_sd": {"mu": 0.5, "tau": 1.2}},
-                     converged=True, n_iter=12, flags={"tau": [BOUNDARY]},
-                     diagnostics={"optimizer": "L-BFGS-B", "n_starts_agreeing": 1, "starts": [
-                         {"start": 0, "success": True, "nit": 12, "message": "CONVERGENCE", "log_density": -3.2}]})
+    skewed_map = Fit(
+        "map",
+        "ok",
+        "",
+        0.4,
+        {
+            "map": {"mu": 1.0, "tau": 0.001},
+            "map_unconstrained": {"mu": 1.0, "tau": 1.6},
+            "laplace_sd": {"mu": 0.5, "tau": 1.2},
+        },
+        converged=True,
+        n_iter=12,
+        flags={"tau": [BOUNDARY]},
+        diagnostics={
+            "optimizer": "L-BFGS-B",
+            "n_starts_agreeing": 1,
+            "starts": [{"start": 0, "success": True, "nit": 12, "message": "CONVERGENCE", "log_density": -3.2}],
+        },
+    )
     _write(out, "skewed", {"map": skewed_map, "em": Fit("em", "not_applicable", EM_NA), "nuts": _nuts(1)})
-    traces = {"em": [np.array([-9.0, -5.0, -4.0, -4.2, -3.9, -3.9]), np.array([-7.0, -4.5, -3.9])],
-              "mle": [np.array([-8.0, -3.0, -2.5, -2.5])]}
-    restarts = {"restarts": [{"restart": 0, "objective": -3.9, "n_iter": 5, "converged": True, "n_decreases": 1,
-                              "error": "", "params": {"mu": 1.1, "tau": 2.0}}],
-                "best_restart": 0, "objective_spread": 0.0, "n_decreases": 1, "largest_decrease": -0.2, "n_failed": 0}
-    em = Fit("em", "ok", "em: the objective decreased in 1 iteration(s)", 0.2,
-             {"em": {"mu": 1.1, "tau": 2.0}, "mle": {"mu": 1.2, "tau": 1.5}}, traces=traces, converged=True,
-             n_iter=5, diagnostics={"em": restarts, "mle": {**restarts, "n_decreases": 0}})
+    traces = {
+        "em": [np.array([-9.0, -5.0, -4.0, -4.2, -3.9, -3.9]), np.array([-7.0, -4.5, -3.9])],
+        "mle": [np.array([-8.0, -3.0, -2.5, -2.5])],
+    }
+    restarts = {
+        "restarts": [
+            {
+                "restart": 0,
+                "objective": -3.9,
+                "n_iter": 5,
+                "converged": True,
+                "n_decreases": 1,
+                "error": "",
+                "params": {"mu": 1.1, "tau": 2.0},
+            }
+        ],
+        "best_restart": 0,
+        "objective_spread": 0.0,
+        "n_decreases": 1,
+        "largest_decrease": -0.2,
+        "n_failed": 0,
+    }
+    em = Fit(
+        "em",
+        "ok",
+        "em: the objective decreased in 1 iteration(s)",
+        0.2,
+        {"em": {"mu": 1.1, "tau": 2.0}, "mle": {"mu": 1.2, "tau": 1.5}},
+        traces=traces,
+        converged=True,
+        n_iter=5,
+        diagnostics={"em": restarts, "mle": {**restarts, "n_decreases": 0}},
+    )
     _write(out, "broken", {"map": Fit("map", "failed", MAP_FAILED, 0.3), "em": em, "nuts": _nuts(2)})
     index = render(out, extra_pages=[("EM step by step", "teaching/em.html")])
     return out, index
@@ -168,7 +231,7 @@ def test_index_sorted_by_gap_with_statuses_and_extra_pages(site):
     text = index.read_text()
     gaps = {r.name: abs(r.headline()[1]) if r.headline() else -1 for r in load_all(out)}
     order = sorted(gaps, key=lambda n: -gaps[n])
-    assert text.index('data-model="%s"' % order[0]) < text.index('data-model="%s"' % order[1])
+    assert text.index(f'data-model="{order[0]}"') < text.index(f'data-model="{order[1]}"')
     assert "from EM&#x27;s mode: find_MAP found none" in text or "from EM's mode: find_MAP found none" in text
     # broken: no MAP, so its headline is measured from EM's marginal mode
     assert 'href="teaching/em.html"' in text
@@ -189,17 +252,37 @@ def test_cli_report(site, tmp_path, capsys):
 
 def test_no_mode_is_explained_and_the_gap_is_measured_from_em(tmp_path):
     """A joint density without a mode (find_MAP's point still rising): gap_sd is withheld, not printed."""
-    note = Flag("map", "no_mode", 900.0, "map: not a mode: the log density is still rising where find_MAP stopped "
-                "(tau = 705.5)")
-    runaway = Fit("map", "ok", "find_MAP found no mode", 0.4,
-                  {"map": {"mu": 1.0, "tau": 705.5}, "map_unconstrained": {"mu": 1.0, "tau": 1e7},
-                   "laplace_sd": {"mu": 0.5, "tau": 300.0}}, converged=False, n_iter=40, flags={"tau": [note]},
-                  diagnostics={"no_mode": True, "still_rising": {"tau": 900.0}})
-    em = Fit("em", "ok", "", 0.2, {"em": {"mu": 1.1, "tau": 2.0}, "mle": {"mu": 1.2, "tau": 1.5}}, converged=True,
-             n_iter=5, diagnostics={})
+    note = Flag(
+        "map", "no_mode", 900.0, "map: not a mode: the log density is still rising where find_MAP stopped (tau = 705.5)"
+    )
+    runaway = Fit(
+        "map",
+        "ok",
+        "find_MAP found no mode",
+        0.4,
+        {
+            "map": {"mu": 1.0, "tau": 705.5},
+            "map_unconstrained": {"mu": 1.0, "tau": 1e7},
+            "laplace_sd": {"mu": 0.5, "tau": 300.0},
+        },
+        converged=False,
+        n_iter=40,
+        flags={"tau": [note]},
+        diagnostics={"no_mode": True, "still_rising": {"tau": 900.0}},
+    )
+    em = Fit(
+        "em",
+        "ok",
+        "",
+        0.2,
+        {"em": {"mu": 1.1, "tau": 2.0}, "mle": {"mu": 1.2, "tau": 1.5}},
+        converged=True,
+        n_iter=5,
+        diagnostics={},
+    )
     fits = {"map": runaway, "em": em, "nuts": _nuts(3)}
     table = make_table(fits, ["mu", "tau"])
-    assert table["gap_sd"].isna().all()          # the point is not a mode in any coordinate
+    assert table["gap_sd"].isna().all()  # the point is not a mode in any coordinate
     assert table.loc["tau", "gap_sd_em"] == pytest.approx((table.loc["tau", "mean"] - 2.0) / table.loc["tau", "sd"])
     _write(tmp_path, "runaway", fits)
     render(tmp_path)
@@ -210,42 +293,60 @@ def test_no_mode_is_explained_and_the_gap_is_measured_from_em(tmp_path):
     assert '<td class="status-no_mode" title="find_MAP found no mode">no mode</td>' in index  # not a green "ok"
     [loaded] = load_all(tmp_path)
     assert loaded.headline()[0] == "tau" and loaded.headline()[2] == "gap_sd_em"
-    assert "find_MAP found no mode: no point is the peak, so gap_sd (the distance from the MAP) is withheld; the " \
-           "distances below are from EM" in page
+    assert (
+        "find_MAP found no mode: no point is the peak, so gap_sd (the distance from the MAP) is withheld; the "
+        "distances below are from EM" in page
+    )
 
 
 def test_no_mode_without_em_says_so_and_ranks_nothing(tmp_path):
     """A researcher's centred model without LATENT: no mode, no EM, so no gap at all -- said in words."""
     message = "find_MAP found no mode: the log density is unbounded as tau -> 0 (see the notes)"
     flag = Flag("map", "no_mode", 0.0, "map: not a mode: the log density is unbounded as tau -> 0")
-    runaway = Fit("map", "ok", message, 0.4, {"map": {"mu": 1.0, "tau": 1e-12}}, converged=False, n_iter=40,
-                  diagnostics={"no_mode": True, "unbounded": {"tau": {"bound": 0.0, "rise_per_decade": 18.4}}},
-                  flags={"tau": [flag]})
+    runaway = Fit(
+        "map",
+        "ok",
+        message,
+        0.4,
+        {"map": {"mu": 1.0, "tau": 1e-12}},
+        converged=False,
+        n_iter=40,
+        diagnostics={"no_mode": True, "unbounded": {"tau": {"bound": 0.0, "rise_per_decade": 18.4}}},
+        flags={"tau": [flag]},
+    )
     fits = {"map": runaway, "em": Fit("em", "not_applicable", "EM does not apply: no LATENT"), "nuts": _nuts(3)}
     _write(tmp_path, "centred", fits)
     render(tmp_path)
     page = (tmp_path / "centred" / "index.html").read_text()
-    assert ("find_MAP found no mode: the log density is unbounded as tau -&gt; 0: no point is the peak, so gap_sd "
-            "(the distance from the MAP) is withheld; declare the random effects in LATENT") in page
+    assert (
+        "find_MAP found no mode: the log density is unbounded as tau -&gt; 0: no point is the peak, so gap_sd "
+        "(the distance from the MAP) is withheld; declare the random effects in LATENT"
+    ) in page
     [loaded] = load_all(tmp_path)
     assert loaded.headline() is None
     assert "— (needs a mode and NUTS)" in (tmp_path / "index.html").read_text()
 
 
 def test_model_highlights_are_rendered(tmp_path):
-    fits = {"map": Fit("map", "ok", "", 0.1, {"map": {"mu": 1.0, "tau": 1.0}}, converged=True, n_iter=3),
-            "nuts": _nuts(4)}
+    fits = {
+        "map": Fit("map", "ok", "", 0.1, {"map": {"mu": 1.0, "tau": 1.0}}, converged=True, n_iter=3),
+        "nuts": _nuts(4),
+    }
     table = make_table(fits, ["mu", "tau"])
     folder = tmp_path / "lit"
     folder.mkdir()
     highlights = {"P(tau < 0), Laplace approximation at the mode": 0.0812, "coefficients at 0": ["b[1]", "b[3]"]}
     results_tree(fits, table).to_netcdf(folder / "results.nc", engine="h5netcdf")
-    dump_json(results_dict("lit", {"title": "t"}, {"seed": 1, "solvers": ["map", "nuts"]}, fits, table, "x.py",
-                           highlights=highlights), folder / "results.json")
+    dump_json(
+        results_dict(
+            "lit", {"title": "t"}, {"seed": 1, "solvers": ["map", "nuts"]}, fits, table, "x.py", highlights=highlights
+        ),
+        folder / "results.json",
+    )
     render(tmp_path)
     page = (folder / "index.html").read_text()
     assert "This model in numbers" in page
-    assert "<th scope=\"row\">P(tau &lt; 0), Laplace approximation at the mode</th><td>0.0812</td>" in page
+    assert '<th scope="row">P(tau &lt; 0), Laplace approximation at the mode</th><td>0.0812</td>' in page
     assert "<td>b[1], b[3]</td>" in page
 
 
@@ -257,10 +358,10 @@ def test_up_to_date_pages_are_kept_and_stale_ones_rerendered(site):
     page = out / "skewed" / "index.html"
     before = page.stat().st_mtime_ns
     render(out)
-    assert page.stat().st_mtime_ns == before                         # newer than its results: kept
+    assert page.stat().st_mtime_ns == before  # newer than its results: kept
     results = out / "skewed" / "results.json"
     later = time.time() + 5
-    os.utime(results, (later, later))                                # the results changed
+    os.utime(results, (later, later))  # the results changed
     render(out)
     assert page.stat().st_mtime_ns > before
     again = page.stat().st_mtime_ns
@@ -272,21 +373,31 @@ def test_an_approximate_em_is_labelled_in_the_table_the_page_and_the_text(tmp_pa
     """em_kind travels from the EM fit to results.json, the printed table (≈, footnote) and the page."""
     from modemean.comparisons.table import format_table
 
-    em = Fit("em", "ok", "EM is Laplace (approximate): its objective is an approximate marginal likelihood", 0.2,
-             {"em": {"mu": 1.1, "tau": 2.0}, "mle": {"mu": 1.2, "tau": 1.5}}, converged=True, n_iter=5,
-             diagnostics={"em_kind": "Laplace (approximate)"})
+    em = Fit(
+        "em",
+        "ok",
+        "EM is Laplace (approximate): its objective is an approximate marginal likelihood",
+        0.2,
+        {"em": {"mu": 1.1, "tau": 2.0}, "mle": {"mu": 1.2, "tau": 1.5}},
+        converged=True,
+        n_iter=5,
+        diagnostics={"em_kind": "Laplace (approximate)"},
+    )
     fits = {"em": em, "nuts": _nuts(4)}
     text = format_table(make_table(fits, ["mu", "tau"]), em_kind="Laplace (approximate)")
     assert "em≈" in text and "mle≈" in text and "≈ em, mle: EM is Laplace (approximate)" in text
     _write(tmp_path, "glmm", fits)
-    assert json.loads((tmp_path / "glmm" / "results.json").read_text())["solvers"]["em"]["diagnostics"][
-        "em_kind"] == "Laplace (approximate)"
+    assert (
+        json.loads((tmp_path / "glmm" / "results.json").read_text())["solvers"]["em"]["diagnostics"]["em_kind"]
+        == "Laplace (approximate)"
+    )
     render(tmp_path)
     page = (tmp_path / "glmm" / "index.html").read_text()
-    assert 'EM here is <b>Laplace (approximate)</b>' in page and "Laplace-approximate marginal" in page
+    assert "EM here is <b>Laplace (approximate)</b>" in page and "Laplace-approximate marginal" in page
     assert ">em≈</th>" in page and ">mle≈</th>" in page
-    exact = Fit("em", "ok", "", 0.2, em.estimates, converged=True, n_iter=5,
-                diagnostics={"em_kind": "exact (Gaussian)"})
+    exact = Fit(
+        "em", "ok", "", 0.2, em.estimates, converged=True, n_iter=5, diagnostics={"em_kind": "exact (Gaussian)"}
+    )
     _write(tmp_path, "lmm", {"em": exact, "nuts": _nuts(5)})
     render(tmp_path)
     page = (tmp_path / "lmm" / "index.html").read_text()
@@ -296,16 +407,20 @@ def test_an_approximate_em_is_labelled_in_the_table_the_page_and_the_text(tmp_pa
 def test_flags_are_read_by_kind_never_by_their_words(tmp_path):
     """A boundary flag worded differently still marks the cell, the † and the verdict: nothing parses the text."""
     worded = Flag("map", "boundary", 0.0, "map: tau sits at its lower limit")
-    fits = {"map": Fit("map", "ok", "", 0.1, {"map": {"mu": 1.0, "tau": 0.001}}, converged=True, n_iter=3,
-                       flags={"tau": [worded]}),
-            "nuts": _nuts(5)}
+    fits = {
+        "map": Fit(
+            "map", "ok", "", 0.1, {"map": {"mu": 1.0, "tau": 0.001}}, converged=True, n_iter=3, flags={"tau": [worded]}
+        ),
+        "nuts": _nuts(5),
+    }
     table = make_table(fits, ["mu", "tau"])
     assert table.loc["tau", "flags"] == [worded] and table.loc["tau", "notes"] == worded.text
     assert "0.001†" in format_table(table)
     _write(tmp_path, "worded", fits)
     saved = json.loads((tmp_path / "worded" / "results.json").read_text())
-    assert saved["parameters"]["tau"]["flags"] == [{"column": "map", "kind": "boundary", "value": 0.0,
-                                                    "text": "map: tau sits at its lower limit"}]
+    assert saved["parameters"]["tau"]["flags"] == [
+        {"column": "map", "kind": "boundary", "value": 0.0, "text": "map: tau sits at its lower limit"}
+    ]
     assert saved["solvers"]["map"]["flags"]["tau"] == saved["parameters"]["tau"]["flags"]
     render(tmp_path)
     page = (tmp_path / "worded" / "index.html").read_text()
@@ -320,8 +435,15 @@ def test_a_page_section_is_one_line(site, monkeypatch):
     out, _ = site
     count = lambda r: f"<p>{len(r.parameters)} parameters</p>"  # noqa: E731
     with monkeypatch.context() as patch:
-        patch.setattr(pages, "SECTIONS", [*pages.SECTIONS, pages.Section("count", "Counted", count),
-                                          pages.Section("empty", "Never shown", lambda r: None)])
+        patch.setattr(
+            pages,
+            "SECTIONS",
+            [
+                *pages.SECTIONS,
+                pages.Section("count", "Counted", count),
+                pages.Section("empty", "Never shown", lambda r: None),
+            ],
+        )
         render(out, ["skewed"], force=True)
     page = (out / "skewed" / "index.html").read_text()
     assert '<section class="section-count"><h2 id="count">Counted</h2><p>2 parameters</p></section>' in page

@@ -23,7 +23,7 @@ from modemean.comparisons.fit import Fit
 from modemean.comparisons.solvers import SOLVERS, Column, Option, Solver, check_options, owned_columns, run_options
 from modemean.comparisons.table import GAPS, columns
 
-MODEL = textwrap.dedent('''
+MODEL = textwrap.dedent("""
     import numpy as np
     import pymc as pm
 
@@ -38,7 +38,7 @@ MODEL = textwrap.dedent('''
             lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
             pm.Poisson("y", mu=lam, observed=data["y"])
         return model
-''')
+""")
 
 
 class Shifted(Solver):
@@ -46,22 +46,36 @@ class Shifted(Solver):
 
     name = "shifted"
     label = "Shifted"
-    columns = {"shifted_mean": Column("mean of the shifted draws", marker="shifted mean"),
-               "shifted_sd": Column("sd of the shifted draws")}
+    columns = {
+        "shifted_mean": Column("mean of the shifted draws", marker="shifted mean"),
+        "shifted_sd": Column("sd of the shifted draws"),
+    }
     options = {"n_shifted": Option(int, 50, "draws of the shifted solver", low=1)}
     has_draws = True
 
     def fit(self, spec, *, seed, n_shifted):
         rng = np.random.default_rng(seed)
         point = spec.model.initial_point()
-        draws = {rv.name: float(spec.model.rvs_to_transforms[rv].backward(point[spec.model.rvs_to_values[rv].name])
-                                .eval()) + 1.0 + 0.1 * rng.standard_normal((1, n_shifted))
-                 for rv in spec.model.free_RVs}
+        draws = {
+            rv.name: float(spec.model.rvs_to_transforms[rv].backward(point[spec.model.rvs_to_values[rv].name]).eval())
+            + 1.0
+            + 0.1 * rng.standard_normal((1, n_shifted))
+            for rv in spec.model.free_RVs
+        }
         tree = az.from_dict({"posterior": draws})
-        estimates = {"shifted_mean": {n: float(v.mean()) for n, v in draws.items()},
-                     "shifted_sd": {n: float(v.std()) for n, v in draws.items()}}
-        return Fit("shifted", "ok", estimates=estimates, draws=tree, converged=None, n_iter=None,
-                   diagnostics={"n_shifted": n_shifted})
+        estimates = {
+            "shifted_mean": {n: float(v.mean()) for n, v in draws.items()},
+            "shifted_sd": {n: float(v.std()) for n, v in draws.items()},
+        }
+        return Fit(
+            "shifted",
+            "ok",
+            estimates=estimates,
+            draws=tree,
+            converged=None,
+            n_iter=None,
+            diagnostics={"n_shifted": n_shifted},
+        )
 
 
 # ------------------------------------------------------------------------------ declarations, no solving
@@ -107,11 +121,20 @@ def test_a_new_solver_is_one_class_and_one_registry_line(tmp_path, monkeypatch, 
 
     results = json.loads((out / "rates" / "results.json").read_text())
     schema = results["schema"]
-    assert schema["columns"]["shifted_mean"] == {"solvers": ["shifted"], "help": "mean of the shifted draws",
-                                                 "marker": "shifted mean", "check": False}
-    assert schema["solvers"]["shifted"] == {"label": "Shifted", "columns": ["shifted_mean", "shifted_sd"],
-                                            "options": ["n_shifted"], "has_draws": True,
-                                            "draws_group": "draws_shifted", "default": True}
+    assert schema["columns"]["shifted_mean"] == {
+        "solvers": ["shifted"],
+        "help": "mean of the shifted draws",
+        "marker": "shifted mean",
+        "check": False,
+    }
+    assert schema["solvers"]["shifted"] == {
+        "label": "Shifted",
+        "columns": ["shifted_mean", "shifted_sd"],
+        "options": ["n_shifted"],
+        "has_draws": True,
+        "draws_group": "draws_shifted",
+        "default": True,
+    }
     assert results["settings"]["n_shifted"] == 40 and results["settings"]["solvers"] == ["map", "shifted"]
     row = results["parameters"]["lam"]
     assert row["shifted_mean"] == pytest.approx(3.0, abs=0.1)  # Gamma(2, 1)'s initial point is its mean, 2; + 1

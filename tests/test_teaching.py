@@ -47,8 +47,12 @@ def test_em_demo_replays_the_engines_run(site):
     starts = spec.em["em_starts"](spec.data, 5, np.random.default_rng(SEED))
     first = data["restarts"][0]
     assert first["mu"][0] == [-0.5, 0.8] and first["w"][0] == [0.5, 0.5]
-    run = run_em(lambda p: spec.em.get("fast_e_step", spec.em["e_step"])(spec.data, p),
-                 lambda e: spec.em["m_step"](spec.data, e, None), None, starts[0])
+    run = run_em(
+        lambda p: spec.em.get("fast_e_step", spec.em["e_step"])(spec.data, p),
+        lambda e: spec.em["m_step"](spec.data, e, None),
+        None,
+        starts[0],
+    )
     np.testing.assert_array_equal(first["trace"], run.trace)
     np.testing.assert_allclose(first["mu"][-1], run.params["mu"], rtol=0, atol=0)
     assert len(data["restarts"]) == 5
@@ -71,12 +75,13 @@ def test_em_bound_touches_lies_below_and_peaks_at_the_m_step(site):
     for t, step in enumerate(data["steps"]):
         theta = {k: np.asarray(v) for k, v in step["theta"].items()}
         # an independent density (scipy's normal): l(theta_t), the responsibilities and the closed-form M-step
-        joint = np.log(theta["w"])[:, None] + stats.norm.logpdf(x[None, :], theta["mu"][:, None],
-                                                                 theta["sigma"][:, None])
+        joint = np.log(theta["w"])[:, None] + stats.norm.logpdf(
+            x[None, :], theta["mu"][:, None], theta["sigma"][:, None]
+        )
         assert step["loglik"] == pytest.approx(logsumexp(joint, axis=0).sum(), abs=1e-8)
         r = np.exp(joint - logsumexp(joint, axis=0))
         m_step = {"mu0": r[0] @ x / r[0].sum(), "mu1": r[1] @ x / r[1].sum(), "w0": r[0].mean(), "step": 1.0}
-        assert step["bound_at_theta"] == pytest.approx(step["loglik"], abs=1e-8)    # the bound touches
+        assert step["bound_at_theta"] == pytest.approx(step["loglik"], abs=1e-8)  # the bound touches
         assert step["kl_new"] == pytest.approx(step["loglik_new"] - step["bound_new"], abs=1e-9)
         assert step["kl_new"] > 0
         if t + 1 < len(data["steps"]):
@@ -84,8 +89,8 @@ def test_em_bound_touches_lies_below_and_peaks_at_the_m_step(site):
         for key, _ in data["slices"]:
             c = {k: np.asarray(v) for k, v in step["slice"][key].items()}
             i = int(np.flatnonzero(c["x"] == c["at"])[0])
-            assert c["bound"][i] == pytest.approx(c["loglik"][i], abs=1e-8)         # touches at theta_t
-            assert np.all(c["bound"] <= c["loglik"] + 1e-9)                         # below everywhere
+            assert c["bound"][i] == pytest.approx(c["loglik"][i], abs=1e-8)  # touches at theta_t
+            assert np.all(c["bound"] <= c["loglik"] + 1e-9)  # below everywhere
             np.testing.assert_allclose(c["loglik"] - c["bound"], c["kl"], atol=1e-8)  # the gap is the KL
             assert np.all(c["kl"] >= -1e-10)
             assert c["new"] == pytest.approx(m_step[key], abs=1e-10)
@@ -101,17 +106,17 @@ def test_reparam_quantiles_map_exactly_and_the_mode_moves(site):
     results = load_model(site, "eight_schools")
     tau = results.draws["tau"]
     d = reparam_numbers(tau)
-    np.testing.assert_array_equal(d["q_eta"], np.log(d["q_tau"]))                  # exactly, same draws
+    np.testing.assert_array_equal(d["q_eta"], np.log(d["q_tau"]))  # exactly, same draws
     np.testing.assert_array_equal(d["percentiles"]["eta"], np.log(d["percentiles"]["tau"]))
     assert d["median_eta"] == np.log(d["median_tau"])
     assert abs(d["median_tau"] - np.median(tau)) < 0.05 * np.std(tau)
     # the modes differ: log tau's mode, mapped back, sits well right of tau's (the Jacobian's push)
     assert np.exp(d["mode_eta"]) - d["mode_tau"] > 0.5 * np.std(tau)
-    assert np.exp(d["mean_eta"]) < d["mean_tau"]                                      # geometric < arithmetic
+    assert np.exp(d["mean_eta"]) < d["mean_tau"]  # geometric < arithmetic
     # the change of variables: p_eta integrates to the draws' share inside the eta grid (0.5%..99.5%: 0.99)
     mass = np.trapezoid(np.exp(d["log_p_eta"]), d["eta"])
     assert mass == pytest.approx(0.99, abs=0.03)
-    np.testing.assert_allclose(d["log_p_eta"] - d["log_p_tau"], d["eta"], atol=1e-12)   # only the Jacobian
+    np.testing.assert_allclose(d["log_p_eta"] - d["log_p_tau"], d["eta"], atol=1e-12)  # only the Jacobian
     page = (site / "teaching" / "reparam_demo.html").read_text()
     assert f"{d['mode_tau']:.3f}" in page and f"{np.exp(d['mode_eta']):.3f}" in page
 
@@ -131,13 +136,17 @@ def test_skew_families_match_scipy(i):
         assert f["sd"] == pytest.approx(d.std(), rel=1e-10)
         assert f["skewness"] == pytest.approx(float(d.stats(moments="s")), rel=1e-8)
         assert f["hi"] == pytest.approx(d.ppf(0.99), rel=1e-8)
-        mode = optimize.minimize_scalar(lambda x, d=d: -d.logpdf(x), bounds=(1e-9, f["hi"]), method="bounded",
-                                        options={"xatol": 1e-10}).x
+        mode = optimize.minimize_scalar(
+            lambda x, d=d: -d.logpdf(x), bounds=(1e-9, f["hi"]), method="bounded", options={"xatol": 1e-10}
+        ).x
         assert f["mode"] == pytest.approx(mode, abs=1e-6)
         assert f["gap_sd"] == pytest.approx((d.mean() - mode) / d.std(), abs=1e-5)
-        x = np.linspace(f["hi"] / 10, f["hi"], 5)           # the page's closed-form density's constant
-        log_pdf = (-(np.log(x) ** 2) / (2 * f["values"] ** 2) - np.log(x) if name == "lognormal"
-                   else (f["values"] - 1) * np.log(x) - x) - f["log_norm"]
+        x = np.linspace(f["hi"] / 10, f["hi"], 5)  # the page's closed-form density's constant
+        log_pdf = (
+            -(np.log(x) ** 2) / (2 * f["values"] ** 2) - np.log(x)
+            if name == "lognormal"
+            else (f["values"] - 1) * np.log(x) - x
+        ) - f["log_norm"]
         np.testing.assert_allclose(log_pdf, d.logpdf(x), rtol=1e-10)
     assert fams["gamma"]["gap_sd"] == pytest.approx(fams["gamma"]["skewness"] / 2, rel=1e-12)
 
@@ -215,8 +224,11 @@ def _number(text):
 
 def _canvas_inked(page, selector):
     """Number of non-transparent pixels drawn on a canvas."""
-    return page.eval_on_selector(selector, """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""")
+    return page.eval_on_selector(
+        selector,
+        """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""",
+    )
 
 
 @pytest.mark.slow
@@ -234,25 +246,27 @@ def test_em_demo_in_browser(page, site):
         assert read("iteration") == str(i)
         assert read("loglik") == f"{trace[i]:.2f}".replace("-", "\u2212")
         shown.append(_number(read("loglik")))
-    assert all(b >= a for a, b in zip(shown, shown[1:])), shown
+    assert all(b >= a for a, b in zip(shown, shown[1:], strict=False)), shown
     page.click("#reset")
     assert read("iteration") == "0" and read("means") == "\u22120.50, 0.80"
     # the first paragraph is as wide as the rest
     widths = page.eval_on_selector_all("body > p", "ps => ps.map(p => Math.round(p.getBoundingClientRect().width))")
     assert widths[0] == widths[1], widths
     page.click("#run")  # plays to the end of the run
-    page.wait_for_function(f"document.getElementById('iteration').textContent === '{len(trace) - 1}'",
-                           timeout=30_000)
+    page.wait_for_function(f"document.getElementById('iteration').textContent === '{len(trace) - 1}'", timeout=30_000)
     assert read("loglik") == f"{trace[-1]:.2f}".replace("-", "\u2212")
     assert "converged" in read("status")
     # the start's "below the axis" label: no pixel of the (black) curve inside its box
     assert page.get_attribute("#trace", "data-label")
-    crossed = page.eval_on_selector("#trace", """c => { const [x, y, w, h] = JSON.parse(c.dataset.label);
+    crossed = page.eval_on_selector(
+        "#trace",
+        """c => { const [x, y, w, h] = JSON.parse(c.dataset.label);
         const r = window.devicePixelRatio || 1;
         const d = c.getContext('2d').getImageData(Math.floor(x * r), Math.floor(y * r), Math.ceil(w * r),
                                                    Math.ceil(h * r)).data;
         let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 128 && d[i] < 40 && d[i + 1] < 40) n++;
-        return n; }""")
+        return n; }""",
+    )
     assert crossed == 0
     page.select_option("#start", "2")  # another start: back to iteration 0 at that start
     other = _json(site, "em_demo")["restarts"][2]
@@ -273,7 +287,7 @@ def test_em_bound_in_browser(page, site):
     drawn = bound()
     page.click("#next")
     assert read("t") == "1" and read("kl-new") == f"{steps[1]['kl_new']:.4f}"
-    assert bound() != drawn                                   # the bound of iteration 1 is drawn
+    assert bound() != drawn  # the bound of iteration 1 is drawn
     page.fill("#slider", "4")
     assert read("t") == "4" and read("loglik") == f"{steps[4]['loglik']:.3f}".replace("-", "\u2212")
     page.check("input[name=slice][value=w0]")
@@ -335,5 +349,11 @@ def test_other_pages_in_browser(page, site, name):
     assert page.eval_on_selector_all("ul.extra-pages a", "as => as.length") == 7
     _open(page, site / "teaching" / "index.html")
     hrefs = page.eval_on_selector_all("ol.teaching-order a", "as => as.map(a => a.getAttribute('href'))")
-    assert hrefs == ["em_demo.html", "em_bound.html", "loss_demo.html", "skew_demo.html", "reparam_demo.html",
-                     "prior_demo.html"]
+    assert hrefs == [
+        "em_demo.html",
+        "em_bound.html",
+        "loss_demo.html",
+        "skew_demo.html",
+        "reparam_demo.html",
+        "prior_demo.html",
+    ]

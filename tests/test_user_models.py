@@ -30,7 +30,9 @@ CLI = [sys.executable, "-m", "modemean.cli"]
 FAST_NUTS = {"draws": 300, "tune": 300, "chains": 2}
 INFO = 'INFO = {"title": "t", "story": "s", "why_skewed": "w", "references": []}\n'
 
-LINE = INFO + '''
+LINE = (
+    INFO
+    + """
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -54,7 +56,8 @@ def build(data):
         pm.Normal("y", a + b * data["x"], sigma, observed=data["y"])
         pm.Deterministic("half", pt.as_tensor(0.5) + 0.0 * a)   # a constant: sd exactly 0
     return model
-'''
+"""
+)
 
 
 def run_cli(*args, cwd=None, timeout=600):
@@ -150,7 +153,10 @@ def test_report_never_ranks_or_draws_a_constant(line):
 
 
 def test_nan_in_a_predictor_is_refused_naming_it(tmp_path, capsys):
-    path = write(tmp_path / "pred.py", INFO + '''
+    path = write(
+        tmp_path / "pred.py",
+        INFO
+        + """
         import numpy as np
         import pymc as pm
 
@@ -162,11 +168,14 @@ def test_nan_in_a_predictor_is_refused_naming_it(tmp_path, capsys):
                 b = pm.Normal("b", 0, 1)
                 pm.Normal("y", b * data["x"], 1.0, observed=data["y"])
             return model
-    ''')
+    """,
+    )
     line = main_error(capsys, "run", path, "--solvers", "map", "--out", tmp_path / "OUT")
-    assert line == ("modemean: error: model 'pred': data 'x' has missing values (NaN or masked) at position(s) 1 "
-                    "that PyMC does not impute (it imputes only data passed as observed= of a distribution): "
-                    "remove or fill them")
+    assert line == (
+        "modemean: error: model 'pred': data 'x' has missing values (NaN or masked) at position(s) 1 "
+        "that PyMC does not impute (it imputes only data passed as observed= of a distribution): "
+        "remove or fill them"
+    )
 
 
 def test_nan_in_a_discrete_observation_is_refused():
@@ -176,8 +185,11 @@ def test_nan_in_a_discrete_observation_is_refused():
             pm.Poisson("y", lam, observed=data["y"])
         return model
 
-    with pytest.raises(ModemeanError, match=r"the observation 'y' is discrete \(Poisson\) and has missing values at "
-                                            r"position\(s\) 1: their imputed values would be discrete parameters"):
+    with pytest.raises(
+        ModemeanError,
+        match=r"the observation 'y' is discrete \(Poisson\) and has missing values at "
+        r"position\(s\) 1: their imputed values would be discrete parameters",
+    ):
         compare(build, {"y": np.array([1.0, np.nan, 3.0])}, solvers="map", name="counts")
 
 
@@ -203,14 +215,18 @@ def test_nan_in_pm_data_gives_pymcs_one_line_refusal():
 
     with pytest.raises(ModemeanError) as info:
         compare(build, {"y": np.array([1.0, np.nan])}, solvers="map", name="d")
-    assert str(info.value).startswith("model 'd': build(data) raised NotImplementedError: Masked arrays or arrays "
-                                      "with `nan` entries are not supported") and "\n" not in str(info.value)
+    assert str(info.value).startswith(
+        "model 'd': build(data) raised NotImplementedError: Masked arrays or arrays "
+        "with `nan` entries are not supported"
+    ) and "\n" not in str(info.value)
 
 
 # -- 3. pm.Data with a discrete latent
 
 
-MIXTURE = INFO + '''
+MIXTURE = (
+    INFO
+    + """
 import numpy as np
 import pymc as pm
 
@@ -241,7 +257,8 @@ def m_step(data, expectations, prior):
         return normal_mixture_m_step(expectations["moments"], expectations["params"]["sigma"])
     return normal_mixture_m_step(expectations["moments"], expectations["params"]["sigma"], alpha=2.0,
                                  mu_loc=np.array([-1.0, 1.0]), mu_scale=5.0, sigma_scale=3.0)
-'''
+"""
+)
 
 
 @pytest.mark.slow
@@ -262,7 +279,10 @@ def project(tmp_path):
     write(tmp_path / "models" / "__init__.py", "")
     write(tmp_path / "models" / "common.py", "def helper():\n    return 2.0\n")
     write(tmp_path / "reports" / "__init__.py", "raise RuntimeError('the researcher reports package was imported')\n")
-    write(tmp_path / "models" / "mine.py", INFO + '''
+    write(
+        tmp_path / "models" / "mine.py",
+        INFO
+        + """
         import numpy as np
         import pymc as pm
 
@@ -278,14 +298,21 @@ def project(tmp_path):
                 mu = pm.Normal("mu", 0.0, helper())
                 pm.Normal("y", mu, 1.0, observed=data["y"])
             return model
-    ''')
+    """,
+    )
     return tmp_path
 
 
 def test_api_from_a_folder_with_its_own_models_package(project):
     code = "from modemean import compare; c = compare('eight_schools', solvers='map'); print(c.fits['map'].status)"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "MPLBACKEND": "Agg"})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
     assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr
 
 
@@ -301,20 +328,25 @@ def test_cli_runs_a_model_importing_from_its_own_project(project):
 
 def test_no_bare_models_import_survives():
     root = Path(__file__).resolve().parents[1]
-    offenders = [f"{p.relative_to(root)}:{i}" for folder in ("models", "comparisons", "reports", "modemean", "tests",
-                                                               "benchmarks")
-                 for p in (root / folder).rglob("*.py")
-                 for i, line in enumerate(p.read_text().splitlines(), 1)
-                 if line.strip().startswith(("import models", "from models", "import comparisons",
-                                             "from comparisons", "import reports", "from reports"))
-                 and p.name != Path(__file__).name]
+    offenders = [
+        f"{p.relative_to(root)}:{i}"
+        for folder in ("models", "comparisons", "reports", "modemean", "tests", "benchmarks")
+        for p in (root / folder).rglob("*.py")
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if line.strip().startswith(
+            ("import models", "from models", "import comparisons", "from comparisons", "import reports", "from reports")
+        )
+        and p.name != Path(__file__).name
+    ]
     assert offenders == []
 
 
 # -- 5. result folders unique per model source
 
 
-SIMPLE = INFO + '''
+SIMPLE = (
+    INFO
+    + """
 import numpy as np
 import pymc as pm
 
@@ -330,7 +362,8 @@ def build(data):
         mu = pm.Normal("mu", 0.0, 5.0)
         pm.Normal("y", mu, 1.0, observed=data["y"])
     return model
-'''
+"""
+)
 
 
 def main_error(capsys, *args):
@@ -352,14 +385,16 @@ def test_same_stem_in_two_folders_never_overwrites(tmp_path, monkeypatch, capsys
     stored = (tmp_path / "OUT" / "mine" / "results.json").read_text()
     assert json.loads(stored)["source"] == str((tmp_path / "a" / "mine.py").resolve())
     line = main_error(capsys, "run", "b/mine.py", "--solvers", "map", "--out", "OUT")
-    assert line == ("modemean: error: OUT/mine holds results of a/mine.py; pass --name NAME (or name= in compare) "
-                    "to keep both")
+    assert line == (
+        "modemean: error: OUT/mine holds results of a/mine.py; pass --name NAME (or name= in compare) to keep both"
+    )
     with pytest.raises(ModemeanError, match="OUT/mine holds results of a/mine.py"):
         compare("b/mine.py", solvers="map", out="OUT")
     assert (tmp_path / "OUT" / "mine" / "results.json").read_text() == stored
     both = main_error(capsys, "run", "a/mine.py", "b/mine.py", "--solvers", "map", "--out", "OUT2")
-    assert both == ("modemean: error: a/mine.py and b/mine.py would both write OUT2/mine: run them one at a time "
-                    "with --name NAME")
+    assert both == (
+        "modemean: error: a/mine.py and b/mine.py would both write OUT2/mine: run them one at a time with --name NAME"
+    )
     assert not (tmp_path / "OUT2" / "mine").exists()  # checked before any solver ran
     from modemean.cli import main
 
@@ -367,8 +402,9 @@ def test_same_stem_in_two_folders_never_overwrites(tmp_path, monkeypatch, capsys
     assert json.loads((tmp_path / "OUT" / "mine_b" / "results.json").read_text())["source"].endswith("b/mine.py")
     assert (tmp_path / "OUT" / "mine" / "results.json").read_text() == stored
     two = main_error(capsys, "run", "a/mine.py", "b/mine.py", "--name", "x", "--out", "OUT")
-    assert two == ("modemean: error: --name names the results folder of one model, got 2 models: run them one at "
-                   "a time")
+    assert two == (
+        "modemean: error: --name names the results folder of one model, got 2 models: run them one at a time"
+    )
 
 
 def test_a_file_named_like_a_catalog_model_keeps_its_own_folder(tmp_path):
@@ -388,8 +424,12 @@ def test_a_file_named_like_a_catalog_model_keeps_its_own_folder(tmp_path):
 
 
 def test_table_withholds_gaps_of_zero_spread_quantities():
-    nuts = Fit("nuts", "ok", "", estimates={"mean": {"mu": 1.0, "c": 3.0, "obs": 0.237},
-                                            "sd": {"mu": 0.5, "c": 0.0, "obs": 1e-16}})
+    nuts = Fit(
+        "nuts",
+        "ok",
+        "",
+        estimates={"mean": {"mu": 1.0, "c": 3.0, "obs": 0.237}, "sd": {"mu": 0.5, "c": 0.0, "obs": 1e-16}},
+    )
     fit_map = Fit("map", "ok", "", estimates={"map": {"mu": 0.5, "c": 3.0, "obs": 0.237 + 1e-16}})
     t = make_table({"map": fit_map, "nuts": nuts}, ["mu", "c", "obs"])
     assert t.loc["mu", "gap_sd"] == pytest.approx(1.0)
@@ -436,7 +476,7 @@ def test_em_integrates_missing_outcomes_out_with_the_random_effects():
     assert with_nan.ok and without.ok, (with_nan.message, without.message)
     assert with_nan.diagnostics["em_kind"] == "exact (Gaussian)"
     for column in ("em", "mle"):
-        assert set(with_nan.estimates[column]) == {"mu", "tau", "b", "sigma"}      # y_unobserved is integrated out
+        assert set(with_nan.estimates[column]) == {"mu", "tau", "b", "sigma"}  # y_unobserved is integrated out
         for name, value in without.estimates[column].items():
             assert with_nan.estimates[column][name] == pytest.approx(value, rel=1e-6, abs=1e-8), (column, name)
         assert not with_nan.diagnostics[column]["n_decreases"]

@@ -24,7 +24,7 @@ from .mstep import NumericalMStep, jittered_starts
 
 __all__ = ["DiscreteLatentEM", "discrete_hooks"]
 
-SMALL = 200_000         # below this many log-joint entries, run PyTensor's Python code (compiling costs more)
+SMALL = 200_000  # below this many log-joint entries, run PyTensor's Python code (compiling costs more)
 
 
 class DiscreteLatentEM:
@@ -102,8 +102,9 @@ class DiscreteLatentEM:
     def degeneracy(self) -> Degeneracy:
         """The collapse checks, on the scale of the model's initial point (built on first use)."""
         if self._degeneracy is None:
-            positive = [rv.name for rv in self._graph.thetas
-                        if isinstance(self.model.rvs_to_transforms.get(rv), LogTransform)]
+            positive = [
+                rv.name for rv in self._graph.thetas if isinstance(self.model.rvs_to_transforms.get(rv), LogTransform)
+            ]
             reference = self.space.point(self.space.ravel(self.model.initial_point()))
             self._degeneracy = Degeneracy(self.latent, self.support, positive, reference)
         return self._degeneracy
@@ -122,8 +123,9 @@ class DiscreteLatentEM:
 
     def log_joint(self, params: dict) -> np.ndarray:
         """``log p(z_i = k, y_i | params)`` from the model's graph, shape ``(K, *S)``."""
-        return np.asarray(self._function("joint")(*self._args(params), self._graph.z_full_value,
-                                                  self._graph.z_col_value))
+        return np.asarray(
+            self._function("joint")(*self._args(params), self._graph.z_full_value, self._graph.z_col_value)
+        )
 
     def rest_loglik(self, params: dict) -> float:
         """``log p(observations that do not depend on the latent | params)``."""
@@ -155,7 +157,7 @@ class DiscreteLatentEM:
             impossible under ``params``).
         """
         try:
-            resp = np.array(self.log_joint(params), dtype=float)     # a fresh (K, *S) buffer, made responsibilities
+            resp = np.array(self.log_joint(params), dtype=float)  # a fresh (K, *S) buffer, made responsibilities
             rest = self.rest_loglik(params)
         except ParameterValueError as exc:
             raise self.degeneracy.refused(params, exc) from exc
@@ -174,8 +176,9 @@ class DiscreteLatentEM:
     def m_step(self, expectations: dict, with_prior: bool) -> dict:
         """The numerical M-step (:class:`comparisons.discrete.mstep.NumericalMStep`)."""
         if self._m_step is None:
-            self._m_step = NumericalMStep(self._graph, self.space, LogPrior(self.model, self.params), self.shape,
-                                          self._compile)
+            self._m_step = NumericalMStep(
+                self._graph, self.space, LogPrior(self.model, self.params), self.shape, self._compile
+            )
         return self._m_step(expectations, with_prior)
 
     def starts(self, n_init: int, rng: np.random.Generator) -> list[dict]:
@@ -183,9 +186,13 @@ class DiscreteLatentEM:
         return jittered_starts(self.space, n_init, rng)
 
 
-def discrete_hooks(model: pm.Model, latent: str, em_starts: Callable | None, m_step: Callable | None,
-                   build: Callable[[dict], pm.Model] | None = None,
-                   ) -> tuple[dict[str, Callable], Callable[[], DiscreteLatentEM]]:
+def discrete_hooks(
+    model: pm.Model,
+    latent: str,
+    em_starts: Callable | None,
+    m_step: Callable | None,
+    build: Callable[[dict], pm.Model] | None = None,
+) -> tuple[dict[str, Callable], Callable[[], DiscreteLatentEM]]:
     """The model contract's ``em_starts``, ``e_step``, ``m_step`` for a discrete latent.
 
     The engine is compiled on the first call. ``e_step`` always comes from the model's graph;
@@ -216,8 +223,10 @@ def discrete_hooks(model: pm.Model, latent: str, em_starts: Callable | None, m_s
         "m_step": m_step or (lambda data, expectations, prior: engine().m_step(expectations, prior is not None)),
     }
     if m_step is not None and build is not None:
+
         def fast(data, params):
             step = engine().fast_e_step(build, data)
             return (step or engine().e_step)(params)
+
         hooks["fast_e_step"] = fast
     return hooks, engine

@@ -15,7 +15,7 @@ from ..errors import DegenerateFitError
 
 __all__ = ["COLLAPSE", "softmax_in_place", "Degeneracy"]
 
-COLLAPSE = 1e-6         # a positive parameter below this x its initial-point value has collapsed
+COLLAPSE = 1e-6  # a positive parameter below this x its initial-point value has collapsed
 
 
 def softmax_in_place(log_joint: np.ndarray) -> float:
@@ -65,13 +65,15 @@ class Degeneracy:
         as collapsed: on the way to 0 the likelihood grows without bound and, before it overflows,
         rounding makes EM's objective erratic.
         """
-        small = [p for p in self.positive
-                 if np.any(np.asarray(params[p]) < COLLAPSE * np.asarray(self.reference[p]))]
+        small = [p for p in self.positive if np.any(np.asarray(params[p]) < COLLAPSE * np.asarray(self.reference[p]))]
         if np.isfinite(loglik) and not small and all(np.all(np.isfinite(np.asarray(v))) for v in params.values()):
             self.last_counts = counts
             return
-        what = f"the likelihood is {loglik}" if not np.isfinite(loglik) else \
-            f"{', '.join(small)} fell below {COLLAPSE:g} x its scale at the model's initial point"
+        what = (
+            f"the likelihood is {loglik}"
+            if not np.isfinite(loglik)
+            else f"{', '.join(small)} fell below {COLLAPSE:g} x its scale at the model's initial point"
+        )
         raise DegenerateFitError(self.message(params, what, counts))
 
     def _kept(self, params: dict, p: str) -> np.ndarray:
@@ -85,17 +87,22 @@ class Degeneracy:
     def message(self, params: dict, what: str, counts: np.ndarray | None = None) -> str:
         """Which component collapsed (fewest effective points, a scale at 0) and what to do."""
         counts = counts if counts is not None else self.last_counts
-        zero = [f"{p}{np.argwhere(~self._kept(params, p)).ravel().tolist()}" for p in self.positive
-                if not self._kept(params, p).all()]
+        zero = [
+            f"{p}{np.argwhere(~self._kept(params, p)).ravel().tolist()}"
+            for p in self.positive
+            if not self._kept(params, p).all()
+        ]
         where = ""
         if counts is not None and np.all(np.isfinite(counts)):
             k = int(np.argmin(counts))
             where = f"component {self.latent}={self.support[k]} held {counts[k]:.3g} effective point(s); "
         scales = f"collapsed scale(s): {', '.join(zero)}; " if zero else ""
-        return (f"{what} at {_short(params)}: {where}{scales}"
-                "a component collapsed onto a point and the likelihood is unbounded. What to do: use MAP-EM "
-                "(column em) with a prior that keeps scales away from 0 (e.g. Gamma or InverseGamma on the sds), "
-                "fewer components, or other starts; this restart is discarded")
+        return (
+            f"{what} at {_short(params)}: {where}{scales}"
+            "a component collapsed onto a point and the likelihood is unbounded. What to do: use MAP-EM "
+            "(column em) with a prior that keeps scales away from 0 (e.g. Gamma or InverseGamma on the sds), "
+            "fewer components, or other starts; this restart is discarded"
+        )
 
 
 def _short(params: dict) -> str:

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BLOCK", "FAST_RTOL", "FAST_SLACK", "fast_e_step", "blocked_moments"]
 
-BLOCK = 16_384          # points per block on the fast path: the (K, BLOCK) temporaries stay in cache
-FAST_RTOL = 1e-9        # the fast path must reproduce the full graph's log joint to this (relative)
-FAST_SLACK = 1e-13      # the fast path's rounding bound must stay below this x |log likelihood|
+BLOCK = 16_384  # points per block on the fast path: the (K, BLOCK) temporaries stay in cache
+FAST_RTOL = 1e-9  # the fast path must reproduce the full graph's log joint to this (relative)
+FAST_SLACK = 1e-13  # the fast path's rounding bound must stay below this x |log likelihood|
 
 
 def fast_e_step(engine: DiscreteLatentEM, build: Callable[[dict], pm.Model], data: dict) -> Callable | None:
@@ -78,8 +78,9 @@ def fast_e_step(engine: DiscreteLatentEM, build: Callable[[dict], pm.Model], dat
         except Exception:  # noqa: BLE001
             return None
         full = engine.log_joint(params)
-        if not np.all(np.isfinite(full)) or not np.allclose(fast, full, rtol=FAST_RTOL,
-                                                            atol=FAST_RTOL * np.max(np.abs(full))):
+        if not np.all(np.isfinite(full)) or not np.allclose(
+            fast, full, rtol=FAST_RTOL, atol=FAST_RTOL * np.max(np.abs(full))
+        ):
             return None
     features = np.ascontiguousarray(standard.T)  # (3, N)
     feature_sums = np.abs(standard).sum(axis=0)  # sum_i [1, |t_i|, t_i^2]
@@ -125,7 +126,7 @@ def blocked_moments(C: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, fl
     peak = np.empty(BLOCK)
     total = np.empty(BLOCK)
     for start in range(0, N, BLOCK):
-        X = features[:, start:start + BLOCK]
+        X = features[:, start : start + BLOCK]
         b = X.shape[1]
         Lb, pb, tb = L[:, :b], peak[:b], total[:b]
         np.matmul(C, X, out=Lb)

@@ -55,8 +55,10 @@ def support(rv) -> np.ndarray:
         if lo.ndim or hi.ndim:
             raise ModemeanError(f"latent {rv.name!r}: DiscreteUniform bounds must be scalars to enumerate its support")
         return np.arange(int(lo), int(hi) + 1)
-    raise ModemeanError(f"latent {rv.name!r} is a {type(op).__name__}: EM can only enumerate Categorical, "
-                        "Bernoulli or DiscreteUniform latents (finite support)")
+    raise ModemeanError(
+        f"latent {rv.name!r} is a {type(op).__name__}: EM can only enumerate Categorical, "
+        "Bernoulli or DiscreteUniform latents (finite support)"
+    )
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,10 @@ def log_joint_graph(model: pm.Model, latent: str, values: np.ndarray, shape: tup
     thetas = [rv for rv in model.free_RVs if rv is not z_rv]
     discrete_others = [rv.name for rv in thetas if rv.type.dtype.startswith("int")]
     if discrete_others:
-        raise ModemeanError(f"EM integrates out one discrete latent ({latent!r}); {discrete_others} are discrete "
-                            "too: declare them in LATENT together is not supported, marginalise them by hand")
+        raise ModemeanError(
+            f"EM integrates out one discrete latent ({latent!r}); {discrete_others} are discrete "
+            "too: declare them in LATENT together is not supported, marginalise them by hand"
+        )
     dependent = [o for o in model.observed_RVs if z_rv in ancestors([o])]
     independent = [o for o in model.observed_RVs if o not in dependent]
     bad = [p.name for p in model.potentials if z_rv in ancestors([p])]
@@ -146,8 +150,9 @@ def _label_term(model, z_rv, thetas, ins, to_inputs, z_full, z_col, z_col_value,
         _, unsized = op(*op.dist_params(z_rv.owner), rng=op.rng_param(z_rv.owner), return_next_rng=True)
         label_term = graph_replace(pm.logp(unsized, z_col), dict(zip(thetas, ins, strict=True)), strict=False)
         shape = compile_small(ins + [z_col], label_term.shape, on_unused_input="ignore")(
-            *_initial_args(model, thetas), z_col_value)
-        if tuple(shape[1:]) == (1,) * len(S):     # shared label probabilities: a (K, 1) column
+            *_initial_args(model, thetas), z_col_value
+        )
+        if tuple(shape[1:]) == (1,) * len(S):  # shared label probabilities: a (K, 1) column
             return pt.specify_broadcastable(label_term, *range(1, 1 + len(S)))
         if tuple(shape) != (len(z_col_value), *S):
             raise ValueError(f"label term of shape {tuple(shape)}")
@@ -183,5 +188,5 @@ def scalar_observation(model: pm.Model, dependent: list, shape: tuple[int, ...])
 
 def observation_extra(model: pm.Model, dependent: list, shape: tuple[int, ...]) -> tuple[int, ...]:
     """Trailing shape of the dependent observations beyond the latent's shape (largest)."""
-    extra = [np.shape(observed_value(model, o))[len(shape):] for o in dependent]
+    extra = [np.shape(observed_value(model, o))[len(shape) :] for o in dependent]
     return max(extra, key=lambda s: int(np.prod(s)))

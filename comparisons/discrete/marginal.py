@@ -64,8 +64,13 @@ def marginalize(model: pm.Model, engine: DiscreteLatentEM) -> pm.Model:
     with pm.Model(coords=model.coords) as marginal:
         dims = model.named_vars_to_dims
         for rv in graph.thetas:
-            marginal.register_rv(rv, rv.name, default_transform=model.rvs_to_transforms.get(rv),
-                                 initval=model.rvs_to_initial_values.get(rv), dims=dims.get(rv.name))
+            marginal.register_rv(
+                rv,
+                rv.name,
+                default_transform=model.rvs_to_transforms.get(rv),
+                initval=model.rvs_to_initial_values.get(rv),
+                dims=dims.get(rv.name),
+            )
         for o in graph.independent:
             marginal.register_rv(o, o.name, observed=observed_value(model, o), dims=dims.get(o.name))
         for d in model.deterministics:
@@ -77,6 +82,7 @@ def marginalize(model: pm.Model, engine: DiscreteLatentEM) -> pm.Model:
         data = [np.asarray(observed_value(model, o)) for o in dep]
         thetas = graph.thetas
         if len(dep) == 1:
+
             def logp(value, shape_carrier, *params):
                 return marginal_logp(graph, model, list(params), {dep[0].name: value})
 
@@ -84,9 +90,15 @@ def marginalize(model: pm.Model, engine: DiscreteLatentEM) -> pm.Model:
             # observation's shape is passed first so the signature can name the output's core shape
             out = "(" + ",".join(f"y{j}" for j in range(data[0].ndim)) + ")"
             cores = [out] + ["(" + ",".join(f"p{i}_{j}" for j in range(rv.ndim)) + ")" for i, rv in enumerate(thetas)]
-            pm.CustomDist(dep[0].name, pt.zeros(data[0].shape), *thetas,
-                          logp=_reduce_to(logp, data[0].ndim, len(engine.shape)), observed=data[0],
-                          signature=f"{','.join(cores)}->{out}", dtype=str(data[0].dtype))
+            pm.CustomDist(
+                dep[0].name,
+                pt.zeros(data[0].shape),
+                *thetas,
+                logp=_reduce_to(logp, data[0].ndim, len(engine.shape)),
+                observed=data[0],
+                signature=f"{','.join(cores)}->{out}",
+                dtype=str(data[0].dtype),
+            )
         else:
             values = {o.name: pt.as_tensor(x) for o, x in zip(dep, data, strict=True)}
             lp = marginal_logp(graph, model, list(thetas), values)

@@ -38,8 +38,9 @@ class NumericalMStep:
         ``pytensor.function`` or :func:`comparisons.space.compile_small`, per the problem's size.
     """
 
-    def __init__(self, graph: LogJointGraph, space: ValueSpace, prior: LogPrior, shape: tuple[int, ...],
-                 compile: Callable):
+    def __init__(
+        self, graph: LogJointGraph, space: ValueSpace, prior: LogPrior, shape: tuple[int, ...], compile: Callable
+    ):
         self.graph, self.space, self.prior, self.shape, self.compile = graph, space, prior, shape, compile
         self._functions: dict[bool, Callable] = {}
 
@@ -55,8 +56,9 @@ class NumericalMStep:
             if with_prior:
                 q = q + self.prior.unconstrained()
             grads = pt.grad(q, values)
-            self._functions[with_prior] = self.compile(values + [resp, g.z_full, g.z_col], [q, *grads],
-                                                       on_unused_input="ignore")
+            self._functions[with_prior] = self.compile(
+                values + [resp, g.z_full, g.z_col], [q, *grads], on_unused_input="ignore"
+            )
         return self._functions[with_prior]
 
     def __call__(self, expectations: dict, with_prior: bool) -> dict:
@@ -90,8 +92,13 @@ class NumericalMStep:
             return -q, -np.concatenate([np.ravel(a) for a in g])
 
         u0 = self.space.unconstrain(expectations["params"])
-        res = optimize.minimize(negative, u0, jac=True, method="L-BFGS-B",
-                                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 30})
+        res = optimize.minimize(
+            negative,
+            u0,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 30},
+        )
         u = res.x if res.fun <= negative(u0)[0] else u0
         return self.space.point(u)
 

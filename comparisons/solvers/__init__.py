@@ -20,11 +20,21 @@ from .map import MAP
 from .nuts import NUTS
 from .pathfinder import Pathfinder
 
-__all__ = ["SOLVERS", "Solver", "Column", "Option", "SEED", "owned_columns", "run_options", "default_solvers",
-           "check_options"]
+__all__ = [
+    "SOLVERS",
+    "Solver",
+    "Column",
+    "Option",
+    "SEED",
+    "owned_columns",
+    "run_options",
+    "default_solvers",
+    "check_options",
+]
 
-SOLVERS: dict[str, Solver] = {s.name: s for s in (MAP(), EM(), NUTS(), LaplaceSample(), ADVI(), FullRankADVI(),
-                                                  Pathfinder())}  # run order
+SOLVERS: dict[str, Solver] = {
+    s.name: s for s in (MAP(), EM(), NUTS(), LaplaceSample(), ADVI(), FullRankADVI(), Pathfinder())
+}  # run order
 
 
 def owned_columns() -> dict[str, tuple[str, Column]]:
@@ -53,8 +63,9 @@ def default_solvers() -> tuple[str, ...]:
     return tuple(name for name, solver in SOLVERS.items() if solver.default)
 
 
-def check_options(solvers: str | tuple[str, ...] | list[str] | None, options: dict[str, Any]
-                  ) -> tuple[tuple[str, ...], dict[str, Any]]:
+def check_options(
+    solvers: str | tuple[str, ...] | list[str] | None, options: dict[str, Any]
+) -> tuple[tuple[str, ...], dict[str, Any]]:
     """Validate a run's solvers and options; return the chosen solvers and every option's value.
 
     Parameters
@@ -76,8 +87,10 @@ def check_options(solvers: str | tuple[str, ...] | list[str] | None, options: di
         solvers = tuple(s.strip() for s in solvers.split(",") if s.strip())
     unknown = [s for s in solvers if s not in SOLVERS]
     if unknown or not solvers:
-        raise ModemeanError(f"unknown solver(s) {', '.join(unknown) or '(none given)'}: choose from "
-                            f"{', '.join(SOLVERS)} (comma-separated), or all")
+        raise ModemeanError(
+            f"unknown solver(s) {', '.join(unknown) or '(none given)'}: choose from "
+            f"{', '.join(SOLVERS)} (comma-separated), or all"
+        )
     declared = run_options()
     unknown = [name for name in options if name not in declared]
     if unknown:

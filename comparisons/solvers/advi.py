@@ -43,8 +43,16 @@ from ..space import ValueSpace, compile_small
 from ..spec import ModelSpec
 from .base import Solver
 
-__all__ = ["ADVI", "LEARNING_RATE", "MAX_ITER", "TOLERANCE", "WINDOW", "fit_advi", "fit_fullrank_advi",
-           "fit_gaussian_vi"]
+__all__ = [
+    "ADVI",
+    "LEARNING_RATE",
+    "MAX_ITER",
+    "TOLERANCE",
+    "WINDOW",
+    "fit_advi",
+    "fit_fullrank_advi",
+    "fit_gaussian_vi",
+]
 
 LEARNING_RATE = 0.01
 WINDOW = 1000
@@ -105,13 +113,21 @@ def fit_gaussian_vi(spec: ModelSpec, method: str, *, seed: int, draws: int, max_
     rate = pytensor.shared(np.float64(LEARNING_RATE), name="learning_rate")
     average = _WindowAverage(WINDOW, TOLERANCE, rate)
     with _quiet_pymc():
-        approx = pm.fit(n=max_iter, method=method, model=model, random_seed=seed, callbacks=[average],
-                        obj_optimizer=pm.adam(learning_rate=rate), progressbar=False)
+        approx = pm.fit(
+            n=max_iter,
+            method=method,
+            model=model,
+            random_seed=seed,
+            callbacks=[average],
+            obj_optimizer=pm.adam(learning_rate=rate),
+            progressbar=False,
+        )
     average.apply(approx)
     group = approx.groups[0]
     mean, cov = compile_small([], [group.mean, group.cov])()
-    order = np.concatenate([np.arange(group.ordering[v.name][1].start, group.ordering[v.name][1].stop)
-                            for v in space.value_vars])  # PyMC's order of the value variables -> ValueSpace's
+    order = np.concatenate(
+        [np.arange(group.ordering[v.name][1].start, group.ordering[v.name][1].stop) for v in space.value_vars]
+    )  # PyMC's order of the value variables -> ValueSpace's
     mean, cov = np.asarray(mean)[order], np.asarray(cov)[np.ix_(order, order)]
     chol = np.linalg.cholesky(cov)
     z = np.random.default_rng(seed).standard_normal((draws, space.size))
@@ -119,20 +135,40 @@ def fit_gaussian_vi(spec: ModelSpec, method: str, *, seed: int, draws: int, max_
     log_q = -0.5 * np.sum(z**2, axis=1)  # log N(u; mean, cov) up to a constant, which k̂ ignores
     n_iter = len(approx.hist)
     converged = n_iter < max_iter
-    notes = [] if converged else [f"stopped at the iteration limit ({max_iter}) before the variational parameters "
-                                  f"settled (their {WINDOW}-iteration averages still moved by >= {TOLERANCE})"]
+    notes = (
+        []
+        if converged
+        else [
+            f"stopped at the iteration limit ({max_iter}) before the variational parameters "
+            f"settled (their {WINDOW}-iteration averages still moved by >= {TOLERANCE})"
+        ]
+    )
     sd = np.sqrt(np.diag(cov))
-    diagnostics = {"gaussian": {"mean": dict(zip(space.value_names, mean.tolist(), strict=True)),
-                                "sd": dict(zip(space.value_names, sd.tolist(), strict=True))},
-                   "method": f"pm.fit(method={method!r}, obj_optimizer=pm.adam(learning_rate={LEARNING_RATE} for "
-                             f"{WINDOW} iterations, then {LEARNING_RATE} * {WINDOW} / t))",
-                   "stopping_rule": f"averages of the variational parameters over consecutive {WINDOW}-iteration "
-                                    f"windows differ by < {TOLERANCE} (absolute), at most {max_iter} iterations; "
-                                    "the approximation is the last window's average",
-                   "final_loss": float(np.mean(approx.hist[-WINDOW:])),
-                   "window_changes": average.changes[-10:]}
-    return approximation_fit(method, method, space, u, log_q, converged=converged, n_iter=n_iter,
-                             diagnostics=diagnostics, notes=notes, traces={method: [np.asarray(approx.hist)]})
+    diagnostics = {
+        "gaussian": {
+            "mean": dict(zip(space.value_names, mean.tolist(), strict=True)),
+            "sd": dict(zip(space.value_names, sd.tolist(), strict=True)),
+        },
+        "method": f"pm.fit(method={method!r}, obj_optimizer=pm.adam(learning_rate={LEARNING_RATE} for "
+        f"{WINDOW} iterations, then {LEARNING_RATE} * {WINDOW} / t))",
+        "stopping_rule": f"averages of the variational parameters over consecutive {WINDOW}-iteration "
+        f"windows differ by < {TOLERANCE} (absolute), at most {max_iter} iterations; "
+        "the approximation is the last window's average",
+        "final_loss": float(np.mean(approx.hist[-WINDOW:])),
+        "window_changes": average.changes[-10:],
+    }
+    return approximation_fit(
+        method,
+        method,
+        space,
+        u,
+        log_q,
+        converged=converged,
+        n_iter=n_iter,
+        diagnostics=diagnostics,
+        notes=notes,
+        traces={method: [np.asarray(approx.hist)]},
+    )
 
 
 class _WindowAverage(Callback):
@@ -166,7 +202,7 @@ class _WindowAverage(Callback):
         start = 0
         for param in approx.params:
             value = param.get_value()
-            param.set_value(self.average[start:start + value.size].reshape(value.shape).astype(value.dtype))
+            param.set_value(self.average[start : start + value.size].reshape(value.shape).astype(value.dtype))
             start += value.size
 
 

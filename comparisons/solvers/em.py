@@ -109,9 +109,15 @@ def run_em(
             expectations, value = objective(new)
             trace.append(value)
             if not np.isfinite(value):
-                return EMRun(new, np.array(trace), False, decreases,
-                             error=f"the objective became {value} at iteration {it} (a degenerate fit: "
-                                   "e.g. a component collapsed onto a single point)", degenerate=value > 0)
+                return EMRun(
+                    new,
+                    np.array(trace),
+                    False,
+                    decreases,
+                    error=f"the objective became {value} at iteration {it} (a degenerate fit: "
+                    "e.g. a component collapsed onto a single point)",
+                    degenerate=value > 0,
+                )
             drop = value - trace[-2]
             if drop < -ROUNDING * max(1.0, abs(value)):
                 decreases.append((it, float(drop)))
@@ -153,7 +159,9 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
     approximate = "approximate" in kind
     diagnostics = {"em_kind": kind}
     space = ValueSpace(spec.model, spec.em_params)
-    initial = dict(zip(space.names, space.constrained(space.ravel(spec.model.initial_point()))[0].tolist()))
+    initial = dict(
+        zip(space.names, space.constrained(space.ravel(spec.model.initial_point()))[0].tolist(), strict=True)
+    )
     kept = {}
     for column, log_prior in (("em", prior), ("mle", None)):
         m_step = lambda e, lp=log_prior: spec.em["m_step"](spec.data, e, lp)  # noqa: E731
@@ -177,19 +185,35 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
         messages.append(f"EM is {kind}: its objective is an approximate marginal likelihood")
     for column, d in ((c, diagnostics[c]) for c in ("em", "mle") if c in diagnostics):
         if d["n_decreases"]:
-            why = ("expected with an approximate E-step: EM does not guarantee that its objective increases"
-                   if approximate else "the M-step does not maximise its objective")
-            messages.append(f"{column}: the objective decreased in {d['n_decreases']} iteration(s) (largest "
-                            f"{d['largest_decrease']:.3g}): {why}")
+            why = (
+                "expected with an approximate E-step: EM does not guarantee that its objective increases"
+                if approximate
+                else "the M-step does not maximise its objective"
+            )
+            messages.append(
+                f"{column}: the objective decreased in {d['n_decreases']} iteration(s) (largest "
+                f"{d['largest_decrease']:.3g}): {why}"
+            )
         if column in kept and not kept[column].converged:
             messages.append(f"{column}: the kept restart did not converge within {max_iter} iterations")
         if d["n_degenerate"]:
-            messages.append(f"{column}: {d['n_degenerate']} of {n_init} restarts degenerate (a component collapsed "
-                            "onto a point, likelihood unbounded; see diagnostics for what to do)")
+            messages.append(
+                f"{column}: {d['n_degenerate']} of {n_init} restarts degenerate (a component collapsed "
+                "onto a point, likelihood unbounded; see diagnostics for what to do)"
+            )
         if d["n_failed"] > d["n_degenerate"]:
             messages.append(f"{column}: {d['n_failed'] - d['n_degenerate']} of {n_init} restarts broke down")
-    return Fit("em", "ok", "; ".join(messages), estimates=estimates, traces=traces, converged=best.converged,
-               n_iter=best.n_iter, diagnostics=diagnostics, flags=flags)
+    return Fit(
+        "em",
+        "ok",
+        "; ".join(messages),
+        estimates=estimates,
+        traces=traces,
+        converged=best.converged,
+        n_iter=best.n_iter,
+        diagnostics=diagnostics,
+        flags=flags,
+    )
 
 
 def _summarise(runs: list[EMRun]) -> dict:
@@ -197,10 +221,19 @@ def _summarise(runs: list[EMRun]) -> dict:
     finals = [r.objective for r in runs if not r.error]
     best = int(np.argmax([r.objective for r in runs]))
     return {
-        "restarts": [{"restart": i, "objective": r.objective if not r.error else None, "n_iter": r.n_iter,
-                      "converged": r.converged, "n_decreases": len(r.decreases), "error": r.error,
-                      "degenerate": r.degenerate,
-                      "params": flatten(r.params)} for i, r in enumerate(runs)],
+        "restarts": [
+            {
+                "restart": i,
+                "objective": r.objective if not r.error else None,
+                "n_iter": r.n_iter,
+                "converged": r.converged,
+                "n_decreases": len(r.decreases),
+                "error": r.error,
+                "degenerate": r.degenerate,
+                "params": flatten(r.params),
+            }
+            for i, r in enumerate(runs)
+        ],
         "best_restart": best,
         "objective_spread": float(np.ptp(finals)) if finals else None,
         "n_decreases": sum(len(r.decreases) for r in runs),
@@ -216,8 +249,10 @@ class EM(Solver):
     name = "em"
     label = "EM"
     columns = {
-        "em": Column("mode of the marginal posterior (EM with the prior, latent variables integrated out)",
-                     marker="EM (marginal mode)"),
+        "em": Column(
+            "mode of the marginal posterior (EM with the prior, latent variables integrated out)",
+            marker="EM (marginal mode)",
+        ),
         "mle": Column("maximum-likelihood estimate (EM without the prior)", marker="MLE (EM without prior)"),
     }
     options = {"n_init": Option(int, 5, "EM restarts", low=1)}

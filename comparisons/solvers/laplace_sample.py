@@ -65,8 +65,9 @@ def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     model = spec.model
     discrete = free_discrete(model)
     if discrete:
-        return Fit("laplace", "not_applicable", discrete_message(discrete, "Laplace sampling needs continuous "
-                                                                           "parameters only"))
+        return Fit(
+            "laplace", "not_applicable", discrete_message(discrete, "Laplace sampling needs continuous parameters only")
+        )
     space = ValueSpace(model, [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics])
     mode, audit = jacobian_mode(space, space.ravel(model.initial_point()))
     hess = space.hessian(mode, jacobian=True)
@@ -77,20 +78,36 @@ def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     except np.linalg.LinAlgError:
         chol = None
     if chol is None or audit["decrement"] is None or audit["decrement"] >= DECREMENT_TOL:
-        return Fit("laplace", "failed", "the density of the unconstrained coordinates has no mode where its "
-                   f"optimiser stopped ({where}, ...: the Hessian there is not negative definite or the density "
-                   "still rises): there is no Gaussian to centre; the posterior may have a ridge or an unbounded "
-                   "density (a funnel)", diagnostics=audit)
+        return Fit(
+            "laplace",
+            "failed",
+            "the density of the unconstrained coordinates has no mode where its "
+            f"optimiser stopped ({where}, ...: the Hessian there is not negative definite or the density "
+            "still rises): there is no Gaussian to centre; the posterior may have a ridge or an unbounded "
+            "density (a funnel)",
+            diagnostics=audit,
+        )
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((draws, space.size))
     u = mode + z @ chol.T
     log_q = -0.5 * np.sum(z**2, axis=1)  # log N(u; mode, cov) up to a constant, which k̂ ignores
-    return approximation_fit("laplace", PREFIX, space, u, log_q, converged=True, n_iter=audit["nit"],
-                             diagnostics={**audit, "mode": dict(zip(space.names, space.constrained(mode)[0].tolist(),
-                                                                    strict=True)),
-                                          "gaussian": {"mean": dict(zip(space.value_names, mode.tolist(), strict=True)),
-                                                       "sd": dict(zip(space.value_names, np.sqrt(np.diag(cov)).tolist(),
-                                                                      strict=True))}})
+    return approximation_fit(
+        "laplace",
+        PREFIX,
+        space,
+        u,
+        log_q,
+        converged=True,
+        n_iter=audit["nit"],
+        diagnostics={
+            **audit,
+            "mode": dict(zip(space.names, space.constrained(mode)[0].tolist(), strict=True)),
+            "gaussian": {
+                "mean": dict(zip(space.value_names, mode.tolist(), strict=True)),
+                "sd": dict(zip(space.value_names, np.sqrt(np.diag(cov)).tolist(), strict=True)),
+            },
+        },
+    )
 
 
 def jacobian_mode(space: ValueSpace, start: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -107,6 +124,7 @@ def jacobian_mode(space: ValueSpace, start: np.ndarray) -> tuple[np.ndarray, dic
         ``decrement`` (what one more Newton step would gain, nats; ``None`` where the Hessian is not
         negative definite).
     """
+
     def negative(x):
         value, grad = space.logp_jacobian(x)
         return (-value, -grad) if np.isfinite(value) else (np.inf, np.zeros_like(x))
@@ -116,18 +134,29 @@ def jacobian_mode(space: ValueSpace, start: np.ndarray) -> tuple[np.ndarray, dic
         return hess if np.all(np.isfinite(hess)) else np.eye(space.size)
 
     with np.errstate(all="ignore"):
-        first = optimize.minimize(negative, start, jac=True, method="L-BFGS-B",
-                                  options={"maxiter": 10_000, "gtol": 1e-9})
+        first = optimize.minimize(
+            negative, start, jac=True, method="L-BFGS-B", options={"maxiter": 10_000, "gtol": 1e-9}
+        )
         u, nit = first.x, int(first.nit)
         try:
-            newton = optimize.minimize(negative, u, jac=True, hess=negative_hessian, method="trust-exact",
-                                       options={"gtol": 1e-10, "maxiter": 50})
+            newton = optimize.minimize(
+                negative,
+                u,
+                jac=True,
+                hess=negative_hessian,
+                method="trust-exact",
+                options={"gtol": 1e-10, "maxiter": 50},
+            )
             if newton.fun <= first.fun:
                 u, nit = newton.x, nit + int(newton.nit)
         except (ValueError, np.linalg.LinAlgError):
             pass  # the L-BFGS-B point stays; the decrement below says whether it is a mode
-    return u, {"nit": nit, "message": str(first.message), "log_density": float(space.logp_jacobian(u)[0]),
-               "decrement": _decrement(space, u)}
+    return u, {
+        "nit": nit,
+        "message": str(first.message),
+        "log_density": float(space.logp_jacobian(u)[0]),
+        "decrement": _decrement(space, u),
+    }
 
 
 def _decrement(space: ValueSpace, u: np.ndarray) -> float | None:

@@ -99,14 +99,21 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
     space = ValueSpace(model, outputs)
     objective = _Objective(model)
     starts = [_run_start(objective, space, seed, k) for k in range(n_starts)]
-    audit = [{k: s[k] for k in ("start", "success", "nit", "message", "log_density", "polished", "stationary")}
-             for s in starts]
+    audit = [
+        {k: s[k] for k in ("start", "success", "nit", "message", "log_density", "polished", "stationary")}
+        for s in starts
+    ]
     usable = [s for s in starts if s["success"] and s["nit"] > 0 and np.isfinite(s["log_density"])]
     if not usable:
         why = "; ".join(f"start {s['start']}: nit={s['nit']}, success={s['success']}, {s['message']}" for s in starts)
-        return Fit("map", "failed", f"find_MAP stopped at iteration 0 or reported failure from all {n_starts} "
-                   f"starts, so there is no mode to report ({why}): the log density may be flat or not "
-                   "differentiable there; check the model or pass initial values", diagnostics={"starts": audit})
+        return Fit(
+            "map",
+            "failed",
+            f"find_MAP stopped at iteration 0 or reported failure from all {n_starts} "
+            f"starts, so there is no mode to report ({why}): the log density may be flat or not "
+            "differentiable there; check the model or pass initial values",
+            diagnostics={"starts": audit},
+        )
     best = max(usable, key=lambda s: s["log_density"])
     values = space.constrained(best["u"])[0]
     estimate = dict(zip(space.names, values.tolist(), strict=True))
@@ -131,8 +138,11 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
         estimates["map_unconstrained"] = unconstrained
     diagnostics = {
         "optimizer": "L-BFGS-B (find_MAP's objective and optimiser, compiled once, no Jacobian); early stops "
-                     "polished by Newton (trust-exact, exact Hessian), kinks by Powell",
-        "no_mode": no_mode, "still_rising": rising, "unbounded": unbounded, "profiles": profiles,
+        "polished by Newton (trust-exact, exact Hessian), kinks by Powell",
+        "no_mode": no_mode,
+        "still_rising": rising,
+        "unbounded": unbounded,
+        "profiles": profiles,
         "starts": audit,
         "n_stationary": len(counted),
         "n_starts_agreeing": len(agree),
@@ -141,8 +151,16 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
         "map_unconstrained": jacobian_result,
         "errors": errors,
     }
-    return Fit("map", "ok", _message(rising, unbounded, best, distinct, errors), estimates=estimates,
-               converged=_is_peak(best) and not no_mode, n_iter=best["nit"], diagnostics=diagnostics, flags=flags)
+    return Fit(
+        "map",
+        "ok",
+        _message(rising, unbounded, best, distinct, errors),
+        estimates=estimates,
+        converged=_is_peak(best) and not no_mode,
+        n_iter=best["nit"],
+        diagnostics=diagnostics,
+        flags=flags,
+    )
 
 
 # ------------------------------------------------------------------------------------------ 1. the starts
@@ -162,8 +180,14 @@ class _Objective:
 
     def __init__(self, model: pm.Model):
         self.vars = [v for v in model.value_vars if v in set(model.continuous_value_vars)]
-        self.fused, _ = scipy_optimize_funcs_from_loss(-model.logp(jacobian=False), self.vars, model.initial_point(),
-                                                       use_grad=True, use_hess=False, use_hessp=False)
+        self.fused, _ = scipy_optimize_funcs_from_loss(
+            -model.logp(jacobian=False),
+            self.vars,
+            model.initial_point(),
+            use_grad=True,
+            use_hess=False,
+            use_hessp=False,
+        )
         jitter = {model.values_to_rvs[v] for v in self.vars}
         self._plain = make_initial_point_fns_per_chain(model=model, overrides=None, jitter_rvs=set(), chains=1)[0]
         self._jittered = make_initial_point_fns_per_chain(model=model, overrides=None, jitter_rvs=jitter, chains=1)[0]
@@ -208,8 +232,15 @@ def _run_start(objective: _Objective, space: ValueSpace, seed: int, k: int) -> d
         warnings.simplefilter("ignore", RuntimeWarning)  # overflow far out on a ridge: reported as no mode
         opt = objective.minimize(objective.start(seed + k, jitter=k > 0), "L-BFGS-B")
     u = np.asarray(opt.x, dtype=float)
-    start = {"start": k, "success": bool(opt.success), "nit": int(opt.nit), "message": str(opt.message),
-             "polished": "", "u": u, "log_density": space.logp(u)[0]}
+    start = {
+        "start": k,
+        "success": bool(opt.success),
+        "nit": int(opt.nit),
+        "message": str(opt.message),
+        "polished": "",
+        "u": u,
+        "log_density": space.logp(u)[0],
+    }
     decrement = _newton_decrement(space, u)
     if decrement is None:  # not in a bowl (a ridge, a boundary, a runaway): no nearby peak to polish towards
         start.update(stationary=False, params=_params(space, u))
@@ -224,8 +255,13 @@ def _run_start(objective: _Objective, space: ValueSpace, seed: int, k: int) -> d
         powell = objective.minimize(start["u"], "Powell", **POWELL)
         u_powell = np.asarray(powell.x, dtype=float)
         if space.logp(u_powell)[0] >= start["log_density"]:
-            start.update(u=u_powell, log_density=space.logp(u_powell)[0], polished="powell",
-                         success=start["success"] or bool(powell.success), nit=start["nit"] + int(powell.nit))
+            start.update(
+                u=u_powell,
+                log_density=space.logp(u_powell)[0],
+                polished="powell",
+                success=start["success"] or bool(powell.success),
+                nit=start["nit"] + int(powell.nit),
+            )
     start.update(stationary=_stationary(space, start["u"]), params=_params(space, start["u"]))
     # L-BFGS-B's "abnormal termination in line search" near a peak is no failure once polished there
     start["success"] = start["success"] or (start["polished"] == "newton" and start["stationary"])
@@ -261,14 +297,16 @@ def _stationary(space: ValueSpace, u: np.ndarray) -> bool:
     return decrement is not None and decrement < DECREMENT_TOL
 
 
-def _newton(space: ValueSpace, u: np.ndarray, free: np.ndarray, options: dict = NEWTON
-            ) -> tuple[np.ndarray, float] | None:
+def _newton(
+    space: ValueSpace, u: np.ndarray, free: np.ndarray, options: dict = NEWTON
+) -> tuple[np.ndarray, float] | None:
     """Maximise the log density over the coordinates ``free`` (the rest held at ``u``) by trust-exact.
 
     Newton's method with the exact Hessian is invariant to the scaling of the coordinates, so it
     reaches the mode of a badly conditioned density where L-BFGS-B's relative-reduction test stops
     early. Returns the point and its log density, or ``None`` if the optimiser raised.
     """
+
     def full(x):
         v = u.copy()
         v[free] = x
@@ -284,8 +322,9 @@ def _newton(space: ValueSpace, u: np.ndarray, free: np.ndarray, options: dict = 
 
     try:
         with np.errstate(all="ignore"):
-            res = optimize.minimize(negative, u[free], jac=True, hess=negative_hessian, method="trust-exact",
-                                    options=options)
+            res = optimize.minimize(
+                negative, u[free], jac=True, hess=negative_hessian, method="trust-exact", options=options
+            )
     except (ValueError, np.linalg.LinAlgError, FloatingPointError):
         return None
     point = full(res.x)
@@ -295,8 +334,15 @@ def _newton(space: ValueSpace, u: np.ndarray, free: np.ndarray, options: dict = 
 # ------------------------------------------------------------------------------------------ 2. is there a mode?
 
 
-def _no_mode(spec: ModelSpec, space: ValueSpace, u: np.ndarray, initial_u: np.ndarray, estimate: dict[str, float],
-             flags: dict[str, list[Flag]], errors: dict[str, str]) -> tuple[dict, dict, dict]:
+def _no_mode(
+    spec: ModelSpec,
+    space: ValueSpace,
+    u: np.ndarray,
+    initial_u: np.ndarray,
+    estimate: dict[str, float],
+    flags: dict[str, list[Flag]],
+    errors: dict[str, str],
+) -> tuple[dict, dict, dict]:
     """Whether the density has no mode: still rising from ``u``, or unbounded at a boundary.
 
     Where find_MAP left parameters on a boundary, their profiles decide; otherwise an uphill
@@ -338,8 +384,9 @@ def _no_mode(spec: ModelSpec, space: ValueSpace, u: np.ndarray, initial_u: np.nd
             errors[f"profile {name}"] = f"{type(exc).__name__}: {exc}"
         if profiles.get(name, {}).get("unbounded"):  # one unbounded direction settles it: no mode
             break
-    unbounded = {n: {"bound": p["bound"], "rise_per_decade": p["rise_per_decade"]}
-                 for n, p in profiles.items() if p["unbounded"]}
+    unbounded = {
+        n: {"bound": p["bound"], "rise_per_decade": p["rise_per_decade"]} for n, p in profiles.items() if p["unbounded"]
+    }
     return rising, unbounded, profiles
 
 
@@ -373,8 +420,9 @@ def _bound_of(spec: ModelSpec, name: str) -> tuple[float, float] | None:
     return None
 
 
-def _profile(space: ValueSpace, u: np.ndarray, initial_u: np.ndarray, c: int, bound: tuple[float, float],
-             name: str) -> dict:
+def _profile(
+    space: ValueSpace, u: np.ndarray, initial_u: np.ndarray, c: int, bound: tuple[float, float], name: str
+) -> dict:
     """The profile log density of coordinate ``c`` approaching its bound, and whether it is unbounded.
 
     The coordinate is fixed at ``PROFILE_DECADES`` decades from the initial point towards the bound
@@ -396,10 +444,20 @@ def _profile(space: ValueSpace, u: np.ndarray, initial_u: np.ndarray, c: int, bo
         heights.append(space.logp(point)[0])
         where.append(float(space.constrained(point)[0][space.names.index(name)]))
     gains = np.diff(heights)
-    rising = bool(np.all(np.isfinite(heights)) and gains.size >= 2 and gains[-1] > UNBOUNDED_RISE
-                  and gains[-2] > UNBOUNDED_RISE and gains[-1] >= 0.5 * gains[-2])
-    return {"bound": value, "values": where, "log_density": heights, "unbounded": rising,
-            "rise_per_decade": float(gains[-1]) if gains.size else None}
+    rising = bool(
+        np.all(np.isfinite(heights))
+        and gains.size >= 2
+        and gains[-1] > UNBOUNDED_RISE
+        and gains[-2] > UNBOUNDED_RISE
+        and gains[-1] >= 0.5 * gains[-2]
+    )
+    return {
+        "bound": value,
+        "values": where,
+        "log_density": heights,
+        "unbounded": rising,
+        "rise_per_decade": float(gains[-1]) if gains.size else None,
+    }
 
 
 def _still_rising(space: ValueSpace, u: np.ndarray, estimate: dict[str, float]) -> dict[str, float]:
@@ -435,37 +493,59 @@ def _still_rising(space: ValueSpace, u: np.ndarray, estimate: dict[str, float]) 
     return {}
 
 
-def _add_no_mode_flags(flags: dict[str, list[Flag]], estimate: dict[str, float], rising: dict, unbounded: dict
-                       ) -> None:
+def _add_no_mode_flags(flags: dict[str, list[Flag]], estimate: dict[str, float], rising: dict, unbounded: dict) -> None:
     for name, value in rising.items():
-        flags.setdefault(name, []).append(Flag("map", "no_mode", value, (
-            f"map: not a mode: the log density is still rising where find_MAP stopped ({name} = "
-            f"{estimate[name]:.4g}; it is higher at {value:.4g}): the density has no maximum in that "
-            "direction (unbounded, or rising towards a limit at infinity); the printed value is where the "
-            "optimiser stopped")))
+        flags.setdefault(name, []).append(
+            Flag(
+                "map",
+                "no_mode",
+                value,
+                (
+                    f"map: not a mode: the log density is still rising where find_MAP stopped ({name} = "
+                    f"{estimate[name]:.4g}; it is higher at {value:.4g}): the density has no maximum in that "
+                    "direction (unbounded, or rising towards a limit at infinity); the printed value is where the "
+                    "optimiser stopped"
+                ),
+            )
+        )
     for name, info in unbounded.items():
         flags[name] = [f for f in flags.get(name, []) if f.kind != "boundary"]  # the edge is no optimum here
-        flags[name].append(Flag("map", "no_mode", info["bound"], (
-            f"map: not a mode: the log density is unbounded as {name} -> {info['bound']:g} (with every other "
-            f"parameter re-optimised it still gains {info['rise_per_decade']:.3g} per decade closer): there is "
-            "no peak, and the printed value is only where the optimiser stopped")))
+        flags[name].append(
+            Flag(
+                "map",
+                "no_mode",
+                info["bound"],
+                (
+                    f"map: not a mode: the log density is unbounded as {name} -> {info['bound']:g} (with every other "
+                    f"parameter re-optimised it still gains {info['rise_per_decade']:.3g} per decade closer): there is "
+                    "no peak, and the printed value is only where the optimiser stopped"
+                ),
+            )
+        )
 
 
 def _message(rising: dict, unbounded: dict, best: dict, distinct: list[dict], errors: dict[str, str]) -> str:
     """The solver's one message: no mode (and why), several local modes, steps that failed."""
     parts = []
     if unbounded:
-        parts.append("find_MAP found no mode: the log density is unbounded as "
-                     + ", ".join(f"{n} -> {u['bound']:g}" for n, u in list(unbounded.items())[:4]) + " (see the notes)")
+        parts.append(
+            "find_MAP found no mode: the log density is unbounded as "
+            + ", ".join(f"{n} -> {u['bound']:g}" for n, u in list(unbounded.items())[:4])
+            + " (see the notes)"
+        )
     elif rising:
         names = list(rising)
         along = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-        parts.append(f"find_MAP found no mode: the log density keeps rising beyond where it stopped, along {along} "
-                     "(see the notes)")
+        parts.append(
+            f"find_MAP found no mode: the log density keeps rising beyond where it stopped, along {along} "
+            "(see the notes)"
+        )
     elif distinct:
         heights = ", ".join(f"{s['log_density']:.6g}" for s in distinct)
-        parts.append(f"{len(distinct)} find_MAP start(s) reached a different local mode (log density {heights}; "
-                     f"the best is {best['log_density']:.6g}): the posterior has several local modes")
+        parts.append(
+            f"{len(distinct)} find_MAP start(s) reached a different local mode (log density {heights}; "
+            f"the best is {best['log_density']:.6g}): the posterior has several local modes"
+        )
     parts += [f"{step} could not be computed ({why})" for step, why in errors.items()]
     return "; ".join(parts)
 
@@ -491,6 +571,7 @@ def _laplace_sd(space: ValueSpace, u: np.ndarray, errors: dict[str, str]) -> dic
 
 def _jacobian_mode(space: ValueSpace, u: np.ndarray, errors: dict[str, str]) -> tuple[dict[str, float] | None, dict]:
     """Mode of the unconstrained density (with the log-Jacobian), started from the MAP, mapped back."""
+
     def negative(x):
         value, grad = space.logp_jacobian(x)
         return (-value, -grad) if np.isfinite(value) else (np.inf, np.zeros_like(x))
@@ -519,14 +600,18 @@ class MAP(Solver):
     name = "map"
     label = "find_MAP"
     columns = {
-        "map": Column("posterior mode on the parameter's own scale (pm.find_MAP, no Jacobian)",
-                      marker="MAP (find_MAP)"),
-        "map_unconstrained": Column("mode of the unconstrained coordinates (with the log-Jacobian), mapped back",
-                                    marker="MAP, unconstrained + Jacobian"),
+        "map": Column(
+            "posterior mode on the parameter's own scale (pm.find_MAP, no Jacobian)", marker="MAP (find_MAP)"
+        ),
+        "map_unconstrained": Column(
+            "mode of the unconstrained coordinates (with the log-Jacobian), mapped back",
+            marker="MAP, unconstrained + Jacobian",
+        ),
         "laplace_sd": Column("sd of the normal approximation at the mode (Hessian, delta method)"),
     }
-    options = {"n_starts": Option(int, 4, "find_MAP starts (start 0: the model's initial point, the others "
-                                          "jittered)", low=1)}
+    options = {
+        "n_starts": Option(int, 4, "find_MAP starts (start 0: the model's initial point, the others jittered)", low=1)
+    }
 
     def fit(self, spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
         return fit_map(spec, seed=seed, n_starts=n_starts)

@@ -27,8 +27,9 @@ ESS_MIN = 400  # bulk ESS below this makes tail quantities and the sample mode u
 SAMPLERS = ("pymc", "nutpie")
 
 
-def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000, chains: int = 4,
-             sampler: str = "pymc") -> Fit:
+def fit_nuts(
+    spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000, chains: int = 4, sampler: str = "pymc"
+) -> Fit:
     """Sample with ``pm.sample``, the NUTS implementation always named (PyMC would otherwise switch
     to nutpie silently whenever it is installed).
 
@@ -51,11 +52,24 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
     """
     discrete = free_discrete(spec.model)
     if discrete and sampler != "pymc":
-        return Fit("nuts", "failed", discrete_message(discrete, f"{sampler} samples continuous parameters only")
-                   + "; or run --sampler pymc (NUTS for the continuous parameters, Metropolis for the discrete)")
-    idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, 2), random_seed=seed,
-                      nuts_sampler=sampler, progressbar=False, compute_convergence_checks=False,
-                      model=spec.model, **spec.sample_kwargs)
+        return Fit(
+            "nuts",
+            "failed",
+            discrete_message(discrete, f"{sampler} samples continuous parameters only")
+            + "; or run --sampler pymc (NUTS for the continuous parameters, Metropolis for the discrete)",
+        )
+    idata = pm.sample(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        cores=min(chains, 2),
+        random_seed=seed,
+        nuts_sampler=sampler,
+        progressbar=False,
+        compute_convergence_checks=False,
+        model=spec.model,
+        **spec.sample_kwargs,
+    )
     if idata.posterior.sizes["draw"] < draws:  # pm.sample swallows Ctrl-C and returns what it has
         raise KeyboardInterrupt(f"sampling interrupted after {idata.posterior.sizes['draw']} of {draws} draws")
     joined = [m.name for m in imputed_variables(spec.model)]  # data joined with imputed entries: no rows
@@ -71,23 +85,42 @@ def fit_nuts(spec: ModelSpec, *, seed: int, draws: int = 1000, tune: int = 1000,
     if lowest_ess < ESS_MIN:
         problems.append(f"bulk ESS as low as {lowest_ess:.0f} < {ESS_MIN} (draw more)")
     if discrete:
-        problems.append(f"{', '.join(rv.name for rv in discrete)} sampled by {step_methods(spec.model)}, not NUTS: "
-                        "declare discrete parameters latent (EM sums them out and NUTS sees the marginal model)")
-    diagnostics = {"sampler": step_methods(spec.model) if sampler == "pymc" else f"{sampler} NUTS",
-                   "draws": draws, "tune": tune, "chains": chains,
-                   "divergences": divergences, "max_r_hat": worst_rhat, "min_ess_bulk": lowest_ess,
-                   "settings": dict(spec.sample_kwargs)}
+        problems.append(
+            f"{', '.join(rv.name for rv in discrete)} sampled by {step_methods(spec.model)}, not NUTS: "
+            "declare discrete parameters latent (EM sums them out and NUTS sees the marginal model)"
+        )
+    diagnostics = {
+        "sampler": step_methods(spec.model) if sampler == "pymc" else f"{sampler} NUTS",
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "divergences": divergences,
+        "max_r_hat": worst_rhat,
+        "min_ess_bulk": lowest_ess,
+        "settings": dict(spec.sample_kwargs),
+    }
     flags = {}
     for name, rhat in estimates["r_hat"].items():
         if chains > 1 and rhat > RHAT_MAX:
             flags.setdefault(name, []).append(
-                Flag("r_hat", "r_hat", rhat, f"nuts: R-hat {rhat:.3f} > {RHAT_MAX}, the chains disagree"))
+                Flag("r_hat", "r_hat", rhat, f"nuts: R-hat {rhat:.3f} > {RHAT_MAX}, the chains disagree")
+            )
     for name, ess in estimates["ess_bulk"].items():
         if ess < ESS_MIN:
             flags.setdefault(name, []).append(
-                Flag("ess_bulk", "ess", ess, f"nuts: bulk ESS {ess:.0f} < {ESS_MIN}, too few effective draws"))
-    return Fit("nuts", "ok", "; ".join(problems), draws=idata, converged=not problems, n_iter=tune + draws,
-               estimates=estimates, diagnostics=diagnostics, flags=flags)
+                Flag("ess_bulk", "ess", ess, f"nuts: bulk ESS {ess:.0f} < {ESS_MIN}, too few effective draws")
+            )
+    return Fit(
+        "nuts",
+        "ok",
+        "; ".join(problems),
+        draws=idata,
+        converged=not problems,
+        n_iter=tune + draws,
+        estimates=estimates,
+        diagnostics=diagnostics,
+        flags=flags,
+    )
 
 
 def step_methods(model: pm.Model) -> str:
@@ -121,8 +154,14 @@ def summarise_draws(posterior: xr.DataTree | xr.Dataset) -> dict[str, dict[str, 
     median = az.median(flat, round_to="none")
     mode = az.mode(flat, round_to="none")
     names = list(summary.index)
-    columns = {"mean": summary["mean"], "sd": summary["sd"], "hdi_low": summary["hdi94_lb"],
-               "hdi_high": summary["hdi94_ub"], "r_hat": summary["r_hat"], "ess_bulk": summary["ess_bulk"]}
+    columns = {
+        "mean": summary["mean"],
+        "sd": summary["sd"],
+        "hdi_low": summary["hdi94_lb"],
+        "hdi_high": summary["hdi94_ub"],
+        "r_hat": summary["r_hat"],
+        "ess_bulk": summary["ess_bulk"],
+    }
     out = {c: {n: float(v[n]) for n in names} for c, v in columns.items()}
     out["median"] = {n: float(median[n]) for n in names}
     out["mode"] = {n: float(mode[n]) for n in names}
@@ -161,8 +200,9 @@ class NUTS(Solver):
         "draws": Option(int, 1000, "NUTS draws per chain", low=1),
         "tune": Option(int, 1000, "NUTS tuning steps per chain", low=0),
         "chains": Option(int, 4, "NUTS chains", low=1),
-        "sampler": Option(str, "pymc", "NUTS implementation (nutpie needs pip install 'modemean[fast]')",
-                          choices=SAMPLERS),
+        "sampler": Option(
+            str, "pymc", "NUTS implementation (nutpie needs pip install 'modemean[fast]')", choices=SAMPLERS
+        ),
     }
     has_draws = True
     draws_group = "/"  # the reference posterior: ``posterior`` and ``sample_stats`` at the root, where ArviZ looks
@@ -172,5 +212,6 @@ class NUTS(Solver):
 
     def check(self, options: dict) -> None:
         if options["sampler"] == "nutpie" and importlib.util.find_spec("nutpie") is None:
-            raise ModemeanError("the nutpie sampler is not installed: pip install 'modemean[fast]' "
-                                "(or use --sampler pymc)")
+            raise ModemeanError(
+                "the nutpie sampler is not installed: pip install 'modemean[fast]' (or use --sampler pymc)"
+            )

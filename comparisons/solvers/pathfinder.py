@@ -30,9 +30,13 @@ from .base import Option, Solver
 __all__ = ["ELBO_DRAWS", "HISTORY", "MAX_ITER", "Pathfinder", "available", "fit_pathfinder"]
 
 MAX_ITER = 1000  # L-BFGS iterations at most (Stan's default)
-MAXITER_OPTION = Option(int, MAX_ITER, "Pathfinder's L-BFGS iterations at most (BlackJAX estimates the ELBO at "
-                                       "every path point at once: lower it if a large model runs out of memory)",
-                        low=1)
+MAXITER_OPTION = Option(
+    int,
+    MAX_ITER,
+    "Pathfinder's L-BFGS iterations at most (BlackJAX estimates the ELBO at "
+    "every path point at once: lower it if a large model runs out of memory)",
+    low=1,
+)
 HISTORY = 6  # L-BFGS history size
 ELBO_DRAWS = 25  # draws per ELBO estimate along the path (Stan's default)
 FTOL, GTOL = 1e-12, 1e-8  # L-BFGS stops on a relative change of the objective or a gradient norm below these
@@ -58,8 +62,10 @@ class Pathfinder(Solver):
 
     def check(self, options: dict) -> None:
         if not available():
-            raise ModemeanError("the pathfinder solver needs BlackJAX: pip install 'modemean[approx]' "
-                                "(or leave pathfinder out of --solvers)")
+            raise ModemeanError(
+                "the pathfinder solver needs BlackJAX: pip install 'modemean[approx]' "
+                "(or leave pathfinder out of --solvers)"
+            )
 
 
 def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: int = MAX_ITER) -> Fit:
@@ -86,8 +92,9 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
     model = spec.model
     discrete = free_discrete(model)
     if discrete:
-        return Fit("pathfinder", "not_applicable", discrete_message(discrete, "Pathfinder needs continuous "
-                                                                              "parameters only"))
+        return Fit(
+            "pathfinder", "not_applicable", discrete_message(discrete, "Pathfinder needs continuous parameters only")
+        )
     if not available():
         return Fit("pathfinder", "failed", "BlackJAX is not installed: pip install 'modemean[approx]'")
     import jax
@@ -101,26 +108,49 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
     key_path, key_draws = jax.random.split(jax.random.key(seed))
     try:  # JAX dispatches asynchronously: an out-of-memory error surfaces where the results are first read
         state, info = blackjax.vi.pathfinder.approximate(
-            key_path, log_density, jax.numpy.asarray(space.ravel(model.initial_point())),
-            num_samples=ELBO_DRAWS, maxiter=maxiter, maxcor=HISTORY, ftol=FTOL, gtol=GTOL)
+            key_path,
+            log_density,
+            jax.numpy.asarray(space.ravel(model.initial_point())),
+            num_samples=ELBO_DRAWS,
+            maxiter=maxiter,
+            maxcor=HISTORY,
+            ftol=FTOL,
+            gtol=GTOL,
+        )
         samples, log_q = blackjax.vi.pathfinder.sample(key_draws, state, draws)
         elbo, samples, log_q = (np.asarray(a, dtype=float) for a in (info.path.elbo, samples, log_q))
     except jax.errors.JaxRuntimeError as exc:
         size = re.search(r"Out of memory allocating (\d+) bytes", str(exc))
         if size is None:
             raise
-        return Fit("pathfinder", "failed", f"out of memory: BlackJAX's Pathfinder estimates the ELBO at all "
-                   f"{maxiter + 1} path points at once ({ELBO_DRAWS} draws each), which asked for "
-                   f"{int(size.group(1)) / 1e9:.3g} GB for this model; lower --pathfinder-maxiter (now {maxiter})")
+        return Fit(
+            "pathfinder",
+            "failed",
+            f"out of memory: BlackJAX's Pathfinder estimates the ELBO at all "
+            f"{maxiter + 1} path points at once ({ELBO_DRAWS} draws each), which asked for "
+            f"{int(size.group(1)) / 1e9:.3g} GB for this model; lower --pathfinder-maxiter (now {maxiter})",
+        )
     n_iter = int(np.isfinite(elbo).sum()) - 1  # the path's points: the start, then one per L-BFGS iteration
-    diagnostics = {"method": f"blackjax {blackjax.__version__} vi.pathfinder (single path), JAX {jax.__version__}",
-                   "lbfgs_iterations": n_iter, "chosen_point": int(np.argmax(elbo)), "elbo": float(state.elbo),
-                   "settings": {"maxiter": maxiter, "history": HISTORY, "elbo_draws": ELBO_DRAWS, "ftol": FTOL,
-                                "gtol": GTOL}}
+    diagnostics = {
+        "method": f"blackjax {blackjax.__version__} vi.pathfinder (single path), JAX {jax.__version__}",
+        "lbfgs_iterations": n_iter,
+        "chosen_point": int(np.argmax(elbo)),
+        "elbo": float(state.elbo),
+        "settings": {"maxiter": maxiter, "history": HISTORY, "elbo_draws": ELBO_DRAWS, "ftol": FTOL, "gtol": GTOL},
+    }
     converged = n_iter < maxiter
     notes = [] if converged else [f"L-BFGS stopped at its iteration limit ({maxiter})"]
-    return approximation_fit("pathfinder", "pathfinder", space, samples, log_q, converged=converged, n_iter=n_iter,
-                             diagnostics=diagnostics, notes=notes)
+    return approximation_fit(
+        "pathfinder",
+        "pathfinder",
+        space,
+        samples,
+        log_q,
+        converged=converged,
+        n_iter=n_iter,
+        diagnostics=diagnostics,
+        notes=notes,
+    )
 
 
 def _jax_log_density(space: ValueSpace, jax, get_jaxified_graph):
