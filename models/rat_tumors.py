@@ -1,10 +1,10 @@
 """Rat tumours (Tarone 1982; BDA3 §5.1, §5.3): a beta-binomial hierarchy over 71 experiments."""
 
-from pathlib import Path
-
 import numpy as np
 import pymc as pm
 from scipy import optimize, special
+
+from modemean.models._rat_tumors import DATA, load_data  # noqa: F401 -- the model contract's data, shared
 
 __all__ = ["INFO", "LATENT", "SAMPLER", "DATA", "load_data", "build", "em_starts", "e_step", "m_step"]
 
@@ -48,15 +48,6 @@ INFO = {
 }
 LATENT = ("theta",)
 SAMPLER = {"target_accept": 0.95}
-
-CSV = Path(__file__).parent / "data" / "rat_tumors.csv"
-DATA = {"y": ("int", ("experiment",)), "n": ("int", ("experiment",))}
-
-
-def load_data():
-    """Tumours ``y`` and rats ``n`` in each experiment, each shape (71,) (BDA3 Table 5.1)."""
-    table = np.genfromtxt(CSV, delimiter=",", names=True, dtype=int)
-    return {"y": np.asarray(table["tumors"]), "n": np.asarray(table["rats"])}
 
 
 def build(data):

@@ -1,9 +1,8 @@
 """Rat tumours on the logit scale (Tarone 1982; BDA3 §5.3's data): a logit-normal random-effects model (a GLMM)."""
 
-from pathlib import Path
-
-import numpy as np
 import pymc as pm
+
+from modemean.models._rat_tumors import DATA, load_data  # noqa: F401 -- the model contract's data, shared
 
 INFO = {
     "title": "Rat tumours, logit-normal: a binomial GLMM with Laplace-EM",
@@ -44,15 +43,6 @@ INFO = {
 }
 LATENT = ("eta",)
 SAMPLER = {"target_accept": 0.95}
-
-CSV = Path(__file__).parent / "data" / "rat_tumors.csv"
-DATA = {"y": ("int", ("experiment",)), "n": ("int", ("experiment",))}
-
-
-def load_data():
-    """Tumours ``y`` and rats ``n`` in each experiment, each shape (71,) (BDA3 Table 5.1)."""
-    table = np.genfromtxt(CSV, delimiter=",", names=True, dtype=int)
-    return {"y": np.asarray(table["tumors"]), "n": np.asarray(table["rats"])}
 
 
 def build(data):

@@ -5,6 +5,7 @@ Importable without PyMC: the declarations are plain data.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -90,7 +91,7 @@ SEED = Option(int, 20261126, "random seed", low=0, words="a non-negative integer
 
 
 @dataclass(frozen=True)
-class Solver:
+class Solver(ABC):
     """A solver: what it declares, and one hook, :meth:`fit`.
 
     Subclasses set the class attributes and implement :meth:`fit`; everything else (the table's
@@ -126,11 +127,11 @@ class Solver:
     draws_group: ClassVar[str | None] = None
     default: ClassVar[bool] = True
 
+    @abstractmethod
     def fit(self, spec: ModelSpec, *, seed: int, **options: Any) -> Fit:
         """Solve ``spec``; every option declared in :attr:`options` is passed by keyword."""
-        raise NotImplementedError
 
-    def check(self, options: dict[str, Any]) -> None:
+    def check(self, options: dict[str, Any]) -> None:  # noqa: B027 -- an optional hook: no check by default
         """Checks beyond each option's own rule (e.g. an optional package being installed); raise ModemeanError."""
 
     @property
