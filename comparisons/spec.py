@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import importlib.util
@@ -23,7 +24,7 @@ from .errors import ModemeanError
 from .gaussian import check_latent_names, gaussian_hooks
 from .missing import check_missing, imputed_variables
 
-__all__ = ["ModelSpec", "load_spec", "spec_from_parts"]
+__all__ = ["ModelSpec", "load_spec", "observed_keys", "spec_from_parts"]
 
 INFO_KEYS = ("title", "story", "why_skewed", "references")
 EM_HOOKS = ("em_starts", "e_step", "m_step")
@@ -69,6 +70,11 @@ class ModelSpec:
     payload : callable or None
         The model's optional ``payload(comparison) -> {name: ndarray}``: arrays its report section
         draws (e.g. the true image and a few observations), stored in ``results.nc`` (group ``payload``).
+    build : callable or None
+        The model file's ``build(data) -> pm.Model``, for :meth:`with_data`.
+    hooks : dict of str to callable
+        The EM steps the model file itself wrote (``em_starts``, ``e_step``, ``m_step``), before any
+        were derived from the graph, for :meth:`with_data`.
     """
 
     name: str
@@ -82,6 +88,45 @@ class ModelSpec:
     written: pm.Model | None = None
     highlights: Callable | None = None
     payload: Callable | None = None
+    build: Callable[[dict], pm.Model] | None = None
+    hooks: dict[str, Callable] = dataclasses.field(default_factory=dict)
+
+    def with_data(self, data: dict[str, Any]) -> ModelSpec:
+        """The same model on other data: ``build(data)`` again, latents and EM steps derived as at load.
+
+        Parameters
+        ----------
+        data : dict of str to array_like
+            The same keys as :attr:`data`, each the same shape (e.g. simulated observations in place
+            of the real ones, :func:`observed_keys`).
+
+        Returns
+        -------
+        ModelSpec
+            Name, metadata, sampler settings and source unchanged.
+
+        Raises
+        ------
+        ModemeanError
+            A key missing or extra, a shape that differs, or ``build`` failing on the new data.
+        """
+        if self.build is None:
+            raise ModemeanError(f"model {self.name!r}: no build function to rebuild it on new data")
+        if set(data) != set(self.data):
+            raise ModemeanError(
+                f"model {self.name!r}: new data must have the keys {sorted(self.data)}, got {sorted(data)}"
+            )
+        for key, value in data.items():
+            if np.shape(value) != np.shape(self.data[key]):
+                raise ModemeanError(
+                    f"model {self.name!r}: new data[{key!r}] has shape {np.shape(value)}, "
+                    f"the model's data has {np.shape(self.data[key])}: give arrays of the same shapes"
+                )
+        data = check_data(data, self.name)
+        model, em, written = _with_latents(
+            _build(self.build, data, self.name), self.latent, dict(self.hooks), self.name, self.build
+        )
+        return dataclasses.replace(self, data=data, model=model, em=em, written=written)
 
     @property
     def as_written(self) -> pm.Model:
@@ -145,8 +190,21 @@ def spec_from_parts(
     """Make a spec from a build function and its data, for models that live in a notebook."""
     info = {"title": name, "story": "", "why_skewed": "", "references": [], **(info or {})}
     data = check_data(data, name)
-    model, em, written = _with_latents(_build(build, data, name), tuple(latent), dict(em or {}), name, build)
-    return ModelSpec(name, info, data, model, tuple(latent), em, dict(sample_kwargs or {}), "<python>", written)
+    hooks = dict(em or {})
+    model, em, written = _with_latents(_build(build, data, name), tuple(latent), dict(hooks), name, build)
+    return ModelSpec(
+        name,
+        info,
+        data,
+        model,
+        tuple(latent),
+        em,
+        dict(sample_kwargs or {}),
+        "<python>",
+        written,
+        build=build,
+        hooks=hooks,
+    )
 
 
 def _import_catalog(name: str) -> ModuleType:
@@ -206,6 +264,7 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
     except Exception as exc:
         raise ModemeanError(f"model {name!r}: load_data() raised {type(exc).__name__}: {exc}") from exc
     data = check_data(raw, name, getattr(module, "DATA", None))
+    hooks = dict(em)
     model, em, written = _with_latents(_build(module.build, data, name), latent, em, name, module.build)
     return ModelSpec(
         name,
@@ -219,7 +278,42 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
         written,
         getattr(module, "highlights", None),
         getattr(module, "payload", None),
+        module.build,
+        hooks,
     )
+
+
+def observed_keys(spec: ModelSpec) -> dict[str, str]:
+    """Which data array each observed variable of the model as written is, ``{variable: data key}``.
+
+    A key matches when its array equals the variable's observed values (for a variable with
+    missing entries that PyMC imputes, ``<name>_observed``, when its non-missing entries do).
+    Covariates, known standard errors and other inputs match no observed variable.
+
+    Raises
+    ------
+    ModemeanError
+        An observed variable that is no data array as given (e.g. ``observed=np.log(data["y"])``):
+        the model cannot be refitted on simulated data through its data.
+    """
+    model = spec.as_written
+    keys = {}
+    for rv in model.observed_RVs:
+        value = model.rvs_to_values[rv]
+        observed = np.asarray(value.data if hasattr(value, "data") else value.get_value())
+        for key, array in spec.data.items():
+            array = np.asarray(array)
+            present = array[~np.isnan(array)] if array.dtype.kind == "f" and np.isnan(array).any() else array
+            if present.shape == observed.shape and np.array_equal(present, observed):
+                keys[rv.name] = key
+                break
+        else:
+            raise ModemeanError(
+                f"model {spec.name!r}: the observed variable {rv.name!r} is not one of the data arrays "
+                f"{sorted(spec.data)} as given (is it computed from them?): pass the observations to "
+                "build() unchanged, e.g. observed=data['y'], to simulate and refit it"
+            )
+    return keys
 
 
 def _with_latents(
