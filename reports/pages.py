@@ -442,6 +442,11 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
             if head
             else "— (needs a mode and NUTS)"
         )
+        if head and head[2] == "gap_sd" and r.solver("map").get("diagnostics", {}).get("starts_agree") is False:
+            headline += (
+                '<br><span class="note" title="find_MAP\'s starts reached different local modes: the gap may '
+                'measure the distance between modes rather than skew (see the model page)">several modes</span>'
+            )
         cells = []
         for method in labels:
             s = r.solver(method)
@@ -487,7 +492,9 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
 <h1>modemean: peak versus centre of mass</h1>
 <p>Each model solved three ways — the posterior mode (find_MAP), EM (the marginal mode) and NUTS (the
 whole posterior). The headline is <b>gap_sd</b> = (mean − map) / sd: how many posterior standard
-deviations separate the centre of mass from the peak. Models are sorted by its size.</p>
+deviations separate the centre of mass from the peak. Models are sorted by its absolute size. Where
+find_MAP's starts reached different local modes ("several modes") the gap can measure the distance
+between modes rather than skew: the model page says which.</p>
 <div class="table-tools">{table_tools("models", "models")}</div>
 <table class="index sortable" id="models"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
 {extra}

@@ -74,6 +74,28 @@ def test_index_warns_and_not_skewed_heading(tmp_path):
     assert "Why the posterior is not skewed" in page and "Why the posterior is skewed" not in page
 
 
+def test_index_notes_several_modes_next_to_a_gap_measured_from_find_maps_mode(tmp_path):
+    def map_fit(agree):
+        return Fit(
+            "map",
+            "ok",
+            "" if agree else "1 find_MAP start(s) reached a different local mode",
+            0.1,
+            {"map": {"mu": 1.0, "tau": 0.5}, "laplace_sd": {"mu": 0.5, "tau": 0.3}},
+            converged=True,
+            n_iter=9,
+            diagnostics={"optimizer": "L-BFGS-B", "starts_agree": agree, "n_starts_agreeing": 4 if agree else 3},
+        )
+
+    _write(tmp_path, "multimodal", {"map": map_fit(False), "nuts": _nuts(6)})
+    _write(tmp_path, "unimodal", {"map": map_fit(True), "nuts": _nuts(6)})
+    index = render(tmp_path).read_text()
+    row = index[index.index('data-model="multimodal"') :]
+    assert row.index("several modes") < row.index("</tr>")
+    row = index[index.index('data-model="unimodal"') :]
+    assert "several modes" not in row[: row.index("</tr>")]
+
+
 @pytest.mark.slow
 def test_model_table_leads_sticks_sorts_filters(page, tmp_path):
     _write(tmp_path, "toy", {"nuts": _nuts(1)})
