@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import product
 from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
 
-__all__ = ["Fit", "Flag", "FlagKind", "Status"]
+__all__ = ["Fit", "Flag", "FlagKind", "Status", "flat_names", "flatten"]
 
 Status = Literal["ok", "failed", "not_applicable"]
 FlagKind = Literal["boundary", "no_mode", "r_hat", "ess", "imputed", "constant"]
@@ -107,3 +108,19 @@ class Fit:
     def ok(self) -> bool:
         """True when the solver produced estimates."""
         return self.status == "ok"
+
+
+def flat_names(name: str, shape: tuple[int, ...]) -> list[str]:
+    """Scalar names of a variable: ``mu`` for a scalar, ``theta[0]``, ``w[1,2]`` otherwise."""
+    if not shape:
+        return [name]
+    return [f"{name}[{','.join(map(str, idx))}]" for idx in product(*(range(n) for n in shape))]
+
+
+def flatten(values: dict[str, np.ndarray]) -> dict[str, float]:
+    """``{name: array}`` to ``{flat name: float}`` in C order."""
+    out = {}
+    for name, value in values.items():
+        arr = np.asarray(value, dtype=float)
+        out.update(zip(flat_names(name, arr.shape), arr.ravel().tolist(), strict=True))
+    return out

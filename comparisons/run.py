@@ -24,11 +24,10 @@ from modemean import models
 from .cache import cache_key, load_cached
 from .checks import check_start
 from .errors import ModemeanError
-from .fit import Fit
+from .fit import Fit, flat_names
 from .missing import imputed_notes, imputed_variables
 from .results import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
 from .solvers import SEED, SOLVERS, check_options
-from .space import flat_names
 from .spec import ModelSpec, load_spec, spec_from_parts
 from .table import format_table, make_table, printed_columns
 

@@ -11,7 +11,6 @@ overhead, cost the time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import product
 
 import numpy as np
 import pymc as pm
@@ -22,15 +21,13 @@ from pytensor.compile.mode import Mode
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 
-from .fit import Flag
+from .fit import Flag, flat_names
 
 __all__ = [
     "SMALL_GRAPH_MODE",
     "LARGE_DATA",
     "compile_small",
     "data_entries",
-    "flat_names",
-    "flatten",
     "shape_of",
     "ValueSpace",
     "LogPrior",
@@ -63,22 +60,6 @@ def data_entries(model: pm.Model) -> int:
         data = value.get_value() if hasattr(value, "get_value") else getattr(value, "data", None)
         total += int(np.size(data)) if data is not None else 0
     return total
-
-
-def flat_names(name: str, shape: tuple[int, ...]) -> list[str]:
-    """Scalar names of a variable: ``mu`` for a scalar, ``theta[0]``, ``w[1,2]`` otherwise."""
-    if not shape:
-        return [name]
-    return [f"{name}[{','.join(map(str, idx))}]" for idx in product(*(range(n) for n in shape))]
-
-
-def flatten(values: dict[str, np.ndarray]) -> dict[str, float]:
-    """``{name: array}`` to ``{flat name: float}`` in C order."""
-    out = {}
-    for name, value in values.items():
-        arr = np.asarray(value, dtype=float)
-        out.update(zip(flat_names(name, arr.shape), arr.ravel().tolist(), strict=True))
-    return out
 
 
 class ValueSpace:

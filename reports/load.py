@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from modemean.comparisons.errors import ModemeanError
-from modemean.comparisons.space import flat_names
+from modemean.comparisons.fit import flat_names
 
 __all__ = ["ModelResults", "boundary_of", "load_model", "load_all", "find_models", "zero_spread"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DegenerateFitError
-from ..fit import Fit
-from ..space import LogPrior, ValueSpace, boundary_flags, flatten
+from ..fit import Fit, flatten
+from ..space import LogPrior, ValueSpace, boundary_flags
 from ..spec import ModelSpec
 from .base import Column, Option, Solver
 

@@ -29,8 +29,8 @@ from pymc.tuning.starting import scipy_optimize_funcs_from_loss
 from scipy import optimize
 
 from ..checks import discrete_message, free_discrete
-from ..fit import Fit, Flag
-from ..space import ValueSpace, boundary_flags, flat_names, shape_of, support_bounds
+from ..fit import Fit, Flag, flat_names
+from ..space import ValueSpace, boundary_flags, shape_of, support_bounds
 from ..spec import ModelSpec
 from .base import Column, Option, Solver
 

@@ -12,9 +12,8 @@ from scipy import stats
 
 from ..checks import discrete_message, free_discrete
 from ..errors import ModemeanError
-from ..fit import Fit, Flag
+from ..fit import Fit, Flag, flat_names
 from ..missing import imputed_variables
-from ..space import flat_names
 from ..spec import ModelSpec
 from .base import Column, Option, Solver
 
