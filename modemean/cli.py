@@ -95,7 +95,8 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "report",
         help="render HTML reports from saved results",
         description="Render DIR/<model>/index.html for each model with results in DIR "
-        "(written by 'modemean run --out DIR'), the teaching pages DIR/teaching/*.html "
+        "(written by 'modemean run --out DIR'), DIR/<model>/study.html for each simulation study "
+        "(DIR/<model>/study.json, written by 'modemean study'), the teaching pages DIR/teaching/*.html "
         "(numbers from 'modemean teach --out DIR' and the eight_schools results) and the "
         "index DIR/index.html. Never runs a solver.",
     )

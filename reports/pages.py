@@ -16,7 +16,7 @@ import numpy as np
 
 from . import figures
 from .images import section as image_section
-from .load import ModelResults, draws_spread, load_all, zero_spread
+from .load import ModelResults, draws_spread, find_models, load_all, load_model, zero_spread
 from .tables import (
     STATUS_WORDS,
     TABLE_JS,
@@ -71,17 +71,20 @@ details{margin:1rem 0}summary{cursor:pointer;font-weight:bold}
 def render(
     out: Path, names: list[str] | None = None, extra_pages: list[tuple[str, str]] = (), force: bool = False
 ) -> Path:
-    """Render the pages of ``names`` (default: every model with results in ``out``) and the index.
+    """Render the pages of ``names`` (default: every model with results or a study in ``out``) and the index.
 
-    A model page newer than its ``results.json``, its ``results.nc`` and the rendering code is up
-    to date and is kept (figures are most of the time of a report); ``force`` renders it anyway.
+    Each model with ``results.json`` gets its page ``<model>/index.html``; each with a simulation study
+    (``<model>/study.json``, from ``modemean study``) gets ``<model>/study.html`` (:mod:`.study`); a model
+    may have either or both. A page newer than its inputs and the rendering code is up to date and is
+    kept (figures are most of the time of a report); ``force`` renders it anyway.
 
     Parameters
     ----------
     out : path
-        The folder ``modemean run --out`` wrote to; pages are written next to the results.
+        The folder ``modemean run --out`` (or ``modemean study --out``) wrote to; pages are written next
+        to the results.
     names : list of str, optional
-        Models to (re)render; the index always lists every model with results in ``out``.
+        Models to (re)render; the index always lists every model and study in ``out``.
     extra_pages : list of (title, relative href), optional
         Further pages (e.g. teaching pages) to link from the index.
     force : bool, default False
@@ -95,18 +98,30 @@ def render(
     Raises
     ------
     comparisons.ModemeanError
-        When ``out`` holds no results, or a named model has none.
+        When ``out`` holds no results and no study, or a named model has neither.
     """
+    from .study import PAGE, SUMMARY, find_studies, load_study, render_study
+
     out = Path(out)
-    rendered = load_all(out, names)
+    found, studies = find_models(out), find_studies(out)
+    missing = [n for n in names or [] if n not in found and n not in studies]
+    if missing or not (found or studies):
+        load_all(out, missing or None)  # raises, naming the command that writes the results
+    all_results = {n: load_model(out, n) for n in found}
     code = max(p.stat().st_mtime for p in Path(__file__).parent.glob("*.py"))
-    for results in rendered:
-        folder = out / results.name
-        page = folder / "index.html"
-        inputs = max(code, *((folder / f).stat().st_mtime for f in ("results.json", "results.nc")))
-        if force or not page.exists() or page.stat().st_mtime < inputs:
-            render_model(results)
-    return render_index(load_all(out) if names else rendered, out, extra_pages)
+
+    def stale(page: Path, inputs: list[str]) -> bool:
+        times = [(page.parent / f).stat().st_mtime for f in inputs if (page.parent / f).is_file()]
+        return force or not page.exists() or page.stat().st_mtime < max(code, *times)
+
+    for name in [n for n in (names or found) if n in found]:
+        if stale(out / name / "index.html", ["results.json", "results.nc", SUMMARY]):
+            render_model(all_results[name])
+    all_studies = {n: load_study(out, n) for n in studies}
+    for name in [n for n in (names or studies) if n in studies]:
+        if stale(out / name / PAGE, [SUMMARY, "index.html"]):
+            render_study(all_studies[name])
+    return render_index(list(all_results.values()), out, extra_pages, list(all_studies.values()))
 
 
 def _page(title: str, body: str) -> str:
@@ -150,9 +165,10 @@ def render_model(results: ModelResults) -> Path:
             head = f'<h2 id="{section.id}">{escape(section.title)}</h2>' if section.title is not None else ""
             parts.append(f'<section class="section-{section.id}">{head}{html}</section>')
     solvers = ", ".join(results.labels.values())
+    study = '<a href="study.html">simulation study</a>' if (folder / "study.json").is_file() else ""
     body = (
         f'<nav><a href="../index.html">← all models</a><a href="results.json">results.json</a>'
-        f'<a href="results.nc">results.nc</a></nav><h1>{escape(title)}</h1>'
+        f'<a href="results.nc">results.nc</a>{study}</nav><h1>{escape(title)}</h1>'
         f"<p><code>{escape(results.name)}</code> — {escape(solvers)}, side by side.</p>\n" + "\n".join(parts)
     )
     page = folder / "index.html"
@@ -414,8 +430,11 @@ SECTIONS = [
 ]
 
 
-def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[tuple[str, str]] = ()) -> Path:
-    """Write ``out/index.html``: every model with its headline and solver statuses, by ``|gap_sd|``."""
+def render_index(
+    all_results: list[ModelResults], out: Path, extra_pages: list[tuple[str, str]] = (), studies: list = ()
+) -> Path:
+    """Write ``out/index.html``: every model with its headline and solver statuses, by ``|gap_sd|``, then
+    every simulation study (``studies``: :class:`.study.Study`) with its replicates and smallest RMSEs."""
 
     def key(r):
         head = r.headline()
@@ -433,6 +452,7 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
             }
         )
     any_approximation = any(r.approximations() for r in all_results)
+    with_study = {st.name for st in studies}
     rows = []
     for r in sorted(all_results, key=key):
         head = r.headline()
@@ -471,7 +491,9 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
         rows.append(
             f'<tr data-model="{name}"><th scope="row"><a href="{name}/index.html">{name}</a></th>'
             f'<td>{escape(r.data.get("title", ""))}</td><td class="gap">{headline}</td>{"".join(cells)}'
-            f'<td><a href="{name}/results.json">json</a> · <a href="{name}/results.nc">nc</a></td></tr>'
+            f'<td><a href="{name}/results.json">json</a> · <a href="{name}/results.nc">nc</a>'
+            + (f' · <a href="{name}/study.html">study</a>' if r.name in with_study else "")
+            + "</td></tr>"
         )
     head = "".join(
         f"<th>{escape(h)}</th>"
@@ -488,6 +510,12 @@ def render_index(all_results: list[ModelResults], out: Path, extra_pages: list[t
     if extra_pages:
         items = "".join(f'<li><a href="{escape(href)}">{escape(title)}</a></li>' for title, href in extra_pages)
         extra = f'<h2 id="teaching">Teaching pages</h2><ul class="extra-pages">{items}</ul>'
+    models_html = (
+        f"""<div class="table-tools">{table_tools("models", "models")}</div>
+<table class="index sortable" id="models"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>"""
+        if rows
+        else "<p>No model has comparison results here yet (<code>modemean run MODEL --out DIR</code>).</p>"
+    )
     body = f"""
 <h1>modemean: peak versus centre of mass</h1>
 <p>Each model solved three ways — the posterior mode (find_MAP), EM (the marginal mode) and NUTS (the
@@ -495,10 +523,36 @@ whole posterior). The headline is <b>gap_sd</b> = (mean − map) / sd: how many 
 deviations separate the centre of mass from the peak. Models are sorted by its absolute size. Where
 find_MAP's starts reached different local modes ("several modes") the gap can measure the distance
 between modes rather than skew: the model page says which.</p>
-<div class="table-tools">{table_tools("models", "models")}</div>
-<table class="index sortable" id="models"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
-{extra}
+{models_html}
+{_studies_html(studies)}{extra}
 """
     page = Path(out) / "index.html"
     page.write_text(_page("modemean reports", body))
     return page
+
+
+def _studies_html(studies: list) -> str:
+    """The index's list of simulation studies, each linked to its page."""
+    from .study import PAGE, study_summary
+
+    if not studies:
+        return ""
+    rows = []
+    for st in studies:
+        r, name = st.replicates, escape(st.name)
+        solvers = ", ".join(map(str, st.settings.get("solvers") or [])) or "—"
+        rows.append(
+            f'<tr data-study="{name}"><th scope="row"><a href="{name}/{PAGE}">{name}</a></th>'
+            f"<td>{escape(str(st.data.get('truth', '—')))}</td><td>{escape(solvers)}</td>"
+            f"<td>{r.get('done', 0)} / {r.get('failed', 0)}</td><td>{escape(study_summary(st))}</td>"
+            f'<td><a href="{name}/study.json">json</a></td></tr>'
+        )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("model", "truth", "solvers", "replicates done / failed", "smallest RMSE (scalar parameters)", "data")
+    )
+    return f"""<h2 id="studies">Simulation studies: which estimate should I report?</h2>
+<p>Each study refits one model on many data sets simulated from it, so every estimate can be compared with the
+truth: bias and RMSE per estimate, coverage of the 94% intervals, and simulation-based calibration of NUTS.</p>
+<table class="index studies"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>
+"""

@@ -1,0 +1,269 @@
+"""The simulation-study page (``reports/study.py``) on hand-written ``study.json`` files: made-up numbers that
+pin the rendering (which row is marked, what is a tie, that every number of the JSON is on the page). The
+numbers of a real study come from ``modemean study``; no solver runs here."""
+
+import json
+import re
+from html import unescape
+
+import pytest
+from test_reports import _nuts
+from test_reports import _write as _write_results
+
+from modemean.cli import main
+from modemean.reports import render
+from modemean.reports.study import load_study, plus_minus, smallest_rmse
+
+
+def _est(n, bias, bias_mcse, rmse, rmse_mcse):
+    return {"n": n, "bias": bias, "bias_mcse": bias_mcse, "rmse": rmse, "rmse_mcse": rmse_mcse}
+
+
+def _coverage(n, covered):
+    rate = covered / n
+    return {
+        "n": n,
+        "covered": covered,
+        "rate": rate,
+        "se": (rate * (1 - rate) / n) ** 0.5,
+        "nominal": 0.94,
+        "missing": 0,
+    }
+
+
+def _sbc(counts, draws=99):
+    n, bins = sum(counts), len(counts)
+    return {
+        "n": n,
+        "low_ess": 0,
+        "draws": draws,
+        "bins": bins,
+        "counts": counts,
+        "expected": n / bins,
+        "band": [1.0, 2 * n / bins + 2],
+        "chi2": 3.2,
+        "p_value": 0.52,
+    }
+
+
+def study_dict(solvers=("map", "em", "nuts"), failures=2):
+    """A study summary as ``modemean study`` writes it (schema 1), with made-up numbers."""
+    keys = {"map": ["map", "em", "mle"], "em": [], "nuts": ["mean", "median", "mode"]}
+    keys["map"] = ["map"] if "map" in solvers else []
+    keys["em"] = ["em", "mle"] if "em" in solvers else []
+    present = [k for s in solvers for k in keys[s]]
+    table = {
+        # mu: mean and median tie (0.05 apart, MCSE 0.10 each); mode 0.30 above the mean: beyond 2 x 0.141
+        "mu": {
+            "map": _est(38, 0.4, 0.5, 3.6, 0.12),
+            "em": _est(38, 0.1, 0.5, 3.5, 0.10),
+            "mle": _est(38, -0.2, 0.6, 4.0, 0.20),
+            "mean": _est(38, 0.05, 0.5, 3.00, 0.10),
+            "median": _est(38, 0.02, 0.5, 3.05, 0.10),
+            "mode": _est(38, 0.0, 0.5, 3.30, 0.10),
+        },
+        # tau: the median alone has the smallest RMSE; MAP biased low
+        "tau": {
+            "map": _est(38, -1.9, 0.2, 3.5, 0.2),
+            "em": _est(38, -1.5, 0.2, 3.1, 0.2),
+            "mle": _est(38, -1.8, 0.2, 3.4, 0.2),
+            "mean": _est(38, 0.3, 0.3, 2.30, 0.05),
+            "median": _est(38, -0.1, 0.3, 2.00, 0.05),
+            "mode": _est(38, -0.9, 0.3, 2.60, 0.05),
+        },
+    }
+    for i in range(3):
+        table[f"eta[{i}]"] = {k: _est(38, 0.01 * i, 0.15, 0.9 + 0.01 * i, 0.05) for k in table["mu"]}
+    estimators = {p: {k: v for k, v in rows.items() if k in present} for p, rows in table.items()}
+    coverage = {}
+    for i, p in enumerate(table):
+        coverage[p] = {}
+        if "nuts" in solvers:
+            coverage[p]["hdi94"] = _coverage(38, 36 - i)
+        if "map" in solvers:
+            coverage[p]["laplace94"] = _coverage(38, 30 + i)
+    sbc = {p: _sbc([4, 3, 5, 4, 3, 4, 5, 3, 4, 3]) for p in table} if "nuts" in solvers else {}
+    return {
+        "schema": 1,
+        "model": "toy",
+        "source": "models/toy.py",
+        "truth": "prior",
+        "key": "0" * 64,
+        "complete": True,
+        "settings": {
+            "replicates": 38 + failures,
+            "solvers": list(solvers),
+            "seed": 7,
+            "workers": 2,
+            "draws": 200,
+            "tune": 200,
+            "chains": 2,
+        },
+        "replicates": {
+            "done": 38,
+            "failed": failures,
+            "seconds": {"total": 123.4, "mean": 6.1, "median": 5.9},
+            "failures": [
+                {"replicate": 3 + 10 * i, "error": f"LinAlgError: singular matrix <{i}>"} for i in range(failures)
+            ],
+        },
+        "estimators": estimators,
+        "coverage": coverage,
+        "sbc": sbc,
+    }
+
+
+def _write(out, name, data):
+    (out / name).mkdir(parents=True, exist_ok=True)
+    (out / name / "study.json").write_text(json.dumps(data))
+
+
+def _text(html):
+    inline = re.sub(r"</?(?:b|i|code|a|span)\b[^>]*>", "", html)
+    return unescape(re.sub(r"<[^>]+>", " ", inline))
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    out = tmp_path_factory.mktemp("studies")
+    data = study_dict()
+    _write(out, "toy", data)
+    render(out)
+    return out, data, (out / "toy" / "study.html").read_text()
+
+
+def test_every_parameter_and_estimator_listed(page):
+    out, data, html = page
+    rows = re.findall(r'data-parameter="([^"]+)" data-estimator="([^"]+)"', html)
+    assert sorted(rows) == sorted((p, e) for p, ests in data["estimators"].items() for e in ests)
+    for p, ests in data["estimators"].items():
+        for e, v in ests.items():
+            row = re.search(rf'<tr[^>]*data-parameter="{re.escape(p)}" data-estimator="{e}">.*?</tr>', html).group(0)
+            assert plus_minus(v["rmse"], v["rmse_mcse"]) in unescape(row)
+            assert plus_minus(v["bias"], v["bias_mcse"]) in unescape(row)
+
+
+def test_best_rmse_marked_and_ties_called_ties(page):
+    _, _, html = page
+    marked = {
+        (p, e): css
+        for css, p, e in re.findall(r'<tr class="(best|tied)" data-parameter="([^"]+)" data-estimator="([^"]+)"', html)
+    }
+    assert marked[("tau", "median")] == "best"
+    assert marked[("mu", "mean")] == marked[("mu", "median")] == "tied"
+    assert {k for k in marked if k[0] in ("mu", "tau")} == {("tau", "median"), ("mu", "mean"), ("mu", "median")}
+    text = _text(html)
+    # tau: the runner-up and both modes, with the ratio to the smallest RMSE and their bias beyond 2 MCSE
+    assert (
+        "tau: the posterior median has the smallest RMSE, 2.000 ± 0.050; posterior mean: 2.300 ± 0.050 (× 1.15), "
+        "MAP-EM (marginal mode): 3.10 ± 0.20 (× 1.55; bias -1.50 ± 0.20), MAP (find_MAP): 3.50 ± 0.20 (× 1.75; "
+        "bias -1.90 ± 0.20)."
+    ) in text
+    assert "mu: the posterior mean and posterior median tie for the smallest RMSE (3.00 ± 0.10, 3.05 ± 0.10); " in text
+    assert "eta[0…2]: all estimates tie for 3 of 3 entries" in text
+    # eta entries are equal for every estimator: six-way ties, never a winner
+    assert all(marked[(f"eta[{i}]", e)] == "tied" for i in range(3) for e in ("map", "mean", "mode"))
+
+
+def test_smallest_rmse_tie_rule():
+    rows = {
+        "a": {"rmse": 1.0, "rmse_mcse": 0.1},
+        "b": {"rmse": 1.28, "rmse_mcse": 0.1},
+        "c": {"rmse": 1.29, "rmse_mcse": 0.1},
+    }
+    assert smallest_rmse(rows) == (["a", "b"], ["a", "b", "c"])  # 0.28 <= 2 x 0.1414; 0.29 is not
+    assert smallest_rmse({"a": {"rmse": None}, "b": {"rmse": 2.0, "rmse_mcse": None}}) == (["b"], ["b"])
+    # one replicate: no MCSE, so no ranking (a tie), however far apart
+    assert smallest_rmse({"a": {"rmse": 1.0, "rmse_mcse": 0.1}, "b": {"rmse": 5.0, "rmse_mcse": None}})[0] == ["a", "b"]
+    assert plus_minus(-0.81234, 0.1) == "-0.81 ± 0.10" and plus_minus(123.4, 23.0) == "123 ± 23"
+
+
+def test_coverage_numbers_equal_the_json(page):
+    _, data, html = page
+    for p, kinds in data["coverage"].items():
+        row = re.search(
+            rf'<tr data-parameter="{re.escape(p)}"><th scope="row">.*?</tr>', html.split('class="coverage"', 1)[1]
+        )
+        for kind, c in kinds.items():
+            cell = re.search(
+                rf'<td data-interval="{kind}">(\d+) / (\d+)</td><td data-rate="([^"]+)">([^<]+)</td>', row.group(0)
+            )
+            assert (int(cell[1]), int(cell[2])) == (c["covered"], c["n"])
+            assert float(cell[3]) == c["rate"]
+            assert unescape(cell[4]) == f"{100 * c['rate']:.1f}% ± {100 * c['se']:.1f}%"
+    # tau's HDI covered 35 of 38 (92.1%): within 2 binomial s.e. of 94%; its Laplace 31 of 38 (81.6%): below
+    text = _text(html)
+    assert (
+        "Coverage: 94% HDI 92.1% ± 4.4% (consistent with 94%), Laplace interval 81.6% ± 6.3% (below 94%: too narrow)."
+    ) in text
+
+
+def test_failures_listed(page):
+    _, data, html = page
+    for f in data["replicates"]["failures"]:
+        error = f["error"].replace("<", "&lt;").replace(">", "&gt;")
+        assert f'<tr data-replicate="{f["replicate"]}"><td>{f["replicate"]}</td><td>{error}</td>' in html
+    assert "Failed replicates (2)" in html
+
+
+def test_sbc_figure_and_table(page):
+    out, data, html = page
+    assert (out / "toy" / "study-fig-sbc.png").stat().st_size > 1000
+    assert (out / "toy" / "study-fig-sbc-eta.png").is_file()
+    for p in data["sbc"]:
+        assert f'<tr data-parameter="{p}"><th scope="row">{p}</th><td>99</td><td>10</td><td>38</td>' in html
+
+
+def test_index_links_the_study_with_and_without_results(page, tmp_path):
+    out, _, _ = page  # a study alone: no results.json in the folder
+    index = (out / "index.html").read_text()
+    assert '<a href="toy/study.html">toy</a>' in index and 'data-study="toy"' in index
+    assert "mu: tie (posterior mean and posterior median); tau: posterior median" in index
+    assert 'href="index.html">model page' not in (out / "toy" / "study.html").read_text()
+    # a model with results and a study, and one with results only
+    _write_results(tmp_path, "toy", {"nuts": _nuts(3)})
+    _write_results(tmp_path, "plain", {"nuts": _nuts(4)})
+    _write(tmp_path, "toy", study_dict())
+    index = render(tmp_path).read_text()
+    toy_row = index[index.index('data-model="toy"') :]
+    assert '<a href="toy/study.html">study</a>' in toy_row[: toy_row.index("</tr>")]
+    plain_row = index[index.index('data-model="plain"') :]
+    assert "study" not in plain_row[: plain_row.index("</tr>")]
+    assert '<a href="study.html">simulation study</a>' in (tmp_path / "toy" / "index.html").read_text()
+    assert '<a href="index.html">model page</a>' in (tmp_path / "toy" / "study.html").read_text()
+
+
+@pytest.mark.parametrize("solvers", [("nuts",), ("map",), ("map", "em")])
+def test_missing_solvers_render(tmp_path, solvers):
+    data = study_dict(solvers, failures=0)
+    _write(tmp_path, "toy", data)
+    assert main(["report", "--out", str(tmp_path)]) == 0
+    html = (tmp_path / "toy" / "study.html").read_text()
+    assert "No replicate failed." in html
+    rows = re.findall(r'data-parameter="([^"]+)" data-estimator="([^"]+)"', html)
+    assert sorted(rows) == sorted((p, e) for p, ests in data["estimators"].items() for e in ests)
+    if "nuts" not in solvers:
+        assert "No SBC: SBC ranks NUTS's draws, and NUTS was not run" in unescape(html)
+        assert 'data-interval="hdi94"' not in html
+
+
+def test_incomplete_study_and_missing_intervals_said(tmp_path):
+    data = study_dict(failures=0)
+    data["complete"], data["settings"]["replicates"] = False, 50
+    data["coverage"]["tau"]["laplace94"]["missing"] = 4
+    data["sbc"]["tau"]["low_ess"] = 5
+    _write(tmp_path, "toy", data)
+    text = _text(render(tmp_path).parent.joinpath("toy", "study.html").read_text())
+    assert "an incomplete study: 38 of 50 replicates finished (the same command resumes it)" in text
+    assert "4 more without an interval" in text
+    assert "replicates with ESS below the draws ranked" in text and "pile up at both ends" in text
+
+
+def test_bad_study_file_one_line(tmp_path, capsys):
+    (tmp_path / "toy").mkdir()
+    (tmp_path / "toy" / "study.json").write_text('{"schema": 2}')
+    assert main(["report", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a modemean study summary" in err and "modemean study toy" in err
+    with pytest.raises(Exception, match="no study of 'other'"):
+        load_study(tmp_path, "other")
