@@ -65,7 +65,8 @@ def check_data(
             )
         out[key] = arr
     lengths: dict[str, tuple[int, str]] = {}
-    for key, (kind, dims) in (declared or {}).items():
+    declared = declared or {}
+    for key, (kind, dims) in declared.items():
         if key not in out:
             raise ModemeanError(f"model {name!r}: data {key!r} is missing (the model declares {sorted(declared)})")
         arr = out[key]

@@ -119,7 +119,7 @@ def flat_names(name: str, shape: tuple[int, ...]) -> list[str]:
 
 def flatten(values: dict[str, np.ndarray]) -> dict[str, float]:
     """``{name: array}`` to ``{flat name: float}`` in C order."""
-    out = {}
+    out: dict[str, float] = {}
     for name, value in values.items():
         arr = np.asarray(value, dtype=float)
         out.update(zip(flat_names(name, arr.shape), arr.ravel().tolist(), strict=True))

@@ -51,6 +51,7 @@ import pytensor.tensor as pt
 from pymc.logprob.transforms import LogTransform
 from pymc.logprob.utils import ParameterValueError
 from pytensor.compile.mode import Mode
+from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 from scipy import optimize
@@ -198,14 +199,14 @@ class GaussianLatentEM:
         # (with the latents' log-Jacobian: a transformed latent is integrated in its unconstrained space,
         # comparisons.laplace; the Gaussian engine's latents have no transform, so none is added there)
         f = model.logp(vars=[*zs, *model.observed_RVs, *latent_pots], jacobian=True)
-        prior = LogPrior(model, self.params).unconstrained()
+        prior: Variable = LogPrior(model, self.params).unconstrained()
         f = graph_replace(f, pieces, strict=False)
         prior = graph_replace(prior, pieces, strict=False)
         g = pt.grad(f, z)
         self._fg = _compile([z, u], [f, g])
         self._f_graph, self._prior_graph, self._z = f, prior, z
         self._q, self._u, self._w = None, u, pt.scalar("prior_weight")
-        self._curvature = {}  # the last M-step's Hessian, per column
+        self._curvature: dict[tuple, np.ndarray] = {}  # the last M-step's Cholesky factor, per (prior, free columns)
         self._prior = _compile([u], prior, on_unused_input="ignore")
         # scales: entries of log-transformed parameters (a variance component can sit at 0)
         scale, start = np.zeros(self.p, bool), 0
@@ -304,9 +305,9 @@ class GaussianLatentEM:
 
     def _find_blocks(self, rng) -> np.ndarray:
         """Index array ``(G, k)`` of conditionally independent blocks, tested once at a random point."""
-        lead = {s[0] if s else None for s in self._z_shapes}
+        lead = {s[0] if s else 0 for s in self._z_shapes}  # 0: a scalar latent
         idx = None
-        if len(lead) == 1 and None not in lead and next(iter(lead)) > 1:
+        if len(lead) == 1 and next(iter(lead)) > 1:
             G = next(iter(lead))
             cols, start = [], 0
             for shape in self._z_shapes:
@@ -490,7 +491,7 @@ class GaussianLatentEM:
         """
         weight = 1.0 if with_prior else 0.0
 
-        def value(x):
+        def cost(x):
             try:
                 with np.errstate(all="ignore"):
                     e, ll = self.e_step(self.to_params(x, frozen))
@@ -500,13 +501,13 @@ class GaussianLatentEM:
             return -v if np.isfinite(v) else np.inf
 
         def negative(x):
-            v, g = value(x), np.zeros_like(x)
+            v, g = cost(x), np.zeros_like(x)
             for i in np.flatnonzero(~frozen):
                 h = 1e-5 * (1.0 + abs(x[i]))
                 a, b = x.copy(), x.copy()
                 a[i] += h
                 b[i] -= h
-                g[i] = (value(a) - value(b)) / (2 * h)
+                g[i] = (cost(a) - cost(b)) / (2 * h)
             return (v, g) if np.all(np.isfinite(g)) else (np.inf, np.zeros_like(x))
 
         u0 = self.to_u(params)
@@ -535,9 +536,9 @@ class _Boundary:
 
     def __init__(self, engine: GaussianLatentEM, with_prior: bool, accelerate: bool = True):
         self.engine, self.with_prior, self.accelerate = engine, with_prior, accelerate
-        self.last = None  # params the last M-step returned (a new restart starts elsewhere)
-        self.checked = {}  # coordinate -> u at its last failed boundary check
-        self.found = []  # (coordinate, objective) of boundary modes found
+        self.last: dict | None = None  # params the last M-step returned (a new restart starts elsewhere)
+        self.checked: dict[int, float] = {}  # coordinate -> u at its last failed boundary check
+        self.found: list[tuple[int, float]] = []  # (coordinate, objective) of boundary modes found
 
     def objective(self, params: dict) -> float:
         value = self.engine.marginal_loglik(params)
@@ -552,7 +553,7 @@ class _Boundary:
         new = eng.maximise_q(expectations, self.with_prior)
         u_new = eng.to_u(new)
         bound = eng.at_bound(new)
-        for i in np.flatnonzero(eng._scale & ~bound):
+        for i in np.flatnonzero(eng._scale & ~bound).tolist():
             fall = u_old[i] - u_new[i]
             if not (0.0 < fall < CRAWL) or u_new[i] > self.checked.get(i, np.inf) - CHECK_EVERY:
                 continue
@@ -677,26 +678,34 @@ def gaussian_hooks(
         engine()
         return cache["reason"]
 
+    def applicable() -> GaussianLatentEM:
+        """The engine, for the steps (which run only where EM applies)."""
+        eng = engine()
+        if eng is None:
+            raise ModemeanError(f"EM does not apply: {reason()}")
+        return eng
+
     def boundary(with_prior: bool) -> _Boundary:
         key = ("boundary", with_prior)
         if key not in cache:
-            cache[key] = _Boundary(engine(), with_prior)
+            cache[key] = _Boundary(applicable(), with_prior)
         return cache[key]
 
     def e_step(data, params):
         with threadpool_limits(1, user_api="blas"):
-            return engine().e_step(params)
+            return applicable().e_step(params)
 
     def m_step(data, expectations, prior):
         with threadpool_limits(1, user_api="blas"):
             return boundary(prior is not None).m_step(expectations)
 
     def kind() -> str:
-        return engine().KIND if engine() is not None else ""
+        eng = engine()
+        return eng.KIND if eng is not None else ""
 
     return {
         "kind": kind,
-        "em_starts": em_starts or (lambda data, n_init, rng: engine().starts(n_init, rng)),
+        "em_starts": em_starts or (lambda data, n_init, rng: applicable().starts(n_init, rng)),
         "e_step": e_step,
         "m_step": m_step,
         "reason": reason,
@@ -728,7 +737,7 @@ def _newton(
     """
     u = u0.copy()
 
-    def hessian(u, grad):
+    def hessian(u: np.ndarray, grad: np.ndarray) -> np.ndarray | None:
         h = 1e-6 * (1.0 + np.abs(u[free]))
         H = np.empty((free.size, free.size))
         for j, (i, hj) in enumerate(zip(free, h, strict=True)):
@@ -742,7 +751,7 @@ def _newton(
             return None
 
     fresh = chol is None
-    if fresh:
+    if chol is None:
         chol = hessian(u, grad)
         if chol is None:
             return None

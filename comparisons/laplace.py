@@ -38,6 +38,8 @@ E-step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -80,7 +82,8 @@ class LaplaceLatentEM(GaussianLatentEM):
     TRANSFORMED_LATENTS = True
 
     def __init__(self, model: pm.Model, latent: tuple[str, ...], seed: int = 0):
-        self._hv = self._c = None
+        self._hv: Callable | None = None  # compiled on first use
+        self._c: Callable | None = None
         try:
             super().__init__(model, latent, seed)
         except NotGaussian as exc:

@@ -129,17 +129,17 @@ def results_tree(
     """Each solver's draws in its group (the reference posterior at the root), the table as
     ``point_estimates``, each solver's objective traces as ``<solver>_trace`` (EM: ``em_trace``), and
     the model's ``payload`` arrays (if any) as ``payload`` (dimensions ``<name>_0``, ``<name>_1``, ...)."""
-    groups = {
-        name: SOLVERS[name].group
-        for name, fit in fits.items()
-        if name in SOLVERS and SOLVERS[name].group and fit.draws is not None
-    }
+    groups: dict[str, xr.DataTree] = {}  # results.nc group -> draws
+    for name, fit in fits.items():
+        group = SOLVERS[name].group if name in SOLVERS else None
+        if group and fit.draws is not None:
+            groups[group] = fit.draws
     tree = xr.DataTree()
-    for name, group in sorted(groups.items(), key=lambda item: item[1] != "/"):  # the root first, then the groups
+    for group, draws in sorted(groups.items(), key=lambda item: item[0] != "/"):  # the root first, then the groups
         if group == "/":
-            tree = fits[name].draws.copy()
+            tree = draws.copy()
         else:
-            tree[group] = fits[name].draws.copy()
+            tree[group] = draws.copy()
     estimates = xr.Dataset(
         {c: ("parameter", table[c].to_numpy(dtype=float)) for c in columns()},
         coords={"parameter": table.index.to_numpy(dtype=str)},

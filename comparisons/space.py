@@ -11,6 +11,7 @@ overhead, cost the time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import pymc as pm
@@ -18,6 +19,7 @@ import pytensor
 import pytensor.tensor as pt
 from pymc.logprob.transforms import IntervalTransform, LogOddsTransform, LogTransform, SimplexTransform
 from pytensor.compile.mode import Mode
+from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 
@@ -89,7 +91,7 @@ class ValueSpace:
     def __init__(
         self, model: pm.Model, outputs: list[str], over: list[str] | None = None, compile: Callable = compile_small
     ):
-        self.model, self._compile = model, compile
+        self.model, self._compile_small = model, compile
         self.value_vars = [
             v
             for v in model.value_vars
@@ -114,7 +116,9 @@ class ValueSpace:
         # compiled on first use: a model with a discrete latent (the discrete EM engine's) has no
         # density in u alone, and EM's initial point needs no log density at all
         self._u, self._flat, self._logp_graph, self._density = u, flat, logp, density
-        self._value_shapes, self._functions, self._at_draws = shapes, {}, None
+        self._value_shapes = shapes
+        self._functions: dict[str, Callable] = {}
+        self._at_draws: Callable | None = None
         # over large data the numpy passes dominate and a compiled density is ~30x faster (an image model:
         # a Hessian-vector product 94 ms in Python, 2.9 ms compiled), which pays for its compilation
         self._large = data_entries(model) >= LARGE_DATA
@@ -135,9 +139,9 @@ class ValueSpace:
             u = self._u
             if which == "constrained":
                 outputs = [self._flat, pytensor.gradient.jacobian(self._flat, u, vectorize=True)]
-                function = self._compile([u], outputs, on_unused_input="ignore")
+                function = self._compile_small([u], outputs, on_unused_input="ignore")
             elif which == "values":
-                function = self._compile([u], self._flat, on_unused_input="ignore")
+                function = self._compile_small([u], self._flat, on_unused_input="ignore")
             elif which == "logp_jacobian":
                 function = self._compile([u], [self._logp_graph, pt.grad(self._logp_graph, u)])
             elif which == "logp":
@@ -154,15 +158,15 @@ class ValueSpace:
                     transform = self.model.rvs_to_transforms.get(rv)
                     forward.append(transform.forward(x, *rv.owner.inputs) if transform is not None else x)
                 forward = graph_replace(forward, dict(zip(rvs, ins, strict=True)), strict=False)
-                function = self._compile(ins, forward, on_unused_input="ignore")
+                function = self._compile_small(ins, forward, on_unused_input="ignore")
             else:
                 raise KeyError(which)
             self._functions[which] = function
         return self._functions[which]
 
-    def _compile(self, inputs: list, outputs):
-        """A density function: compiled (PyTensor's default mode) over large data, else :func:`compile_small`."""
-        return pytensor.function(inputs, outputs) if self._large else compile_small(inputs, outputs)
+    def _compile(self, inputs: list, outputs) -> Callable:
+        """A density function: compiled (PyTensor's default mode) over large data, else as the small ones."""
+        return pytensor.function(inputs, outputs) if self._large else self._compile_small(inputs, outputs)
 
     def ravel(self, point: dict[str, np.ndarray]) -> np.ndarray:
         """Value-variable point (``{"tau_log__": ...}``) to the vector ``u``, shape ``(size,)``."""
@@ -292,7 +296,8 @@ def _guarded(function, u: np.ndarray, size: int) -> tuple[float, np.ndarray]:
 
 def _coordinates(model: pm.Model, value_vars: list, shapes: list[tuple[int, ...]]) -> dict[str, int]:
     """Flat output name to its index in ``u``, for free variables with an entry-by-entry transform."""
-    out, start = {}, 0
+    out: dict[str, int] = {}
+    start = 0
     for var, shape in zip(value_vars, shapes, strict=True):
         rv = model.values_to_rvs[var]
         transform = model.rvs_to_transforms.get(rv)
@@ -340,7 +345,7 @@ class LogPrior:
         terms = [pm.logp(rv, x).sum() for rv, x in zip(self._rvs, self.inputs, strict=True)]
         logp = pt.sum(terms) + sum(self._potentials)
         self.graph = graph_replace(logp, dict(zip(self._rvs, self.inputs, strict=True)), strict=False)
-        self._f = None
+        self._f: Callable | None = None
 
     def unconstrained(self) -> pt.TensorVariable:
         """The same log prior (no Jacobian) as a graph of the parameters' value variables, the unconstrained
@@ -356,8 +361,8 @@ class LogPrior:
         """The log prior and its gradient with respect to each parameter on its own scale."""
         if self._f is None:
             # a flat prior (pm.Flat, pm.HalfFlat) has a log density that does not depend on its value:
-            # its gradient is zero, not an error
-            grads = pt.grad(self.graph, self.inputs, disconnected_inputs="ignore")
+            # its gradient is zero, not an error (a list wrt gives a list of gradients: the stub's union is wider)
+            grads = cast(list[Variable], pt.grad(self.graph, self.inputs, disconnected_inputs="ignore"))
             self._f = compile_small(self.inputs, [self.graph, *grads], on_unused_input="ignore")
         value, *grads = self._f(*(np.asarray(params[p], dtype=float) for p in self.params))
         return float(value), {p: np.asarray(g) for p, g in zip(self.params, grads, strict=True)}

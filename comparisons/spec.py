@@ -224,6 +224,8 @@ def _import_file(path: Path) -> ModuleType:
     path = path.resolve()
     mod_name = f"modemean_user_{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
     loader_spec = importlib.util.spec_from_file_location(mod_name, path)
+    if loader_spec is None or loader_spec.loader is None:  # a suffix no import loader knows (model.txt)
+        raise ModemeanError(f"model file {str(path)!r} cannot be imported as Python: give a path to a .py file")
     module = importlib.util.module_from_spec(loader_spec)
     sys.modules[mod_name] = module
     # the researcher's project is importable while the file is (from models.common import helper), as when

@@ -108,14 +108,16 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Fla
         table[gap] = (table[mean] - table[peak]) / table[sd]
         if peak in no_mode:
             table[gap] = np.nan  # the peak column's point is not a mode in any coordinate: no peak to measure from
-    computed = [c for c, (_, d) in owned_columns().items() if d.formula is not None]
-    for column in computed:
-        table[column] = owned_columns()[column][1].formula(table)
+    computed = {c: d.formula for c, (_, d) in owned_columns().items() if d.formula is not None}
+    for column, formula in computed.items():
+        table[column] = formula(table)
     constant = (table["sd"] <= SPREAD_RTOL * table["mean"].abs()) | (table["sd"] == 0)
     table.loc[constant, [*GAPS, *computed]] = np.nan
     for name in table.index[constant]:
-        sd = float(table.loc[name, "sd"])
-        notes[name].append(Flag(None, "constant", sd, f"no posterior spread (sd = {sd:.3g}): a constant, so no gap_sd"))
+        spread = float(table.loc[name, "sd"])
+        notes[name].append(
+            Flag(None, "constant", spread, f"no posterior spread (sd = {spread:.3g}): a constant, so no gap_sd")
+        )
     table["flags"] = [notes[n] for n in order]
     table["notes"] = ["; ".join(f.text for f in notes[n]) for n in order]
     table.index.name = "parameter"

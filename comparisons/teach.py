@@ -98,7 +98,7 @@ def em_demo_data(*, seed: int = SEED.default, n_init: int = N_INIT, bins: int = 
     e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
     restarts = []
     for start in starts:
-        seen = []
+        seen: list[dict[str, np.ndarray]] = []
 
         def e_step(params, seen=seen):
             seen.append({k: np.array(v, dtype=float) for k, v in params.items()})

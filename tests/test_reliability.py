@@ -92,6 +92,12 @@ def test_model_file_that_does_not_exist(tmp_path):
     assert_one_line_error(cli("run", tmp_path / "nope.py"), "does not exist")
 
 
+def test_model_file_that_is_not_python(tmp_path):
+    path = tmp_path / "model.txt"  # exists, but no import loader knows the suffix (was a traceback)
+    path.write_text("INFO = {}\n")
+    assert_one_line_error(cli("run", path), "cannot be imported as Python", "give a path to a .py file")
+
+
 # -- 2. bad data
 
 

@@ -9,6 +9,7 @@ it into the model contract's ``em_starts``, ``e_step``, ``m_step``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import pymc as pm
@@ -63,7 +64,7 @@ class DiscreteLatentEM:
         self._space: ValueSpace | None = None
         self._degeneracy: Degeneracy | None = None
         self._m_step: NumericalMStep | None = None
-        self._fast: Callable | None | bool = None
+        self._fast: Callable | Literal[False] | None = None  # False: no fast path (checked once)
 
     # ------------------------------------------------------------------ read-only views
     @property
@@ -210,14 +211,14 @@ def discrete_hooks(
     engine : callable
         Returns the (cached) :class:`DiscreteLatentEM`.
     """
-    cache = {}
+    cache: dict[str, DiscreteLatentEM] = {}
 
-    def engine():
+    def engine() -> DiscreteLatentEM:
         if "engine" not in cache:
             cache["engine"] = DiscreteLatentEM(model, latent)
         return cache["engine"]
 
-    hooks = {
+    hooks: dict[str, Callable] = {
         "em_starts": em_starts or (lambda data, n_init, rng: engine().starts(n_init, rng)),
         "e_step": lambda data, params: engine().e_step(params),
         "m_step": m_step or (lambda data, expectations, prior: engine().m_step(expectations, prior is not None)),

@@ -56,7 +56,7 @@ class Degeneracy:
 
     def __init__(self, latent: str, support: np.ndarray, positive: list[str], reference: dict):
         self.latent, self.support, self.positive, self.reference = latent, support, positive, reference
-        self.last_counts = None
+        self.last_counts: np.ndarray | None = None
 
     def check(self, loglik: float, counts: np.ndarray, params: dict) -> None:
         """Raise :class:`DegenerateFitError` on a non-finite likelihood or a collapsing scale.

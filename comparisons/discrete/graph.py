@@ -15,6 +15,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.discrete import DiscreteUniformRV
+from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors, applys_between
 from pytensor.tensor.random.basic import BernoulliRV, CategoricalRV
@@ -93,7 +94,7 @@ class LogJointGraph:
     z_full_value: np.ndarray
     z_col_value: np.ndarray
     log_joint: pt.TensorVariable
-    rest: pt.TensorVariable
+    rest: Variable
 
 
 def log_joint_graph(model: pm.Model, latent: str, values: np.ndarray, shape: tuple[int, ...]) -> LogJointGraph:

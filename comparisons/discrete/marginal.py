@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors
 
@@ -45,7 +46,10 @@ def marginal_logp(graph: LogJointGraph, model: pm.Model, thetas: list, values: d
     """
     data = {model.rvs_to_values[o]: values[o.name] for o in graph.dependent}
     lj = graph_replace(graph.log_joint, dict(zip(graph.inputs, thetas, strict=True)) | data, strict=False)
-    latent_values = {graph.z_full: pt.as_tensor(graph.z_full_value), graph.z_col: pt.as_tensor(graph.z_col_value)}
+    latent_values: dict[Variable, Variable] = {
+        graph.z_full: pt.as_tensor(graph.z_full_value),
+        graph.z_col: pt.as_tensor(graph.z_col_value),
+    }
     lj = graph_replace(lj, latent_values, strict=False)
     return pt.logsumexp(lj, axis=0)
 

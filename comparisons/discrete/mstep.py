@@ -9,10 +9,12 @@ engine's one parameter-space map (:class:`comparisons.space.ValueSpace`) and the
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import pytensor.tensor as pt
 from pymc.logprob.utils import ParameterValueError
+from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace
 from scipy import optimize
 
@@ -55,7 +57,7 @@ class NumericalMStep:
             q = graph_replace(q, dict(zip(g.inputs, constrained, strict=True)), strict=False)
             if with_prior:
                 q = q + self.prior.unconstrained()
-            grads = pt.grad(q, values)
+            grads = cast(list[Variable], pt.grad(q, values))  # one gradient per wrt (the stub's union is wider)
             self._functions[with_prior] = self.compile(
                 values + [resp, g.z_full, g.z_col], [q, *grads], on_unused_input="ignore"
             )

@@ -178,7 +178,10 @@ class _WindowAverage(Callback):
 
     def __init__(self, window: int, tolerance: float, rate):
         self.window, self.tolerance, self.rate = window, tolerance, rate
-        self.total, self.count, self.average, self.changes = None, 0, None, []
+        self.total: np.ndarray | None = None  # sum of the parameters over the current window
+        self.count = 0
+        self.average: np.ndarray | None = None  # the last full window's average
+        self.changes: list[float] = []
 
     def __call__(self, approx, losses, i) -> None:
         self.rate.set_value(np.float64(LEARNING_RATE * min(1.0, self.window / (i + 1))))

@@ -128,8 +128,14 @@ class Solver(ABC):
     default: ClassVar[bool] = True
 
     @abstractmethod
-    def fit(self, spec: ModelSpec, *, seed: int, **options: Any) -> Fit:
-        """Solve ``spec``; every option declared in :attr:`options` is passed by keyword."""
+    def fit(self, spec: ModelSpec, *args: Any, **options: Any) -> Fit:
+        """Solve ``spec``; ``seed`` and every option declared in :attr:`options` are passed by keyword.
+
+        A subclass names them: ``fit(self, spec, *, seed: int, n_starts: int)``. The base signature is
+        the typing spec's gradual form ``(spec, *args: Any, **kwargs: Any)``, which every such override
+        matches (the keywords differ per solver; :mod:`comparisons.solvers` checks them against
+        :attr:`options` before calling).
+        """
 
     def check(self, options: dict[str, Any]) -> None:  # noqa: B027 -- an optional hook: no check by default
         """Checks beyond each option's own rule (e.g. an optional package being installed); raise ModemeanError."""

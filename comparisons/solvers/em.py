@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ..errors import DegenerateFitError
-from ..fit import Fit, flatten
+from ..fit import Fit, Flag, flatten
 from ..space import LogPrior, ValueSpace, boundary_flags
 from ..spec import ModelSpec
 from .base import Column, Option, Solver
@@ -93,7 +94,8 @@ def run_em(
     EMRun
     """
     params = {k: np.asarray(v, dtype=float) for k, v in start.items()}
-    trace, decreases = [], []
+    trace: list[float] = []
+    decreases: list[tuple[int, float]] = []
 
     def objective(p):
         expectations, loglik = e_step(p)
@@ -154,10 +156,12 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
     prior = LogPrior(spec.as_written, spec.em_params)
     e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
     e_step = lambda p: e_hook(spec.data, p)  # noqa: E731
-    estimates, traces, flags = {}, {}, {}
+    estimates: dict[str, dict[str, float]] = {}
+    traces: dict[str, list[np.ndarray]] = {}
+    flags: dict[str, list[Flag]] = {}
     kind = spec.em["kind"]() if "kind" in spec.em else "hand-written"
     approximate = "approximate" in kind
-    diagnostics = {"em_kind": kind}
+    diagnostics: dict[str, Any] = {"em_kind": kind}
     space = ValueSpace(spec.model, spec.em_params)
     initial = dict(
         zip(space.names, space.constrained(space.ravel(spec.model.initial_point()))[0].tolist(), strict=True)

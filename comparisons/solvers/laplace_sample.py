@@ -72,12 +72,13 @@ def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     mode, audit = jacobian_mode(space, space.ravel(model.initial_point()))
     hess = space.hessian(mode, jacobian=True)
     where = ", ".join(f"{n} = {v:.4g}" for n, v in list(zip(space.names, space.constrained(mode)[0], strict=True))[:4])
+    cov: np.ndarray | None = None
     try:
         cov = np.linalg.inv(-hess) if np.all(np.isfinite(hess)) else None
         chol = np.linalg.cholesky(cov) if cov is not None else None
     except np.linalg.LinAlgError:
         chol = None
-    if chol is None or audit["decrement"] is None or audit["decrement"] >= DECREMENT_TOL:
+    if cov is None or chol is None or audit["decrement"] is None or audit["decrement"] >= DECREMENT_TOL:
         return Fit(
             "laplace",
             "failed",

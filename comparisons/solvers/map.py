@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -232,7 +233,7 @@ def _run_start(objective: _Objective, space: ValueSpace, seed: int, k: int) -> d
         warnings.simplefilter("ignore", RuntimeWarning)  # overflow far out on a ridge: reported as no mode
         opt = objective.minimize(objective.start(seed + k, jitter=k > 0), "L-BFGS-B")
     u = np.asarray(opt.x, dtype=float)
-    start = {
+    start: dict[str, Any] = {
         "start": k,
         "success": bool(opt.success),
         "nit": int(opt.nit),

@@ -98,7 +98,7 @@ def fit_nuts(
         "min_ess_bulk": lowest_ess,
         "settings": dict(spec.sample_kwargs),
     }
-    flags = {}
+    flags: dict[str, list[Flag]] = {}
     for name, rhat in estimates["r_hat"].items():
         if chains > 1 and rhat > RHAT_MAX:
             flags.setdefault(name, []).append(
@@ -174,7 +174,7 @@ def _flat_draws(posterior) -> dict[str, np.ndarray]:
     out = {}
     for name, da in ds.data_vars.items():
         values = da.transpose("chain", "draw", ...).values
-        for i, flat in enumerate(flat_names(name, values.shape[2:])):
+        for i, flat in enumerate(flat_names(str(name), values.shape[2:])):
             out[flat] = values.reshape(values.shape[0], values.shape[1], -1)[:, :, i]
     return out
 
