@@ -20,8 +20,16 @@ if "numba__fastmath" not in os.environ.get("PYTENSOR_FLAGS", ""):
         _flags = os.environ.get("PYTENSOR_FLAGS", "")
         os.environ["PYTENSOR_FLAGS"] = f"{_flags},numba__fastmath=False" if _flags else "numba__fastmath=False"
 
-__all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS"]
-_HOME = {"compare": "run", "Comparison": "run", "SOLVERS": "solvers", "Fit": "fit", "ModemeanError": "errors"}
+__all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS", "study", "Study"]
+_HOME = {
+    "compare": "run",
+    "Comparison": "run",
+    "SOLVERS": "solvers",
+    "Fit": "fit",
+    "ModemeanError": "errors",
+    "study": "studies",
+    "Study": "studies",
+}
 
 
 def __getattr__(name: str):

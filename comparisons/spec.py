@@ -75,6 +75,9 @@ class ModelSpec:
     hooks : dict of str to callable
         The EM steps the model file itself wrote (``em_starts``, ``e_step``, ``m_step``), before any
         were derived from the graph, for :meth:`with_data`.
+    truth : dict of str to array_like or None
+        The model file's optional ``TRUTH = {name: value}``: parameter values a simulation study can
+        hold fixed (``modemean study --truth fixed``).
     """
 
     name: str
@@ -90,6 +93,7 @@ class ModelSpec:
     payload: Callable | None = None
     build: Callable[[dict], pm.Model] | None = None
     hooks: dict[str, Callable] = dataclasses.field(default_factory=dict)
+    truth: dict[str, Any] | None = None
 
     def with_data(self, data: dict[str, Any]) -> ModelSpec:
         """The same model on other data: ``build(data)`` again, latents and EM steps derived as at load.
@@ -282,6 +286,7 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
         getattr(module, "payload", None),
         module.build,
         hooks,
+        getattr(module, "TRUTH", None),
     )
 
 

@@ -10,7 +10,17 @@ A researcher's own ``models/`` or ``reports/`` package therefore never shadows m
 >>> c.table                                 # doctest: +SKIP
 """
 
-__all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS", "LogPrior", "normal_mixture_m_step"]
+__all__ = [
+    "compare",
+    "Comparison",
+    "Fit",
+    "ModemeanError",
+    "SOLVERS",
+    "study",
+    "Study",
+    "LogPrior",
+    "normal_mixture_m_step",
+]
 
 # What a model file may use, by name -> its home module (the cache key hashes a model helper a file imports)
 MODEL_HELPERS = {"normal_mixture_m_step": "_mixtures"}  # in models/

@@ -1,4 +1,4 @@
-"""The ``modemean`` command line: ``list``, ``run``, ``teach``, ``report``.
+"""The ``modemean`` command line: ``list``, ``run``, ``study``, ``teach``, ``report``.
 
 Every user error prints one line ``modemean: error: ...`` and exits with status 2; nothing
 already written is lost.
@@ -71,6 +71,49 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         help="results folder OUT/NAME instead of the model's name (one MODEL only), e.g. "
         "to keep two model files with the same name apart",
     )
+    study = sub.add_parser(
+        "study",
+        help="simulation study: bias, RMSE and coverage of each estimate, SBC ranks",
+        description="Draw R truths (from the prior, or the model file's TRUTH), simulate data with the model "
+        "itself, refit the chosen solvers on each data set and summarise: bias and RMSE of each point estimate "
+        "(map, em, mle, mean, median, mode) with Monte Carlo errors, coverage of the 94% HDI and of the Laplace "
+        "interval, SBC rank histograms. Writes OUT/<model>/study/replicate_*.json as replicates finish (a "
+        "stopped study resumes where it stopped) and OUT/<model>/study.json.",
+    )
+    study.add_argument("model", metavar="MODEL", help="catalog name or path to a model .py file")
+    study.add_argument("--replicates", type=int, required=True, metavar="R", help="simulated data sets")
+    study.add_argument(
+        "--truth",
+        default="prior",
+        help="prior: draw the parameters from the prior; fixed: the model file's TRUTH (default %(default)s)",
+    )
+    where = study.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=int, metavar="W", help="local worker processes (default: the cores; 1 runs in-process)"
+    )
+    where.add_argument(
+        "--scheduler", metavar="ADDRESS", help="tcp://host:port of a running Dask scheduler (e.g. a SLURM cluster)"
+    )
+    study.add_argument(
+        "--sbc-draws",
+        type=int,
+        default=99,
+        metavar="L",
+        help="posterior draws (evenly spaced over the chains) the truth is ranked among (default %(default)s)",
+    )
+    study.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
+    study.add_argument("--force", action="store_true", help="discard replicates of a study with other settings in OUT")
+    study.add_argument("--quiet", action="store_true", help="no progress bar")
+    if command == "study":
+        from .comparisons.solvers import SOLVERS, default_solvers, run_options
+
+        for name, option in run_options().items():
+            _add_option(study, name, option)
+        study.add_argument(
+            "--solvers",
+            default=",".join(default_solvers()),
+            help=f"comma-separated subset of {', '.join(SOLVERS)}, or all (default %(default)s)",
+        )
     teach = sub.add_parser(
         "teach",
         help="compute the teaching pages' numbers (EM demo, prior paths)",
@@ -145,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "teach":
             return _teach(args)
+        if args.command == "study":
+            return _study(args)
         return _run(args)
     except ModemeanError as exc:
         print(f"modemean: error: {exc}", file=sys.stderr)
@@ -207,6 +252,33 @@ def _run(args) -> int:
         print(comparison)
         verb = "kept" if comparison.cached else "wrote"
         print(f"\n{verb} {args.out / comparison.spec.name}/results.json and results.nc\n")
+    return 0
+
+
+def _study(args) -> int:
+    from .comparisons.run import shown_path
+    from .comparisons.solvers import run_options
+    from .comparisons.studies import study
+    from .comparisons.studies.summary import format_summary
+
+    options = {name: getattr(args, name) for name in run_options() if name != "seed"}
+    result = study(
+        args.model,
+        replicates=args.replicates,
+        truth=args.truth,
+        solvers=args.solvers,
+        seed=args.seed,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        out=args.out,
+        sbc_draws=args.sbc_draws,
+        force=args.force,
+        quiet=args.quiet,
+        **options,
+    )
+    if not args.quiet:
+        print(format_summary(result.summary))
+    print(f"\nwrote {shown_path(result.folder / 'study.json')} ({result.computed} replicates computed now)")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import multiprocessing
 
 import arviz as az
 import numpy as np
@@ -57,17 +58,20 @@ def fit_nuts(
             discrete_message(discrete, f"{sampler} samples continuous parameters only")
             + "; or run --sampler pymc (NUTS for the continuous parameters, Metropolis for the discrete)",
         )
+    # chains in parallel processes, except where a process may not have children (a Dask worker is
+    # daemonic) or the caller asks otherwise (a study runs its chains one after another: cores=1 in
+    # sample_kwargs); the draws are the same either way (one seed per chain)
+    cores = 1 if multiprocessing.current_process().daemon else min(chains, 2)
     idata = pm.sample(
         draws=draws,
         tune=tune,
         chains=chains,
-        cores=min(chains, 2),
         random_seed=seed,
         nuts_sampler=sampler,
         progressbar=False,
         compute_convergence_checks=False,
         model=spec.model,
-        **spec.sample_kwargs,
+        **{"cores": cores, **spec.sample_kwargs},
     )
     if idata.posterior.sizes["draw"] < draws:  # pm.sample swallows Ctrl-C and returns what it has
         raise KeyboardInterrupt(f"sampling interrupted after {idata.posterior.sizes['draw']} of {draws} draws")
