@@ -115,9 +115,10 @@ def study(
         Bad input (one line); an interrupted study raises ``KeyboardInterrupt`` after writing its
         summary of the replicates finished.
     """
+    from ..fit import flat_names
     from ..run import check_writable
     from ..solvers import SEED, SOLVERS, check_options
-    from ..space import flat_names, shape_of
+    from ..space import shape_of
     from ..spec import load_spec, observed_keys
     from .execute import Progress, connect, run_in_process, run_on_dask
 

@@ -136,9 +136,9 @@ class Replicator:
         Never raises on a failure of the model or a solver: the record carries ``error`` (one line);
         a solver that fails is ``failed`` with its message in the record, the others still run.
         """
+        from ..fit import flatten
         from ..run import _run_solver
         from ..solvers import SOLVERS
-        from ..space import flatten
 
         start = time.perf_counter()
         simulate_seed, fit_seed = replicate_seeds(seed, i)
