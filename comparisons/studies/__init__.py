@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,6 +175,7 @@ def study(
     failed = sum(1 for r in records.values() if r.get("error"))
     progress = Progress(spec.name, replicates, len(records) - failed, failed, quiet=quiet)
     client = cluster = None
+    stream: Iterator[dict[str, Any]]
     try:
         if not todo:
             stream = iter(())

@@ -48,7 +48,7 @@ def run_in_process(replicator: Replicator, todo: list[int], seed: int) -> Iterat
             logger.setLevel(level)
 
 
-def connect(scheduler: str | None, workers: int) -> tuple[Client, LocalCluster | None]:
+def connect(scheduler: str | None, workers: int | None) -> tuple[Client, LocalCluster | None]:
     """A client of the scheduler at ``scheduler``, or of a new ``LocalCluster`` of ``workers`` processes.
 
     Raises
@@ -109,6 +109,7 @@ def worker_compiledir(name: str) -> str | None:
 def _replicate_task(plugin: str, i: int, seed: int) -> dict[str, Any]:
     """Run replicate ``i`` on this worker's Replicator."""
     worker = get_worker().plugins[plugin]
+    assert isinstance(worker, StudyWorker)
     if worker.replicator is None:
         return {"replicate": i, "error": f"the worker could not build the model: {worker.error}", "seconds": 0.0}
     return worker.replicator.run(i, seed)

@@ -95,12 +95,12 @@ def _finite(value) -> bool:
     return value is not None and np.isfinite(value)
 
 
-def _estimators(records: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
+def _estimators(records: list[dict]) -> dict[str, dict[str, dict[str, float | None]]]:
     """Per parameter and estimator: n, bias and RMSE with their Monte Carlo standard errors.
 
     bias MCSE = sd(err) / sqrt(n); RMSE MCSE by the delta method, sd(err^2) / (2 RMSE sqrt(n)).
     """
-    out: dict[str, dict[str, dict[str, float]]] = {}
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
     for name in _params(records):
         for est in ESTIMATORS:
             errors = []
