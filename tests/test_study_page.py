@@ -124,7 +124,7 @@ def _text(html):
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("studies")
     data = study_dict()
     _write(out, "toy", data)
@@ -132,8 +132,8 @@ def page(tmp_path_factory):
     return out, data, (out / "toy" / "study.html").read_text()
 
 
-def test_every_parameter_and_estimator_listed(page):
-    out, data, html = page
+def test_every_parameter_and_estimator_listed(rendered):
+    out, data, html = rendered
     rows = re.findall(r'data-parameter="([^"]+)" data-estimator="([^"]+)"', html)
     assert sorted(rows) == sorted((p, e) for p, ests in data["estimators"].items() for e in ests)
     for p, ests in data["estimators"].items():
@@ -143,8 +143,8 @@ def test_every_parameter_and_estimator_listed(page):
             assert plus_minus(v["bias"], v["bias_mcse"]) in unescape(row)
 
 
-def test_best_rmse_marked_and_ties_called_ties(page):
-    _, _, html = page
+def test_best_rmse_marked_and_ties_called_ties(rendered):
+    _, _, html = rendered
     marked = {
         (p, e): css
         for css, p, e in re.findall(r'<tr class="(best|tied)" data-parameter="([^"]+)" data-estimator="([^"]+)"', html)
@@ -178,8 +178,8 @@ def test_smallest_rmse_tie_rule():
     assert plus_minus(-0.81234, 0.1) == "-0.81 ± 0.10" and plus_minus(123.4, 23.0) == "123 ± 23"
 
 
-def test_coverage_numbers_equal_the_json(page):
-    _, data, html = page
+def test_coverage_numbers_equal_the_json(rendered):
+    _, data, html = rendered
     for p, kinds in data["coverage"].items():
         row = re.search(
             rf'<tr data-parameter="{re.escape(p)}"><th scope="row">.*?</tr>', html.split('class="coverage"', 1)[1]
@@ -198,24 +198,24 @@ def test_coverage_numbers_equal_the_json(page):
     ) in text
 
 
-def test_failures_listed(page):
-    _, data, html = page
+def test_failures_listed(rendered):
+    _, data, html = rendered
     for f in data["replicates"]["failures"]:
         error = f["error"].replace("<", "&lt;").replace(">", "&gt;")
         assert f'<tr data-replicate="{f["replicate"]}"><td>{f["replicate"]}</td><td>{error}</td>' in html
     assert "Failed replicates (2)" in html
 
 
-def test_sbc_figure_and_table(page):
-    out, data, html = page
+def test_sbc_figure_and_table(rendered):
+    out, data, html = rendered
     assert (out / "toy" / "study-fig-sbc.png").stat().st_size > 1000
     assert (out / "toy" / "study-fig-sbc-eta.png").is_file()
     for p in data["sbc"]:
         assert f'<tr data-parameter="{p}"><th scope="row">{p}</th><td>99</td><td>10</td><td>38</td>' in html
 
 
-def test_index_links_the_study_with_and_without_results(page, tmp_path):
-    out, _, _ = page  # a study alone: no results.json in the folder
+def test_index_links_the_study_with_and_without_results(rendered, tmp_path):
+    out, _, _ = rendered  # a study alone: no results.json in the folder
     index = (out / "index.html").read_text()
     assert '<a href="toy/study.html">toy</a>' in index and 'data-study="toy"' in index
     assert "mu: tie (posterior mean and posterior median); tau: posterior median" in index
@@ -267,3 +267,23 @@ def test_bad_study_file_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "is not a modemean study summary" in err and "modemean study toy" in err
     with pytest.raises(Exception, match="no study of 'other'"):
         load_study(tmp_path, "other")
+
+
+def test_study_page_in_the_browser(page, rendered):
+    """Chromium (slow: the browser fixture): the study page and the index open without console errors, every
+    image loads (the vector parameters' figures behind a click too) and every link resolves."""
+    from test_browser import _follow_links, _open
+
+    out, data, _ = rendered
+    _open(page, out / "toy" / "study.html")
+    shown = page.eval_on_selector_all(
+        "table.estimators tr[data-parameter]", "rows => rows.map(r => r.dataset.parameter)"
+    )
+    assert set(shown) == set(data["estimators"])
+    _follow_links(page, out / "toy" / "study.html")
+    _open(page, out / "index.html")
+    assert page.eval_on_selector_all("tr[data-study] a", "links => links.map(a => a.getAttribute('href'))") == [
+        "toy/study.html",
+        "toy/study.json",
+    ]
+    _follow_links(page, out / "index.html")
