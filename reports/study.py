@@ -100,20 +100,29 @@ class Study:
     def settings(self) -> dict[str, Any]:
         return self.data.get("settings") or {}
 
+    def _names(self) -> list[str]:
+        """Every flat name of the summary: the model's parameters (``parameters``) first, then the rest
+        (latent variables, deterministics) in the summary's order."""
+        found = dict.fromkeys([*self.estimators, *self.coverage, *self.sbc])
+        return [n for n in self.data.get("parameters") or [] if n in found] + list(found)
+
+    def is_parameter(self, name: str) -> bool:
+        """``name`` is one of the model's parameters (true when the summary does not say)."""
+        listed = self.data.get("parameters")
+        return listed is None or name in listed
+
     def parameters(self) -> list[str]:
-        """Every parameter of the summary, in its order: scalars first, then each vector's entries together."""
-        names = list(dict.fromkeys([*self.estimators, *self.coverage, *self.sbc]))
-        scalars = [n for n in names if "[" not in n]
-        return scalars + [n for _, entries in self.vectors().items() for n in entries]
+        """Every name of the summary as the page shows them: scalars first, then each vector's entries."""
+        return self.scalars() + [n for entries in self.vectors().values() for n in entries]
 
     def scalars(self) -> list[str]:
-        """The parameters without an index (``mu``, ``tau``), in the summary's order."""
-        return [n for n in dict.fromkeys([*self.estimators, *self.coverage, *self.sbc]) if "[" not in n]
+        """The names without an index (``mu``, ``tau``), the model's parameters first."""
+        return [n for n in dict.fromkeys(self._names()) if "[" not in n]
 
     def vectors(self) -> dict[str, list[str]]:
-        """Each vector parameter's name to its entries (``eta`` -> ``eta[0]``, ``eta[1]``, ...), in order."""
+        """Each vector's name to its entries (``eta`` -> ``eta[0]``, ``eta[1]``, ...), the model's parameters first."""
         out: dict[str, list[str]] = {}
-        for n in dict.fromkeys([*self.estimators, *self.coverage, *self.sbc]):
+        for n in dict.fromkeys(self._names()):
             if "[" in n:
                 out.setdefault(n.split("[", 1)[0], []).append(n)
         return out
@@ -202,42 +211,49 @@ def _names(keys: list[str]) -> str:
 
 
 def answer(study: Study, param: str) -> str:
-    """One parameter's result in two or three short sentences.
+    """One parameter's result in a few short sentences.
 
-    Who has the smallest RMSE (or which estimates tie for it, closer than the study can separate);
-    the runner-up and the modes (MAP, MAP-EM: the peak against the centre of mass) with their RMSE
-    and its ratio to the smallest, and their bias where it exceeds 2 MCSE; the coverage of each
-    interval against 94%; whether the SBC ranks look uniform.
+    Who has the smallest RMSE (or which estimates tie for it, closer than the study can separate); the
+    runner-up and the modes (MAP, MAP-EM: the peak against the centre of mass) with their RMSE and its
+    ratio to the smallest; the estimates biased beyond 2 MCSE; the coverage of each interval against
+    94%; whether the SBC ranks look uniform.
     """
     rows = study.estimators.get(param, {})
     best, ranked = smallest_rmse(rows)
     sentences = []
     if best:
+        smallest = rows[ranked[0]]["rmse"]
 
         def value(e, ratio=False):
-            v = rows[e]
-            text = plus_minus(v["rmse"], v.get("rmse_mcse"))
-            extra = [f"× {v['rmse'] / smallest:.2f}"] if ratio and smallest > 0 else []
-            if _biased(v):
-                extra.append(f"bias {plus_minus(v['bias'], v['bias_mcse'])}")
-            return text + (f" ({'; '.join(extra)})" if extra else "")
+            text = plus_minus(rows[e]["rmse"], rows[e].get("rmse_mcse"))
+            return text + (f" (× {rows[e]['rmse'] / smallest:.2f})" if ratio and smallest > 0 else "")
 
-        smallest = rows[ranked[0]]["rmse"]
         if len(best) == 1:
             lead = f"the {label(best[0])} has the smallest RMSE, {value(best[0])}"
-        elif len(best) == len(ranked) > 2:
-            lead = f"all {len(best)} estimates tie for the smallest RMSE ({value(ranked[0])} to {value(ranked[-1])})"
+        elif len(best) == 2:
+            lead = f"the {_names(best)} tie for the smallest RMSE ({value(best[0])}, {value(best[1])})"
         else:
-            lead = f"the {_names(best)} tie for the smallest RMSE ({', '.join(value(e) for e in best)})"
+            span = f"{value(best[0])} to {value(best[-1])}"
+            lead = (
+                f"all {len(best)} estimates tie for the smallest RMSE ({span})"
+                if len(best) == len(ranked)
+                else f"{len(best)} of {len(ranked)} estimates tie for the smallest RMSE ({span}): the {_names(best)}"
+            )
         others = [e for e in ranked if e not in best]
         named = [e for e in others if e == others[0] or e in ("map", "em")]
         if named:
             lead += "; " + ", ".join(f"{label(e)}: {value(e, ratio=True)}" for e in named)
         sentences.append(lead)
+        biased = [e for e in ranked if _biased(rows[e])]
+        if biased:
+            sentences.append(
+                "Bias beyond 2 MCSE: "
+                + ", ".join(f"{label(e)} {plus_minus(rows[e]['bias'], rows[e]['bias_mcse'])}" for e in biased)
+            )
     elif rows:
         sentences.append("no estimate has an RMSE (no replicate finished with it)")
     covered = [
-        f"{INTERVALS_SHORT.get(kind, kind)} {_percent(c['rate'], c.get('se'))} ({_against_nominal(c)})"
+        f"{INTERVALS_SHORT.get(kind, kind)} {_coverage_words(c)} ({_against_nominal(c)})"
         for kind, c in study.coverage.get(param, {}).items()
         if c.get("n")
     ]
@@ -250,6 +266,13 @@ def answer(study: Study, param: str) -> str:
             f"SBC ranks {'consistent with uniform' if uniform else 'NOT uniform'} (p = {s['p_value']:.2g})"
         )
     return f"{param}: " + ". ".join(sentences) + "."
+
+
+def _coverage_words(c: dict) -> str:
+    """``92.1% ± 4.4%``; ``100% (20 of 20)`` where the standard error is 0 (every or no replicate covered)."""
+    if is_number(c.get("se")) and c["se"] > 0:
+        return _percent(c["rate"], c["se"])
+    return f"{100 * c['rate']:.0f}% ({c['covered']} of {c['n']})"
 
 
 def _biased(v: dict) -> bool:
@@ -267,17 +290,18 @@ def _against_nominal(c: dict) -> str:
 
 def _vector_answer(study: Study, name: str, entries: list[str]) -> str:
     """A vector's results in one sentence: who has the smallest RMSE how often, coverage range, SBC."""
-    outcomes = Counter()
+    outcomes: Counter = Counter()
     for entry in entries:
-        best, _ = smallest_rmse(study.estimators.get(entry, {}))
+        best, ranked = smallest_rmse(study.estimators.get(entry, {}))
         if best:
-            outcomes[tuple(best)] += 1
+            order = study.estimator_keys()
+            outcomes["all" if len(best) == len(ranked) > 1 else tuple(sorted(best, key=order.index))] += 1
     parts = []
     for best, count in outcomes.most_common():
-        if len(best) == 1:
-            what = f"the {label(best[0])} has the smallest RMSE"
-        elif len(best) == len(study.estimators.get(entries[0], {})) > 2:
+        if best == "all":
             what = "all estimates tie"
+        elif len(best) == 1:
+            what = f"the {label(best[0])} has the smallest RMSE"
         else:
             what = f"the {_names(list(best))} tie"
         parts.append(f"{what} for {count} of {len(entries)} entries")
@@ -296,7 +320,8 @@ def _vector_answer(study: Study, name: str, entries: list[str]) -> str:
         parts.append(
             f"SBC p < {SBC_ALPHA} for {low} of {len(ps)} entries ({SBC_ALPHA * len(ps):.2g} expected by chance)"
         )
-    return f"{name}[0…{len(entries) - 1}]: " + "; ".join(parts or ["no numbers"]) + "."
+    kind = "" if study.is_parameter(entries[0]) else ", latent or derived"
+    return f"{name} ({len(entries)} entries{kind}): " + "; ".join(parts or ["no numbers"]) + "."
 
 
 def study_summary(study: Study) -> str:
@@ -668,7 +693,7 @@ def _what(study: Study) -> str:
         ("seconds per replicate, median", secs(seconds.get("median"))),
     ]
     rows += [
-        (f"setting: {k}", ", ".join(map(str, v)) if isinstance(v, list) else v)
+        (f"setting: {k}", ", ".join(map(str, v)) if isinstance(v, list) else "—" if v is None else v)
         for k, v in study.settings.items()
         if k != "replicates"
     ]
@@ -711,6 +736,7 @@ KNOWN_KEYS = {
     "truth",
     "complete",
     "settings",
+    "parameters",
     "replicates",
     "estimators",
     "coverage",

@@ -156,11 +156,12 @@ def test_best_rmse_marked_and_ties_called_ties(rendered):
     # tau: the runner-up and both modes, with the ratio to the smallest RMSE and their bias beyond 2 MCSE
     assert (
         "tau: the posterior median has the smallest RMSE, 2.000 ± 0.050; posterior mean: 2.300 ± 0.050 (× 1.15), "
-        "MAP-EM (marginal mode): 3.10 ± 0.20 (× 1.55; bias -1.50 ± 0.20), MAP (find_MAP): 3.50 ± 0.20 (× 1.75; "
-        "bias -1.90 ± 0.20)."
+        "MAP-EM (marginal mode): 3.10 ± 0.20 (× 1.55), MAP (find_MAP): 3.50 ± 0.20 (× 1.75). Bias beyond 2 MCSE: "
+        "posterior mode (of the draws) -0.90 ± 0.30, MAP-EM (marginal mode) -1.50 ± 0.20, MLE (ML-EM) -1.80 ± 0.20, "
+        "MAP (find_MAP) -1.90 ± 0.20."
     ) in text
     assert "mu: the posterior mean and posterior median tie for the smallest RMSE (3.00 ± 0.10, 3.05 ± 0.10); " in text
-    assert "eta[0…2]: all estimates tie for 3 of 3 entries" in text
+    assert "eta (3 entries): all estimates tie for 3 of 3 entries" in text
     # eta entries are equal for every estimator: six-way ties, never a winner
     assert all(marked[(f"eta[{i}]", e)] == "tied" for i in range(3) for e in ("map", "mean", "mode"))
 
@@ -257,6 +258,15 @@ def test_incomplete_study_and_missing_intervals_said(tmp_path):
     assert "an incomplete study: 38 of 50 replicates finished (the same command resumes it)" in text
     assert "4 more without an interval" in text
     assert "replicates with ESS below the draws ranked" in text and "pile up at both ends" in text
+
+
+def test_model_parameters_first_latents_said(tmp_path):
+    data = study_dict(failures=0)
+    data["parameters"] = ["tau", "mu"]  # the model's parameters (the engine's order); eta is a latent variable
+    _write(tmp_path, "toy", data)
+    text = _text(render(tmp_path).parent.joinpath("toy", "study.html").read_text())
+    assert text.index("tau: the posterior median") < text.index("mu: the posterior mean") < text.index("eta (3")
+    assert "eta (3 entries, latent or derived): all estimates tie" in text
 
 
 def test_bad_study_file_one_line(tmp_path, capsys):
