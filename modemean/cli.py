@@ -262,20 +262,24 @@ def _study(args) -> int:
     from .comparisons.studies.summary import format_summary
 
     options = {name: getattr(args, name) for name in run_options() if name != "seed"}
-    result = study(
-        args.model,
-        replicates=args.replicates,
-        truth=args.truth,
-        solvers=args.solvers,
-        seed=args.seed,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        out=args.out,
-        sbc_draws=args.sbc_draws,
-        force=args.force,
-        quiet=args.quiet,
-        **options,
-    )
+    try:
+        result = study(
+            args.model,
+            replicates=args.replicates,
+            truth=args.truth,
+            solvers=args.solvers,
+            seed=args.seed,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            out=args.out,
+            sbc_draws=args.sbc_draws,
+            force=args.force,
+            quiet=args.quiet,
+            **options,
+        )
+    except KeyboardInterrupt as exc:  # the study says what it kept and how to go on
+        print(f"modemean: interrupted: {exc}" if str(exc) else "modemean: interrupted", file=sys.stderr)
+        return 130
     if not args.quiet:
         print(format_summary(result.summary))
     print(f"\nwrote {shown_path(result.folder / 'study.json')} ({result.computed} replicates computed now)")

@@ -146,7 +146,7 @@ def test_an_interrupted_study_resumes_without_losing_or_recomputing(tmp_path):
         if len(seen) == 2:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="2 of 4 replicates are in .*run the same study again"):
         study(CONJUGATE, replicates=4, solvers="map", workers=1, out=first, callback=stop_after_two, **FAST)
     folder = first / "normal_mean" / "study"
     files = sorted(folder.glob("replicate_*.json"))
@@ -199,3 +199,20 @@ def test_cli_refuses_bad_input_in_one_line(argv, message, capsys, tmp_path):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
     assert not list(tmp_path.rglob("replicate_*.json"))
+
+
+@pytest.mark.slow
+def test_replicates_a_worker_cannot_run_are_not_recorded_as_failures(tmp_path):
+    # the model loads here but not in a Dask worker (data missing on the node): a cluster problem, so no
+    # replicate file is written (a rerun computes them) and the study ends with one line saying so
+    model = tmp_path / "node_data.py"
+    model.write_text(
+        Path(CONJUGATE).read_text()
+        + "\nimport multiprocessing\n\nif multiprocessing.current_process().daemon:\n"
+        + "    raise FileNotFoundError('data not on this node')\n"
+    )
+    with pytest.raises(ModemeanError, match=r"2 replicates did not run on the Dask workers .*data not on this node"):
+        study(str(model), replicates=2, solvers="map", workers=2, out=tmp_path / "out", **FAST)
+    assert not list((tmp_path / "out").rglob("replicate_*.json"))
+    summary = json.loads((tmp_path / "out" / "node_data" / "study.json").read_text())
+    assert summary["replicates"]["done"] == summary["replicates"]["failed"] == 0 and not summary["complete"]

@@ -31,6 +31,7 @@ from .summary import summarise
 
 __all__ = ["study", "Study", "DEFAULT_SBC_DRAWS"]
 
+CLOSE_TIMEOUT = 5  # seconds
 DEFAULT_SBC_DRAWS = 99  # L: ranks 0..99, 100 values, so 20, 10, 5, ... equal bins
 
 
@@ -116,7 +117,7 @@ def study(
         summary of the replicates finished.
     """
     from ..fit import flat_names
-    from ..run import check_writable
+    from ..run import check_writable, shown_path
     from ..solvers import SEED, SOLVERS, check_options
     from ..space import shape_of
     from ..spec import load_spec, observed_keys
@@ -143,7 +144,6 @@ def study(
     check_writable(Path(out))
     folder = Path(out) / spec.name
     replicas = folder / "study"
-    replicas.mkdir(parents=True, exist_ok=True)
 
     options = {"seed": seed, **{k: values[k] for name in chosen for k in SOLVERS[name].options}, "sbc_draws": sbc_draws}
     settings = {
@@ -172,34 +172,45 @@ def study(
         return Study(summary, folder, computed, [records[i] for i in sorted(records)])
 
     computed = 0
-    failed = sum(1 for r in records.values() if r.get("error"))
-    progress = Progress(spec.name, replicates, len(records) - failed, failed, quiet=quiet)
-    client = cluster = None
-    stream: Iterator[dict[str, Any]]
-    try:
-        if not todo:
-            stream = iter(())
-        elif scheduler is None and workers == 1:
+    lost: list[tuple[int, str]] = []
+    client, cluster = connect(scheduler, workers) if todo and (scheduler is not None or workers != 1) else (None, None)
+    try:  # from here on the cluster is closed whatever happens
+        replicas.mkdir(parents=True, exist_ok=True)
+        failed = sum(1 for r in records.values() if r.get("error"))
+        progress = Progress(spec.name, replicates, len(records) - failed, failed, quiet=quiet)
+        stream: Iterator[dict[str, Any]] = iter(())
+        if client is not None:
+            stream = run_on_dask(client, target, truth, chosen, options, todo, key, lost)
+        elif todo:
             stream = run_in_process(Replicator(target, truth, chosen, options, spec=spec), todo, seed)
-        else:
-            client, cluster = connect(scheduler, workers)
-            stream = run_on_dask(client, target, truth, chosen, options, todo, key)
-        for record in stream:
-            record["key"] = key
-            _write_json(replicas / f"replicate_{record['replicate']:05d}.json", record)
-            records[record["replicate"]] = record
-            computed += 1
-            progress.update(record)
-            if callback is not None:
-                callback(record)
+        try:
+            for record in stream:
+                record["key"] = key
+                _write_json(replicas / f"replicate_{record['replicate']:05d}.json", record)
+                records[record["replicate"]] = record
+                computed += 1
+                progress.update(record)
+                if callback is not None:
+                    callback(record)
+        finally:
+            progress.close()
     except KeyboardInterrupt:
-        progress.close()
         _close(client, cluster)
-        finish()
-        raise
-    progress.close()
-    _close(client, cluster)
-    return finish()
+        kept = finish().summary["replicates"]
+        raise KeyboardInterrupt(
+            f"{kept['done'] + kept['failed']} of {replicates} replicates are in {shown_path(replicas)}; run the "
+            "same study again to compute the rest"
+        ) from None
+    finally:
+        _close(client, cluster)
+    result = finish()
+    if lost:
+        i, error = lost[0]
+        raise ModemeanError(
+            f"{len(lost)} replicates did not run on the Dask workers (replicate {i}: {error}); the "
+            f"{len(records)} finished are kept in {shown_path(replicas)}: fix the cause and run the study again"
+        )
+    return result
 
 
 def available_cores() -> int:
@@ -274,7 +285,9 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def _close(client, cluster) -> None:
-    if client is not None:
-        client.close()
-    if cluster is not None:
-        cluster.close()
+    """Disconnect; stop the local cluster's workers, even mid-replicate (their finished work is on disk).
+    Closing twice is harmless."""
+    if client is not None and client.status != "closed":
+        client.close(timeout=CLOSE_TIMEOUT)
+    if cluster is not None and cluster.status.name != "closed":
+        cluster.close(timeout=CLOSE_TIMEOUT)

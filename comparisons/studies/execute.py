@@ -57,13 +57,15 @@ def connect(scheduler: str | None, workers: int | None) -> tuple[Client, LocalCl
         The scheduler cannot be reached (one line naming the address).
     """
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        with warnings.catch_warnings():  # "port 8787 in use" for the scheduler's HTTP server, which is not needed
+            warnings.simplefilter("ignore", UserWarning)
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.CRITICAL,  # a worker stopped by Ctrl-C logs lost heartbeats: not news
+            )
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout=CONNECT_TIMEOUT), None
@@ -107,11 +109,11 @@ def worker_compiledir(name: str) -> str | None:
 
 
 def _replicate_task(plugin: str, i: int, seed: int) -> dict[str, Any]:
-    """Run replicate ``i`` on this worker's Replicator."""
+    """Run replicate ``i`` on this worker's Replicator (raise when the worker could not build it)."""
     worker = get_worker().plugins[plugin]
     assert isinstance(worker, StudyWorker)
     if worker.replicator is None:
-        return {"replicate": i, "error": f"the worker could not build the model: {worker.error}", "seconds": 0.0}
+        raise ModemeanError(f"the worker could not build the model: {worker.error}")
     return worker.replicator.run(i, seed)
 
 
@@ -123,26 +125,29 @@ def run_on_dask(
     options: dict[str, Any],
     todo: list[int],
     key: str,
+    lost: list[tuple[int, str]],
 ) -> Iterator[dict[str, Any]]:
     """Replicates ``todo`` as Dask tasks; yields each record as it arrives (in the order they finish).
 
-    The caller closes the client; stopping the iteration early leaves pending tasks to be cancelled.
+    A task that errors is a failure of the cluster, not of the replicate (a replicate's own failures
+    are in its record): a worker that died or was interrupted, a model it could not load. Such a
+    replicate is appended to ``lost`` as ``(i, one-line error)`` and not yielded, so it is computed
+    when the study is run again. Stopping the iteration early cancels the pending tasks.
     """
     plugin = f"{PLUGIN}-{key[:16]}"
     client.register_plugin(StudyWorker(target, truth, solvers, options), name=plugin)
-    futures = [
-        client.submit(_replicate_task, plugin, i, options["seed"], key=f"{plugin}-{i}", pure=False) for i in todo
-    ]
+    futures = {
+        client.submit(_replicate_task, plugin, i, options["seed"], key=f"{plugin}-{i}", pure=False): i for i in todo
+    }
     try:
-        for future in as_completed(futures):
+        for future in as_completed(list(futures)):
             if future.status == "error":
-                i = todo[futures.index(future)]
-                yield {"replicate": i, "error": one_line(future.exception()), "seconds": 0.0}
+                lost.append((futures[future], one_line(future.exception())))
             else:
                 yield future.result()
             future.release()
     finally:
-        client.cancel(futures)
+        client.cancel(list(futures))
 
 
 class Progress:
