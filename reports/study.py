@@ -633,8 +633,8 @@ def _sbc_table(study: Study, params: list[str]) -> str:
     for p in params:
         s = study.sbc[p]
         pv = s.get("p_value")
-        verdict = "—" if not is_number(pv) else "consistent with uniform" if pv >= SBC_ALPHA else "not uniform"
-        css = ' class="off"' if verdict == "not uniform" else ""
+        verdict = "—" if not is_number(pv) else "looks uniform" if pv >= SBC_ALPHA else "NOT uniform"
+        css = ' class="off"' if verdict == "NOT uniform" else ""
         lo, hi = s.get("band", [None, None])
         ess = f"<td>{s.get('low_ess', '—')}</td>" if low_ess else ""
         trs.append(
@@ -655,13 +655,14 @@ def _sbc_table(study: Study, params: list[str]) -> str:
             "χ²",
             "p",
             "",
-            *(["replicates with ESS below the draws ranked"] if low_ess else []),
+            *(['<span title="replicates whose bulk ESS was below the draws ranked">low ESS</span>'] if low_ess else []),
         )
     )
     note = (
-        '<p class="caveat">Ranks among draws that are more correlated than their number (bulk ESS below the '
-        "draws ranked) pile up at both ends even when the posterior is right; Talts et al. thin the draws to "
-        "their ESS. Where the last column is large, a ∪ shape may be this rather than a wrong posterior.</p>"
+        '<p class="caveat"><i>low ESS</i>: replicates whose bulk ESS was below the draws ranked. Ranks among '
+        "draws more correlated than their number pile up at both ends even when the posterior is right (Talts "
+        "et al. thin the draws to their ESS): where <i>low ESS</i> is large, a ∪ shape may be this rather than "
+        "a wrong posterior.</p>"
         if low_ess and any(study.sbc[p].get("low_ess") for p in params)
         else ""
     )

@@ -257,7 +257,7 @@ def test_incomplete_study_and_missing_intervals_said(tmp_path):
     text = _text(render(tmp_path).parent.joinpath("toy", "study.html").read_text())
     assert "an incomplete study: 38 of 50 replicates finished (the same command resumes it)" in text
     assert "4 more without an interval" in text
-    assert "replicates with ESS below the draws ranked" in text and "pile up at both ends" in text
+    assert "low ESS: replicates whose bulk ESS was below the draws ranked" in text and "pile up at both ends" in text
 
 
 def test_model_parameters_first_latents_said(tmp_path):
@@ -267,6 +267,14 @@ def test_model_parameters_first_latents_said(tmp_path):
     text = _text(render(tmp_path).parent.joinpath("toy", "study.html").read_text())
     assert text.index("tau: the posterior median") < text.index("mu: the posterior mean") < text.index("eta (3")
     assert "eta (3 entries, latent or derived): all estimates tie" in text
+
+
+def test_report_names_a_study_only_model(tmp_path, capsys):
+    _write(tmp_path, "toy", study_dict(("nuts",), failures=0))
+    assert main(["report", "toy", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "toy" / "study.html").is_file() and (tmp_path / "index.html").is_file()
+    assert main(["report", "other", "--out", str(tmp_path)]) == 2
+    assert "no results found in" in capsys.readouterr().err
 
 
 def test_bad_study_file_one_line(tmp_path, capsys):
