@@ -216,3 +216,25 @@ def test_replicates_a_worker_cannot_run_are_not_recorded_as_failures(tmp_path):
     assert not list((tmp_path / "out").rglob("replicate_*.json"))
     summary = json.loads((tmp_path / "out" / "node_data" / "study.json").read_text())
     assert summary["replicates"]["done"] == summary["replicates"]["failed"] == 0 and not summary["complete"]
+
+
+def test_progress_prints_plain_lines_off_a_terminal_a_bar_on_one_and_nothing_when_quiet():
+    import io
+
+    from modemean.comparisons.studies.execute import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    records = [{"replicate": i, "error": "x" if i == 3 else None} for i in range(2, 40)]
+    plain, terminal, quiet = io.StringIO(), Terminal(), io.StringIO()
+    for stream, kwargs in ((plain, {}), (terminal, {}), (quiet, {"quiet": True})):
+        progress = Progress("m", 40, 2, 0, stream=stream, **kwargs)
+        for record in records:
+            progress.update(record)
+        progress.close()
+    lines = plain.getvalue().splitlines()
+    assert lines[0] == "study m: 2/40 replicates, 0 failed" and len(lines) == 1 + 19  # then every 2 (5%)
+    assert lines[-1].startswith("study m: 40/40 replicates, 1 failed, ") and "/min, ETA 0m00s" in lines[-1]
+    assert "40/40 replicates, 1 failed" in terminal.getvalue() and quiet.getvalue() == ""
