@@ -154,6 +154,8 @@ class Replicator:
             options = {"seed": fit_seed, **{k: self.options[k] for k in SOLVERS[name].options}}
             fit = _run_solver(name, spec, options)
             entry: dict[str, Any] = {"status": fit.status, "message": fit.message, "seconds": fit.seconds}
+            entry["converged"] = fit.converged
+            entry["flags"] = {param: [flag.kind for flag in flags] for param, flags in fit.flags.items()}
             entry["estimates"] = fit.estimates
             if fit.ok and fit.draws is not None and name == "nuts":
                 entry["sbc"] = sbc_ranks(fit, record["truth"], self.options["sbc_draws"])
