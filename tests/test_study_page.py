@@ -269,6 +269,22 @@ def test_model_parameters_first_latents_said(tmp_path):
     assert "eta (3 entries, latent or derived): all estimates tie" in text
 
 
+def test_fixed_truth_and_all_failed(tmp_path):
+    fixed = study_dict(failures=0)
+    fixed["truth"], fixed["sbc"] = "fixed", {}
+    _write(tmp_path, "fixed", fixed)
+    failed = study_dict(failures=3)
+    failed["replicates"]["done"], failed["estimators"], failed["coverage"], failed["sbc"] = 0, {}, {}, {}
+    _write(tmp_path, "failed", failed)
+    render(tmp_path)
+    text = _text((tmp_path / "fixed" / "study.html").read_text())
+    assert "No SBC: SBC needs the true values drawn from the prior; this study fixed them." in text
+    assert "θ was fixed: these numbers hold at this θ only." in text and "As theory says" not in text
+    text = _text((tmp_path / "failed" / "study.html").read_text())
+    assert "No replicate finished: there is nothing to compare yet." in text and "Failed replicates (3)" in text
+    assert "LinAlgError: singular matrix <2>" in text
+
+
 def test_report_names_a_study_only_model(tmp_path, capsys):
     _write(tmp_path, "toy", study_dict(("nuts",), failures=0))
     assert main(["report", "toy", "--out", str(tmp_path)]) == 0
