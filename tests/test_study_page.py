@@ -46,7 +46,7 @@ def _sbc(counts, draws=99):
     }
 
 
-def study_dict(solvers=("map", "em", "nuts"), failures=2):
+def study_dict(solvers=("map", "em", "nuts"), failures=2, entries=3):
     """A study summary as ``modemean study`` writes it (schema 1), with made-up numbers."""
     keys = {"map": ["map", "em", "mle"], "em": [], "nuts": ["mean", "median", "mode"]}
     keys["map"] = ["map"] if "map" in solvers else []
@@ -72,7 +72,7 @@ def study_dict(solvers=("map", "em", "nuts"), failures=2):
             "mode": _est(38, -0.9, 0.3, 2.60, 0.05),
         },
     }
-    for i in range(3):
+    for i in range(entries):  # a vector parameter (fewer figures to draw without it)
         table[f"eta[{i}]"] = {k: _est(38, 0.01 * i, 0.15, 0.9 + 0.01 * i, 0.05) for k in table["mu"]}
     estimators = {p: {k: v for k, v in rows.items() if k in present} for p, rows in table.items()}
     coverage = {}
@@ -225,7 +225,7 @@ def test_index_links_the_study_with_and_without_results(rendered, tmp_path):
     _write_results(tmp_path, "toy", {"nuts": _nuts(3)})
     _write_results(tmp_path, "plain", {"nuts": _nuts(4)})
     _write(tmp_path, "toy", study_dict())
-    index = render(tmp_path).read_text()
+    index = render(tmp_path, ["toy"]).read_text()  # plain: on the index, its page not needed
     toy_row = index[index.index('data-model="toy"') :]
     assert '<a href="toy/study.html">study</a>' in toy_row[: toy_row.index("</tr>")]
     plain_row = index[index.index('data-model="plain"') :]
@@ -236,7 +236,7 @@ def test_index_links_the_study_with_and_without_results(rendered, tmp_path):
 
 @pytest.mark.parametrize("solvers", [("nuts",), ("map",), ("map", "em")])
 def test_missing_solvers_render(tmp_path, solvers):
-    data = study_dict(solvers, failures=0)
+    data = study_dict(solvers, failures=0, entries=0)
     _write(tmp_path, "toy", data)
     assert main(["report", "--out", str(tmp_path)]) == 0
     html = (tmp_path / "toy" / "study.html").read_text()
@@ -248,29 +248,23 @@ def test_missing_solvers_render(tmp_path, solvers):
         assert 'data-interval="hdi94"' not in html
 
 
-def test_incomplete_study_and_missing_intervals_said(tmp_path):
+def test_incomplete_study_missing_intervals_and_parameters_first(tmp_path):
     data = study_dict(failures=0)
     data["complete"], data["settings"]["replicates"] = False, 50
     data["coverage"]["tau"]["laplace94"]["missing"] = 4
     data["sbc"]["tau"]["low_ess"] = 5
+    data["parameters"] = ["tau", "mu"]  # the model's parameters (the engine's order); eta is a latent variable
     _write(tmp_path, "toy", data)
     text = _text(render(tmp_path).parent.joinpath("toy", "study.html").read_text())
     assert "an incomplete study: 38 of 50 replicates finished (the same command resumes it)" in text
     assert "4 more without an interval" in text
     assert "low ESS: replicates whose bulk ESS was below the draws ranked" in text and "pile up at both ends" in text
-
-
-def test_model_parameters_first_latents_said(tmp_path):
-    data = study_dict(failures=0)
-    data["parameters"] = ["tau", "mu"]  # the model's parameters (the engine's order); eta is a latent variable
-    _write(tmp_path, "toy", data)
-    text = _text(render(tmp_path).parent.joinpath("toy", "study.html").read_text())
     assert text.index("tau: the posterior median") < text.index("mu: the posterior mean") < text.index("eta (3")
     assert "eta (3 entries, latent or derived): all estimates tie" in text
 
 
 def test_fixed_truth_and_all_failed(tmp_path):
-    fixed = study_dict(failures=0)
+    fixed = study_dict(failures=0, entries=0)
     fixed["truth"], fixed["sbc"] = "fixed", {}
     _write(tmp_path, "fixed", fixed)
     failed = study_dict(failures=3)
@@ -286,7 +280,7 @@ def test_fixed_truth_and_all_failed(tmp_path):
 
 
 def test_report_names_a_study_only_model(tmp_path, capsys):
-    _write(tmp_path, "toy", study_dict(("nuts",), failures=0))
+    _write(tmp_path, "toy", study_dict(("nuts",), failures=0, entries=0))
     assert main(["report", "toy", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "toy" / "study.html").is_file() and (tmp_path / "index.html").is_file()
     assert main(["report", "other", "--out", str(tmp_path)]) == 2
