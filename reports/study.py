@@ -31,6 +31,7 @@ __all__ = [
     "Study",
     "answer",
     "find_studies",
+    "in_short",
     "load_study",
     "plus_minus",
     "render_study",
@@ -404,7 +405,41 @@ def _answers(study: Study) -> str:
         return '<div class="section-verdict"><p>No replicate finished: there is nothing to compare yet.</p></div>'
     theory = _theory(study)
     lis = "".join(f"<li>{escape(s)}</li>" for s in [*items, *theory])
-    return f'<div class="section-verdict"><ul>{lis}</ul></div>'
+    short = in_short(study)
+    lead = f'<p class="in-short"><b>In short:</b> {escape(short)}</p>' if short else ""
+    return f'<div class="section-verdict">{lead}<ul>{lis}</ul></div>'
+
+
+def in_short(study: Study) -> str | None:
+    """The answer over the scalar parameters in one sentence: the estimates never beaten beyond Monte Carlo
+    error (in the smallest-RMSE group for every scalar), and how far the modes (MAP, MAP-EM) fall behind
+    at worst. ``None`` without scalar parameters with an RMSE."""
+    groups = {p: smallest_rmse(study.estimators.get(p, {})) for p in study.scalars()}
+    groups = {p: g for p, g in groups.items() if g[0]}
+    if not groups:
+        return None
+    names = ", ".join(groups)
+    safe = [e for e in study.estimator_keys() if all(e in best for best, _ in groups.values())]
+    if safe:
+        verbs = ("has", "ties") if len(safe) == 1 else ("have", "tie")
+        text = f"the {_names(safe)} {verbs[0]} the smallest RMSE, or {verbs[1]} for it, for every parameter ({names})"
+    else:
+        text = f"no single estimate has (or ties for) the smallest RMSE for every parameter ({names}): see each below"
+    behind = []
+    for mode in ("map", "em"):
+        ratios = [
+            (study.estimators[p][mode]["rmse"] / study.estimators[p][ranked[0]]["rmse"], p)
+            for p, (best, ranked) in groups.items()
+            if mode in ranked and mode not in best and study.estimators[p][ranked[0]]["rmse"] > 0
+        ]
+        if ratios:
+            ratio, param = max(ratios)
+            behind.append(f"the RMSE of {label(mode)} is up to {ratio:.2f}× the smallest ({param})")
+    text += ("; " + "; ".join(behind) if behind else "") + "."
+    if any(len(best) > 1 for best, _ in groups.values()):
+        done = study.replicates.get("done", 0)
+        text += f" Ties are what {done} replicates cannot separate: the MCSEs shrink as 1/√replicates."
+    return text
 
 
 def _theory(study: Study) -> list[str]:
