@@ -56,6 +56,7 @@ from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 from scipy import optimize
 
+from .compiled import initial_point
 from .errors import ModemeanError
 from .missing import imputed_variables
 from .space import LogPrior, ValueSpace
@@ -180,7 +181,7 @@ class GaussianLatentEM:
         thetas = [rv for rv in model.free_RVs if rv not in zs]
         self.params = [rv.name for rv in thetas]
         self._thetas = thetas
-        ip = model.initial_point()
+        ip = initial_point(model)
         z_vals = [model.rvs_to_values[rv] for rv in zs]
         t_vals = [model.rvs_to_values[rv] for rv in thetas]
         self._z_shapes = [tuple(ip[v.name].shape) for v in z_vals]
@@ -220,6 +221,12 @@ class GaussianLatentEM:
         self._check_form(rng)
         self._idx = self._find_blocks(rng)
         self.blocks = tuple(self._idx.shape)
+
+    def reset(self) -> None:
+        """Forget the warm starts (the last conditional mean, the M-step's curvature): behave as when built
+        on the observations the model holds now (:mod:`comparisons.compiled`)."""
+        self._z_last = self._z0_init.copy()
+        self._curvature = {}
 
     # ------------------------------------------------------------------ conversions
     def to_u(self, params: dict) -> np.ndarray:
@@ -641,7 +648,8 @@ def gaussian_hooks(
     -------
     dict of str to callable
         ``em_starts(data, n_init, rng)``, ``e_step(data, params)``, ``m_step(data, expectations,
-        prior)`` (``prior`` a LogPrior for MAP-EM or None), ``reason()``, ``engine()``, ``integrated()``
+        prior)`` (``prior`` a LogPrior for MAP-EM or None), ``reason()``, ``engine()``, ``reset()`` (new
+        observations were loaded: forget the warm starts), ``integrated()``
         (what EM integrates out: the declared latents, then any missing observations PyMC imputes,
         ``y_unobserved`` — missing-data EM, so EM's estimates equal those of the model without the
         missing entries), ``kind()``
@@ -685,6 +693,12 @@ def gaussian_hooks(
             raise ModemeanError(f"EM does not apply: {reason()}")
         return eng
 
+    def reset() -> None:  # new observations (comparisons.compiled): start as a freshly built engine would
+        cache.pop(("boundary", True), None)
+        cache.pop(("boundary", False), None)
+        if cache.get("engine") is not None:
+            cache["engine"].reset()
+
     def boundary(with_prior: bool) -> _Boundary:
         key = ("boundary", with_prior)
         if key not in cache:
@@ -711,6 +725,7 @@ def gaussian_hooks(
         "reason": reason,
         "engine": engine,
         "integrated": integrated,
+        "reset": reset,
     }
 
 

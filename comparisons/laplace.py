@@ -95,6 +95,15 @@ class LaplaceLatentEM(GaussianLatentEM):
                 f"at the initial parameters the log density has no peak in the latents ({type(exc).__name__}: {exc})"
             ) from exc
 
+    def reset(self) -> None:
+        """As built on the observations the model holds now: warm starts forgotten, then the conditional
+        mode at the initial parameters found (as ``__init__`` does; a failure is left to the fit to meet)."""
+        super().reset()
+        try:
+            self.e_step(self.to_params(self._u_init))
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError, ParameterValueError):
+            self._z_last = self._z0_init.copy()
+
     # ------------------------------------------------------------------ second- and third-order graphs
     def _check_form(self, rng) -> None:
         """The log density and its gradient in ``z`` are finite at the initial point."""

@@ -9,6 +9,7 @@ data variable: a NaN that is not imputed would otherwise reach the log density.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,15 @@ class Imputed:
 
 def imputed_variables(model: pm.Model) -> list[Imputed]:
     """The model's imputed observations, found from PyMC's ``<y>_observed`` / ``<y>_unobserved`` / ``<y>`` triple."""
+    if model not in _IMPUTED:  # found once per model: the search compiles a small function per variable
+        _IMPUTED[model] = _find_imputed(model)
+    return list(_IMPUTED[model])
+
+
+_IMPUTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _find_imputed(model: pm.Model) -> list[Imputed]:
     observed = {rv.name for rv in model.observed_RVs}
     deterministics = {d.name: d for d in model.deterministics}
     out = []

@@ -23,6 +23,7 @@ from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 
+from .compiled import initial_point
 from .fit import Flag, flat_names
 
 __all__ = [
@@ -86,6 +87,8 @@ class ValueSpace:
         Length of ``u``.
     names : list of str
         Flat names of the reported outputs, matching the vector ``constrained(u)`` returns.
+    initial_point : dict of str to ndarray
+        The model's initial point (value variables), computed once per model; read only.
     """
 
     def __init__(
@@ -97,7 +100,8 @@ class ValueSpace:
             for v in model.value_vars
             if v in set(model.continuous_value_vars) and (over is None or model.values_to_rvs[v].name in over)
         ]
-        shapes = [tuple(int(s) for s in model.initial_point()[v.name].shape) for v in self.value_vars]
+        self.initial_point = initial_point(model)  # (read only)
+        shapes = [tuple(int(s) for s in self.initial_point[v.name].shape) for v in self.value_vars]
         sizes = [int(np.prod(s)) for s in shapes]
         self.size = int(sum(sizes))
         u = pt.vector("u")
@@ -127,6 +131,10 @@ class ValueSpace:
             n for var, shape in zip(self.value_vars, shapes, strict=True) for n in flat_names(var.name, shape)
         ]
         self._coordinates = _coordinates(model, self.value_vars, shapes)
+
+    def reset(self) -> None:
+        """Forget the last Hessian (the observations changed, :mod:`comparisons.compiled`)."""
+        self._last_hessian = (None, None, None)
 
     @property
     def shapes(self) -> dict[str, tuple[int, ...]]:
@@ -309,6 +317,9 @@ def _coordinates(model: pm.Model, value_vars: list, shapes: list[tuple[int, ...]
 
 def shape_of(model: pm.Model, name: str) -> tuple[int, ...]:
     """Shape of a free variable or deterministic on its own (constrained) scale."""
+    static = model[name].type.shape
+    if all(s is not None for s in static):  # known without evaluating (compiling) the shape graph
+        return tuple(int(s) for s in static)
     with pytensor.config.change_flags(cxx=""):
         return tuple(int(n) for n in model[name].shape.eval(mode=SMALL_GRAPH_MODE))
 
@@ -380,11 +391,19 @@ def support_bounds(model: pm.Model, name: str) -> tuple[np.ndarray, np.ndarray] 
         return np.zeros(n), np.ones(n)
     if isinstance(transform, IntervalTransform):
         lo, hi = transform.args_fn(*rv.owner.inputs)
-        with pytensor.config.change_flags(cxx=""):
-            lo = np.broadcast_to(-np.inf if lo is None else pt.as_tensor(lo).eval(mode=SMALL_GRAPH_MODE), shape)
-            hi = np.broadcast_to(np.inf if hi is None else pt.as_tensor(hi).eval(mode=SMALL_GRAPH_MODE), shape)
+        lo = np.broadcast_to(-np.inf if lo is None else _value(lo), shape)
+        hi = np.broadcast_to(np.inf if hi is None else _value(hi), shape)
         return np.ravel(lo).astype(float), np.ravel(hi).astype(float)
     return None
+
+
+def _value(x) -> np.ndarray:
+    """A bound's value: a constant's data as it is, anything else evaluated (compiled) once."""
+    x = pt.as_tensor(x)
+    if isinstance(x, pt.TensorConstant):
+        return np.asarray(x.data)
+    with pytensor.config.change_flags(cxx=""):
+        return np.asarray(x.eval(mode=SMALL_GRAPH_MODE))
 
 
 def boundary_flags(

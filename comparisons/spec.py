@@ -19,10 +19,12 @@ import pymc as pm
 from modemean import models
 
 from .checks import check_data
+from .compiled import Compiled, Source, initial_point, same_array, share_observed
 from .discrete import discrete_hooks, discrete_latents, marginalize
 from .errors import ModemeanError
 from .gaussian import check_latent_names, gaussian_hooks
 from .missing import check_missing, imputed_variables
+from .space import compile_small
 
 __all__ = ["ModelSpec", "load_spec", "observed_keys", "spec_from_parts"]
 
@@ -78,31 +80,68 @@ class ModelSpec:
     truth : dict of str to array_like or None
         The model file's optional ``TRUTH = {name: value}``: parameter values a simulation study can
         hold fixed (``modemean study --truth fixed``).
+    compiled : Compiled or None
+        The model's observations as shared variables and every function compiled from it
+        (:mod:`comparisons.compiled`), shared with the specs :meth:`with_data` derives when only
+        observations change. Reading :attr:`model`, :attr:`written` or :attr:`em` loads this
+        spec's observations into those variables (a no-op when they hold them already).
     """
 
     name: str
     info: dict[str, Any]
     data: dict[str, np.ndarray]
-    model: pm.Model
+    _model: pm.Model
     latent: tuple[str, ...]
-    em: dict[str, Callable]
+    _em: dict[str, Callable]
     sample_kwargs: dict[str, Any]
     source: str
-    written: pm.Model | None = None
+    _written: pm.Model | None = None
     highlights: Callable | None = None
     payload: Callable | None = None
     build: Callable[[dict], pm.Model] | None = None
     hooks: dict[str, Callable] = dataclasses.field(default_factory=dict)
     truth: dict[str, Any] | None = None
+    compiled: Compiled | None = None
+
+    @property
+    def model(self) -> pm.Model:
+        """The model the solvers see, holding this spec's observations (see :attr:`compiled`)."""
+        self._load()
+        return self._model
+
+    @property
+    def written(self) -> pm.Model | None:
+        """The model as written, with its discrete latents, when :attr:`model` is its marginalised version."""
+        self._load()
+        return self._written
+
+    @property
+    def em(self) -> dict[str, Callable]:
+        """The EM hooks (see the class docstring), on this spec's observations."""
+        self._load()
+        return self._em
+
+    def _load(self) -> None:
+        if self.compiled is not None:
+            self.compiled.load(self.data)
 
     def with_data(self, data: dict[str, Any]) -> ModelSpec:
-        """The same model on other data: ``build(data)`` again, latents and EM steps derived as at load.
+        """The same model on other data, latents and EM steps as at load.
+
+        When only observed arrays change (same shapes, same missing entries; e.g. simulated
+        observations, :func:`observed_keys`), the new spec shares this one's model and every function
+        compiled from it (:attr:`compiled`): solving it compiles nothing. This spec stays valid: reading
+        either spec's ``model``, ``written`` or ``em`` loads its own observations first, so solve specs
+        of one model one at a time (one thread). Any other change (a covariate, a known standard
+        error) rebuilds the model with ``build(data)``, compiled afresh. The first call checks, once per
+        model, that the swapped model equals that rebuild (log density and initial point, at two
+        points): a ``build`` that uses an observed array for anything else (a prior centred on its
+        mean, say) always rebuilds.
 
         Parameters
         ----------
         data : dict of str to array_like
-            The same keys as :attr:`data`, each the same shape (e.g. simulated observations in place
-            of the real ones, :func:`observed_keys`).
+            The same keys as :attr:`data`, each the same shape.
 
         Returns
         -------
@@ -127,10 +166,20 @@ class ModelSpec:
                     f"the model's data has {np.shape(self.data[key])}: give arrays of the same shapes"
                 )
         data = check_data(data, self.name)
-        model, em, written = _with_latents(
-            _build(self.build, data, self.name), self.latent, dict(self.hooks), self.name, self.build
-        )
-        return dataclasses.replace(self, data=data, model=model, em=em, written=written)
+        compiled = self.compiled
+        unchanged = all(same_array(data[k], self.data[k]) for k in data)
+        if compiled is not None and (compiled.swappable or unchanged) and compiled.holds(self.data, data):
+            return dataclasses.replace(self, data=data)
+        fresh = _assemble(
+            self.build, data, self.name, self.info, self.latent, dict(self.hooks), self.sample_kwargs, self.source,
+            self.highlights, self.payload, self.truth,
+        )  # fmt: skip
+        if compiled is not None and compiled.swappable is None and compiled.holds(self.data, data):
+            swapped = dataclasses.replace(self, data=data)  # checked once per model against the rebuild
+            compiled.swappable = _same_model(swapped, fresh)
+            if compiled.swappable:
+                return swapped
+        return fresh
 
     @property
     def as_written(self) -> pm.Model:
@@ -194,20 +243,8 @@ def spec_from_parts(
     """Make a spec from a build function and its data, for models that live in a notebook."""
     info = {"title": name, "story": "", "why_skewed": "", "references": [], **(info or {})}
     data = check_data(data, name)
-    hooks = dict(em or {})
-    model, em, written = _with_latents(_build(build, data, name), tuple(latent), dict(hooks), name, build)
-    return ModelSpec(
-        name,
-        info,
-        data,
-        model,
-        tuple(latent),
-        em,
-        dict(sample_kwargs or {}),
-        "<python>",
-        written,
-        build=build,
-        hooks=hooks,
+    return _assemble(
+        build, data, name, info, tuple(latent), dict(em or {}), dict(sample_kwargs or {}), "<python>", None, None
     )
 
 
@@ -270,24 +307,84 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
     except Exception as exc:
         raise ModemeanError(f"model {name!r}: load_data() raised {type(exc).__name__}: {exc}") from exc
     data = check_data(raw, name, getattr(module, "DATA", None))
-    hooks = dict(em)
-    model, em, written = _with_latents(_build(module.build, data, name), latent, em, name, module.build)
-    return ModelSpec(
+    return _assemble(
+        module.build,
+        data,
         name,
         dict(info),
-        data,
-        model,
         latent,
         em,
         dict(getattr(module, "SAMPLER", {})),
         file,
-        written,
         getattr(module, "highlights", None),
         getattr(module, "payload", None),
-        module.build,
-        hooks,
         getattr(module, "TRUTH", None),
     )
+
+
+def _assemble(
+    build: Callable[[dict], pm.Model],
+    data: dict[str, np.ndarray],
+    name: str,
+    info: dict[str, Any],
+    latent: tuple[str, ...],
+    hooks: dict[str, Callable],
+    sample_kwargs: dict[str, Any],
+    source: str,
+    highlights: Callable | None,
+    payload: Callable | None,
+    truth: dict[str, Any] | None = None,
+) -> ModelSpec:
+    """Build the model on checked ``data``, its observations as shared variables, and derive latents and EM."""
+    built = _build(build, data, name)
+    shared = share_observed(built)
+    model, em, written = _with_latents(built, latent, dict(hooks), name, build)
+    compiled = Compiled([], data)
+    spec = ModelSpec(
+        name, info, data, model, latent, em, sample_kwargs, source, written, highlights, payload, build, dict(hooks),
+        truth, compiled,
+    )  # fmt: skip
+    try:
+        keys = observed_keys(spec)
+    except ModemeanError:  # an observation computed from the data: other data always rebuild the model
+        keys = {}
+    for variable, key in keys.items():
+        array = np.asarray(data[key])
+        present = ~np.isnan(array) if array.dtype.kind == "f" and np.isnan(array).any() else None
+        compiled.sources.append(Source(key, variable, shared[variable], present))
+    compiled.swappable = None if compiled.sources else False
+    if "reset" in em:
+        compiled.on_load(em["reset"])
+    return spec
+
+
+def _same_model(swapped: ModelSpec, fresh: ModelSpec) -> bool:
+    """Whether two specs' models as written have the same initial point and log density (at it and at a
+    jittered point): the check that a model with swapped observations is the one ``build`` makes."""
+    a, b = swapped.as_written, fresh.as_written
+    start_a, start_b = initial_point(a), initial_point(b)
+    if set(start_a) != set(start_b) or not all(np.array_equal(start_a[k], start_b[k]) for k in start_a):
+        return False
+    rng = np.random.default_rng(0)
+    jittered = {k: v + rng.uniform(-0.5, 0.5, np.shape(v)) if v.dtype.kind == "f" else v for k, v in start_a.items()}
+    points = [start_a, jittered]
+    f_a = swapped.compiled.get("same_model", lambda: _logp_function(a))
+    f_b = _logp_function(b)
+    with np.errstate(all="ignore"):
+        for point in points:
+            try:
+                x, y = float(f_a(point)), float(f_b(point))
+            except Exception:  # noqa: BLE001 -- undefined at that point in one: compare whether both are
+                return False
+            if not (x == y or abs(x - y) <= 1e-10 * max(1.0, abs(y))):
+                return False
+    return True
+
+
+def _logp_function(model: pm.Model) -> Callable[[dict], float]:
+    values = model.value_vars
+    f = compile_small(values, model.logp(), on_unused_input="ignore")
+    return lambda point: f(*(point[v.name] for v in values))
 
 
 def observed_keys(spec: ModelSpec) -> dict[str, str]:
@@ -304,7 +401,7 @@ def observed_keys(spec: ModelSpec) -> dict[str, str]:
         the model cannot be refitted on simulated data through its data.
     """
     model = spec.as_written
-    keys = {}
+    keys: dict[str, str] = {}
     for rv in model.observed_RVs:
         value = model.rvs_to_values[rv]
         observed = np.asarray(value.data if hasattr(value, "data") else value.get_value())

@@ -17,6 +17,7 @@ import pytensor
 from pymc.logprob.transforms import LogTransform
 from pymc.logprob.utils import ParameterValueError
 
+from ..compiled import initial_point
 from ..space import LogPrior, ValueSpace, compile_small
 from .estep import Degeneracy, softmax_in_place
 from .fastpath import fast_e_step
@@ -52,7 +53,7 @@ class DiscreteLatentEM:
         self.model, self.latent = model, latent
         z_rv = model[latent]
         self.support = support(z_rv)
-        self.shape = tuple(int(s) for s in model.initial_point()[model.rvs_to_values[z_rv].name].shape)
+        self.shape = tuple(int(s) for s in initial_point(model)[model.rvs_to_values[z_rv].name].shape)
         self._graph = log_joint_graph(model, latent, self.support, self.shape)
         self.params = [rv.name for rv in self._graph.thetas]
         entries = len(self.support) * int(np.prod(self.shape))
@@ -65,6 +66,13 @@ class DiscreteLatentEM:
         self._degeneracy: Degeneracy | None = None
         self._m_step: NumericalMStep | None = None
         self._fast: Callable | Literal[False] | None = None  # False: no fast path (checked once)
+
+    def reset(self) -> None:
+        """The observations changed (:mod:`comparisons.compiled`): re-read what was read from them as arrays
+        (the features ``[1, y, y^2]``, the fast path's standardisation, which is checked again)."""
+        self._features = scalar_observation(self.model, self._graph.dependent, self.shape)
+        if self._fast:
+            self._fast.refresh()
 
     # ------------------------------------------------------------------ read-only views
     @property
@@ -106,7 +114,7 @@ class DiscreteLatentEM:
             positive = [
                 rv.name for rv in self._graph.thetas if isinstance(self.model.rvs_to_transforms.get(rv), LogTransform)
             ]
-            reference = self.space.point(self.space.ravel(self.model.initial_point()))
+            reference = self.space.point(self.space.ravel(self.space.initial_point))
             self._degeneracy = Degeneracy(self.latent, self.support, positive, reference)
         return self._degeneracy
 
@@ -168,10 +176,11 @@ class DiscreteLatentEM:
         return {"resp": np.moveaxis(resp, 0, -1), "moments": moments, "params": params}, loglik
 
     def fast_e_step(self, build: Callable[[dict], pm.Model], data: dict) -> Callable | None:
-        """The blocked E-step of :func:`comparisons.discrete.fastpath.fast_e_step` (built once), or ``None``."""
+        """The blocked E-step of :func:`comparisons.discrete.fastpath.fast_e_step` (built once), or ``None``
+        where it does not apply (to the observations the model holds now)."""
         if self._fast is None:
             self._fast = fast_e_step(self, build, data) or False
-        return self._fast or None
+        return self._fast if self._fast and self._fast.applies else None
 
     # ------------------------------------------------------------------ M-step and starts
     def m_step(self, expectations: dict, with_prior: bool) -> dict:
@@ -207,7 +216,8 @@ def discrete_hooks(
     hooks : dict of str to callable
         Same signatures as a hand-written model file: ``em_starts(data, n_init, rng)``,
         ``e_step(data, params)``, ``m_step(data, expectations, prior)`` (``prior`` a LogPrior or
-        None), plus ``fast_e_step(data, params)`` as above (may return ``None`` as engine).
+        None), plus ``fast_e_step(data, params)`` as above (may return ``None`` as engine) and
+        ``reset()`` (new observations were loaded into the model).
     engine : callable
         Returns the (cached) :class:`DiscreteLatentEM`.
     """
@@ -218,7 +228,12 @@ def discrete_hooks(
             cache["engine"] = DiscreteLatentEM(model, latent)
         return cache["engine"]
 
+    def reset():  # new observations (comparisons.compiled)
+        if "engine" in cache:
+            cache["engine"].reset()
+
     hooks: dict[str, Callable] = {
+        "reset": reset,
         "em_starts": em_starts or (lambda data, n_init, rng: engine().starts(n_init, rng)),
         "e_step": lambda data, params: engine().e_step(params),
         "m_step": m_step or (lambda data, expectations, prior: engine().m_step(expectations, prior is not None)),

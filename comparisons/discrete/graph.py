@@ -21,6 +21,7 @@ from pytensor.graph.traversal import ancestors, applys_between
 from pytensor.tensor.random.basic import BernoulliRV, CategoricalRV
 from pytensor.tensor.shape import SpecifyShape
 
+from ..compiled import initial_point
 from ..errors import ModemeanError
 from ..space import compile_small
 
@@ -166,7 +167,7 @@ def _label_term(model, z_rv, thetas, ins, to_inputs, z_full, z_col, z_col_value,
 def _initial_args(model: pm.Model, thetas: list) -> list[np.ndarray]:
     """The parameters at the model's initial point, on their own scale, in ``thetas`` order."""
     values = [model.rvs_to_values[rv] for rv in thetas]
-    point = model.initial_point()
+    point = initial_point(model)
     f = compile_small(values, model.replace_rvs_by_values(thetas), on_unused_input="ignore")
     return [np.asarray(v) for v in f(*(point[v.name] for v in values))]
 

@@ -76,7 +76,7 @@ def marginalize(model: pm.Model, engine: DiscreteLatentEM) -> pm.Model:
                 dims=dims.get(rv.name),
             )
         for o in graph.independent:
-            marginal.register_rv(o, o.name, observed=observed_value(model, o), dims=dims.get(o.name))
+            marginal.register_rv(o, o.name, observed=model.rvs_to_values[o], dims=dims.get(o.name))
         for d in model.deterministics:
             if z_rv not in ancestors([d]):
                 pm.Deterministic(d.name, d, dims=model.named_vars_to_dims.get(d.name))
@@ -99,12 +99,12 @@ def marginalize(model: pm.Model, engine: DiscreteLatentEM) -> pm.Model:
                 pt.zeros(data[0].shape),
                 *thetas,
                 logp=_reduce_to(logp, data[0].ndim, len(engine.shape)),
-                observed=data[0],
+                observed=model.rvs_to_values[dep[0]],  # the written model's data (a shared variable, swappable)
                 signature=f"{','.join(cores)}->{out}",
                 dtype=str(data[0].dtype),
             )
         else:
-            values = {o.name: pt.as_tensor(x) for o, x in zip(dep, data, strict=True)}
+            values = {o.name: model.rvs_to_values[o] for o in dep}
             lp = marginal_logp(graph, model, list(thetas), values)
             pm.Potential(f"{engine.latent}_marginal", lp.sum())
     return marginal

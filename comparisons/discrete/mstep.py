@@ -107,5 +107,5 @@ class NumericalMStep:
 
 def jittered_starts(space: ValueSpace, n_init: int, rng: np.random.Generator) -> list[dict]:
     """The model's initial point, then jittered by U(-1, 1) in the unconstrained space."""
-    u0 = space.ravel(space.model.initial_point())
+    u0 = space.ravel(space.initial_point)
     return [space.point(u0 + (rng.uniform(-1, 1, u0.shape) if i else 0.0)) for i in range(n_init)]

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..compiled import cached
 from ..errors import DegenerateFitError
 from ..fit import Fit, Flag, flatten
 from ..space import LogPrior, ValueSpace, boundary_flags
@@ -153,7 +154,8 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
         return Fit("em", "not_applicable", f"EM does not apply: {spec.em_reason}")
     rng = np.random.default_rng(seed)
     starts = spec.em["em_starts"](spec.data, n_init, rng)
-    prior = LogPrior(spec.as_written, spec.em_params)
+    params = tuple(spec.em_params)
+    prior = cached(spec.compiled, ("log prior", params), lambda: LogPrior(spec.as_written, list(params)))
     e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
     e_step = lambda p: e_hook(spec.data, p)  # noqa: E731
     estimates: dict[str, dict[str, float]] = {}
@@ -162,10 +164,8 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
     kind = spec.em["kind"]() if "kind" in spec.em else "hand-written"
     approximate = "approximate" in kind
     diagnostics: dict[str, Any] = {"em_kind": kind}
-    space = ValueSpace(spec.model, spec.em_params)
-    initial = dict(
-        zip(space.names, space.constrained(space.ravel(spec.model.initial_point()))[0].tolist(), strict=True)
-    )
+    space = cached(spec.compiled, ("space", params), lambda: ValueSpace(spec.model, list(params)))
+    initial = dict(zip(space.names, space.constrained(space.ravel(space.initial_point))[0].tolist(), strict=True))
     kept = {}
     for column, log_prior in (("em", prior), ("mle", None)):
         m_step = lambda e, lp=log_prior: spec.em["m_step"](spec.data, e, lp)  # noqa: E731

@@ -30,6 +30,7 @@ from pymc.tuning.starting import scipy_optimize_funcs_from_loss
 from scipy import optimize
 
 from ..checks import discrete_message, free_discrete
+from ..compiled import cached, initial_point
 from ..fit import Fit, Flag, flat_names
 from ..space import ValueSpace, boundary_flags, shape_of, support_bounds
 from ..spec import ModelSpec
@@ -97,8 +98,9 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
     if discrete:
         return Fit("map", "not_applicable", discrete_message(discrete, "find_MAP optimises continuous parameters only"))
     outputs = [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics]
-    space = ValueSpace(model, outputs)
-    objective = _Objective(model)
+    # compiled once per model (and shared by the specs with_data derives, comparisons.compiled)
+    space = cached(spec.compiled, ("space", tuple(outputs)), lambda: ValueSpace(model, outputs))
+    objective = cached(spec.compiled, "find_MAP objective", lambda: _Objective(model))
     starts = [_run_start(objective, space, seed, k) for k in range(n_starts)]
     audit = [
         {k: s[k] for k in ("start", "success", "nit", "message", "log_density", "polished", "stationary")}
@@ -118,7 +120,7 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
     best = max(usable, key=lambda s: s["log_density"])
     values = space.constrained(best["u"])[0]
     estimate = dict(zip(space.names, values.tolist(), strict=True))
-    initial_u = space.ravel(model.initial_point())
+    initial_u = space.ravel(space.initial_point)
     initial = dict(zip(space.names, space.constrained(initial_u)[0].tolist(), strict=True))
     flags = boundary_flags(model, estimate, initial, "map")
     errors: dict[str, str] = {}
@@ -184,7 +186,7 @@ class _Objective:
         self.fused, _ = scipy_optimize_funcs_from_loss(
             -model.logp(jacobian=False),
             self.vars,
-            model.initial_point(),
+            initial_point(model),
             use_grad=True,
             use_hess=False,
             use_hessp=False,

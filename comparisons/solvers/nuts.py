@@ -12,6 +12,7 @@ import xarray as xr
 from scipy import stats
 
 from ..checks import discrete_message, free_discrete
+from ..compiled import cached
 from ..errors import ModemeanError
 from ..fit import Fit, Flag, flat_names
 from ..missing import imputed_variables
@@ -62,6 +63,9 @@ def fit_nuts(
     # daemonic) or the caller asks otherwise (a study runs its chains one after another: cores=1 in
     # sample_kwargs); the draws are the same either way (one seed per chain)
     cores = 1 if multiprocessing.current_process().daemon else min(chains, 2)
+    # the model frozen once (pymc's freeze_model caches the compiled log density and initial point), its
+    # observations swapped with the spec's (comparisons.compiled): a refit on new data compiles nothing here
+    frozen = cached(spec.compiled, "nuts model", lambda: _frozen(spec))
     idata = pm.sample(
         draws=draws,
         tune=tune,
@@ -70,7 +74,7 @@ def fit_nuts(
         nuts_sampler=sampler,
         progressbar=False,
         compute_convergence_checks=False,
-        model=spec.model,
+        model=frozen,
         **{"cores": cores, **spec.sample_kwargs},
     )
     if idata.posterior.sizes["draw"] < draws:  # pm.sample swallows Ctrl-C and returns what it has
@@ -124,6 +128,16 @@ def fit_nuts(
         diagnostics=diagnostics,
         flags=flags,
     )
+
+
+def _frozen(spec: ModelSpec) -> pm.Model:
+    """``freeze_model(spec.model)``, its observed data variables loaded with the spec's observations from now on."""
+    from pymc.model.transform.optimization import freeze_model
+
+    frozen = freeze_model(spec.model)
+    if spec.compiled is not None:
+        spec.compiled.share(frozen)
+    return frozen
 
 
 def step_methods(model: pm.Model) -> str:
