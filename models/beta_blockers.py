@@ -71,3 +71,8 @@ def build(data):
         theta = pm.Deterministic("theta", mu + tau * eta)
         pm.Normal("y", theta, data["sigma"], observed=data["y"])
     return model
+
+
+def random_params(rng):
+    """Random plausible parameters for the catalog tests (the flat priors cannot be drawn from)."""
+    return {"mu": rng.normal(-0.2, 0.5), "tau": rng.gamma(1.0, 0.3)}

@@ -61,6 +61,11 @@ def build(data):
     return model
 
 
+def random_params(rng):
+    """Random plausible parameters for the catalog tests (the flat priors cannot be drawn from)."""
+    return {"alpha": rng.normal(0.0, 3.0), "beta": rng.normal(5.0, 10.0)}
+
+
 def em_starts(data, n_init, rng):
     """``n_init`` starts: (0, 0), then alpha ~ N(0, 2^2), beta ~ N(0, 10^2)."""
     return [{"alpha": 0.0, "beta": 0.0}] + [

@@ -65,6 +65,11 @@ def build(data):
     return model
 
 
+def random_params(rng):
+    """Random plausible parameters for the catalog tests (the improper prior cannot be drawn from)."""
+    return {"alpha": rng.gamma(2.0, 2.0), "beta": rng.gamma(2.0, 8.0)}
+
+
 def em_starts(data, n_init, rng):
     """``n_init`` starting points for (alpha, beta).
 

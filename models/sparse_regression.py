@@ -63,6 +63,16 @@ def build(data):
     return model
 
 
+def random_params(rng):
+    """Random coefficients for the catalog tests, one of them exactly at 0: the kink of the L1 penalty.
+
+    (The prior's own draws are never exactly 0, and EM's E-step must be exact there too.)
+    """
+    beta = rng.normal(0.0, 1.0, len(TRUE_PARAMS["beta"]))
+    beta[rng.integers(len(beta))] = 0.0
+    return {"beta": beta}
+
+
 def em_starts(data, n_init, rng):
     """``n_init`` starts: the least-squares fit, then it plus N(0, 0.5^2) noise (never exactly 0)."""
     ols = np.linalg.lstsq(data["X"], data["y"], rcond=None)[0]

@@ -10,7 +10,6 @@ import pytest
 from scipy import stats
 
 from modemean import models
-from modemean.comparisons.solvers.em import run_em
 from modemean.comparisons.solvers.map import fit_map
 from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec, spec_from_parts
@@ -70,52 +69,6 @@ def spec():
         return cache[name]
 
     return get
-
-
-def random_params(name, data, rng):
-    """Parameter values on their own scale, away from any estimate."""
-    if name == "bioassay":
-        return {"alpha": rng.normal(0.0, 3.0), "beta": rng.normal(5.0, 10.0)}
-    if name == "sparse_regression":
-        beta = rng.normal(0.0, 1.0, data["X"].shape[1])
-        beta[rng.integers(len(beta))] = 0.0  # the kink itself
-        return {"beta": beta}
-    return {"a": rng.normal(0.0, 3.0), "b": rng.normal(0.0, 1.0), "sigma": rng.gamma(2.0, 1.0)}
-
-
-def value_point(model, params):
-    """``params`` (own scale) as the model's value-variable point (transformed where the model is)."""
-    point = {}
-    for rv in model.free_RVs:
-        value_var = model.rvs_to_values[rv]
-        transform = model.rvs_to_transforms.get(rv)
-        value = np.asarray(params[rv.name], dtype=float)
-        point[value_var.name] = transform.forward(value, *rv.owner.inputs).eval() if transform else value
-    return point
-
-
-@pytest.mark.parametrize("name", EM_MODELS)
-def test_em_objective_is_the_pymc_log_density(spec, name):
-    """e_step's log likelihood + LogPrior = the PyMC model's log density without Jacobian."""
-    s = spec(name)
-    logp = s.model.compile_logp(jacobian=False)
-    prior = LogPrior(s.model, s.params)
-    rng = np.random.default_rng(5)
-    for _ in range(20):
-        params = random_params(name, s.data, rng)
-        _, loglik = s.em["e_step"](s.data, params)
-        assert abs(loglik + prior(params) - float(logp(value_point(s.model, params)))) < 1e-8
-
-
-@pytest.mark.parametrize("with_prior", [True, False])
-@pytest.mark.parametrize("name", EM_MODELS)
-def test_em_objective_never_decreases(spec, name, with_prior):
-    s = spec(name)
-    prior = LogPrior(s.model, s.params) if with_prior else None
-    for start in s.em["em_starts"](s.data, 5, np.random.default_rng(6)):
-        run = run_em(lambda p: s.em["e_step"](s.data, p), lambda e: s.em["m_step"](s.data, e, prior), prior, start)
-        assert np.diff(run.trace).min() >= -1e-10 * abs(run.trace[-1]), f"decrease {np.diff(run.trace).min()}"
-        assert not run.decreases and not run.error and run.converged
 
 
 @pytest.mark.parametrize("name", EM_MODELS)

@@ -45,51 +45,6 @@ def test_the_solvers_see_the_marginalised_model(specs, name):
     assert [o.name for o in spec.model.observed_RVs] == [o.name for o in spec.written.observed_RVs]
 
 
-@pytest.mark.parametrize("with_prior", [True, False], ids=["map_em", "ml_em"])
-@pytest.mark.parametrize("name", DISCRETE)
-def test_em_objective_never_decreases(specs, name, with_prior):
-    spec = specs[name]
-    prior = LogPrior(spec.as_written, spec.params) if with_prior else None
-    e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
-    for start in spec.em["em_starts"](spec.data, 3, np.random.default_rng(0)):
-        run = run_em(
-            lambda p: e_hook(spec.data, p), lambda e: spec.em["m_step"](spec.data, e, prior), prior, start, max_iter=300
-        )
-        assert not run.error, run.error
-        assert run.n_iter >= 2
-        steps = np.diff(run.trace)
-        assert steps.min() >= -1e-12 * abs(run.trace[-1]), f"objective decreased by {steps.min()}"
-        assert not run.decreases
-
-
-@pytest.mark.parametrize("name", DISCRETE)
-def test_responsibilities_sum_to_one(specs, name):
-    spec = specs[name]
-    engine = _engine(spec)
-    for params in _random_params(spec, engine, np.random.default_rng(1), 4):
-        expectations, loglik = spec.em["e_step"](spec.data, params)
-        resp = expectations["resp"]
-        assert resp.shape == (*engine.shape, len(engine.support))
-        np.testing.assert_allclose(resp.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
-        assert resp.min() >= 0 and np.isfinite(loglik)
-
-
-@pytest.mark.parametrize("name", DISCRETE)
-def test_em_objective_is_the_marginalised_model_log_density(specs, name):
-    """log-likelihood (latent summed out by EM) + log prior = the marginalised PyMC model's logp, no Jacobian."""
-    spec = specs[name]
-    engine = _engine(spec)
-    logp = spec.model.compile_logp(jacobian=False)
-    prior = LogPrior(spec.as_written, spec.params)
-    names = [spec.model.rvs_to_values[spec.model[p]].name for p in engine.params]
-    for params in _random_params(spec, engine, np.random.default_rng(2), 5):
-        _, loglik = spec.em["e_step"](spec.data, params)
-        point = dict(zip(names, engine.space.split(engine.space.unconstrain(params)), strict=True))
-        expected = float(logp(point))
-        total = loglik + prior(params)
-        assert abs(total - expected) <= 1e-8 * max(1.0, abs(expected)), (total, expected)
-
-
 def _independent_loglik(name, data, params):
     """The marginal log likelihood from PyMC's built-in marginal distributions, or numpy (not the engine's graph)."""
     if name in MIXTURES:

@@ -11,7 +11,6 @@ import pymc as pm
 import pytest
 
 from modemean import compare, models
-from modemean.comparisons.solvers.em import run_em
 from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec
 
@@ -21,60 +20,6 @@ def test_catalog_lists_the_foundation_models():
 
 
 # ---------------------------------------------------------------- two_gaussians
-
-
-@pytest.fixture(scope="module")
-def mixture():
-    return load_spec("two_gaussians")
-
-
-@pytest.mark.parametrize("with_prior", [True, False])
-def test_two_gaussians_em_objective_never_decreases(mixture, with_prior):
-    prior = LogPrior(mixture.model, mixture.params) if with_prior else None
-    starts = mixture.em["em_starts"](mixture.data, 4, np.random.default_rng(0))
-    for start in starts:
-        run = run_em(
-            lambda p: mixture.em["e_step"](mixture.data, p),
-            lambda e: mixture.em["m_step"](mixture.data, e, prior),
-            prior,
-            start,
-            max_iter=300,
-        )
-        steps = np.diff(run.trace)
-        assert run.n_iter > 5
-        assert steps.min() >= -1e-10 * abs(run.trace[-1]), f"objective decreased by {steps.min()}"
-        assert not run.decreases
-
-
-def test_two_gaussians_responsibilities_sum_to_one(mixture):
-    rng = np.random.default_rng(1)
-    for _ in range(5):
-        params = {"w": rng.dirichlet([1, 1]), "mu": np.sort(rng.normal(0, 3, 2)), "sigma": rng.uniform(0.2, 3, 2)}
-        expectations, _ = mixture.em["e_step"](mixture.data, params)
-        resp = expectations["resp"]
-        assert resp.shape == (len(mixture.data["x"]), 2)
-        np.testing.assert_allclose(resp.sum(axis=1), 1.0, rtol=0, atol=1e-12)
-        assert resp.min() >= 0
-
-
-def test_two_gaussians_em_loglik_is_the_pymc_mixture_density(mixture):
-    """EM's objective (log likelihood + log prior) = the PyMC model's log density, no Jacobian."""
-    model = mixture.model
-    logp = model.compile_logp(jacobian=False)
-    prior = LogPrior(model, mixture.params)
-    rng = np.random.default_rng(2)
-    for _ in range(5):
-        params = {"w": rng.dirichlet([2, 2]), "mu": np.sort(rng.normal(0, 3, 2)), "sigma": rng.uniform(0.3, 3, 2)}
-        point = {
-            f"{rv.name}_{model.rvs_to_transforms[rv].name}__"
-            if model.rvs_to_transforms.get(rv)
-            else rv.name: model.rvs_to_transforms[rv].forward(params[rv.name], *rv.owner.inputs).eval()
-            if model.rvs_to_transforms.get(rv)
-            else params[rv.name]
-            for rv in model.free_RVs
-        }
-        _, loglik = mixture.em["e_step"](mixture.data, params)
-        assert math.isclose(loglik + prior(params), float(logp(point)), rel_tol=1e-10)
 
 
 def test_two_gaussians_map_em_equals_find_map(solved):
@@ -118,19 +63,6 @@ def test_eight_schools_em_objective_is_the_marginal_log_density(schools):
         _, loglik = schools.em["e_step"](schools.data, params)
         expected = float(logp({"mu": params["mu"], "tau_log__": np.log(params["tau"])}))
         assert abs(loglik + prior(params) - expected) < 1e-8
-
-
-def test_eight_schools_em_objective_never_decreases(schools):
-    prior = LogPrior(schools.model, schools.params)
-    for start in schools.em["em_starts"](schools.data, 5, np.random.default_rng(4)):
-        run = run_em(
-            lambda p: schools.em["e_step"](schools.data, p),
-            lambda e: schools.em["m_step"](schools.data, e, prior),
-            prior,
-            start,
-        )
-        assert np.diff(run.trace).min() >= -1e-10 * abs(run.trace[-1])
-        assert run.converged
 
 
 def test_eight_schools_table_marks_the_boundary_mode(solved):

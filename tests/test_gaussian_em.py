@@ -106,22 +106,6 @@ def test_centred_objective_is_the_marginal_and_blocks_are_found(sleepstudy, dyes
 # ----------------------------------------------------------------- EM's guarantees
 
 
-@pytest.mark.parametrize("name, n_starts", [("dyestuff", 2), ("sleepstudy", 1), ("eight_schools_centered", 2)])
-def test_em_objective_never_decreases(name, n_starts):
-    spec = load_spec(name)
-    prior = LogPrior(spec.as_written, spec.params)
-    for log_prior in (prior, None):
-        for start in spec.em["em_starts"](spec.data, n_starts, np.random.default_rng(3)):
-            run = run_em(
-                lambda p: spec.em["e_step"](spec.data, p),
-                lambda e, lp=log_prior: spec.em["m_step"](spec.data, e, lp),
-                log_prior,
-                start,
-            )
-            assert not run.error and run.converged
-            assert np.all(np.diff(run.trace) >= -1e-12 * np.abs(run.trace[1:])), run.trace
-
-
 # ----------------------------------------------------------------- ML-EM equals an independent ML fit
 
 
