@@ -28,6 +28,7 @@ EM_MODELS = em_models()
 N_POINTS = 3  # random parameter points per model
 N_ITER = 15  # iterations of the short EM runs
 N_STARTS = 5  # of the model's own starts, run to convergence
+SLOW_TO_CONVERGE = {"image_alignment", "image_alignment_learned"}  # 25,600 pixels: tens of seconds per run
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,9 @@ def test_em_objective_never_decreases_from_random_parameters(spec, name, with_pr
 
 
 @pytest.mark.parametrize("with_prior", [True, False], ids=["map_em", "ml_em"])
-@pytest.mark.parametrize("name", EM_MODELS)
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_TO_CONVERGE else n for n in EM_MODELS]
+)
 def test_em_climbs_to_convergence_from_the_models_starts(spec, name, with_prior):
     """From each of the model's own first ``N_STARTS`` starts, EM converges and its objective never decreases."""
     s = spec(name)
