@@ -16,6 +16,7 @@ Usage: ``python benchmarks/study.py [--replicates R] [--acceptance [--out DIR] [
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -142,12 +143,19 @@ def acceptance(out: Path) -> str:
     start = time.perf_counter()
     result = study("eight_schools", replicates=200, workers=2, out=out, quiet=not sys.stderr.isatty(), **NUTS)
     wall = time.perf_counter() - start
-    s = result.summary
-    lines = [
+    return (
         f"Acceptance run {date.today().isoformat()} on {machine()}: `modemean study eight_schools --replicates 200 "
         f"--workers 2 --draws 500 --tune 500` ({result.computed} replicates computed in this call, {wall / 60:.1f} "
-        f"min wall; load average {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end). "
-        f"{s['replicates']['done']} done, {s['replicates']['failed']} failed.",
+        f"min wall; load average {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end).\n\n"
+        + study_table(result.summary)
+    )
+
+
+def study_table(s: dict) -> str:
+    """Bias, RMSE, coverage and SBC of mu and tau from an eight_schools ``study.json``."""
+    lines = [
+        f"{s['replicates']['done']} replicates done, {s['replicates']['failed']} failed; replicate seconds: median "
+        f"{s['replicates']['seconds']['median']:.1f}, total {s['replicates']['seconds']['total'] / 60:.1f} min.",
         "",
         "| parameter | estimator | n | bias ± MCSE | RMSE ± MCSE |",
         "|---|---|---:|---:|---:|",
@@ -183,8 +191,14 @@ def main() -> None:
     parser.add_argument("--acceptance", action="store_true", help="also run the 200-replicate eight_schools study")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "site", help="folder of the acceptance study")
     parser.add_argument("--skip-throughput", action="store_true", help="only the acceptance study")
+    parser.add_argument(
+        "--table", type=Path, metavar="STUDY_JSON", help="only print the acceptance table of a finished study.json"
+    )
     parser.add_argument("--readme", action="store_true", help="write the tables into benchmarks/README.md")
     args = parser.parse_args()
+    if args.table is not None:
+        print(study_table(json.loads(args.table.read_text())))
+        return
     if not args.skip_throughput:
         table = throughput(args.replicates)
         print(table)
