@@ -11,7 +11,7 @@ overhead, cost the time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pymc as pm
@@ -23,8 +23,11 @@ from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 
-from .compiled import initial_point
+from .compiled import cached, initial_point
 from .fit import Flag, flat_names
+
+if TYPE_CHECKING:
+    from .spec import ModelSpec
 
 __all__ = [
     "SMALL_GRAPH_MODE",
@@ -33,6 +36,7 @@ __all__ = [
     "data_entries",
     "shape_of",
     "ValueSpace",
+    "model_space",
     "LogPrior",
     "support_bounds",
     "boundary_flags",
@@ -289,6 +293,15 @@ class ValueSpace:
         ordered vector couples its entries, so no single coordinate moves one of them alone.
         """
         return self._coordinates.get(name)
+
+
+def model_space(spec: ModelSpec) -> ValueSpace:
+    """The space of every free variable and deterministic of ``spec.model``: one per model, its density,
+    gradient and Hessian-vector products compiled once and shared by ``map`` (audit, Jacobian mode, Laplace
+    sds), ``laplace``, ``advi``, ``fullrank_advi``, ``pathfinder`` and the specs ``with_data`` derives."""
+    model = spec.model
+    outputs = [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics]
+    return cached(spec.compiled, ("space", tuple(outputs)), lambda: ValueSpace(model, outputs))
 
 
 def _guarded(function, u: np.ndarray, size: int) -> tuple[float, np.ndarray]:

@@ -39,7 +39,7 @@ from pymc.variational.callbacks import Callback
 from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
 from ..checks import discrete_message, free_discrete
 from ..fit import Fit
-from ..space import ValueSpace, compile_small
+from ..space import compile_small, model_space
 from ..spec import ModelSpec
 from .base import Solver
 
@@ -109,7 +109,7 @@ def fit_gaussian_vi(spec: ModelSpec, method: str, *, seed: int, draws: int, max_
     discrete = free_discrete(model)
     if discrete:
         return Fit(method, "not_applicable", discrete_message(discrete, "ADVI fits continuous parameters only"))
-    space = ValueSpace(model, [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics])
+    space = model_space(spec)  # shared with map's (comparisons.compiled)
     rate = pytensor.shared(np.float64(LEARNING_RATE), name="learning_rate")
     average = _WindowAverage(WINDOW, TOLERANCE, rate)
     with _quiet_pymc():

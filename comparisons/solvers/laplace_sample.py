@@ -19,7 +19,7 @@ from scipy import optimize
 from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
 from ..checks import discrete_message, free_discrete
 from ..fit import Fit
-from ..space import ValueSpace
+from ..space import ValueSpace, model_space
 from ..spec import ModelSpec
 from .base import Solver
 
@@ -68,8 +68,8 @@ def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
         return Fit(
             "laplace", "not_applicable", discrete_message(discrete, "Laplace sampling needs continuous parameters only")
         )
-    space = ValueSpace(model, [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics])
-    mode, audit = jacobian_mode(space, space.ravel(model.initial_point()))
+    space = model_space(spec)  # shared with map's (comparisons.compiled)
+    mode, audit = jacobian_mode(space, space.ravel(space.initial_point))
     hess = space.hessian(mode, jacobian=True)
     where = ", ".join(f"{n} = {v:.4g}" for n, v in list(zip(space.names, space.constrained(mode)[0], strict=True))[:4])
     cov: np.ndarray | None = None

@@ -32,7 +32,7 @@ from scipy import optimize
 from ..checks import discrete_message, free_discrete
 from ..compiled import cached, initial_point
 from ..fit import Fit, Flag, flat_names
-from ..space import ValueSpace, boundary_flags, shape_of, support_bounds
+from ..space import ValueSpace, boundary_flags, model_space, shape_of, support_bounds
 from ..spec import ModelSpec
 from .base import Column, Option, Solver
 
@@ -97,9 +97,8 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
     discrete = free_discrete(model)
     if discrete:
         return Fit("map", "not_applicable", discrete_message(discrete, "find_MAP optimises continuous parameters only"))
-    outputs = [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics]
     # compiled once per model (and shared by the specs with_data derives, comparisons.compiled)
-    space = cached(spec.compiled, ("space", tuple(outputs)), lambda: ValueSpace(model, outputs))
+    space = model_space(spec)
     objective = cached(spec.compiled, "find_MAP objective", lambda: _Objective(model))
     starts = [_run_start(objective, space, seed, k) for k in range(n_starts)]
     audit = [
@@ -170,7 +169,14 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
 
 
 class _Objective:
-    """find_MAP's objective, compiled once per model and shared by every start and polish.
+    """find_MAP's objective, compiled once per model and shared by every start, polish, fit and spec that
+    ``with_data`` derives (:mod:`comparisons.compiled`).
+
+    This is the one density compiled twice per model, on purpose: the starts run find_MAP's own loss in
+    PyMC's default (compiled) mode, so that start 0 is bitwise ``pm.find_MAP(jitter=False)``; the audit
+    (Newton polish, Hessians, profiles, the still-rising check, the Jacobian mode, the Laplace sds) runs
+    the parameter space's density (:func:`comparisons.space.model_space`), which ``laplace``, ``advi``
+    and ``pathfinder`` share.
 
     ``pm.find_MAP`` compiles its loss again on every call (6–10 s of graph rewriting and cache
     loading per call on a mixture, for an optimisation that takes 0.1 s), so the starts call

@@ -23,7 +23,7 @@ from ..approximation import APPROX_DRAWS, approximation_columns, approximation_f
 from ..checks import discrete_message, free_discrete
 from ..errors import ModemeanError
 from ..fit import Fit
-from ..space import ValueSpace
+from ..space import ValueSpace, model_space
 from ..spec import ModelSpec
 from .base import Option, Solver
 
@@ -103,14 +103,14 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
     import blackjax
     from pymc.sampling.jax import get_jaxified_graph
 
-    space = ValueSpace(model, [rv.name for rv in model.free_RVs] + [d.name for d in model.deterministics])
+    space = model_space(spec)  # shared with map's (comparisons.compiled)
     log_density = _jax_log_density(space, jax, get_jaxified_graph)
     key_path, key_draws = jax.random.split(jax.random.key(seed))
     try:  # JAX dispatches asynchronously: an out-of-memory error surfaces where the results are first read
         state, info = blackjax.vi.pathfinder.approximate(
             key_path,
             log_density,
-            jax.numpy.asarray(space.ravel(model.initial_point())),
+            jax.numpy.asarray(space.ravel(space.initial_point)),
             num_samples=ELBO_DRAWS,
             maxiter=maxiter,
             maxcor=HISTORY,
