@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/find_map_starts.py`` (writes its section of benchmarks/README.md).
 
-Both paths find the same points bitwise (``tests/test_map_modes.py``): the shared path uses
+Both paths find the same points bitwise (``tests/unit/test_map_modes.py``): the shared path uses
 find_MAP's own loss, start points and optimiser call (``modemean.comparisons.solvers.map._Objective``),
 compiled once. Times are wall-clock seconds for the four L-BFGS-B starts only (no polishing, no
 audit), each path run twice in one process, the second (warm: compile cache loaded) reported.

@@ -26,7 +26,7 @@ recorded and reported, never raised.
   ``dm/dtheta = Sigma d(grad_z f)/dtheta``), so **EM's fixed points are the stationary points of the
   Laplace marginal likelihood**: the ``mle`` column is the Laplace ML estimate (glmer's, nAGQ = 1),
   and ``em`` the mode of the Laplace-approximate marginal posterior. Without the ``d`` term the
-  fixed point is neither: on tests/test_laplace_em.py's logistic data (30 groups x 10) it gives
+  fixed point is neither: on tests/unit/test_laplace_em.py's logistic data (30 groups x 10) it gives
   tau 0.851 and mu -0.615, where the Laplace ML estimate is 0.915, -0.657 and the exact one (adaptive
   quadrature) 0.935, -0.659.
 

@@ -327,7 +327,7 @@ def test_cli_runs_a_model_importing_from_its_own_project(project):
 
 
 def test_no_bare_models_import_survives():
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     offenders = [
         f"{p.relative_to(root)}:{i}"
         for folder in ("models", "comparisons", "reports", "modemean", "tests", "benchmarks")

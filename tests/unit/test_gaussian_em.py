@@ -223,7 +223,7 @@ def test_a_non_gaussian_latent_gets_the_laplace_engine():
         return model
 
     spec = spec_from_parts(poisson_effects, {"y": np.array([0, 3, 5, 1, 2, 7]), "g": DATA["g"]}, latent=("a",))
-    assert spec.em_reason == "" and spec.em["kind"]() == "Laplace (approximate)"  # tests/test_laplace_em.py
+    assert spec.em_reason == "" and spec.em["kind"]() == "Laplace (approximate)"  # tests/unit/test_laplace_em.py
     assert spec_from_parts(_random_intercepts, DATA, latent=("a",)).em["kind"]() == "exact (Gaussian)"
 
 

@@ -102,7 +102,7 @@ def test_model_file_that_is_not_python(tmp_path):
 
 
 def test_data_with_inf_names_variable_and_positions(tmp_path):
-    # NaN is a missing value PyMC may impute (tests/test_user_models.py); inf is never data
+    # NaN is a missing value PyMC may impute (tests/cli/test_user_models.py); inf is never data
     path = rates(tmp_path, data="np.array([0.0, 2.0, np.nan, 1.0, np.inf, np.inf])")
     assert_one_line_error(cli("run", path), "data 'y' has inf at position(s) 4, 5: remove them, or mark them missing")
 
