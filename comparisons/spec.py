@@ -19,7 +19,7 @@ import pymc as pm
 from modemean import models
 
 from .checks import check_data
-from .compiled import Compiled, Source, initial_point, same_array, share_observed
+from .compiled import Compiled, Source, cached, initial_point, same_array, share_observed
 from .discrete import discrete_hooks, discrete_latents, marginalize
 from .errors import ModemeanError
 from .gaussian import check_latent_names, gaussian_hooks
@@ -368,7 +368,7 @@ def _same_model(swapped: ModelSpec, fresh: ModelSpec) -> bool:
     rng = np.random.default_rng(0)
     jittered = {k: v + rng.uniform(-0.5, 0.5, np.shape(v)) if v.dtype.kind == "f" else v for k, v in start_a.items()}
     points = [start_a, jittered]
-    f_a = swapped.compiled.get("same_model", lambda: _logp_function(a))
+    f_a = cached(swapped.compiled, "same_model", lambda: _logp_function(a))
     f_b = _logp_function(b)
     with np.errstate(all="ignore"):
         for point in points:

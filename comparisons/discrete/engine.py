@@ -20,7 +20,7 @@ from pymc.logprob.utils import ParameterValueError
 from ..compiled import initial_point
 from ..space import LogPrior, ValueSpace, compile_small
 from .estep import Degeneracy, softmax_in_place
-from .fastpath import fast_e_step
+from .fastpath import FastEStep, fast_e_step
 from .graph import LogJointGraph, log_joint_graph, observation_extra, scalar_observation, support
 from .mstep import NumericalMStep, jittered_starts
 
@@ -65,7 +65,7 @@ class DiscreteLatentEM:
         self._space: ValueSpace | None = None
         self._degeneracy: Degeneracy | None = None
         self._m_step: NumericalMStep | None = None
-        self._fast: Callable | Literal[False] | None = None  # False: no fast path (checked once)
+        self._fast: FastEStep | Literal[False] | None = None  # False: no fast path (checked once)
 
     def reset(self) -> None:
         """The observations changed (:mod:`comparisons.compiled`): re-read what was read from them as arrays
