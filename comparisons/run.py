@@ -21,6 +21,7 @@ import xarray as xr
 
 from modemean import models
 
+from . import progress
 from .cache import cache_key, load_cached
 from .checks import check_start
 from .errors import ModemeanError
@@ -193,23 +194,28 @@ def compare(
         cached = load_cached(Path(out) / spec.name, key)
         if cached is not None:
             fits, table, highlights, payload = cached
+            progress.emit("done", model=spec.name, seconds=0.0, cached=True)
             return Comparison(spec, fits, table, settings, key, cached=True, highlights=highlights, payload=payload)
-    fits = {}
-    try:
-        for name in chosen:
-            fits[name] = _run_solver(name, spec, options[name])
-    except KeyboardInterrupt:
-        # keep what is done: the finished solvers are saved, the rest marked as interrupted
-        for name in chosen:
-            fits.setdefault(name, Fit(name, "failed", "interrupted (SIGINT/SIGTERM) before it finished: rerun"))
+    with progress.solving(spec.name):
+        start = time.perf_counter()
+        progress.emit("model", solvers=list(chosen))
+        fits = {}
+        try:
+            for name in chosen:
+                fits[name] = _run_solver(name, spec, options[name])
+        except KeyboardInterrupt:
+            # keep what is done: the finished solvers are saved, the rest marked as interrupted
+            for name in chosen:
+                fits.setdefault(name, Fit(name, "failed", "interrupted (SIGINT/SIGTERM) before it finished: rerun"))
+            if out is not None:
+                Comparison(spec, fits, _table(fits, spec), {**settings, "interrupted": True}, key).save(out)
+            raise
+        comparison = Comparison(spec, fits, _table(fits, spec), settings, key)
+        comparison.highlights = _highlights(spec, comparison)
+        comparison.payload = _payload(spec, comparison)
         if out is not None:
-            Comparison(spec, fits, _table(fits, spec), {**settings, "interrupted": True}, key).save(out)
-        raise
-    comparison = Comparison(spec, fits, _table(fits, spec), settings, key)
-    comparison.highlights = _highlights(spec, comparison)
-    comparison.payload = _payload(spec, comparison)
-    if out is not None:
-        comparison.save(out)
+            comparison.save(out)
+        progress.emit("done", seconds=time.perf_counter() - start, cached=False)
     return comparison
 
 
@@ -287,13 +293,16 @@ def check_writable(out: Path) -> None:
 def _run_solver(name: str, spec: ModelSpec, options: dict) -> Fit:
     """Run one solver; an unexpected exception becomes a ``failed`` Fit, never a lost run."""
     start = time.perf_counter()
+    progress.emit("solver", solver=name, label=SOLVERS[name].label)
     try:
         fit = SOLVERS[name].fit(spec, **options)
     except Exception as exc:  # noqa: BLE001 -- any solver error is reported, the others still run
         where = traceback.extract_tb(exc.__traceback__)[-1]
         first = (str(exc).strip().splitlines() or [""])[0]  # PyTensor appends a multi-line backtrace: one line here
         fit = Fit(name, "failed", f"{type(exc).__name__}: {first} (at {Path(where.filename).name}:{where.lineno})")
-    return Fit(**{**fit.__dict__, "seconds": time.perf_counter() - start})
+    fit = Fit(**{**fit.__dict__, "seconds": time.perf_counter() - start})
+    progress.emit("solver_done", solver=name, status=fit.status, seconds=fit.seconds)
+    return fit
 
 
 def _highlights(spec: ModelSpec, comparison: Comparison) -> dict[str, Any]:

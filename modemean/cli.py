@@ -17,6 +17,7 @@ from pathlib import Path
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 DEFAULT_OUT = Path("reports/site")
+DEFAULT_JOBS = min(2, os.cpu_count() or 1)  # models solved at once by a run of several models
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,6 +71,17 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "--name",
         help="results folder OUT/NAME instead of the model's name (one MODEL only), e.g. "
         "to keep two model files with the same name apart",
+    )
+    run.add_argument(
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        help="with several models: how many to solve at once, each in its own process (default %(default)s)",
+    )
+    run.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress messages (by default: bars on a terminal, one line per step otherwise, on stderr)",
     )
     study = sub.add_parser(
         "study",
@@ -179,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:  # the parser of 'run' imports the solver registry (PyMC): an interruption there is one too
         args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
-        logging.getLogger("pymc").setLevel(logging.WARNING)
         # PyMC's optimiser/Hessian notes and numba's object-mode notes: what matters reaches the table's flags
+        logging.getLogger("pymc").setLevel(logging.WARNING)
         warnings.filterwarnings("ignore", category=UserWarning, module=r"(pymc|pytensor)\.")
         if args.command == "list":
             return _list()
@@ -214,6 +226,8 @@ def _list() -> int:
 
 def _run(args) -> int:
     from . import models
+    from .comparisons import progress
+    from .comparisons.batch import solve_many
     from .comparisons.errors import ModemeanError
     from .comparisons.run import (
         check_folder,
@@ -225,9 +239,12 @@ def _run(args) -> int:
         shown_path,
     )
     from .comparisons.solvers import check_options, run_options
+    from .comparisons.spec import load_spec
 
     options = {name: getattr(args, name) for name in run_options()}
     check_options(args.solvers, options)
+    if args.jobs < 1:
+        raise ModemeanError(f"jobs must be an integer >= 1, got {args.jobs}")
     check_writable(args.out)
     targets = list(models.CATALOG) if args.models == ["all"] else args.models
     if args.name is not None:
@@ -239,6 +256,8 @@ def _run(args) -> int:
     # results folders unique per model source, checked for every target before any solver runs
     planned: dict[str, str] = {}
     for target in targets:
+        if target not in models.CATALOG and not Path(target).is_file():
+            load_spec(target)  # refused before anything runs: an unknown name (close matches said) or no such file
         name, source = args.name or planned_name(target), planned_source(target)
         if planned.setdefault(name, source) != source:
             raise ModemeanError(
@@ -247,12 +266,37 @@ def _run(args) -> int:
             )
         check_folder(args.out, name, source)
     extra = {"name": args.name} if args.name is not None else {}
-    for target in targets:
-        comparison = compare(target, solvers=args.solvers, **options, out=args.out, force=args.force, **extra)
-        print(comparison)
-        verb = "kept" if comparison.cached else "wrote"
-        print(f"\n{verb} {args.out / comparison.spec.name}/results.json and results.nc\n")
-    return 0
+    sink, shown = progress.display(args.quiet, total=len(targets) if len(targets) > 1 else None)
+    if len(targets) == 1:  # one model: solved in this process
+        with shown, progress.reporting(sink):
+            comparison = compare(targets[0], solvers=args.solvers, **options, out=args.out, force=args.force, **extra)
+            _print_comparison(str(comparison), args.out / comparison.spec.name, comparison.cached)
+        return 0
+
+    def show(outcome):
+        if outcome.status == "ok":
+            _print_comparison(outcome.text, args.out / outcome.name, outcome.cached)
+
+    with shown:
+        outcomes = solve_many(
+            targets,
+            jobs=args.jobs,
+            sink=sink,
+            show=show,
+            solvers=args.solvers,
+            **options,
+            out=args.out,
+            force=args.force,
+        )
+    failed = [o for o in outcomes if o.status == "failed"]
+    for outcome in failed:  # one line each, after every other model was solved
+        print(f"modemean: error: {outcome.target}: {outcome.text}", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def _print_comparison(text: str, folder: Path, cached: bool) -> None:
+    print(text)
+    print(f"\n{'kept' if cached else 'wrote'} {folder}/results.json and results.nc\n", flush=True)
 
 
 def _study(args) -> int:

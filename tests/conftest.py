@@ -2,8 +2,6 @@
 
 import os
 import shutil
-import subprocess
-import sys
 import threading
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -14,70 +12,77 @@ from modemean import compare, models
 
 SEED = 20261126
 SLOW_FIXTURES = {"solved", "browser"}  # a test using one of these solves catalog models or drives Chromium
+WORKERS = 2  # catalog models solved at once: compiling is single-threaded, so two keep both cores busy
+# in a whole-suite run, the longest catalog models first (seconds cold: image_alignment 84, sleepstudy 80,
+# image_alignment_learned 63, old_faithful 35), so that the last model to finish is a short one
+LONGEST = ("image_alignment", "sleepstudy", "image_alignment_learned", "old_faithful")
 
 
 def pytest_collection_modifyitems(items):
-    """Mark every test that needs a solved catalog model or the browser as ``slow`` (``make fast`` skips them)."""
+    """Mark every test that needs a solved catalog model or the browser as ``slow`` (``make fast`` skips
+    them), and run them last: the catalog solves in the background while the other tests run, so the
+    two cores stay busy (the browser tests, which need every model, come at the very end). Modules stay
+    together (their module fixtures are built once); within a module, the tests needing ``solved`` go last.
+    """
+    rank: dict = {}
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        names = set(getattr(item, "fixturenames", ()))
+        if SLOW_FIXTURES & names:
             item.add_marker(pytest.mark.slow)
+        module = rank.setdefault(item.path, 0)
+        rank[item.path] = max(module, 2 if "browser" in names else 1 if "solved" in names else 0)
+    order = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda it: (rank[it.path], "solved" in getattr(it, "fixturenames", ()), order[id(it)]))
 
 
-WORKERS = 2  # catalog models solved at once: compiling is single-threaded, so two keep both cores busy
+@pytest.fixture(scope="session", autouse=True)
+def _catalog_in_background(request):
+    """Start solving the catalog when the session begins, if any collected test needs it."""
+    if any("solved" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.getfixturevalue("solved")
 
 
 @pytest.fixture(scope="session")
-def solved(tmp_path_factory):
+def solved(request, tmp_path_factory):
     """``solved(name)`` returns the full comparison (map, em, nuts at default settings), cached.
 
-    The first call starts solving the whole catalog in the background, ``WORKERS`` models at a
-    time, each with the ``modemean run`` command (the user's path) into a session folder; a call
-    waits for its model and reads it back through ``compare(..., out=...)``'s result cache, so
-    the comparison is exactly what a user's run stored. A model whose run failed is solved in
-    the test process instead (its error then surfaces in the test).
+    The whole catalog is solved in the background as ``modemean run all`` solves it
+    (:func:`comparisons.batch.solve_many`: each model in its own worker process, ``WORKERS`` at a
+    time) into a session folder; a call waits for its model and reads it back through
+    ``compare(..., out=...)``'s result cache, so the comparison is exactly what a user's run stored.
+    A model whose run failed is solved in the test process instead (its error then surfaces in the test).
     """
+    from modemean.comparisons.batch import solve_many
+
     out = tmp_path_factory.mktemp("catalog")
     done = {name: threading.Event() for name in models.CATALOG}
-    queue = list(models.CATALOG)
-    lock, cache, threads, running = threading.Lock(), {}, [], set()
+    cancel, cache = threading.Event(), {}
+    targets = list(models.CATALOG)  # in a whole-suite run (the browser tests need every model): longest first
+    if any("browser" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        targets = [*LONGEST, *(name for name in targets if name not in LONGEST)]
 
-    def worker():
-        while True:
-            with lock:
-                if not queue:
-                    return
-                name = queue.pop(0)
-            try:
-                with lock:
-                    proc = subprocess.Popen(
-                        [sys.executable, "-m", "modemean.cli", "run", name, "--seed", str(SEED), "--out", str(out)],
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
-                    running.add(proc)
-                proc.wait()
-                with lock:
-                    running.discard(proc)
-            finally:  # whatever happened, the test waiting for this model goes on (and solves it itself)
-                done[name].set()
+    def solve():
+        try:
+            solve_many(
+                targets, jobs=WORKERS, sink=None, show=lambda o: done[o.target].set(), cancel=cancel, seed=SEED, out=out
+            )
+        finally:  # whatever happened, the tests waiting go on (and solve their model themselves)
+            for event in done.values():
+                event.set()
+
+    thread = threading.Thread(target=solve, daemon=True)
+    thread.start()
 
     def get(name):
-        if not threads:
-            threads.extend(threading.Thread(target=worker, daemon=True) for _ in range(WORKERS))
-            for t in threads:
-                t.start()
         if name not in cache:
-            while name in done and not done[name].wait(5):
-                if not any(t.is_alive() for t in threads):  # no worker left to solve it: solve it here
-                    break
+            if name in done:
+                done[name].wait()
             cache[name] = compare(name, seed=SEED, out=out)
         return cache[name]
 
     yield get
-    with lock:  # a partial test run: stop what is still solving
-        queue.clear()
-        for proc in running:
-            proc.terminate()
+    cancel.set()  # a partial test run: stop what is still solving
+    thread.join()
 
 
 # ----------------------------------------------------------------- one headless Chromium for all browser tests

@@ -11,6 +11,7 @@ import pymc as pm
 import xarray as xr
 from scipy import stats
 
+from .. import progress
 from ..checks import discrete_message, free_discrete
 from ..compiled import cached
 from ..errors import ModemeanError
@@ -73,6 +74,7 @@ def fit_nuts(
         random_seed=seed,
         nuts_sampler=sampler,
         progressbar=False,
+        callback=progress.draw_callback(tune + draws) if progress.active() and sampler == "pymc" else None,
         compute_convergence_checks=False,
         model=frozen,
         **{"cores": cores, **spec.sample_kwargs},

@@ -1,0 +1,180 @@
+"""A run of several models: one worker process per model, progress lines, interruption (issue 19)."""
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from modemean import compare
+from modemean.comparisons import progress
+
+CLI = [sys.executable, "-m", "modemean.cli"]
+
+RATES = """
+    import numpy as np
+    import pymc as pm
+    {extra}
+    INFO = {{"title": "rates", "story": "", "why_skewed": "", "references": []}}
+    LATENT = ()
+
+    def load_data():
+        return {{"y": np.array([0, 2, 1])}}
+
+    def build(data):
+        {body}
+        with pm.Model() as model:
+            lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
+            pm.Poisson("y", mu=lam, observed=data["y"])
+        return model
+"""
+
+
+def model_file(folder, name, body="pass", extra=""):
+    path = folder / f"{name}.py"
+    path.write_text(textwrap.dedent(RATES.format(body=body, extra=extra)))
+    return path
+
+
+def cli(*args, timeout=600):
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_failing_model_is_one_line_and_the_others_are_solved(tmp_path):
+    good = model_file(tmp_path, "good")
+    broken = model_file(tmp_path, "broken", extra="raise RuntimeError('boom at import')")
+    killed = model_file(tmp_path, "killed", body="import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    also_good = model_file(tmp_path, "also_good")
+    out = tmp_path / "out"
+    proc = cli("run", broken, good, killed, also_good, "--solvers", "map", "--jobs", "2", "--out", out)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("modemean: error: ")]
+    assert len(errors) == 2, proc.stderr  # one line per failed model, nothing else says "error"
+    assert str(broken) in errors[0] and "raised on import: RuntimeError: boom at import" in errors[0]
+    assert str(killed) in errors[1] and "ended without a result (killed by signal 9" in errors[1]
+    for name in ("good", "also_good"):  # solved, whatever the others did
+        results = json.loads((out / name / "results.json").read_text())
+        assert results["solvers"]["map"]["status"] == "ok"
+        assert f"wrote {out / name}/results.json" in proc.stdout
+    assert not (out / "broken").exists() and not (out / "killed" / "results.json").exists()
+    # off a terminal, progress is plain lines on stderr (no escape codes), with the count of models done
+    assert "\x1b[" not in proc.stderr
+    assert "good: map (find_MAP) ..." in proc.stderr
+    assert any(line.startswith("also_good: done in") and line.endswith("/4]") for line in proc.stderr.splitlines())
+
+
+def test_jobs_must_be_positive(tmp_path):
+    proc = cli("run", "bioassay", "eight_schools", "--jobs", "0", "--out", tmp_path)
+    assert proc.returncode == 2 and proc.stderr.strip() == ("modemean: error: jobs must be an integer >= 1, got 0"), (
+        proc.stderr
+    )
+
+
+def test_quiet_says_nothing_but_the_table(tmp_path):
+    proc = cli("run", model_file(tmp_path, "rates"), "--solvers", "map", "--quiet", "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "" and "lam" in proc.stdout
+
+
+@pytest.mark.slow
+def test_a_worker_process_gives_bitwise_the_numbers_of_an_in_process_run(tmp_path):
+    settings = ["--solvers", "map,em,nuts", "--draws", "300", "--tune", "300", "--chains", "2", "--seed", "5"]
+    proc = cli("run", "bioassay", model_file(tmp_path, "rates"), *settings, "--out", tmp_path / "workers")
+    assert proc.returncode == 0, proc.stderr
+    assert "bioassay:   sampling: 600 iterations per chain" in proc.stderr  # NUTS progress reached the parent
+    compare("bioassay", solvers="map,em,nuts", draws=300, tune=300, chains=2, seed=5, out=tmp_path / "here")
+    worker, here = (json.loads((tmp_path / f / "bioassay" / "results.json").read_text()) for f in ("workers", "here"))
+    assert worker["cache_key"] == here["cache_key"]
+    assert worker["parameters"] == here["parameters"]  # every estimate, float for float
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_batch_keeps_the_finished_models(tmp_path, sig):
+    out, quick = tmp_path / "out", model_file(tmp_path, "quick")
+    proc = subprocess.Popen(
+        [*CLI, "run", str(quick), "eight_schools", "--draws", "200000", "--tune", "200", "--chains", "2", "--jobs", "2"]
+        + ["--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines, sampling = [], threading.Event()
+
+    def read():
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("eight_schools:   sampling"):
+                sampling.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 600
+    while not (sampling.is_set() and (out / "quick" / "results.json").exists()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert sampling.is_set(), "".join(lines)
+    proc.send_signal(sig)
+    proc.wait(timeout=300)
+    reader.join(timeout=30)
+    stderr = "".join(lines)
+    assert proc.returncode == 130, stderr
+    assert "modemean: interrupted" in stderr and "Traceback" not in stderr
+    quick_results = json.loads((out / "quick" / "results.json").read_text())
+    assert all(s["status"] == "ok" for s in quick_results["solvers"].values())
+    assert "interrupted" not in quick_results["settings"]
+    cut = json.loads((out / "eight_schools" / "results.json").read_text())
+    assert cut["settings"]["interrupted"] is True
+    assert cut["solvers"]["map"]["status"] == "ok" and "interrupted" in cut["solvers"]["nuts"]["message"]
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_plain_lines_follow_the_events():
+    class Stream:
+        text = ""
+
+        def write(self, s):
+            self.text += s
+
+        def flush(self):
+            pass
+
+    stream = Stream()
+    lines = progress.Lines(stream, total=2)
+    with progress.reporting(lines), progress.solving("m"):
+        progress.emit("model", solvers=["map", "nuts"])
+        progress.emit("solver", solver="nuts", label="NUTS")
+        progress.emit("compiling")
+        progress.emit("compiled", seconds=12.0)
+        progress.emit("compiling")
+        progress.emit("compiled", seconds=3.0)
+        for done in (10, 20):
+            progress.emit("draws", chain=0, done=done, total=20)
+        progress.emit("solver_done", solver="nuts", status="ok", seconds=20.0)
+        progress.emit("done", seconds=21.0, cached=False)
+    progress.emit("model", solvers=["map"])  # outside the block: nobody listens
+    assert stream.text.splitlines() == [
+        "m: solving with map, nuts",
+        "m: nuts (NUTS) ...",
+        "m:   compiling its functions with numba (tens of seconds the first time)",
+        "m:   sampling: 20 iterations per chain (tuning included)",
+        "m: nuts ok in 20.0 s, 15 s of it compiling",
+        "m: done in 21.0 s [1/2]",
+    ]
+
+
+def test_bars_draw_one_bar_per_chain_and_count_models():
+    bars = progress.Bars(total=3)
+    bars("model", {"model": "m"})
+    bars("solver", {"model": "m", "solver": "nuts", "label": "NUTS"})
+    for chain in (0, 1):
+        bars("draws", {"model": "m", "chain": chain, "done": 5 + chain, "total": 20})
+    tasks = {t.description.strip(): t for t in bars.progress.tasks}
+    assert tasks["chain 0"].completed == 5 and tasks["chain 1"].completed == 6 and tasks["chain 1"].total == 20
+    assert tasks["m: nuts (NUTS): sampling"].total is None
+    bars("done", {"model": "m", "seconds": 1.0, "cached": False})
+    assert [t.description for t in bars.progress.tasks] == ["models"] and bars.progress.tasks[0].completed == 1
