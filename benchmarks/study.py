@@ -28,7 +28,7 @@ from pathlib import Path
 from readme_section import machine, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
-CONJUGATE = str(ROOT / "tests" / "study_models" / "normal_mean.py")
+CONJUGATE = str(ROOT / "tests" / "unit" / "study_models" / "normal_mean.py")
 NUTS = {"draws": 500, "tune": 500, "chains": 4}
 CASES = (("eight_schools", "eight_schools", "map,em,nuts"), ("normal_mean (conjugate)", CONJUGATE, "map,nuts"))
 
