@@ -109,7 +109,7 @@ def solve_many(
     ctx.set_forkserver_preload([__name__, "modemean.comparisons.run"])
     events: multiprocessing.Queue = ctx.Queue()
     pending = list(enumerate(targets))
-    running: dict[int, multiprocessing.Process] = {}
+    running: dict[int, multiprocessing.process.BaseProcess] = {}  # forkserver processes
     outcomes: dict[int, Outcome] = {}
 
     def receive(timeout: float) -> None:
@@ -148,7 +148,7 @@ def solve_many(
 
     def stop() -> None:
         for proc in running.values():
-            if proc.is_alive():
+            if proc.is_alive() and proc.pid is not None:  # started, so it has a pid
                 os.kill(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + GRACE
         while running and time.monotonic() < deadline:
