@@ -93,6 +93,7 @@ def timed(args: list[str], env: dict) -> tuple[float, float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readme", action="store_true", help="write the table into benchmarks/README.md")
+    parser.add_argument("--no-jobs-1", action="store_true", help="skip the warm run with --jobs 1")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="modemean-bench-"))
     site = work / "site"
@@ -104,6 +105,8 @@ def main() -> None:
         ("warm, `--jobs 1`", ["--force", "--jobs", "1"]),
         ("cached (results reused)", []),
     ):
+        if args.no_jobs_1 and "--jobs" in extra:
+            continue
         loads.append(os.getloadavg()[0])
         run = timed([*MODEMEAN, "run", "all", "--out", str(site), *extra], env)
         report = timed([*MODEMEAN, "report", "--out", str(site)], env)
