@@ -115,12 +115,20 @@ def main() -> None:
     parser.add_argument("--refits", type=int, default=10)
     parser.add_argument("--readme", action="store_true", help="write the table into benchmarks/README.md")
     parser.add_argument("--worker", nargs=2, metavar=("MODEL", "REFITS"), help=argparse.SUPPRESS)
+    parser.add_argument("--from", dest="saved", help="table from a saved run's 'MODEL {json}' lines")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker[0], int(args.worker[1]))))
         return
     results, loads = {}, []
-    for model in args.models:
+    if args.saved:
+        with open(args.saved) as f:
+            for line in f:
+                model, _, rest = line.partition(" ")
+                if rest.startswith("{"):
+                    results[model] = json.loads(rest)
+        loads = [float("nan")] * len(results)
+    for model in [] if args.saved else args.models:
         proc = subprocess.run(
             [sys.executable, __file__, "--worker", model, str(args.refits)],
             capture_output=True,
@@ -133,7 +141,7 @@ def main() -> None:
             continue
         results[model] = json.loads(out[-1])
         loads.append(os.getloadavg()[0])
-        print(model, json.dumps(results[model])[:400], flush=True)
+        print(model, json.dumps(results[model]), flush=True)  # every number, for a table made later
     median = lambda xs: float(sorted(xs)[len(xs) // 2])  # noqa: E731
     lines = [
         f"Measured {date.today()}: {machine()}; `python benchmarks/refit.py --refits {args.refits}`; "
@@ -161,13 +169,17 @@ def main() -> None:
                 f"{r['first'][name]['compiles']} / {median([x['compiles'] for x in rebuild]):.0f} / "
                 f"{median([x['compiles'] for x in swap]):.0f} |"
             )
+
+        def ratio(mode, keys, runs=r["runs"]):  # median over the refits of their seconds / their sampling alone
+            return median([sum(x[k]["seconds"] for k in keys) / x["nuts"]["sampling"] for x in runs[mode]])
+
         sampling = median([x["nuts"]["sampling"] for x in r["runs"]["swap"]])
-        nuts = median([x["nuts"]["seconds"] + x["with_data"]["seconds"] for x in r["runs"]["swap"]])
-        total = median([sum(x[k]["seconds"] for k in ("with_data", *SOLVERS)) for x in r["runs"]["swap"]])
         lines.append(
             f"| {model} | **NUTS sampling alone (peer)** | | | {sampling:.2f} | NUTS refit (+ with_data) "
-            f"{nuts / sampling:.2f}× the peer, map+em+nuts {total / sampling:.2f}×; peak RSS "
-            f"{r['peak_rss_mb']:.0f} MB |"
+            f"{ratio('swap', ('with_data', 'nuts')):.2f}× the peer (rebuild: "
+            f"{ratio('rebuild', ('with_data', 'nuts')):.2f}×), "
+            f"map+em+nuts {ratio('swap', ('with_data', *SOLVERS)):.2f}×; "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB |"
         )
     table = "\n".join(lines)
     print(table)
