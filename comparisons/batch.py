@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import progress
-from .errors import ModemeanError
+from .errors import ModemeanError, interrupt
 
 __all__ = ["Outcome", "solve_many", "quiet_libraries"]
 
@@ -183,7 +183,7 @@ def _work(index: int, target: str, kwargs: dict, events, report: bool) -> None:
     from .run import compare
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides (a terminal's Ctrl-C reaches every process)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     quiet_libraries()
     sink = (lambda kind, data: events.put((kind, index, data))) if report else None
     try:
@@ -205,7 +205,3 @@ def _work(index: int, target: str, kwargs: dict, events, report: bool) -> None:
     events.put(("outcome", index, outcome))
     events.close()
     events.join_thread()
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt

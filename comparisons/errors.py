@@ -5,7 +5,7 @@
 ends that restart as degenerate, reporting its message.
 """
 
-__all__ = ["ModemeanError", "DegenerateFitError"]
+__all__ = ["ModemeanError", "DegenerateFitError", "interrupt", "interrupted"]
 
 
 class ModemeanError(ValueError):
@@ -17,3 +17,23 @@ class ModemeanError(ValueError):
 
 class DegenerateFitError(ArithmeticError):
     """A component collapsed (likelihood unbounded); the message says which and what to do."""
+
+
+_asked_to_stop = False
+
+
+def interrupt(signum=None, frame=None):
+    """Signal handler for SIGINT and SIGTERM: remember that the run was asked to stop, raise KeyboardInterrupt.
+
+    Remembered because a library may swallow the KeyboardInterrupt: ``pm.sample`` interrupted before its
+    first draw raises ``ValueError: Not enough samples to build a trace``, which would otherwise be saved
+    as a failed solver, and cached, instead of an interrupted one (:func:`interrupted`).
+    """
+    global _asked_to_stop
+    _asked_to_stop = True
+    raise KeyboardInterrupt
+
+
+def interrupted() -> bool:
+    """Whether this process was asked to stop (:func:`interrupt` ran)."""
+    return _asked_to_stop

@@ -24,7 +24,7 @@ from modemean import models
 from . import progress
 from .cache import cache_key, load_cached
 from .checks import check_start
-from .errors import ModemeanError
+from .errors import ModemeanError, interrupted
 from .fit import Fit, flat_names
 from .missing import imputed_notes, imputed_variables
 from .results import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
@@ -300,6 +300,8 @@ def _run_solver(name: str, spec: ModelSpec, options: dict) -> Fit:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         first = (str(exc).strip().splitlines() or [""])[0]  # PyTensor appends a multi-line backtrace: one line here
         fit = Fit(name, "failed", f"{type(exc).__name__}: {first} (at {Path(where.filename).name}:{where.lineno})")
+    if interrupted():  # the solver swallowed the KeyboardInterrupt (pm.sample before its first draw does)
+        raise KeyboardInterrupt
     fit = Fit(**{**fit.__dict__, "seconds": time.perf_counter() - start})
     progress.emit("solver_done", solver=name, status=fit.status, seconds=fit.seconds)
     return fit

@@ -186,8 +186,11 @@ def _add_option(parser: argparse.ArgumentParser, name: str, option) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``modemean`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
-    from .comparisons.errors import ModemeanError
+    from .comparisons.errors import ModemeanError, interrupt
+
+    # SIGTERM ends a run like Ctrl-C: finished results are saved, temporaries cleaned up
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
 
     try:  # the parser of 'run' imports the solver registry (PyMC): an interruption there is one too
         args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
@@ -209,11 +212,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("modemean: interrupted; results written before the interruption are complete and intact", file=sys.stderr)
         return 130
-
-
-def _interrupt(signum, frame):
-    """SIGTERM ends the run like Ctrl-C: finished results are saved, temporaries cleaned up."""
-    raise KeyboardInterrupt
 
 
 def _list() -> int:

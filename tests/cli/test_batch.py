@@ -205,3 +205,23 @@ def test_bars_draw_one_bar_per_chain_and_count_models():
     assert tasks["m: nuts (NUTS): sampling"].total is None
     bars("done", {"model": "m", "seconds": 1.0, "cached": False})
     assert [t.description for t in bars.progress.tasks] == ["models"] and bars.progress.tasks[0].completed == 1
+
+
+def test_an_interruption_a_solver_swallowed_still_ends_the_run_as_interrupted(tmp_path, monkeypatch):
+    from modemean.comparisons import errors, run
+    from modemean.comparisons.solvers import SOLVERS
+
+    class Swallowing(type(SOLVERS["em"])):
+        def fit(self, spec, **options):
+            try:
+                errors.interrupt()  # what SIGTERM (or Ctrl-C) runs in modemean
+            except KeyboardInterrupt:  # pm.sample interrupted before its first draw does this
+                raise ValueError("Not enough samples to build a trace") from None
+
+    monkeypatch.setattr(errors, "_asked_to_stop", False)
+    monkeypatch.setitem(SOLVERS, "em", Swallowing())
+    with pytest.raises(KeyboardInterrupt):
+        run.compare(str(model_file(tmp_path, "rates")), solvers="map,em", out=tmp_path / "out")
+    saved = json.loads((tmp_path / "out" / "rates" / "results.json").read_text())
+    assert saved["settings"]["interrupted"] is True  # so never reused from the cache
+    assert saved["solvers"]["map"]["status"] == "ok" and "interrupted" in saved["solvers"]["em"]["message"]
