@@ -349,6 +349,8 @@ def _assemble(
     except ModemeanError:  # an observation computed from the data: other data always rebuild the model
         keys = {}
     for variable, key in keys.items():
+        if variable not in shared:  # observed through the model's own pm.Data: new data rebuild the model
+            continue
         array = np.asarray(data[key])
         present = ~np.isnan(array) if array.dtype.kind == "f" and np.isnan(array).any() else None
         compiled.sources.append(Source(key, variable, shared[variable], present))

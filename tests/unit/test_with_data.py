@@ -68,3 +68,19 @@ def test_observed_keys_finds_missing_entries_and_refuses_a_computed_observation(
 
     with pytest.raises(ModemeanError, match="'y' is not one of the data arrays"):
         observed_keys(spec_from_parts(computed, {"y": np.array([1.0, 2.0])}))
+
+
+def test_an_observation_held_in_the_models_own_pm_data_is_rebuilt_on_new_data():
+    import pymc as pm
+
+    def build(data):
+        with pm.Model() as model:
+            y = pm.Data("y", data["y"])
+            pm.Normal("obs", pm.Normal("mu"), 1.0, observed=y)
+        return model
+
+    spec = spec_from_parts(build, {"y": np.array([0.5, 1.5, 2.0])})
+    assert observed_keys(spec) == {"obs": "y"}
+    other = spec.with_data({"y": np.array([3.0, 4.0, 5.0])})
+    point = {"mu": np.array(0.0)}
+    assert _logp(other, point) - _logp(spec, point) == pytest.approx(-0.5 * (9 + 16 + 25 - 0.25 - 2.25 - 4), rel=1e-12)
