@@ -12,7 +12,7 @@ from scipy import stats
 from modemean import models
 from modemean.comparisons.solvers.map import fit_map
 from modemean.comparisons.space import LogPrior
-from modemean.comparisons.spec import load_spec, spec_from_parts
+from modemean.comparisons.spec import spec_from_parts
 
 SEED = 20261126
 
@@ -57,18 +57,6 @@ def test_find_map_reaches_the_kink_of_an_l1_penalty():
 
 EM_MODELS = ("bioassay", "sparse_regression", "robust_regression")
 SIMULATED = ("sparse_regression", "ridge_regression", "robust_regression")
-
-
-@pytest.fixture(scope="module")
-def spec():
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            cache[name] = load_spec(name)
-        return cache[name]
-
-    return get
 
 
 @pytest.mark.parametrize("name", EM_MODELS)

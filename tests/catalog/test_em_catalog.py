@@ -22,8 +22,6 @@ from checkers import (
     short_em_run,
 )
 
-from modemean.comparisons.spec import load_spec
-
 EM_MODELS = em_models()
 N_POINTS = 3  # random parameter points per model
 N_ITER = 15  # iterations of the short EM runs
@@ -32,18 +30,6 @@ N_STARTS = 5  # of the model's own starts, run to convergence
 FEWER_STARTS = {"sleepstudy": 1, "dyestuff2": 1, "dyestuff": 2, "eight_schools_centered": 2, "zero_inflated_counts": 3}
 FEWER_STARTS |= {"two_gaussians": 4, "old_faithful": 3, "shift_alignment": 3}
 SLOW_TO_CONVERGE = {"image_alignment", "image_alignment_learned"}  # 25,600 pixels: tens of seconds per run
-
-
-@pytest.fixture(scope="module")
-def spec():
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            cache[name] = load_spec(name)
-        return cache[name]
-
-    return get
 
 
 def test_every_em_model_is_checked():
