@@ -16,7 +16,8 @@ may be shared.
 Prints a markdown table (wall time, memory, per-model seconds per solver) and, with ``--readme``,
 replaces the "Whole catalog" section of ``benchmarks/README.md``.
 
-Usage: ``python benchmarks/catalog.py [--readme]``
+Usage: ``python benchmarks/catalog.py [--readme] [--models NAME ...]`` (default: ``all``, the whole
+catalog; ``--models`` times a subset, e.g. the 12 models of an older table, into its own README section).
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readme", action="store_true", help="write the table into benchmarks/README.md")
     parser.add_argument("--no-jobs-1", action="store_true", help="skip the warm run with --jobs 1")
+    parser.add_argument("--models", nargs="+", default=["all"], help="catalog models to run (default: all)")
     args = parser.parse_args()
+    subset = args.models != ["all"]
     work = Path(tempfile.mkdtemp(prefix="modemean-bench-"))
     site = work / "site"
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTENSOR_FLAGS": f"base_compiledir={work / 'compiledir'}"}
@@ -108,7 +111,7 @@ def main() -> None:
         if args.no_jobs_1 and "--jobs" in extra:
             continue
         loads.append(os.getloadavg()[0])
-        run = timed([*MODEMEAN, "run", "all", "--out", str(site), *extra], env)
+        run = timed([*MODEMEAN, "run", *args.models, "--out", str(site), *extra], env)
         report = timed([*MODEMEAN, "report", "--out", str(site)], env)
         rows.append((label, run, report))
         if "--force" in extra and label not in per_model:
@@ -123,10 +126,12 @@ def main() -> None:
     loads.append(os.getloadavg()[0])
     lines = [
         f"Measured {date.today()} on {platform.machine()} with {os.cpu_count()} cores "
-        f"(Python {platform.python_version()}), `python benchmarks/catalog.py`; 1-minute load average "
+        f"(Python {platform.python_version()}), `python benchmarks/catalog.py"
+        + (f" --models {' '.join(args.models)}` ({len(args.models)} models)" if subset else "` (the whole catalog)")
+        + "; 1-minute load average "
         f"{min(loads):.1f}–{max(loads):.1f} during the runs (a load above 2 means other work shared the cores).",
         "",
-        "| run | `modemean run all` | `modemean report` | total | largest process | sum RSS (tree) | sum PSS (tree) |",
+        f"| run | `modemean run {'MODELS' if subset else 'all'}` | `modemean report` | total | largest process | sum RSS (tree) | sum PSS (tree) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [
@@ -151,7 +156,10 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.readme:
-        write_section("catalog", "Whole catalog: cold, warm and cached", table)
+        if subset:
+            write_section("catalog-subset", f"{len(args.models)} catalog models: cold, warm and cached", table)
+        else:
+            write_section("catalog", "Whole catalog: cold, warm and cached", table)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ depend on the constants.
 
 from __future__ import annotations
 
-import arviz as az
+# ArviZ is imported inside the functions that use it: importing it takes ~1.4 s, which the solver
+# registry (and so 'modemean run --help') need not pay.
 import numpy as np
 import xarray as xr
 from scipy import stats
@@ -64,6 +65,8 @@ def pareto_khat(log_ratios: np.ndarray) -> tuple[float, np.ndarray]:
     ``-(log p - log q)`` makes its weights the importance ratios ``p / q``. ``r_eff = 1``: the draws
     are independent.
     """
+    import arviz  # noqa: F401  (registers the ``.azstats`` accessor)
+
     ratios = xr.DataArray(-np.asarray(log_ratios, dtype=float), dims=["draw"])
     log_weights, khat = ratios.azstats.psislw(dim="draw", r_eff=1.0)
     return float(khat), np.asarray(log_weights)
@@ -102,6 +105,8 @@ def summarise_approximation(values: np.ndarray, names: list[str], prefix: str) -
     -------
     dict of str to dict of str to float
     """
+    import arviz as az
+
     tree = az.from_dict({"posterior": {n: values[None, :, i] for i, n in enumerate(names)}})
     summary = az.summary(tree, kind="stats", ci_kind="hdi", ci_prob=0.94, round_to="none")
     median = np.median(values, axis=0)
@@ -232,6 +237,8 @@ def approximation_columns(prefix: str, label: str) -> dict[str, Column]:
 
 def _tree(space: ValueSpace, values: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> xr.DataTree:
     """Draws as one chain, each variable in its own shape, with ``log_p`` and ``log_q`` as sample stats."""
+    import arviz as az
+
     posterior, column = {}, 0
     for name, shape in space.shapes.items():
         size = int(np.prod(shape))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+# ArviZ is imported inside the functions that use it: importing it takes ~1.4 s, which the solver
+# registry (and so 'modemean run --help') need not pay.
 import importlib.util
 import multiprocessing
 
-import arviz as az
 import numpy as np
 import pymc as pm
 import xarray as xr
@@ -168,6 +169,8 @@ def summarise_draws(posterior: xr.DataTree | xr.Dataset) -> dict[str, dict[str, 
     dict of str to dict of str to float
         Column to ``{flat name: value}``.
     """
+    import arviz as az
+
     flat = az.from_dict({"posterior": _flat_draws(posterior)})
     summary = az.summary(flat, kind="all", ci_kind="hdi", ci_prob=0.94, round_to="none")
     median = az.median(flat, round_to="none")

@@ -1,4 +1,5 @@
-"""The light paths: ``modemean list`` and ``--help`` import neither PyMC nor PyTensor; the engine
+"""The light paths: ``modemean list`` and ``--help`` import neither PyMC nor PyTensor, ``run --help``
+(the solver registry) no ArviZ; the engine
 switches numba's fastmath off (cold/warm compile caches give the same numbers) unless told otherwise."""
 
 import os
@@ -23,6 +24,18 @@ def test_list_reads_info_without_importing_pymc():
     lines = proc.stdout.splitlines()
     assert len(lines) == len(models.CATALOG)
     assert lines[0].split()[0] == models.CATALOG[0] and models.info(models.CATALOG[0])["title"] in lines[0]
+
+
+def test_run_help_lists_every_solver_without_importing_arviz():
+    proc = _python(
+        "import sys\nfrom modemean.cli import main\ntry:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'arviz' not in sys.modules and 'jax' not in sys.modules, 'heavy import'"
+    )
+    assert proc.returncode == 0, proc.stderr
+    from modemean.comparisons.solvers import SOLVERS
+
+    assert all(name in proc.stdout for name in SOLVERS)
+    assert "--draws" in proc.stdout and "--sampler" in proc.stdout
 
 
 def test_engine_turns_fastmath_off_unless_the_user_set_it():
