@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= reports/site
+# pytest-xdist processes for make test / make fast; each test file runs whole on one of them (--dist loadfile)
+WORKERS ?= 2
 
 # first interpreter on PATH that is Python >= 3.12 (.python-version makes pyenv's python3.12 resolve)
 PYTHON_BOOT := $(shell for p in python3.12 python3.13 python3.14 python3; do \
@@ -25,10 +27,10 @@ demo: $(STAMP)
 	@echo "open $(abspath $(OUT))/index.html"
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest --durations=15
+	MPLBACKEND=Agg $(PY) -m pytest -n $(WORKERS) --dist loadfile --durations=15
 
 fast: $(STAMP)   # the tests not marked slow (no sampler, no whole catalog model)
-	MPLBACKEND=Agg $(PY) -m pytest -m "not slow" --durations=10
+	MPLBACKEND=Agg $(PY) -m pytest -n $(WORKERS) --dist loadfile -m "not slow" --durations=10
 
 lint: $(STAMP)   # ruff lint + format check (pre-commit runs the same on each commit)
 	$(PY) -m ruff check .

@@ -3,6 +3,7 @@
 import os
 import shutil
 import threading
+import time
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -43,7 +44,7 @@ def _catalog_in_background(request):
 
 
 @pytest.fixture(scope="session")
-def solved(request, tmp_path_factory):
+def solved(request, tmp_path_factory, worker_id):
     """``solved(name)`` returns the full comparison (map, em, nuts at default settings), cached.
 
     The whole catalog is solved in the background as ``modemean run all`` solves it
@@ -51,38 +52,79 @@ def solved(request, tmp_path_factory):
     time) into a session folder; a call waits for its model and reads it back through
     ``compare(..., out=...)``'s result cache, so the comparison is exactly what a user's run stored.
     A model whose run failed is solved in the test process instead (its error then surfaces in the test).
+
+    Under pytest-xdist (``make test`` runs ``-n 2``) the folder is shared by the workers: the first
+    to claim it solves the catalog, the others wait for its per-model marks (or solve a model
+    themselves if the claimant died), so the catalog is solved once per run, not once per worker.
     """
     from modemean.comparisons.batch import solve_many
 
-    out = tmp_path_factory.mktemp("catalog")
-    done = {name: threading.Event() for name in models.CATALOG}
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # the parent of each worker's base folder is common to the run
+        root = root.parent
+    out, marks = root / "catalog", root / "catalog-done"
+    claimant = _claim(root / "catalog.claim")
     cancel, cache = threading.Event(), {}
-    targets = list(models.CATALOG)  # in a whole-suite run (the browser tests need every model): longest first
-    if any("browser" in getattr(item, "fixturenames", ()) for item in request.session.items):
-        targets = [*LONGEST, *(name for name in targets if name not in LONGEST)]
+    if claimant:
+        marks.mkdir()
+        targets = list(models.CATALOG)  # in a whole-suite run (the browser tests need every model): longest first
+        if any("browser" in getattr(item, "fixturenames", ()) for item in request.session.items):
+            targets = [*LONGEST, *(name for name in targets if name not in LONGEST)]
 
-    def solve():
-        try:
-            solve_many(
-                targets, jobs=WORKERS, sink=None, show=lambda o: done[o.target].set(), cancel=cancel, seed=SEED, out=out
-            )
-        finally:  # whatever happened, the tests waiting go on (and solve their model themselves)
-            for event in done.values():
-                event.set()
+        def solve():
+            try:
+                solve_many(
+                    targets,
+                    jobs=WORKERS,
+                    sink=None,
+                    show=lambda o: (marks / o.target).touch(),
+                    cancel=cancel,
+                    seed=SEED,
+                    out=out,
+                )
+            finally:  # whatever happened, the tests waiting go on (and solve their model themselves)
+                (marks / "ALL").touch()
 
-    thread = threading.Thread(target=solve, daemon=True)
-    thread.start()
+        thread = threading.Thread(target=solve, daemon=True)
+        thread.start()
 
     def get(name):
         if name not in cache:
-            if name in done:
-                done[name].wait()
+            while name in models.CATALOG and not _ready(marks, name, root / "catalog.claim"):
+                time.sleep(0.5)
             cache[name] = compare(name, seed=SEED, out=out)
         return cache[name]
 
     yield get
-    cancel.set()  # a partial test run: stop what is still solving
-    thread.join()
+    if claimant:
+        if worker_id == "master":
+            cancel.set()  # a partial test run: stop what is still solving
+        thread.join()  # under xdist the other worker may still wait for models
+
+
+def _claim(path) -> bool:
+    """Create ``path`` holding this process's id; False if another process created it first."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(str(os.getpid()))
+    return True
+
+
+def _ready(marks, name, claim) -> bool:
+    """Whether ``name``'s comparison is in the shared folder, or never will be (the solving process is gone)."""
+    if (marks / name).exists() or (marks / "ALL").exists():
+        return True
+    pid = claim.read_text()
+    if not pid:  # the claimant is writing it
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 # ----------------------------------------------------------------- one headless Chromium for all browser tests

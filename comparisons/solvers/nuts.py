@@ -6,6 +6,7 @@ from __future__ import annotations
 # registry (and so 'modemean run --help') need not pay.
 import importlib.util
 import multiprocessing
+import sys
 
 import numpy as np
 import pymc as pm
@@ -65,6 +66,10 @@ def fit_nuts(
     # daemonic) or the caller asks otherwise (a study runs its chains one after another: cores=1 in
     # sample_kwargs); the draws are the same either way (one seed per chain)
     cores = 1 if multiprocessing.current_process().daemon else min(chains, 2)
+    # the chains fork from this process where the platform allows it: a process started by forkserver
+    # or spawn (a worker of a run of several models) hands that start method down, so its chains would
+    # each start a fresh interpreter and import PyMC again (~3 s per run, more than bioassay's sampling)
+    mp_ctx = "fork" if sys.platform == "linux" else None
     # the model frozen once (pymc's freeze_model caches the compiled log density and initial point), its
     # observations swapped with the spec's (comparisons.compiled): a refit on new data compiles nothing here
     frozen = cached(spec.compiled, "nuts model", lambda: _frozen(spec))
@@ -78,7 +83,7 @@ def fit_nuts(
         callback=progress.draw_callback(tune + draws) if progress.active() and sampler == "pymc" else None,
         compute_convergence_checks=False,
         model=frozen,
-        **{"cores": cores, **spec.sample_kwargs},
+        **{"cores": cores, "mp_ctx": mp_ctx, **spec.sample_kwargs},
     )
     if idata.posterior.sizes["draw"] < draws:  # pm.sample swallows Ctrl-C and returns what it has
         raise KeyboardInterrupt(f"sampling interrupted after {idata.posterior.sizes['draw']} of {draws} draws")

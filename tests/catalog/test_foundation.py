@@ -4,11 +4,11 @@ import json
 import math
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pymc as pm
 import pytest
+import rates_model
 
 from modemean import compare, models
 from modemean.comparisons.space import LogPrior
@@ -82,33 +82,13 @@ def test_gap_sd_is_mean_minus_map_over_sd(solved):
 
 # ---------------------------------------------------------------- a researcher's own model file
 
-GAMMA_POISSON = textwrap.dedent('''
-    """A conjugate Gamma-Poisson model: the posterior is Gamma(2 + 3, 1 + 3)."""
-    import numpy as np
-    import pymc as pm
-
-    INFO = {"title": "Gamma-Poisson", "story": "Counts.", "why_skewed": "A rate near zero.",
-            "references": []}
-    LATENT = ()
-
-    def load_data():
-        return {"y": np.array([0, 2, 1])}
-
-    def build(data):
-        with pm.Model() as model:
-            lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
-            pm.Poisson("y", mu=lam, observed=data["y"])
-        return model
-''')
-A, B = 5.0, 4.0  # posterior Gamma(A, rate B)
+A, B = rates_model.POSTERIOR  # lam's posterior: Gamma(A, rate B)
 
 
 @pytest.fixture()
 def user_model(tmp_path):
-    path = tmp_path / "elsewhere" / "my_rates.py"
-    path.parent.mkdir()
-    path.write_text(GAMMA_POISSON)
-    return path
+    (tmp_path / "elsewhere").mkdir()
+    return rates_model.write(tmp_path / "elsewhere", "my_rates")
 
 
 def _check_gamma_poisson(parameters, solvers):

@@ -4,40 +4,20 @@ import json
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 
 import pytest
+import rates_model
 
 from modemean import compare
 from modemean.comparisons import progress
 
 CLI = [sys.executable, "-m", "modemean.cli"]
 
-RATES = """
-    import numpy as np
-    import pymc as pm
-    {extra}
-    INFO = {{"title": "rates", "story": "", "why_skewed": "", "references": []}}
-    LATENT = ()
-
-    def load_data():
-        return {{"y": np.array([0, 2, 1])}}
-
-    def build(data):
-        {body}
-        with pm.Model() as model:
-            lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
-            pm.Poisson("y", mu=lam, observed=data["y"])
-        return model
-"""
-
 
 def model_file(folder, name, body="pass", extra=""):
-    path = folder / f"{name}.py"
-    path.write_text(textwrap.dedent(RATES.format(body=body, extra=extra)))
-    return path
+    return rates_model.write(folder, name, body=body, header=extra)
 
 
 def cli(*args, timeout=600):
@@ -93,38 +73,25 @@ def test_a_worker_process_gives_bitwise_the_numbers_of_an_in_process_run(tmp_pat
     assert worker["parameters"] == here["parameters"]  # every estimate, float for float
 
 
-SLOW_EM = """
-    import time
-    import numpy as np
-    import pymc as pm
+SLOW_EM = {  # hand-written EM whose E-step never ends: the run is interrupted inside it
+    "header": "import time",
+    "latent": '("w",)',
+    "footer": """
+        def em_starts(data, n_init, rng):
+            return [{"lam": 1.0}]
 
-    INFO = {"title": "slow", "story": "", "why_skewed": "", "references": []}
-    LATENT = ("w",)  # hand-written EM whose E-step never ends: the run is interrupted inside it
+        def e_step(data, params):
+            time.sleep(3600)
 
-    def load_data():
-        return {"y": np.array([0, 2, 1])}
-
-    def build(data):
-        with pm.Model() as model:
-            lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
-            pm.Poisson("y", mu=lam, observed=data["y"])
-        return model
-
-    def em_starts(data, n_init, rng):
-        return [{"lam": 1.0}]
-
-    def e_step(data, params):
-        time.sleep(3600)
-
-    def m_step(data, expectations, prior):
-        return {"lam": 1.0}
-"""
+        def m_step(data, expectations, prior):
+            return {"lam": 1.0}
+    """,
+}
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_batch_keeps_the_finished_models(tmp_path, sig):
-    out, quick, slow = tmp_path / "out", model_file(tmp_path, "quick"), tmp_path / "slow.py"
-    slow.write_text(textwrap.dedent(SLOW_EM))
+    out, quick, slow = tmp_path / "out", model_file(tmp_path, "quick"), rates_model.write(tmp_path, "slow", **SLOW_EM)
     proc = subprocess.Popen(
         [*CLI, "run", str(quick), str(slow), "--solvers", "map,em", "--jobs", "2", "--out", str(out)],
         stdout=subprocess.DEVNULL,

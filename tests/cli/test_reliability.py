@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pymc as pm
 import pytest
+import rates_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,27 +41,8 @@ def model_file(tmp_path, body, name="my_model"):
     return path
 
 
-RATES = """
-    import numpy as np
-    import pymc as pm
-
-    INFO = {{"title": "rates", "story": "", "why_skewed": "", "references": []}}
-    LATENT = ()
-    {extra}
-
-    def load_data():
-        return {{"y": {data}}}
-
-    def build(data):
-        with pm.Model() as model:
-            lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
-            pm.Poisson("y", mu=lam, observed=data["y"])
-        return model
-"""
-
-
 def rates(tmp_path, data="np.array([0, 2, 1])", extra=""):
-    return model_file(tmp_path, RATES.format(data=data, extra=extra))
+    return rates_model.write(tmp_path, "my_model", data=data, header=extra)
 
 
 # -- 1. unknown model, broken contract, import error

@@ -1,35 +1,15 @@
 """The result cache: an unchanged run is reused; any change to options, seed, data or model file is not."""
 
-import textwrap
-
 import pandas as pd
 import pytest
+import rates_model
 
 from modemean import compare
-
-MODEL = textwrap.dedent("""
-    import numpy as np
-    import pymc as pm
-
-    INFO = {"title": "rates", "story": "", "why_skewed": "", "references": []}
-    LATENT = ()
-
-    def load_data():
-        return {"y": np.array(COUNTS)}
-
-    def build(data):
-        with pm.Model() as model:
-            lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
-            pm.Poisson("y", mu=lam, observed=data["y"])
-        return model
-""")
 
 
 @pytest.fixture()
 def model(tmp_path):
-    path = tmp_path / "rates.py"
-    path.write_text("COUNTS = [0, 2, 1]\n" + MODEL)
-    return path
+    return rates_model.write(tmp_path, header="COUNTS = [0, 2, 1]", data="np.array(COUNTS)")
 
 
 def run(path, out, **options):
@@ -55,7 +35,7 @@ def test_changed_option_recomputes(model, tmp_path, change):
 
 def test_changed_data_recomputes(model, tmp_path):
     run(model, tmp_path)
-    model.write_text("COUNTS = [0, 2, 2]\n" + MODEL)
+    rates_model.write(model.parent, header="COUNTS = [0, 2, 2]", data="np.array(COUNTS)")
     changed = run(model, tmp_path)
     assert not changed.cached
     assert changed.table.loc["lam", "map"] == pytest.approx((2 + 4 - 1) / (1 + 3), rel=1e-5)

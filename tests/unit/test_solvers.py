@@ -9,11 +9,11 @@ and the command line (``--solvers``, its own ``--n-shifted`` flag and that flag'
 import inspect
 import json
 import signal
-import textwrap
 
 import arviz as az
 import numpy as np
 import pytest
+import rates_model
 import xarray as xr
 
 from modemean import compare
@@ -22,23 +22,6 @@ from modemean.comparisons.errors import ModemeanError
 from modemean.comparisons.fit import Fit
 from modemean.comparisons.solvers import SOLVERS, Column, Option, Solver, check_options, owned_columns, run_options
 from modemean.comparisons.table import GAPS, columns
-
-MODEL = textwrap.dedent("""
-    import numpy as np
-    import pymc as pm
-
-    INFO = {"title": "rates", "story": "Counts.", "why_skewed": "", "references": []}
-    LATENT = ()
-
-    def load_data():
-        return {"y": np.array([0, 2, 1])}
-
-    def build(data):
-        with pm.Model() as model:
-            lam = pm.Gamma("lam", alpha=2.0, beta=1.0)
-            pm.Poisson("y", mu=lam, observed=data["y"])
-        return model
-""")
 
 
 class Shifted(Solver):
@@ -112,8 +95,7 @@ def test_unknown_options_are_refused_by_name():
 def test_a_new_solver_is_one_class_and_one_registry_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(SOLVERS, "shifted", Shifted())  # the one line
     monkeypatch.setattr(signal, "signal", lambda *args: None)  # main() installs a SIGTERM handler
-    path, out = tmp_path / "rates.py", tmp_path / "out"
-    path.write_text(MODEL)
+    path, out = rates_model.write(tmp_path), tmp_path / "out"
 
     assert main(["run", str(path), "--solvers", "map,shifted", "--n-shifted", "0", "--out", str(out)]) == 2
     assert "n_shifted must be an integer >= 1, got 0" in capsys.readouterr().err
