@@ -29,7 +29,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -n $(WORKERS) --dist loadfile --durations=15
 
-fast: $(STAMP)   # the tests not marked slow (no sampler, no whole catalog model)
+fast: $(STAMP)   # the tests not marked slow (no sampler, no whole catalog model, no batch of worker processes)
 	MPLBACKEND=Agg $(PY) -m pytest -n $(WORKERS) --dist loadfile -m "not slow" --durations=10
 
 lint: $(STAMP)   # ruff lint + format check (pre-commit runs the same on each commit)

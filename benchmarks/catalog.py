@@ -131,7 +131,8 @@ def main() -> None:
         + "; 1-minute load average "
         f"{min(loads):.1f}–{max(loads):.1f} during the runs (a load above 2 means other work shared the cores).",
         "",
-        f"| run | `modemean run {'MODELS' if subset else 'all'}` | `modemean report` | total | largest process | sum RSS (tree) | sum PSS (tree) |",
+        f"| run | `modemean run {'MODELS' if subset else 'all'}` | `modemean report` | total | largest process "
+        "| sum RSS (tree) | sum PSS (tree) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [

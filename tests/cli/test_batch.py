@@ -24,6 +24,7 @@ def cli(*args, timeout=600):
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow  # four worker processes
 def test_a_failing_model_is_one_line_and_the_others_are_solved(tmp_path):
     good = model_file(tmp_path, "good")
     broken = model_file(tmp_path, "broken", extra="raise RuntimeError('boom at import')")
@@ -89,6 +90,7 @@ SLOW_EM = {  # hand-written EM whose E-step never ends: the run is interrupted i
 }
 
 
+@pytest.mark.slow  # worker processes and a signal
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_batch_keeps_the_finished_models(tmp_path, sig):
     out, quick, slow = tmp_path / "out", model_file(tmp_path, "quick"), rates_model.write(tmp_path, "slow", **SLOW_EM)

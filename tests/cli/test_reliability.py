@@ -1,5 +1,7 @@
 """Bad input, failing solvers and interruptions never hide a problem or lose a result (issue 6)."""
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -16,13 +18,33 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modemean import compare
+from modemean.cli import main
 from modemean.comparisons import run
 from modemean.comparisons.errors import ModemeanError
 
 CLI = [sys.executable, "-m", "modemean.cli"]
 
 
-def cli(*args, timeout=600):
+def cli(*args):
+    """``modemean ARGS`` in this process, through the console script's ``main``: its status, stdout and
+    stderr. A subprocess would spend ~3 s importing PyMC for each error line; the tests that need a real
+    process (an uncaught traceback, signals, concurrent runs) use :func:`cli_process`."""
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}  # main() installs its own
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = main([str(a) for a in args])
+            except SystemExit as exc:  # the parser's errors
+                status = exc.code
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    return subprocess.CompletedProcess(args, status, out.getvalue(), err.getvalue())
+
+
+def cli_process(*args, timeout=600):
+    """``python -m modemean.cli ARGS`` in its own process."""
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
 
@@ -48,8 +70,8 @@ def rates(tmp_path, data="np.array([0, 2, 1])", extra=""):
 # -- 1. unknown model, broken contract, import error
 
 
-def test_unknown_model_lists_close_matches():
-    assert_one_line_error(cli("run", "eight_school"), "unknown model 'eight_school'", "eight_schools")
+def test_unknown_model_lists_close_matches():  # a real process: nothing escapes the console script
+    assert_one_line_error(cli_process("run", "eight_school"), "unknown model 'eight_school'", "eight_schools")
 
 
 def test_model_file_missing_a_contract_part(tmp_path):
@@ -77,7 +99,7 @@ def test_model_file_that_does_not_exist(tmp_path):
 def test_model_file_that_is_not_python(tmp_path):
     path = tmp_path / "model.txt"  # exists, but no import loader knows the suffix (was a traceback)
     path.write_text("INFO = {}\n")
-    assert_one_line_error(cli("run", path), "cannot be imported as Python", "give a path to a .py file")
+    assert_one_line_error(cli_process("run", path), "cannot be imported as Python", "give a path to a .py file")
 
 
 # -- 2. bad data
@@ -251,7 +273,7 @@ def test_interruption_leaves_no_corrupt_file_and_next_run_is_clean(tmp_path, sig
     if results.exists():  # what was finished is saved, the unfinished solver says so
         saved = json.loads(results.read_text())
         assert any("interrupted" in s["message"] for s in saved["solvers"].values())
-    again = cli("run", "eight_schools", "--solvers", "map,em", "--out", out)
+    again = cli_process("run", "eight_schools", "--solvers", "map,em", "--out", out)
     assert again.returncode == 0, again.stderr
     assert json.loads(results.read_text())["solvers"]["em"]["status"] == "ok"
     assert _no_temporaries(out)
@@ -321,7 +343,7 @@ def _without_timings(value):
 @pytest.mark.slow
 def test_rerun_with_the_same_seed_gives_identical_results(tmp_path):
     for folder in ("a", "b"):
-        proc = cli(
+        proc = cli_process(
             "run",
             "eight_schools",
             "--draws",

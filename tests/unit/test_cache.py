@@ -13,6 +13,8 @@ def model(tmp_path):
 
 
 def run(path, out, **options):
+    """map and a short NUTS run (its options are part of the key); ``solvers="map"`` where the test is
+    about the other parts of the key (data, model file, --force, an interrupted run)."""
     return compare(str(path), out=out, **{"solvers": "map,nuts", "draws": 200, "tune": 200, "chains": 2, **options})
 
 
@@ -34,33 +36,33 @@ def test_changed_option_recomputes(model, tmp_path, change):
 
 
 def test_changed_data_recomputes(model, tmp_path):
-    run(model, tmp_path)
+    run(model, tmp_path, solvers="map")
     rates_model.write(model.parent, header="COUNTS = [0, 2, 2]", data="np.array(COUNTS)")
-    changed = run(model, tmp_path)
+    changed = run(model, tmp_path, solvers="map")
     assert not changed.cached
     assert changed.table.loc["lam", "map"] == pytest.approx((2 + 4 - 1) / (1 + 3), rel=1e-5)
 
 
 def test_changed_model_file_recomputes(model, tmp_path):
-    run(model, tmp_path)
+    run(model, tmp_path, solvers="map")
     model.write_text(model.read_text() + "\n# an edit\n")
-    assert not run(model, tmp_path).cached
+    assert not run(model, tmp_path, solvers="map").cached
 
 
 def test_force_recomputes(model, tmp_path):
-    run(model, tmp_path)
-    assert not run(model, tmp_path, force=True).cached
+    run(model, tmp_path, solvers="map")
+    assert not run(model, tmp_path, solvers="map", force=True).cached
 
 
 def test_interrupted_results_are_not_reused(model, tmp_path):
     import json
 
-    run(model, tmp_path)
+    run(model, tmp_path, solvers="map")
     path = tmp_path / "rates" / "results.json"
     results = json.loads(path.read_text())
     results["settings"]["interrupted"] = True
     path.write_text(json.dumps(results))
-    assert not run(model, tmp_path).cached
+    assert not run(model, tmp_path, solvers="map").cached
 
 
 @pytest.mark.slow
