@@ -1,6 +1,6 @@
 """The light paths: ``modemean list`` and ``--help`` import neither PyMC nor PyTensor, ``run --help``
-(the solver registry) no ArviZ; the engine
-switches numba's fastmath off (cold/warm compile caches give the same numbers) unless told otherwise."""
+(the solver registry) no ArviZ; the engine switches numba's fastmath off (cold/warm compile caches
+give the same numbers) unless told otherwise."""
 
 import os
 import subprocess
