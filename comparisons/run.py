@@ -186,6 +186,7 @@ def compare(
             spec = dataclasses.replace(spec, name=name)
     if out is not None:
         check_folder(Path(out), spec.name, spec.source)
+    check_start(spec.model, spec.name)
     options = {name: {"seed": seed, **{k: values[k] for k in SOLVERS[name].options}} for name in chosen}
     settings = {**values, "solvers": list(chosen)}
     key = cache_key(spec, settings, model if callable(model) and not isinstance(model, ModuleType) else None)
@@ -195,8 +196,6 @@ def compare(
             fits, table, highlights, payload = cached
             progress.emit("done", model=spec.name, seconds=0.0, cached=True)
             return Comparison(spec, fits, table, settings, key, cached=True, highlights=highlights, payload=payload)
-    # after the cache lookup: results stored under this key passed it (compiling it is ~0.2 s per model)
-    check_start(spec.model, spec.name)
     with progress.solving(spec.name):
         start = time.perf_counter()
         progress.emit("model", solvers=list(chosen))
