@@ -13,6 +13,8 @@ def normal_mixture_m_step(
     moments: np.ndarray,
     sigma: np.ndarray,
     *,
+    resp: np.ndarray | None = None,
+    x: np.ndarray | None = None,
     alpha: float | None = None,
     mu_loc: np.ndarray | None = None,
     mu_scale: float | None = None,
@@ -32,12 +34,23 @@ def normal_mixture_m_step(
     components overlap so much that the maximiser swaps them, the returned means are unordered
     (the numerical M-step would stop on the constraint instead).
 
+    The spreads need the scatter about each mean, ``sum_i r_ik (x_i - m_k)^2``. From the moments
+    alone it is ``s2 - s1^2 / n``, which loses its digits to cancellation when a component is far
+    narrower than its distance from 0 (sigma_k / |mu_k| below about 1e-5: the log likelihood then
+    moves by ~1e-9 from one M-step to the next in either direction). Given ``resp`` and ``x``, the
+    scatter is summed about the weighted mean directly (two passes), exact to rounding.
+
     Parameters
     ----------
     moments : ndarray of shape (K, 3)
         ``sum_i r_ik [1, x_i, x_i^2]``.
     sigma : ndarray of shape (K,)
         Current sds (the start of the fixed-point iteration).
+    resp : ndarray of shape (N, K), optional
+        The responsibilities ``r_ik`` the moments were summed with (``None`` where the E-step gave
+        moments only: then the scatter comes from the moments).
+    x : ndarray of shape (N,), optional
+        The observations; needed with ``resp``.
 
     Returns
     -------
@@ -45,22 +58,27 @@ def normal_mixture_m_step(
         ``w`` (K,), ``mu`` (K,), ``sigma`` (K,).
     """
     with np.errstate(divide="ignore", invalid="ignore"):  # a collapsed component gives inf/nan: the E-step reports it
-        return _normal_mixture_m_step(moments, sigma, alpha, mu_loc, mu_scale, sigma_scale, tol, max_iter)
+        n, s1 = moments[:, 0], moments[:, 1]
+        mean = np.divide(s1, n, out=np.zeros_like(s1), where=n > 0)  # 0 for an empty component: no scatter
+        if resp is None:
+            scatter = np.maximum(moments[:, 2] - mean * s1, 0.0)
+        else:
+            scatter = np.einsum("ik,ik->k", resp, (np.asarray(x, dtype=float)[:, None] - mean) ** 2)
+        return _normal_mixture_m_step(n, s1, mean, scatter, sigma, alpha, mu_loc, mu_scale, sigma_scale, tol, max_iter)
 
 
-def _normal_mixture_m_step(moments, sigma, alpha, mu_loc, mu_scale, sigma_scale, tol, max_iter):
-    n, s1, s2 = moments[:, 0], moments[:, 1], moments[:, 2]
+def _normal_mixture_m_step(n, s1, mean, scatter, sigma, alpha, mu_loc, mu_scale, sigma_scale, tol, max_iter):
+    """The M-step from ``n_k``, ``s1_k = sum_i r_ik x_i`` and the scatters about ``s1_k / n_k`` (each (K,))."""
     if alpha is None:
-        mu = s1 / n
-        return {"w": n / n.sum(), "mu": mu, "sigma": np.sqrt(np.maximum(s2 / n - mu**2, 0.0))}
+        return {"w": n / n.sum(), "mu": s1 / n, "sigma": np.sqrt(scatter / n)}
     K = len(n)
     w = (n + alpha - 1) / (n.sum() + K * (alpha - 1))
     sigma = np.asarray(sigma, dtype=float)
     s2p = sigma_scale**2
     for _ in range(max_iter):
         mu = (s1 / sigma**2 + mu_loc / mu_scale**2) / (n / sigma**2 + 1 / mu_scale**2)
-        scatter = np.maximum(s2 - 2 * mu * s1 + n * mu**2, 0.0)
-        new = np.sqrt(s2p * (-n + np.sqrt(n**2 + 4 * scatter / s2p)) / 2)
+        about_mu = scatter + n * (mean - mu) ** 2  # sum_i r_ik (x_i - mu_k)^2, no cancellation
+        new = np.sqrt(s2p * (-n + np.sqrt(n**2 + 4 * about_mu / s2p)) / 2)
         done = np.max(np.abs(new - sigma) / (1e-300 + sigma)) < tol
         sigma = new
         if done:

@@ -81,13 +81,21 @@ def m_step(data, expectations, prior):
     Parameters
     ----------
     expectations : dict
-        ``moments`` (2, 3): sum_i r_ik [1, wait_i, wait_i^2]; ``params``: the current parameters.
+        ``moments`` (2, 3): sum_i r_ik [1, wait_i, wait_i^2]; ``resp`` (272, 2) or ``None`` (the
+        spreads are summed about the means where it is given); ``params``: the current parameters.
     prior : LogPrior or None
         ``None`` for maximum likelihood.
     """
-    sigma = expectations["params"]["sigma"]
+    moments, sigma, resp = expectations["moments"], expectations["params"]["sigma"], expectations["resp"]
     if prior is None:
-        return normal_mixture_m_step(expectations["moments"], sigma)
+        return normal_mixture_m_step(moments, sigma, resp=resp, x=data["wait"])
     return normal_mixture_m_step(
-        expectations["moments"], sigma, alpha=ALPHA, mu_loc=MU_LOC, mu_scale=MU_SCALE, sigma_scale=SIGMA_SCALE
+        moments,
+        sigma,
+        resp=resp,
+        x=data["wait"],
+        alpha=ALPHA,
+        mu_loc=MU_LOC,
+        mu_scale=MU_SCALE,
+        sigma_scale=SIGMA_SCALE,
     )

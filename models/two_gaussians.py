@@ -87,20 +87,25 @@ def m_step(data, expectations, prior):
 
     Without the prior: weighted means, weighted variances and the mean responsibilities (ML).
     With it: the joint maximiser under w ~ Dirichlet(ALPHA), mu_k ~ N(MU_LOC_k, MU_SCALE),
-    sigma_k ~ HalfNormal(SIGMA_SCALE), see :func:`models._mixtures.normal_mixture_m_step`.
+    sigma_k ~ HalfNormal(SIGMA_SCALE), see :func:`models._mixtures.normal_mixture_m_step`. The
+    spreads are summed about the means from the responsibilities where the E-step gives them.
 
     Parameters
     ----------
     expectations : dict
-        ``moments`` (2, 3): sum_i r_ik [1, x_i, x_i^2]; ``params``: the current parameters.
+        ``moments`` (2, 3): sum_i r_ik [1, x_i, x_i^2]; ``resp`` (N, 2) or ``None``; ``params``: the
+        current parameters.
     prior : LogPrior or None
         ``None`` for maximum likelihood.
     """
+    moments, sigma, resp = expectations["moments"], expectations["params"]["sigma"], expectations["resp"]
     if prior is None:
-        return normal_mixture_m_step(expectations["moments"], expectations["params"]["sigma"])
+        return normal_mixture_m_step(moments, sigma, resp=resp, x=data["x"])
     return normal_mixture_m_step(
-        expectations["moments"],
-        expectations["params"]["sigma"],
+        moments,
+        sigma,
+        resp=resp,
+        x=data["x"],
         alpha=ALPHA,
         mu_loc=MU_LOC,
         mu_scale=MU_SCALE,
