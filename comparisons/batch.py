@@ -1,5 +1,9 @@
 """Several models in one run: each solved by :func:`~comparisons.run.compare` in a fresh worker process.
 
+A catalog model whose results are stored under the same cache key is read back in the parent
+instead (:func:`~comparisons.run.stored_comparison`: nothing compiled, no process started); a
+model file is only ever imported in a worker (its import may do anything, even kill its process).
+
 A worker process solves one model and exits, so the memory a model compiled (PyTensor's and
 numba's functions live as long as their process) is returned before the next model starts: the
 whole catalog in one ``modemean run all`` stays below a gigabyte, where one process solving every
@@ -165,6 +169,11 @@ def solve_many(
                 break
             while pending and len(running) < jobs:
                 index, target = pending.pop(0)
+                stored = _stored(target, kwargs, sink)
+                if stored is not None:
+                    outcomes[index] = stored
+                    show(stored)
+                    continue
                 proc = ctx.Process(
                     target=_work, args=(index, target, kwargs, events, sink is not None), name=f"modemean {target}"
                 )
@@ -176,6 +185,26 @@ def solve_many(
         stop()
         raise
     return [outcomes[i] for i in sorted(outcomes)]
+
+
+def _stored(target: str, kwargs: dict, sink: progress.Sink | None) -> Outcome | None:
+    """The outcome of a catalog model whose results are stored under the same key, read in this process (no
+    worker: reading them compiles nothing); ``None`` when it must be solved, or is a model file (whose
+    import may do anything, so it happens in a worker only)."""
+    from modemean import models
+
+    if kwargs.get("out") is None or kwargs.get("force") or target not in models.CATALOG:
+        return None
+    from .run import stored_comparison
+
+    try:
+        with progress.reporting(sink):
+            comparison = stored_comparison(target, **{k: v for k, v in kwargs.items() if k != "force"})
+    except Exception:  # noqa: BLE001 -- a model that fails to load is solved (and reported) by its worker
+        return None
+    if comparison is None:
+        return None
+    return Outcome(target, "ok", comparison.spec.name, str(comparison), cached=True)
 
 
 def _work(index: int, target: str, kwargs: dict, events, report: bool) -> None:

@@ -16,13 +16,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import arviz as az
 import numpy as np
 import pandas as pd
 
 from modemean import MODEL_HELPERS
 
 from .fit import Fit, Flag
+from .netcdf import read_groups
 from .results import versions
 from .solvers import SOLVERS
 from .spec import ModelSpec
@@ -123,8 +123,8 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
         return None
     if results.get("cache_key") != key or results.get("settings", {}).get("interrupted"):
         return None
-    try:
-        tree = az.from_netcdf(Path(folder) / "results.nc")
+    try:  # everything but the table (read from results.json)
+        tree = read_groups(Path(folder) / "results.nc", lambda group: group != "point_estimates")
     except (OSError, ValueError):
         return None
     names = columns()

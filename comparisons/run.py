@@ -32,7 +32,7 @@ from .solvers import SEED, SOLVERS, check_options
 from .spec import ModelSpec, load_spec, spec_from_parts
 from .table import format_table, make_table, printed_columns
 
-__all__ = ["SOLVERS", "Comparison", "compare", "check_options"]
+__all__ = ["SOLVERS", "Comparison", "compare", "stored_comparison", "check_options"]
 
 PARTS = tuple(inspect.signature(spec_from_parts).parameters)[2:]  # name, info, latent, em, sample_kwargs
 
@@ -164,6 +164,69 @@ def compare(
     >>> c = compare("eight_schools", solvers="map,em")       # doctest: +SKIP
     >>> c.table.loc["tau", ["map", "em", "mean", "gap_sd"]]  # doctest: +SKIP
     """
+    spec, settings, key = _prepare(model, data, solvers, seed, out, options_and_parts)
+    if out is not None and not force:
+        stored = _stored(spec, settings, key, Path(out))
+        if stored is not None:
+            return stored
+    # after the lookup: results stored under this key passed it (the check compiles the log density)
+    check_start(spec.model, spec.name)
+    chosen = settings["solvers"]
+    options = {name: {"seed": seed, **{k: settings[k] for k in SOLVERS[name].options}} for name in chosen}
+    with progress.solving(spec.name):
+        start = time.perf_counter()
+        progress.emit("model", solvers=list(chosen))
+        fits = {}
+        try:
+            for name in chosen:
+                fits[name] = _run_solver(name, spec, options[name])
+        except KeyboardInterrupt:
+            # keep what is done: the finished solvers are saved, the rest marked as interrupted
+            for name in chosen:
+                fits.setdefault(name, Fit(name, "failed", "interrupted (SIGINT/SIGTERM) before it finished: rerun"))
+            if out is not None:
+                Comparison(spec, fits, _table(fits, spec), {**settings, "interrupted": True}, key).save(out)
+            raise
+        comparison = Comparison(spec, fits, _table(fits, spec), settings, key)
+        comparison.highlights = _highlights(spec, comparison)
+        comparison.payload = _payload(spec, comparison)
+        if out is not None:
+            comparison.save(out)
+        progress.emit("done", seconds=time.perf_counter() - start, cached=False)
+    return comparison
+
+
+def stored_comparison(
+    model: str | Path | ModuleType | Callable[[dict], pm.Model],
+    data: dict | None = None,
+    *,
+    out: str | Path,
+    solvers: str | tuple[str, ...] | None = None,
+    seed: int = SEED.default,
+    **options_and_parts,
+) -> Comparison | None:
+    """What :func:`compare` would return from the results already in ``out``, without solving anything.
+
+    Parameters are those of :func:`compare` (without ``force``). Building the model is the most it
+    costs: nothing is compiled.
+
+    Returns
+    -------
+    Comparison or None
+        ``None`` when ``out`` holds no results made with the same cache key (or they cannot be read).
+
+    Raises
+    ------
+    ModemeanError
+        As :func:`compare` does for bad options, a model that fails to load, or a folder holding
+        another model's results.
+    """
+    spec, settings, key = _prepare(model, data, solvers, seed, out, options_and_parts)
+    return _stored(spec, settings, key, Path(out))
+
+
+def _prepare(model, data, solvers, seed, out, options_and_parts) -> tuple[ModelSpec, dict[str, Any], str | None]:
+    """The checked options, the loaded model and its cache key: ``(spec, settings, key)`` (see :func:`compare`)."""
     parts = {k: v for k, v in options_and_parts.items() if k in PARTS}
     chosen, values = check_options(
         solvers, {"seed": seed, **{k: v for k, v in options_and_parts.items() if k not in PARTS}}
@@ -186,37 +249,19 @@ def compare(
             spec = dataclasses.replace(spec, name=name)
     if out is not None:
         check_folder(Path(out), spec.name, spec.source)
-    check_start(spec.model, spec.name)
-    options = {name: {"seed": seed, **{k: values[k] for k in SOLVERS[name].options}} for name in chosen}
     settings = {**values, "solvers": list(chosen)}
     key = cache_key(spec, settings, model if callable(model) and not isinstance(model, ModuleType) else None)
-    if out is not None and not force:
-        cached = load_cached(Path(out) / spec.name, key)
-        if cached is not None:
-            fits, table, highlights, payload = cached
-            progress.emit("done", model=spec.name, seconds=0.0, cached=True)
-            return Comparison(spec, fits, table, settings, key, cached=True, highlights=highlights, payload=payload)
-    with progress.solving(spec.name):
-        start = time.perf_counter()
-        progress.emit("model", solvers=list(chosen))
-        fits = {}
-        try:
-            for name in chosen:
-                fits[name] = _run_solver(name, spec, options[name])
-        except KeyboardInterrupt:
-            # keep what is done: the finished solvers are saved, the rest marked as interrupted
-            for name in chosen:
-                fits.setdefault(name, Fit(name, "failed", "interrupted (SIGINT/SIGTERM) before it finished: rerun"))
-            if out is not None:
-                Comparison(spec, fits, _table(fits, spec), {**settings, "interrupted": True}, key).save(out)
-            raise
-        comparison = Comparison(spec, fits, _table(fits, spec), settings, key)
-        comparison.highlights = _highlights(spec, comparison)
-        comparison.payload = _payload(spec, comparison)
-        if out is not None:
-            comparison.save(out)
-        progress.emit("done", seconds=time.perf_counter() - start, cached=False)
-    return comparison
+    return spec, settings, key
+
+
+def _stored(spec: ModelSpec, settings: dict[str, Any], key: str | None, out: Path) -> Comparison | None:
+    """The comparison stored in ``out/<model>/`` under ``key``, or ``None``."""
+    cached = load_cached(out / spec.name, key)
+    if cached is None:
+        return None
+    fits, table, highlights, payload = cached
+    progress.emit("done", model=spec.name, seconds=0.0, cached=True)
+    return Comparison(spec, fits, table, settings, key, cached=True, highlights=highlights, payload=payload)
 
 
 def check_name(name: str) -> None:

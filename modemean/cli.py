@@ -344,7 +344,8 @@ def _report(args) -> int:
     from .reports import render
     from .reports.teaching import render_teaching
 
-    index = render(args.out, args.models or None, extra_pages=render_teaching(args.out), force=args.force)
+    teaching = render_teaching(args.out, force=args.force)
+    index = render(args.out, args.models or None, extra_pages=teaching, force=args.force)
     print(f"wrote {index}")
     return 0
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import arviz as az
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
@@ -80,6 +79,9 @@ def _figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, list]:
 
 
 def _kde(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ArviZ's KDE of ``values`` (n,): grid and density, each (m,)."""
+    import arviz as az  # imported on first use: a second, which a report with nothing to redraw skips
+
     grid, pdf, _ = az.kde(np.asarray(values, dtype=float))
     return np.asarray(grid), np.asarray(pdf)
 

@@ -17,6 +17,7 @@ import xarray as xr
 
 from modemean.comparisons.errors import ModemeanError
 from modemean.comparisons.fit import flat_names
+from modemean.comparisons.netcdf import read_groups
 
 __all__ = ["ModelResults", "boundary_of", "load_model", "load_all", "find_models", "zero_spread"]
 
@@ -215,20 +216,21 @@ def load_model(out: Path, name: str) -> ModelResults:
         raise ModemeanError(f"{json_path} is not a modemean results file (no 'parameters'/'solvers'); {rerun} again")
     if "schema" not in data:
         raise ModemeanError(f"{json_path} was written by an older modemean (no 'schema'); {rerun} again with --force")
+    groups = {
+        s: d["draws_group"]
+        for s, d in data["schema"]["solvers"].items()
+        if d.get("has_draws") and d.get("draws_group") not in (None, "/")
+    }
+    read = {"posterior", "em_trace", *groups.values()}  # and their subgroups; not the table, stats or payload
     try:
-        with xr.open_datatree(nc_path, engine="h5netcdf") as tree:
-            draws = _flat_draws(tree["posterior"].to_dataset()) if "posterior" in tree.children else {}
-            traces = _traces(tree["em_trace"].to_dataset()) if "em_trace" in tree.children else {}
-            groups = {
-                s: d["draws_group"]
-                for s, d in data["schema"]["solvers"].items()
-                if d.get("has_draws") and d.get("draws_group") not in (None, "/")
-            }
-            solver_draws = {
-                s: _flat_draws(tree[g]["posterior"].to_dataset())
-                for s, g in groups.items()
-                if g in tree.children and "posterior" in tree[g].children
-            }
+        tree = read_groups(nc_path, lambda group: group.split("/")[0] in read)
+        draws = _flat_draws(tree["posterior"].to_dataset()) if "posterior" in tree.children else {}
+        traces = _traces(tree["em_trace"].to_dataset()) if "em_trace" in tree.children else {}
+        solver_draws = {
+            s: _flat_draws(tree[g]["posterior"].to_dataset())
+            for s, g in groups.items()
+            if g in tree.children and "posterior" in tree[g].children
+        }
     except (OSError, ValueError, KeyError) as exc:
         raise ModemeanError(f"cannot read {nc_path}: {exc}; {rerun} again") from exc
     return ModelResults(name, folder, data, draws, traces, solver_draws)

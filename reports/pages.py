@@ -30,7 +30,7 @@ from .tables import (
 )
 from .verdict import verdict
 
-__all__ = ["SECTIONS", "Section", "render", "render_model", "render_index"]
+__all__ = ["SECTIONS", "Section", "render", "render_model", "render_index", "stale"]
 
 N_SHOWN = 4  # density figures shown up front; the rest sit one click away in <details>
 N_DRAWN = 40  # at most this many density figures per page (an image model has hundreds of parameters)
@@ -108,20 +108,23 @@ def render(
     if missing or not (found or studies):
         load_all(out, missing or None)  # raises, naming the command that writes the results
     all_results = {n: load_model(out, n) for n in found}
-    code = max(p.stat().st_mtime for p in Path(__file__).parent.glob("*.py"))
-
-    def stale(page: Path, inputs: list[str]) -> bool:
-        times = [(page.parent / f).stat().st_mtime for f in inputs if (page.parent / f).is_file()]
-        return force or not page.exists() or page.stat().st_mtime < max(code, *times)
-
     for name in [n for n in (names or found) if n in found]:
-        if stale(out / name / "index.html", ["results.json", "results.nc", SUMMARY]):
+        if stale(out / name / "index.html", [out / name / f for f in ("results.json", "results.nc", SUMMARY)], force):
             render_model(all_results[name])
     all_studies = {n: load_study(out, n) for n in studies}
     for name in [n for n in (names or studies) if n in studies]:
-        if stale(out / name / PAGE, [SUMMARY, "index.html"]):
+        if stale(out / name / PAGE, [out / name / SUMMARY, out / name / "index.html"], force):
             render_study(all_studies[name])
     return render_index(list(all_results.values()), out, extra_pages, list(all_studies.values()))
+
+
+def stale(page: Path, inputs: list[Path], force: bool = False) -> bool:
+    """Whether ``page`` must be rendered: ``force``, no page yet, or a page older than one of the ``inputs``
+    that exist or than the rendering code (``reports/*.py``)."""
+    if force or not page.exists():
+        return True
+    code = max(p.stat().st_mtime for p in Path(__file__).parent.glob("*.py"))
+    return page.stat().st_mtime < max(code, *(p.stat().st_mtime for p in inputs if p.is_file()))
 
 
 def _page(title: str, body: str) -> str:

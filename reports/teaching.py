@@ -26,7 +26,7 @@ from modemean.comparisons.errors import ModemeanError
 
 from .figures import DENSITY, RC, STYLES, _kde
 from .load import load_model
-from .pages import _page
+from .pages import _page, stale
 
 __all__ = ["render_teaching", "expected_losses", "LOSS_MODEL", "LOSS_PARAMETER", "WINDOW_SDS"]
 
@@ -74,27 +74,30 @@ def _nav(extra: str = "") -> str:
     return f'<nav><a href="../index.html">← all models</a>{extra}</nav>'
 
 
-def render_teaching(out: Path) -> list[tuple[str, str]]:
+def render_teaching(out: Path, force: bool = False) -> list[tuple[str, str]]:
     """Write every teaching page whose numbers exist in ``out``, and their index; return ``(title, href)``.
 
     ``em_demo.html``, ``em_bound.html`` and ``prior_demo.html`` need ``out/teaching/em_demo.json``,
     ``em_bound.json`` and ``prior_demo.json`` (``modemean teach --out DIR``); ``loss_demo.html`` and
     ``reparam_demo.html`` need the eight schools results with NUTS draws (``modemean run eight_schools
     --out DIR``); ``skew_demo.html`` needs nothing (it places whatever catalog results exist). A page
-    whose numbers are missing is skipped. ``teaching/index.html`` lists them in the suggested order,
-    one paragraph each, and says how to make the missing ones. A folder with no results and no
-    teaching numbers gets nothing.
+    whose numbers are missing is skipped; one newer than its numbers and the rendering code is kept
+    (the skew page and the index, which read every model's results, are always rewritten: they draw
+    no figure). ``teaching/index.html`` lists them in the suggested order, one paragraph each, and
+    says how to make the missing ones. A folder with no results and no teaching numbers gets nothing.
 
     Parameters
     ----------
     out : path
         The results folder.
+    force : bool, default False
+        Render every page even when it is up to date.
 
     Returns
     -------
     list of (str, str)
-        Title and href relative to ``out``: the teaching index first, then each page written, in the
-        suggested order.
+        Title and href relative to ``out``: the teaching index first, then each page written or kept,
+        in the suggested order.
     """
     from . import lessons
     from .load import find_models
@@ -103,15 +106,21 @@ def render_teaching(out: Path) -> list[tuple[str, str]]:
     if not find_models(out) and not list((out / "teaching").glob("*.json")):
         return []  # nothing to teach from (and no folder to write into)
     written = set()
-    em = out / "teaching" / "em_demo.json"
-    if em.is_file():
-        render_em_demo(out, json.loads(em.read_text()))
-        written.add("em_demo")
-    bound = out / "teaching" / "em_bound.json"
-    if bound.is_file():
-        lessons.render_em_bound(out, json.loads(bound.read_text()))
-        written.add("em_bound")
-    if (out / LOSS_MODEL / "results.json").is_file():
+    for name, render in (
+        ("em_demo", render_em_demo),
+        ("em_bound", lessons.render_em_bound),
+        ("prior_demo", render_prior_demo),
+    ):
+        numbers = out / "teaching" / f"{name}.json"
+        if numbers.is_file():
+            if stale(out / "teaching" / f"{name}.html", [numbers], force):
+                render(out, json.loads(numbers.read_text()))
+            written.add(name)
+    loss = [out / LOSS_MODEL / "results.json", out / LOSS_MODEL / "results.nc"]
+    pages = ("loss_demo", "reparam_demo")
+    if loss[0].is_file() and not any(stale(out / "teaching" / f"{n}.html", loss, force) for n in pages):
+        written.update(pages)  # made from these results, so they had the draws
+    elif loss[0].is_file():
         try:
             results = load_model(out, LOSS_MODEL)
         except ModemeanError:
@@ -121,13 +130,9 @@ def render_teaching(out: Path) -> list[tuple[str, str]]:
             lessons.render_reparam_demo(
                 out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER], LOSS_MODEL, LOSS_PARAMETER
             )
-            written |= {"loss_demo", "reparam_demo"}
+            written.update(pages)
     lessons.render_skew_demo(out)
     written.add("skew_demo")
-    prior = out / "teaching" / "prior_demo.json"
-    if prior.is_file():
-        render_prior_demo(out, json.loads(prior.read_text()))
-        written.add("prior_demo")
     index = lessons.render_teaching_index(out, written)
     return [("The teaching pages, in a suggested order", f"teaching/{index.name}")] + [
         (title, f"teaching/{name}.html") for name, title, _, _ in lessons.ORDER if name in written

@@ -49,6 +49,26 @@ def test_a_failing_model_is_one_line_and_the_others_are_solved(tmp_path):
     assert any(line.startswith("also_good: done in") and line.endswith("/4]") for line in proc.stderr.splitlines())
 
 
+def test_stored_catalog_models_are_read_back_without_a_worker(tmp_path, monkeypatch):
+    """A catalog model whose results are stored is read in the parent: no worker process is started."""
+    import multiprocessing.context
+
+    from modemean.comparisons.batch import solve_many
+
+    for name in ("bioassay", "eight_schools"):
+        compare(name, solvers="map", out=tmp_path)
+
+    def no_worker(self):
+        raise AssertionError(f"a worker was started for {self.name}")
+
+    monkeypatch.setattr(multiprocessing.context.ForkServerProcess, "start", no_worker)
+    shown = []
+    targets = ["bioassay", "eight_schools"]
+    outcomes = solve_many(targets, jobs=2, sink=None, show=shown.append, solvers="map", out=tmp_path)
+    assert [(o.status, o.name, o.cached) for o in outcomes] == [("ok", "bioassay", True), ("ok", "eight_schools", True)]
+    assert shown == outcomes and "tau" in outcomes[1].text
+
+
 def test_jobs_must_be_positive(tmp_path):
     proc = cli("run", "bioassay", "eight_schools", "--jobs", "0", "--out", tmp_path)
     assert proc.returncode == 2 and proc.stderr.strip() == ("modemean: error: jobs must be an integer >= 1, got 0"), (

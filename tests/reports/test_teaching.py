@@ -208,6 +208,30 @@ def test_cli_report_links_the_teaching_pages(site, capsys):
         assert (site / "teaching" / f"{name}.html").is_file()
 
 
+@pytest.mark.slow
+def test_up_to_date_teaching_pages_are_kept_and_stale_ones_rerendered(site):
+    """A page newer than its numbers is kept (the loss page's figure is most of a cached report's time);
+    new numbers or ``force`` render it again; the index is always rewritten."""
+    import os
+    import time
+
+    pages = {name: site / "teaching" / f"{name}.html" for name in ("em_demo", "loss_demo", "reparam_demo", "index")}
+    before = {name: page.stat().st_mtime_ns for name, page in pages.items()}
+    links = render_teaching(site)
+    assert {href for _, href in links} >= {f"teaching/{name}.html" for name in pages}  # kept pages still linked
+    after = {name: page.stat().st_mtime_ns for name, page in pages.items()}
+    assert after["em_demo"] == before["em_demo"] and after["loss_demo"] == before["loss_demo"]
+    assert after["index"] > before["index"]
+    later = time.time() + 5
+    os.utime(site / "eight_schools" / "results.nc", (later, later))  # the draws the loss page shows changed
+    render_teaching(site)
+    assert pages["loss_demo"].stat().st_mtime_ns > after["loss_demo"]
+    assert pages["reparam_demo"].stat().st_mtime_ns > after["reparam_demo"]
+    assert pages["em_demo"].stat().st_mtime_ns == before["em_demo"]
+    render_teaching(site, force=True)
+    assert pages["em_demo"].stat().st_mtime_ns > before["em_demo"]
+
+
 # ------------------------------------------------------------------------------------------- in a browser
 def _open(page, path):
     page.goto(path.as_uri())

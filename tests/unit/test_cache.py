@@ -1,10 +1,13 @@
 """The result cache: an unchanged run is reused; any change to options, seed, data or model file is not."""
 
+import numpy as np
 import pandas as pd
 import pytest
 import rates_model
+from compiles import Compiles
 
 from modemean import compare
+from modemean.comparisons.run import stored_comparison
 
 
 @pytest.fixture()
@@ -27,6 +30,26 @@ def test_unchanged_run_is_reused_and_identical(model, tmp_path):
     assert again.results["solvers"] == first.results["solvers"]
     assert again.fits["nuts"].draws["posterior"]["lam"].shape == (2, 200)
     assert "cached results" in str(again)
+
+
+def test_stored_results_are_read_back_without_compiling(model, tmp_path, monkeypatch):
+    """A cache hit builds the model but compiles nothing (no start check, no solver): a cached run of the
+    whole catalog takes seconds. ``stored_comparison`` is that read alone: ``None`` until results made
+    with the same options exist."""
+    settings = {"solvers": "map,nuts", "draws": 200, "tune": 200, "chains": 2}
+    assert stored_comparison(str(model), out=tmp_path, **settings) is None
+    first = run(model, tmp_path)
+    compiles = Compiles(monkeypatch)
+    stored = stored_comparison(str(model), out=tmp_path, **settings)
+    again = run(model, tmp_path)
+    assert stored_comparison(str(model), out=tmp_path, **{**settings, "seed": 1}) is None
+    assert len(compiles) == 0, compiles.where
+    assert stored.cached and again.cached
+    pd.testing.assert_frame_equal(stored.table, first.table, check_dtype=False)
+    np.testing.assert_array_equal(
+        stored.fits["nuts"].draws["posterior"]["lam"].values, first.fits["nuts"].draws["posterior"]["lam"].values
+    )
+    assert set(stored.fits["nuts"].draws.children) == set(first.fits["nuts"].draws.children)  # stats, data too
 
 
 @pytest.mark.parametrize("change", [{"seed": 1}, {"draws": 201}, {"chains": 1}, {"solvers": "map"}])

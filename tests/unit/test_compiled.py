@@ -1,36 +1,18 @@
 """Compile once: ``with_data`` on new observations reuses every compiled function, and gives the
 answers a fresh build on those observations gives (comparisons/compiled.py)."""
 
-import traceback
 import warnings
 
 import numpy as np
 import pymc as pm
 import pytest
-from pytensor.compile import maker
+from compiles import Compiles
 
 from modemean.comparisons.solvers import SOLVERS
 from modemean.comparisons.spec import load_spec, spec_from_parts
 
 MAP = {"n_starts": 1}  # start 0 alone: the equalities below hold start by start
 EM = {"n_init": 1}
-
-
-class Compiles:
-    """Counts PyTensor function constructions (every ``pytensor.function``) and where they came from."""
-
-    def __init__(self, monkeypatch):
-        self.where: list[str] = []
-        original = maker.FunctionMaker.__init__
-
-        def counting(this, *args, **kwargs):
-            self.where.append(" <- ".join(f"{f.filename}:{f.name}" for f in traceback.extract_stack()[-12:-1]))
-            return original(this, *args, **kwargs)
-
-        monkeypatch.setattr(maker.FunctionMaker, "__init__", counting)
-
-    def __len__(self):
-        return len(self.where)
 
 
 def _fresh(spec, data):
