@@ -162,6 +162,12 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         help="re-render pages that are newer than their results (by default they are kept)",
     )
     report.add_argument(
+        "--jobs",
+        type=int,
+        default=DEFAULT_JOBS,
+        help="model pages rendered at once, each in its own process (default %(default)s)",
+    )
+    report.add_argument(
         "--out",
         type=Path,
         default=DEFAULT_OUT,
@@ -241,8 +247,7 @@ def _run(args) -> int:
 
     options = {name: getattr(args, name) for name in run_options()}
     check_options(args.solvers, options)
-    if args.jobs < 1:
-        raise ModemeanError(f"jobs must be an integer >= 1, got {args.jobs}")
+    _check_jobs(args.jobs)
     check_writable(args.out)
     targets = list(models.CATALOG) if args.models == ["all"] else args.models
     if args.name is not None:
@@ -290,6 +295,13 @@ def _run(args) -> int:
     for outcome in failed:  # one line each, after every other model was solved
         print(f"modemean: error: {outcome.target}: {outcome.text}", file=sys.stderr)
     return 2 if failed else 0
+
+
+def _check_jobs(jobs: int) -> None:
+    from .comparisons.errors import ModemeanError
+
+    if jobs < 1:
+        raise ModemeanError(f"jobs must be an integer >= 1, got {jobs}")
 
 
 def _print_comparison(text: str, folder: Path, cached: bool) -> None:
@@ -344,8 +356,9 @@ def _report(args) -> int:
     from .reports import render
     from .reports.teaching import render_teaching
 
+    _check_jobs(args.jobs)
     teaching = render_teaching(args.out, force=args.force)
-    index = render(args.out, args.models or None, extra_pages=teaching, force=args.force)
+    index = render(args.out, args.models or None, extra_pages=teaching, force=args.force, jobs=args.jobs)
     print(f"wrote {index}")
     return 0
 

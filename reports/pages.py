@@ -6,8 +6,10 @@ to the page, and every link is relative, so the folder works from ``file://`` or
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -69,7 +71,11 @@ details{margin:1rem 0}summary{cursor:pointer;font-weight:bold}
 
 
 def render(
-    out: Path, names: list[str] | None = None, extra_pages: list[tuple[str, str]] = (), force: bool = False
+    out: Path,
+    names: list[str] | None = None,
+    extra_pages: list[tuple[str, str]] = (),
+    force: bool = False,
+    jobs: int = 1,
 ) -> Path:
     """Render the pages of ``names`` (default: every model with results or a study in ``out``) and the index.
 
@@ -89,6 +95,10 @@ def render(
         Further pages (e.g. teaching pages) to link from the index.
     force : bool, default False
         Render every page even when it is up to date.
+    jobs : int, default 1
+        Model pages rendered at once, each worker a process of its own (matplotlib draws on one core; a
+        page of forty densities takes ten seconds). Above 1, call it from a script only under
+        ``if __name__ == "__main__":`` (the workers import the main module, as with ``multiprocessing``).
 
     Returns
     -------
@@ -108,14 +118,31 @@ def render(
     if missing or not (found or studies):
         load_all(out, missing or None)  # raises, naming the command that writes the results
     all_results = {n: load_model(out, n) for n in found}
-    for name in [n for n in (names or found) if n in found]:
-        if stale(out / name / "index.html", [out / name / f for f in ("results.json", "results.nc", SUMMARY)], force):
-            render_model(all_results[name])
+    inputs = ("results.json", "results.nc", SUMMARY)
+    chosen = [n for n in (names or found) if n in found]
+    todo = [n for n in chosen if stale(out / n / "index.html", [out / n / f for f in inputs], force)]
+    _render_models(out, sorted(todo, key=lambda n: -len(all_results[n].parameters)), jobs)  # the largest first
     all_studies = {n: load_study(out, n) for n in studies}
     for name in [n for n in (names or studies) if n in studies]:
         if stale(out / name / PAGE, [out / name / SUMMARY, out / name / "index.html"], force):
             render_study(all_studies[name])
     return render_index(list(all_results.values()), out, extra_pages, list(all_studies.values()))
+
+
+def _render_models(out: Path, names: list[str], jobs: int) -> None:
+    """:func:`render_model` for each of ``names``, in ``jobs`` worker processes when there is more than one."""
+    if jobs <= 1 or len(names) <= 1:
+        for name in names:
+            _render_one(out, name)
+        return
+    context = multiprocessing.get_context("forkserver")  # not fork: a clean process, whatever threads run here
+    with ProcessPoolExecutor(min(jobs, len(names)), mp_context=context) as pool:
+        for page in [pool.submit(_render_one, out, name) for name in names]:
+            page.result()  # a worker's error (e.g. an unreadable results.nc) is raised here
+
+
+def _render_one(out: Path, name: str) -> None:
+    render_model(load_model(out, name))
 
 
 def stale(page: Path, inputs: list[Path], force: bool = False) -> bool:

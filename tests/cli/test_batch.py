@@ -69,8 +69,9 @@ def test_stored_catalog_models_are_read_back_without_a_worker(tmp_path, monkeypa
     assert shown == outcomes and "tau" in outcomes[1].text
 
 
-def test_jobs_must_be_positive(tmp_path):
-    proc = cli("run", "bioassay", "eight_schools", "--jobs", "0", "--out", tmp_path)
+@pytest.mark.parametrize("command", [["run", "bioassay", "eight_schools"], ["report"]])
+def test_jobs_must_be_positive(tmp_path, command):
+    proc = cli(*command, "--jobs", "0", "--out", tmp_path)
     assert proc.returncode == 2 and proc.stderr.strip() == ("modemean: error: jobs must be an integer >= 1, got 0"), (
         proc.stderr
     )

@@ -33,7 +33,7 @@ def site(browser, solved, tmp_path_factory):
         except Exception as exc:  # noqa: BLE001 -- reported by that model's test, the others still render
             errors[name] = f"{type(exc).__name__}: {exc}"
     if len(errors) < len(models.CATALOG):
-        render(out)
+        render(out, jobs=2)
     return out, errors
 
 

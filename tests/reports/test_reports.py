@@ -369,6 +369,16 @@ def test_up_to_date_pages_are_kept_and_stale_ones_rerendered(site):
     assert page.stat().st_mtime_ns > again
 
 
+def test_pages_rendered_by_worker_processes_are_the_pages_rendered_here(site):
+    """``jobs=2`` renders the model pages in two worker processes: the same HTML and figures as in one."""
+    out, _ = site
+    files = lambda: {p.relative_to(out): p.read_bytes() for p in out.glob("*/*") if p.suffix in (".html", ".png")}
+    render(out, force=True, extra_pages=[("EM step by step", "teaching/em.html")])
+    here = files()
+    render(out, force=True, extra_pages=[("EM step by step", "teaching/em.html")], jobs=2)
+    assert files() == here and len(here) > 4
+
+
 def test_an_approximate_em_is_labelled_in_the_table_the_page_and_the_text(tmp_path):
     """em_kind travels from the EM fit to results.json, the printed table (≈, footnote) and the page."""
     from modemean.comparisons.table import format_table
