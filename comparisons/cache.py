@@ -146,7 +146,7 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
         if f"{method}_trace" in tree.children:
             ds = tree[f"{method}_trace"].to_dataset()
             traces = {
-                name.removeprefix("objective_"): [row[~np.isnan(row)] for row in ds[name].values]
+                str(name).removeprefix("objective_"): [row[~np.isnan(row)] for row in ds[name].values]
                 for name in ds.data_vars
             }
         draws = _draws(tree, SOLVERS[method].group)
