@@ -164,6 +164,8 @@ def compare(
     >>> c = compare("eight_schools", solvers="map,em")       # doctest: +SKIP
     >>> c.table.loc["tau", ["map", "em", "mean", "gap_sd"]]  # doctest: +SKIP
     """
+    if out is not None:
+        check_writable(Path(out))
     spec, settings, key = _prepare(model, data, solvers, seed, out, options_and_parts)
     if out is not None and not force:
         stored = _stored(spec, settings, key, Path(out))
@@ -231,8 +233,6 @@ def _prepare(model, data, solvers, seed, out, options_and_parts) -> tuple[ModelS
     chosen, values = check_options(
         solvers, {"seed": seed, **{k: v for k, v in options_and_parts.items() if k not in PARTS}}
     )
-    if out is not None:
-        check_writable(Path(out))
     if callable(model) and not isinstance(model, ModuleType):
         if data is None:
             raise ModemeanError("compare(build, data): a build function needs its data dict")

@@ -118,9 +118,7 @@ def render_teaching(out: Path, force: bool = False) -> list[tuple[str, str]]:
             written.add(name)
     loss = [out / LOSS_MODEL / "results.json", out / LOSS_MODEL / "results.nc"]
     pages = ("loss_demo", "reparam_demo")
-    if loss[0].is_file() and not any(stale(out / "teaching" / f"{n}.html", loss, force) for n in pages):
-        written.update(pages)  # made from these results, so they had the draws
-    elif loss[0].is_file():
+    if loss[0].is_file() and any(stale(out / "teaching" / f"{n}.html", loss, force) for n in pages):
         try:
             results = load_model(out, LOSS_MODEL)
         except ModemeanError:
@@ -131,6 +129,8 @@ def render_teaching(out: Path, force: bool = False) -> list[tuple[str, str]]:
                 out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER], LOSS_MODEL, LOSS_PARAMETER
             )
             written.update(pages)
+    elif loss[0].is_file():
+        written.update(pages)  # kept: made from these results, so they had the draws
     lessons.render_skew_demo(out)
     written.add("skew_demo")
     index = lessons.render_teaching_index(out, written)
