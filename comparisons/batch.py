@@ -28,7 +28,6 @@ import multiprocessing
 import os
 import queue as queues
 import signal
-import threading
 import time
 import traceback
 import warnings
@@ -82,7 +81,6 @@ def solve_many(
     jobs: int,
     sink: progress.Sink | None,
     show: Callable[[Outcome], None],
-    cancel: threading.Event | None = None,
     **kwargs: Any,
 ) -> list[Outcome]:
     """Solve each target in its own worker process, ``jobs`` at a time; return every outcome in target order.
@@ -97,9 +95,6 @@ def solve_many(
         Receives the workers' progress events (``None``: the workers emit none).
     show : callable
         Called with each :class:`Outcome` as soon as its model is done (the command prints it).
-    cancel : threading.Event, optional
-        Set by another thread to stop the batch as an interruption does, without raising: the running
-        models save what they finished, the outcomes so far are returned.
     **kwargs
         Passed to :func:`~comparisons.run.compare` for every target (``solvers``, options, ``out``, ...).
 
@@ -107,6 +102,13 @@ def solve_many(
     ------
     KeyboardInterrupt
         After the running workers have saved what they finished (see the module docstring).
+
+    Notes
+    -----
+    Call it from the only thread of this process that uses PyTensor: a stored catalog result is read
+    here, which builds the model, and PyTensor's configuration is process-global (``change_flags``,
+    which every compile enters, is not thread-safe). Two threads compiling at once can leave the
+    process with another thread's ``config.mode``, and every later compile with other numbers.
     """
     ctx = multiprocessing.get_context("forkserver")
     # the engine (PyMC, PyTensor, ArviZ: seconds) imported once, in the server every worker forks from
@@ -164,9 +166,6 @@ def solve_many(
 
     try:
         while pending or running:
-            if cancel is not None and cancel.is_set():
-                stop()
-                break
             while pending and len(running) < jobs:
                 index, target = pending.pop(0)
                 stored = _stored(target, kwargs, sink)

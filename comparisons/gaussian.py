@@ -82,15 +82,18 @@ MODE = Mode(linker="py", optimizer="fast_run").excluding("fusion", "inplace")
 
 
 def _compile(inputs, outputs, **kwargs):
-    """``pytensor.function`` with the C linker, falling back to the Python linker."""
-    global MODE_C
-    if MODE_C is not None:
+    """``pytensor.function`` with the C linker, or the Python linker where that fails (no C compiler).
+
+    The fallback is decided per function: a failed C compile once in a process must not switch
+    every later engine of that process to other arithmetic.
+    """
+    if pytensor.config.cxx:
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
                 return pytensor.function(inputs, outputs, mode=MODE_C, **kwargs)
-        except Exception:  # noqa: BLE001 -- no C compiler (or a failed compile): the Python linker
-            MODE_C = None
+        except Exception:  # noqa: BLE001 -- a C compile that failed: this function in Python
+            pass
     return pytensor.function(inputs, outputs, mode=MODE, **kwargs)
 
 

@@ -1,8 +1,11 @@
 """Shared fixtures: each catalog comparison is solved once per test session."""
 
+import json
 import os
 import shutil
-import threading
+import signal
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -47,59 +50,68 @@ def _catalog_in_background(request):
 def solved(request, tmp_path_factory, worker_id):
     """``solved(name)`` returns the full comparison (map, em, nuts at default settings), cached.
 
-    The whole catalog is solved in the background as ``modemean run all`` solves it
-    (:func:`comparisons.batch.solve_many`: each model in its own worker process, ``WORKERS`` at a
-    time) into a session folder; a call waits for its model and reads it back through
+    The whole catalog is solved in the background, in a process of its own, as ``modemean run all``
+    solves it (:func:`comparisons.batch.solve_many`: each model in its own worker process, ``WORKERS``
+    at a time) into a session folder; a call waits for its model and reads it back through
     ``compare(..., out=...)``'s result cache, so the comparison is exactly what a user's run stored.
     A model whose run failed is solved in the test process instead (its error then surfaces in the test).
 
     Under pytest-xdist (``make test`` runs ``-n 2``) the folder is shared by the workers: the first
     to claim it solves the catalog, the others wait for its per-model marks (or solve a model
-    themselves if the claimant died), so the catalog is solved once per run, not once per worker.
+    themselves if the solving process died), so the catalog is solved once per run, not once per worker.
     """
-    from modemean.comparisons.batch import solve_many
-
     root = tmp_path_factory.getbasetemp()
     if worker_id != "master":  # the parent of each worker's base folder is common to the run
         root = root.parent
-    out, marks = root / "catalog", root / "catalog-done"
-    claimant = _claim(root / "catalog.claim")
-    cancel, cache = threading.Event(), {}
-    if claimant:
+    out, marks, claim = root / "catalog", root / "catalog-done", root / "catalog.claim"
+    solver = None
+    if _claim(claim):
         marks.mkdir()
         targets = list(models.CATALOG)  # in a whole-suite run (the browser tests need every model): longest first
         if any("browser" in getattr(item, "fixturenames", ()) for item in request.session.items):
             targets = [*LONGEST, *(name for name in targets if name not in LONGEST)]
+        # A process of its own, not a thread: PyTensor's configuration is process-global and
+        # change_flags (entered by every compile) is not thread-safe, so a thread reading stored
+        # results (building models) while a test compiles left config.mode changed for the rest of
+        # the test process (other linkers, other numbers: a fresh clone's cold `make test` failed).
+        solver = subprocess.Popen(
+            [sys.executable, "-c", SOLVE, json.dumps(targets), str(out), str(marks), str(SEED), str(WORKERS)]
+        )
+        claim.write_text(str(solver.pid))  # the process the waiting tests watch (_ready)
+    cache = {}
 
-        def solve():
-            try:
-                solve_many(
-                    targets,
-                    jobs=WORKERS,
-                    sink=None,
-                    show=lambda o: (marks / o.target).touch(),
-                    cancel=cancel,
-                    seed=SEED,
-                    out=out,
-                )
-            finally:  # whatever happened, the tests waiting go on (and solve their model themselves)
-                (marks / "ALL").touch()
-
-        thread = threading.Thread(target=solve, daemon=True)
-        thread.start()
+    def waiting(name) -> bool:
+        if name not in models.CATALOG or _ready(marks, name, claim):
+            return False
+        return solver is None or solver.poll() is None  # (a child of this process ends as a zombie: poll it)
 
     def get(name):
         if name not in cache:
-            while name in models.CATALOG and not _ready(marks, name, root / "catalog.claim"):
+            while waiting(name):
                 time.sleep(0.5)
             cache[name] = compare(name, seed=SEED, out=out)
         return cache[name]
 
     yield get
-    if claimant:
+    if solver is not None:
         if worker_id == "master":
-            cancel.set()  # a partial test run: stop what is still solving
-        thread.join()  # under xdist the other worker may still wait for models
+            solver.send_signal(signal.SIGINT)  # a partial test run: stop what is still solving, as Ctrl-C does
+        solver.wait()  # under xdist the other worker may still wait for models
+
+
+# `modemean run all` as the solved fixture runs it: argv = targets (JSON), out, marks folder, seed, jobs
+SOLVE = """
+import json, pathlib, sys
+from modemean.comparisons.batch import solve_many
+targets, out, marks = json.loads(sys.argv[1]), sys.argv[2], pathlib.Path(sys.argv[3])
+seed, jobs = map(int, sys.argv[4:])
+try:
+    solve_many(targets, jobs=jobs, sink=None, show=lambda o: (marks / o.target).touch(), seed=seed, out=out)
+except KeyboardInterrupt:
+    pass
+finally:  # whatever happened, the tests waiting go on (and solve their model themselves)
+    (marks / "ALL").touch()
+"""
 
 
 def _claim(path) -> bool:

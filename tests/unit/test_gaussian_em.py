@@ -312,3 +312,26 @@ def test_automatic_e_step_reproduces_the_old_closed_forms(name):
     if name == "eight_schools":
         assert fit.estimates["em"]["tau"] == 0.0 == fit.estimates["mle"]["tau"]
         assert any(f.column == "em" and f.kind == "boundary" and f.value == 0 for f in fit.flags["tau"])
+
+
+def test_a_failed_c_compile_falls_back_for_that_function_only(monkeypatch):
+    """A C compile that fails (a compiler error, a cache clash between processes) gives that one function
+    the Python linker; the next function is C again (once, a failure switched the whole process)."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    from modemean.comparisons import gaussian
+
+    real, modes = pytensor.function, []
+
+    def function(*args, mode=None, **kwargs):
+        modes.append(mode)
+        if mode is gaussian.MODE_C and len(modes) == 1:
+            raise RuntimeError("the C compile failed")
+        return real(*args, mode=mode, **kwargs)
+
+    monkeypatch.setattr(pytensor, "function", function)
+    x = pt.dvector("x")
+    first, second = (gaussian._compile([x], (x**2).sum() + k) for k in (1, 2))
+    assert modes == [gaussian.MODE_C, gaussian.MODE, gaussian.MODE_C]
+    assert first(np.array([1.0, 2.0])) == 6.0 and second(np.array([1.0, 2.0])) == 7.0
