@@ -28,6 +28,7 @@ here and written as JSON next to the results (``OUT/teaching/*.json``):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -36,9 +37,10 @@ import numpy as np
 
 from modemean import models
 
+from .cache import CATALOG, ENGINE
 from .discrete import DiscreteLatentEM
 from .errors import ModemeanError
-from .results import _jsonable, write_atomic
+from .results import _jsonable, versions, write_atomic
 from .run import compare
 from .solvers import SEED, SOLVERS
 from .solvers.em import run_em
@@ -49,6 +51,7 @@ __all__ = [
     "em_bound_data",
     "prior_demo_data",
     "build_teaching",
+    "teaching_key",
     "SCALES",
     "FLAT",
     "TEACH_NUTS",
@@ -330,9 +333,12 @@ def prior_demo_data(*, seed: int = SEED.default, scales=SCALES, flat: float = FL
 
 
 def build_teaching(
-    out: Path, *, seed: int = SEED.default, n_init: int = N_INIT, prior: dict | None = None
-) -> list[Path]:
+    out: Path, *, seed: int = SEED.default, n_init: int = N_INIT, prior: dict | None = None, force: bool = False
+) -> list[tuple[Path, bool]]:
     """Compute the teaching pages' numbers: ``out/teaching/em_demo.json``, ``em_bound.json``, ``prior_demo.json``.
+
+    A file whose stored ``key`` (:func:`teaching_key`) matches is kept: the same settings on the same
+    engine, catalog and libraries give the same numbers, so a second ``make demo`` recomputes nothing.
 
     Parameters
     ----------
@@ -342,22 +348,47 @@ def build_teaching(
         As for ``modemean run``.
     prior : dict, optional
         Keyword arguments for :func:`prior_demo_data` (``scales``, ``flat``, ``nuts``).
+    force : bool, default False
+        Recompute every file even when it is up to date.
 
     Returns
     -------
-    list of Path
-        The files written.
+    list of (Path, bool)
+        Each file, and whether it was written (``False``: kept).
     """
     folder = Path(out) / "teaching"
     folder.mkdir(parents=True, exist_ok=True)
     logging.getLogger("pymc").setLevel(logging.WARNING)
-    written = []
-    for name, data in (
-        ("em_demo", em_demo_data(seed=seed, n_init=n_init)),
-        ("em_bound", em_bound_data(seed=seed)),
-        ("prior_demo", prior_demo_data(seed=seed, **(prior or {}))),
-    ):
-        text = json.dumps(data, separators=(",", ":"), allow_nan=False)  # compact: the curves are many numbers
-        write_atomic(folder / f"{name}.json", lambda tmp, text=text: tmp.write_text(text + "\n"))
-        written.append(folder / f"{name}.json")
-    return written
+    makers = {
+        "em_demo": ({"seed": seed, "n_init": n_init}, lambda: em_demo_data(seed=seed, n_init=n_init)),
+        "em_bound": ({"seed": seed}, lambda: em_bound_data(seed=seed)),
+        "prior_demo": ({"seed": seed, **(prior or {})}, lambda: prior_demo_data(seed=seed, **(prior or {}))),
+    }
+    done = []
+    for name, (settings, make) in makers.items():
+        path, key = folder / f"{name}.json", teaching_key(name, settings)
+        if not force and _stored_key(path) == key:
+            done.append((path, False))
+            continue
+        text = json.dumps({**make(), "key": key}, separators=(",", ":"), allow_nan=False)  # compact: many numbers
+        write_atomic(path, lambda tmp, text=text: tmp.write_text(text + "\n"))
+        done.append((path, True))
+    return done
+
+
+def teaching_key(name: str, settings: dict) -> str:
+    """SHA-256 over what shapes a teaching file: its name and settings, the library versions, and the
+    sources of the engine (``comparisons/``) and of the catalog (``models/``: code and data files)."""
+    described = {"file": name, **settings, "versions": versions()}
+    h = hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode())
+    for path in sorted([*ENGINE.rglob("*.py"), *CATALOG.rglob("*.py"), *CATALOG.rglob("*.csv")]):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _stored_key(path: Path) -> str | None:
+    """The ``key`` a teaching file was written with, or ``None`` (no file, unreadable, or older than keys)."""
+    try:
+        return json.loads(path.read_text()).get("key")
+    except (OSError, ValueError, AttributeError):
+        return None

@@ -141,6 +141,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         metavar="DIR",
         help="results folder; the numbers go to DIR/teaching (default %(default)s)",
     )
+    teach.add_argument(
+        "--force", action="store_true", help="recompute every file, even those up to date for these settings"
+    )
     if command == "teach":
         from .comparisons.solvers import run_options
 
@@ -347,8 +350,8 @@ def _teach(args) -> int:
 
     check_options("map,em", {"seed": args.seed, "n_init": args.n_init})
     check_writable(args.out)
-    for path in build_teaching(args.out, seed=args.seed, n_init=args.n_init):
-        print(f"wrote {path}")
+    for path, written in build_teaching(args.out, seed=args.seed, n_init=args.n_init, force=args.force):
+        print(f"wrote {path}" if written else f"kept {path} (up to date; --force recomputes it)")
     return 0
 
 

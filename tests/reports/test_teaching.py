@@ -232,6 +232,24 @@ def test_up_to_date_teaching_pages_are_kept_and_stale_ones_rerendered(site):
     assert pages["em_demo"].stat().st_mtime_ns > before["em_demo"]
 
 
+@pytest.mark.slow
+def test_teaching_numbers_up_to_date_are_kept_and_changed_settings_recompute(site, tmp_path):
+    """A second ``modemean teach`` with the same settings recomputes nothing; a changed prior grid
+    recomputes prior_demo.json only."""
+    import shutil
+
+    shutil.copytree(site / "teaching", tmp_path / "teaching", ignore=shutil.ignore_patterns("*.html"))
+    files = {p.stem: p for p in (tmp_path / "teaching").glob("*.json")}
+    stamps = {name: p.stat().st_mtime_ns for name, p in files.items()}
+    kept = [(files[name], False) for name in ("em_demo", "em_bound", "prior_demo")]
+    assert build_teaching(tmp_path, seed=SEED, prior=PRIOR) == kept
+    assert {name: p.stat().st_mtime_ns for name, p in files.items()} == stamps
+    wider = {**PRIOR, "scales": (0.05, 3.0)}
+    written = dict(build_teaching(tmp_path, seed=SEED, prior=wider))
+    assert written == {files["em_demo"]: False, files["em_bound"]: False, files["prior_demo"]: True}
+    assert _json(tmp_path, "prior_demo")["key"] != _json(site, "prior_demo")["key"]
+
+
 # ------------------------------------------------------------------------------------------- in a browser
 def _open(page, path):
     page.goto(path.as_uri())
