@@ -16,6 +16,7 @@ from modemean import compare, models
 
 SEED = 20261126
 SLOW_FIXTURES = {"solved", "browser"}  # a test using one of these solves catalog models or drives Chromium
+TEST_NICENESS = 10  # the test processes' priority below the catalog's while it solves
 WORKERS = 2  # catalog models solved at once: compiling is single-threaded, so two keep both cores busy
 # in a whole-suite run, the longest catalog models first (seconds cold: image_alignment 84, sleepstudy 80,
 # image_alignment_learned 63, old_faithful 35), so that the last model to finish is a short one
@@ -41,9 +42,15 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session", autouse=True)
 def _catalog_in_background(request):
-    """Start solving the catalog when the session begins, if any collected test needs it."""
+    """Start solving the catalog when the session begins, if any collected test needs it.
+
+    The test processes then lower their own priority (the catalog's processes keep theirs): the tests
+    that need the catalog wait for it, so it is the run's critical path, and the other tests fill in
+    the cores it leaves idle instead of slowing it down.
+    """
     if any("solved" in getattr(item, "fixturenames", ()) for item in request.session.items):
         request.getfixturevalue("solved")
+        os.nice(TEST_NICENESS)
 
 
 @pytest.fixture(scope="session")
