@@ -75,14 +75,15 @@ __all__ = ["GaussianLatentEM", "NotGaussian", "gaussian_hooks", "check_latent_na
 # The E- and M-steps call a few graphs hundreds of times per restart, so per-call cost matters: the C
 # virtual machine runs them 25x faster than the Python linker (0.5 ms vs 13 ms for sleepstudy's Q),
 # and its compiled ops are cached in PyTensor's compiledir per op, shared across models and runs
-# (cold: about a minute once; warm: seconds). Without a C compiler the Python linker is used, with
-# fusion off (fused Composite ops run element by element there) and in-place rewrites off.
+# (cold: about a minute once; warm: seconds). Without a C compiler numba compiles them (PyTensor's
+# default backend, no compiler needed): the Python linker cannot run an elementwise op of more than
+# 32 operands, which the Laplace-EM's graphs of a transformed latent have.
 MODE_C = Mode(linker="cvm", optimizer="fast_run")
-MODE = Mode(linker="py", optimizer="fast_run").excluding("fusion", "inplace")
+MODE_FALLBACK = "NUMBA"
 
 
 def _compile(inputs, outputs, **kwargs):
-    """``pytensor.function`` with the C linker, or the Python linker where that fails (no C compiler).
+    """``pytensor.function`` with the C linker, or with numba where that fails (no C compiler).
 
     The fallback is decided per function: a failed C compile once in a process must not switch
     every later engine of that process to other arithmetic.
@@ -92,9 +93,9 @@ def _compile(inputs, outputs, **kwargs):
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
                 return pytensor.function(inputs, outputs, mode=MODE_C, **kwargs)
-        except Exception:  # noqa: BLE001 -- a C compile that failed: this function in Python
+        except Exception:  # noqa: BLE001 -- a C compile that failed: this function with numba
             pass
-    return pytensor.function(inputs, outputs, mode=MODE, **kwargs)
+    return pytensor.function(inputs, outputs, mode=MODE_FALLBACK, **kwargs)
 
 
 DENSE_MAX = 2000  # a latent vector up to this size may use a dense Hessian when no blocks exist
