@@ -28,7 +28,7 @@ from .solvers import SOLVERS
 from .spec import ModelSpec
 from .table import columns
 
-__all__ = ["cache_key", "load_cached"]
+__all__ = ["cache_key", "hash_code", "load_cached"]
 
 ENGINE = Path(__file__).parent
 CATALOG = ENGINE.parent / "models"  # the catalog's folder, models/ (modemean.models)
@@ -65,10 +65,15 @@ def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | No
         if np.ma.isMaskedArray(value):  # which entries are missing shapes the results as much as the values
             h.update(b"mask|" + np.ascontiguousarray(np.ma.getmaskarray(value)).tobytes())
     h.update(json.dumps(settings, sort_keys=True).encode())
-    h.update(json.dumps({k: v for k, v in versions().items()}, sort_keys=True).encode())
-    for path in sorted(ENGINE.rglob("*.py")):
-        h.update(path.read_bytes())
+    hash_code(h)
     return h.hexdigest()
+
+
+def hash_code(h, extra: list[Path] | None = None) -> None:
+    """Add to the hash ``h`` the library versions, the engine's sources (``comparisons/``) and ``extra`` files."""
+    h.update(json.dumps(versions(), sort_keys=True).encode())
+    for path in [*sorted(ENGINE.rglob("*.py")), *sorted(extra or [])]:
+        h.update(path.read_bytes())
 
 
 def catalog_imports(source: Path) -> list[Path]:

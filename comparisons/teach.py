@@ -37,10 +37,10 @@ import numpy as np
 
 from modemean import models
 
-from .cache import CATALOG, ENGINE
+from .cache import CATALOG, hash_code
 from .discrete import DiscreteLatentEM
 from .errors import ModemeanError
-from .results import _jsonable, versions, write_atomic
+from .results import _jsonable, write_atomic
 from .run import compare
 from .solvers import SEED, SOLVERS
 from .solvers.em import run_em
@@ -379,10 +379,8 @@ def build_teaching(
 def teaching_key(name: str, settings: dict) -> str:
     """SHA-256 over what shapes a teaching file: its name and settings, the library versions, and the
     sources of the engine (``comparisons/``) and of the catalog (``models/``: code and data files)."""
-    described = {"file": name, **settings, "versions": versions()}
-    h = hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode())
-    for path in sorted([*ENGINE.rglob("*.py"), *CATALOG.rglob("*.py"), *CATALOG.rglob("*.csv")]):
-        h.update(path.read_bytes())
+    h = hashlib.sha256(json.dumps({"file": name, **settings}, sort_keys=True, default=str).encode())
+    hash_code(h, [*CATALOG.rglob("*.py"), *CATALOG.rglob("*.csv")])
     return h.hexdigest()
 
 
