@@ -221,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("modemean: interrupted; results written before the interruption are complete and intact", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of the output left (`modemean list | head`): stop printing, no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit would raise again
+        return 1
 
 
 def _list() -> int:

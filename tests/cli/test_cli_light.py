@@ -26,6 +26,20 @@ def test_list_reads_info_without_importing_pymc():
     assert lines[0].split()[0] == models.CATALOG[0] and models.info(models.CATALOG[0])["title"] in lines[0]
 
 
+def test_a_reader_leaving_early_gets_no_traceback():
+    """``modemean list | head``: the pipe's reader is gone before anything is printed (its end is closed at
+    once); the command stops printing without a traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from modemean.cli import main; sys.exit(main(['list']))"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 1
+    assert proc.stderr.read() == ""
+
+
 def test_run_help_lists_every_solver_without_importing_arviz():
     proc = _python(
         "import sys\nfrom modemean.cli import main\ntry:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
