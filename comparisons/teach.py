@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -359,18 +360,21 @@ def build_teaching(
     folder = Path(out) / "teaching"
     folder.mkdir(parents=True, exist_ok=True)
     logging.getLogger("pymc").setLevel(logging.WARNING)
-    makers = {
-        "em_demo": ({"seed": seed, "n_init": n_init}, lambda: em_demo_data(seed=seed, n_init=n_init)),
-        "em_bound": ({"seed": seed}, lambda: em_bound_data(seed=seed)),
-        "prior_demo": ({"seed": seed, **(prior or {})}, lambda: prior_demo_data(seed=seed, **(prior or {}))),
+    makers: dict[
+        str, tuple[Callable[..., dict], dict]
+    ] = {  # each file's function and its settings (its arguments, and part of its key)
+        "em_demo": (em_demo_data, {"seed": seed, "n_init": n_init}),
+        "em_bound": (em_bound_data, {"seed": seed}),
+        "prior_demo": (prior_demo_data, {"seed": seed, **(prior or {})}),
     }
     done = []
-    for name, (settings, make) in makers.items():
+    for name, (make, settings) in makers.items():
         path, key = folder / f"{name}.json", teaching_key(name, settings)
         if not force and _stored_key(path) == key:
             done.append((path, False))
             continue
-        text = json.dumps({**make(), "key": key}, separators=(",", ":"), allow_nan=False)  # compact: many numbers
+        data = make(**settings)
+        text = json.dumps({**data, "key": key}, separators=(",", ":"), allow_nan=False)  # compact: many numbers
         write_atomic(path, lambda tmp, text=text: tmp.write_text(text + "\n"))
         done.append((path, True))
     return done
