@@ -39,7 +39,7 @@ from typing import Any
 from . import progress
 from .errors import ModemeanError, interrupt
 
-__all__ = ["Outcome", "solve_many", "quiet_libraries"]
+__all__ = ["Outcome", "solve_many", "quiet_libraries", "available_cores"]
 
 GRACE = 120.0  # seconds an interrupted worker gets to save what it finished before it is killed
 
@@ -66,6 +66,14 @@ class Outcome:
     name: str | None = None
     text: str = ""
     cached: bool = False
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def quiet_libraries() -> None:
@@ -173,8 +181,13 @@ def solve_many(
                     outcomes[index] = stored
                     show(stored)
                     continue
+                # the cores shared out among the models solved at once (NUTS's chain processes: a model's
+                # chains forked beside another model's only add forking and passing draws between processes)
+                share = max(1, available_cores() // min(jobs, len(running) + 1 + len(pending)))
                 proc = ctx.Process(
-                    target=_work, args=(index, target, kwargs, events, sink is not None), name=f"modemean {target}"
+                    target=_work,
+                    args=(index, target, kwargs, events, sink is not None, share),
+                    name=f"modemean {target}",
                 )
                 proc.start()
                 running[index] = proc
@@ -206,13 +219,16 @@ def _stored(target: str, kwargs: dict, sink: progress.Sink | None) -> Outcome | 
     return Outcome(target, "ok", comparison.spec.name, str(comparison), cached=True)
 
 
-def _work(index: int, target: str, kwargs: dict, events, report: bool) -> None:
-    """One worker: solve ``target``, send events and the outcome to the parent, exit."""
+def _work(index: int, target: str, kwargs: dict, events, report: bool, cores: int) -> None:
+    """One worker: solve ``target`` with NUTS's chains in at most ``cores`` processes (unless
+    ``$MODEMEAN_CHAIN_PROCESSES`` says otherwise), send events and the outcome to the parent, exit."""
     from .run import compare
+    from .solvers.nuts import CHAIN_PROCESSES
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides (a terminal's Ctrl-C reaches every process)
     signal.signal(signal.SIGTERM, interrupt)
     quiet_libraries()
+    os.environ.setdefault(CHAIN_PROCESSES, str(cores))
     sink = (lambda kind, data: events.put((kind, index, data))) if report else None
     try:
         with progress.reporting(sink):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..batch import available_cores
 from ..errors import ModemeanError
 from .replicate import TRUTHS, Replicator, check_truth
 from .summary import summarise
@@ -211,14 +211,6 @@ def study(
             f"{len(records)} finished are kept in {shown_path(replicas)}: fix the cause and run the study again"
         )
     return result
-
-
-def available_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def study_key(spec, truth: str, settings: dict[str, Any]) -> str:

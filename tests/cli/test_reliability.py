@@ -21,6 +21,7 @@ from modemean import compare
 from modemean.cli import main
 from modemean.comparisons import run
 from modemean.comparisons.errors import ModemeanError
+from modemean.comparisons.solvers.nuts import CHAIN_PROCESSES
 
 CLI = [sys.executable, "-m", "modemean.cli"]
 
@@ -253,14 +254,17 @@ def _no_temporaries(folder):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interruption_leaves_no_corrupt_file_and_next_run_is_clean(tmp_path, sig):
+@pytest.mark.parametrize(("sig", "processes"), [(signal.SIGINT, "1"), (signal.SIGTERM, "2")])
+def test_interruption_leaves_no_corrupt_file_and_next_run_is_clean(tmp_path, sig, processes):
+    """Both ways of running the chains: one after another in the run's process (where pm.sample would
+    swallow the interruption of the first chain and draw the second's 200k draws), and in two processes."""
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [*CLI, "run", "eight_schools", "--draws", "200000", "--tune", "500", "--chains", "2", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, CHAIN_PROCESSES: processes},
     )
     results = out / "eight_schools" / "results.json"
     seen = []  # the progress lines (stderr, plain when not a terminal) up to NUTS's start: map and em are done
@@ -271,7 +275,7 @@ def test_interruption_leaves_no_corrupt_file_and_next_run_is_clean(tmp_path, sig
     time.sleep(1)  # the chains are drawing (200k draws take minutes)
     assert proc.poll() is None, "".join(seen)
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=300)
+    stdout, stderr = proc.communicate(timeout=120)  # the second chain's 200k draws would take minutes
     stderr = "".join(seen) + stderr
     assert proc.returncode == 130, (stdout, stderr)
     assert "interrupted" in stderr and "Traceback" not in stderr

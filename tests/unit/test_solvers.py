@@ -18,9 +18,11 @@ import xarray as xr
 
 from modemean import compare
 from modemean.cli import main
+from modemean.comparisons.batch import available_cores
 from modemean.comparisons.errors import ModemeanError
 from modemean.comparisons.fit import Fit
 from modemean.comparisons.solvers import SOLVERS, Column, Option, Solver, check_options, owned_columns, run_options
+from modemean.comparisons.solvers.nuts import CHAIN_PROCESSES, chain_processes
 from modemean.comparisons.table import GAPS, columns
 
 
@@ -140,3 +142,50 @@ def test_a_new_solver_is_one_class_and_one_registry_line(tmp_path, monkeypatch, 
     assert "<h3>Shifted</h3>" in page and "n_shifted" in page  # its diagnostics, in the generic layout
     index = (out / "index.html").read_text()
     assert "<th>Shifted</th>" in index and "<th>NUTS</th>" in index  # NUTS not run here, still a column
+
+
+# -- NUTS's chain processes
+
+
+def test_chain_processes_follow_the_cores_or_the_environment(monkeypatch):
+    monkeypatch.delenv(CHAIN_PROCESSES, raising=False)
+    assert chain_processes(64) == available_cores() and chain_processes(1) == 1
+    monkeypatch.setenv(CHAIN_PROCESSES, "3")
+    assert chain_processes(4) == 3 and chain_processes(2) == 2
+    for wrong in ("0", "two", "-1"):
+        monkeypatch.setenv(CHAIN_PROCESSES, wrong)
+        with pytest.raises(ModemeanError, match=f"{CHAIN_PROCESSES} must be an integer >= 1, got '{wrong}'"):
+            chain_processes(4)
+
+
+@pytest.mark.slow
+def test_chains_in_one_process_or_two_give_the_same_draws(monkeypatch):
+    draws = {}
+    for processes in ("1", "2"):
+        monkeypatch.setenv(CHAIN_PROCESSES, processes)
+        c = compare("bioassay", solvers="nuts", draws=100, tune=100, chains=2, seed=5)
+        draws[processes] = c.fits["nuts"].draws.posterior.to_dataset()
+    xr.testing.assert_equal(draws["1"], draws["2"])  # the values (the attributes hold timings)
+
+
+@pytest.mark.slow
+def test_an_interruption_ends_every_chain_run_one_after_another(monkeypatch):
+    """pm.sample's sequential loop swallows a KeyboardInterrupt and starts the next chain: after an
+    interruption of the first of three chains, the others must end at their first draw."""
+    from modemean.comparisons import errors, progress
+    from modemean.comparisons.solvers.nuts import fit_nuts
+    from modemean.comparisons.spec import load_spec
+
+    monkeypatch.setenv(CHAIN_PROCESSES, "1")
+    monkeypatch.setattr(errors, "_asked_to_stop", False)  # interrupt() sets it: restored after the test
+    seen = []
+
+    def sink(kind, data):
+        if kind == "draws":
+            seen.append((data["chain"], data["done"]))
+            if data["done"] >= 500:  # Ctrl-C in the first chain, as the command line's handler does it
+                errors.interrupt()
+
+    with progress.reporting(sink), pytest.raises(KeyboardInterrupt, match="sampling interrupted"):
+        fit_nuts(load_spec("bioassay"), seed=1, draws=5000, tune=100, chains=3)
+    assert {chain for chain, _ in seen} == {0}, seen
