@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ModemeanError
-from .advi import ADVI
+from .approximations.advi import ADVI
+from .approximations.fullrank_advi import FullRankADVI
+from .approximations.laplace import LaplaceSample
+from .approximations.pathfinder import Pathfinder
 from .base import SEED, Column, Option, Solver
 from .em import EM
-from .fullrank_advi import FullRankADVI
-from .laplace_sample import LaplaceSample
 from .map import MAP
 from .nuts import NUTS
-from .pathfinder import Pathfinder
 
 __all__ = [
     "SOLVERS",

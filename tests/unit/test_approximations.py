@@ -18,19 +18,19 @@ import pytest
 import xarray as xr
 from scipy import optimize, special, stats
 
-from modemean.comparisons.approximation import (
+from modemean.comparisons.fit import Fit
+from modemean.comparisons.results import dump_json, results_dict, results_tree
+from modemean.comparisons.solvers.approximations.advi import fit_advi, fit_fullrank_advi
+from modemean.comparisons.solvers.approximations.base import (
     KHAT_MAX,
     approximation_columns,
     khat_words,
     pareto_khat,
     summarise_approximation,
 )
-from modemean.comparisons.fit import Fit
-from modemean.comparisons.results import dump_json, results_dict, results_tree
-from modemean.comparisons.solvers.advi import fit_advi, fit_fullrank_advi
-from modemean.comparisons.solvers.laplace_sample import PREFIX, fit_laplace
+from modemean.comparisons.solvers.approximations.laplace import PREFIX, fit_laplace
+from modemean.comparisons.solvers.approximations.pathfinder import available, fit_pathfinder
 from modemean.comparisons.solvers.nuts import summarise_draws
-from modemean.comparisons.solvers.pathfinder import available, fit_pathfinder
 from modemean.comparisons.spec import load_spec, spec_from_parts
 from modemean.comparisons.table import make_table
 from modemean.reports import load_all, render
@@ -306,7 +306,7 @@ def test_solvers_all_and_the_missing_extra(monkeypatch):
     pathfinder solver is refused before anything runs, saying what to install."""
     from modemean.comparisons.errors import ModemeanError
     from modemean.comparisons.solvers import SOLVERS, check_options, default_solvers
-    from modemean.comparisons.solvers import pathfinder as module
+    from modemean.comparisons.solvers.approximations import pathfinder as module
 
     assert check_options("all", {})[0] == tuple(SOLVERS)
     assert not {"laplace", "advi", "fullrank_advi", "pathfinder"} & set(default_solvers())
@@ -323,7 +323,7 @@ def test_pathfinder_differentiates_with_pytensor_gradient():
     import jax
     from pymc.sampling.jax import get_jaxified_graph
 
-    from modemean.comparisons.solvers.pathfinder import _jax_log_density
+    from modemean.comparisons.solvers.approximations.pathfinder import _jax_log_density
     from modemean.comparisons.space import ValueSpace
 
     jax.config.update("jax_enable_x64", True)

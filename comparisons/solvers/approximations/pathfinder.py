@@ -19,13 +19,13 @@ import re
 
 import numpy as np
 
-from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
-from ..checks import discrete_message, free_discrete
-from ..errors import ModemeanError
-from ..fit import Fit
-from ..space import ValueSpace, model_space
-from ..spec import ModelSpec
-from .base import Option, Solver
+from ...checks import discrete_message, free_discrete
+from ...errors import ModemeanError
+from ...fit import Fit
+from ...space import ValueSpace, model_space
+from ...spec import ModelSpec
+from ..base import Option, Solver
+from .base import APPROX_DRAWS, approximation_columns, approximation_fit
 
 __all__ = ["ELBO_DRAWS", "HISTORY", "MAX_ITER", "Pathfinder", "available", "fit_pathfinder"]
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
-from ..checks import discrete_message, free_discrete
-from ..fit import Fit
-from ..space import ValueSpace, model_space
-from ..spec import ModelSpec
-from .base import Solver
+from ...checks import discrete_message, free_discrete
+from ...fit import Fit
+from ...space import ValueSpace, model_space
+from ...spec import ModelSpec
+from ..base import Solver
+from .base import APPROX_DRAWS, approximation_columns, approximation_fit
 
 __all__ = ["PREFIX", "LaplaceSample", "fit_laplace", "jacobian_mode"]
 
@@ -57,7 +57,7 @@ def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     Returns
     -------
     Fit
-        Columns ``laplace_sample_<stat>`` (:data:`comparisons.approximation.STATS`), Pareto k̂ in
+        Columns ``laplace_sample_<stat>`` (:data:`comparisons.solvers.approximations.base.STATS`), Pareto k̂ in
         ``diagnostics``. ``failed`` when the unconstrained density has no mode (its optimiser runs
         away along a ridge, or the Hessian where it stops is not negative definite): there is no
         Gaussian to draw from. ``not_applicable`` with free discrete parameters.

@@ -36,12 +36,12 @@ import pymc as pm
 import pytensor
 from pymc.variational.callbacks import Callback
 
-from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
-from ..checks import discrete_message, free_discrete
-from ..fit import Fit
-from ..space import compile_small, model_space
-from ..spec import ModelSpec
-from .base import Solver
+from ...checks import discrete_message, free_discrete
+from ...fit import Fit
+from ...space import compile_small, model_space
+from ...spec import ModelSpec
+from ..base import Solver
+from .base import APPROX_DRAWS, approximation_columns, approximation_fit
 
 __all__ = [
     "ADVI",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..approximation import APPROX_DRAWS, approximation_columns
-from ..fit import Fit
-from ..spec import ModelSpec
+from ...fit import Fit
+from ...spec import ModelSpec
+from ..base import Solver
 from .advi import fit_fullrank_advi
-from .base import Solver
+from .base import APPROX_DRAWS, approximation_columns
 
 __all__ = ["FullRankADVI"]
 

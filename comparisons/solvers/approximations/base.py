@@ -20,9 +20,9 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from .fit import Fit
-from .solvers.base import Column, Option
-from .space import ValueSpace
+from ...fit import Fit
+from ...space import ValueSpace
+from ..base import Column, Option
 
 __all__ = [
     "APPROX_DRAWS",
