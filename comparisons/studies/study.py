@@ -20,13 +20,14 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
-from ..batch import available_cores
 from ..errors import ModemeanError
-from .replicate import TRUTHS, Replicator, check_truth
+from .plan import Plan, validate
+from .records import read_replicates, write_json
+from .replicate import Replicator
 from .summary import summarise
 
 __all__ = ["study", "Study", "DEFAULT_SBC_DRAWS"]
@@ -73,120 +74,86 @@ def study(
     callback: Callable[[dict[str, Any]], None] | None = None,
     **options: Any,
 ) -> Study:
-    """Run (or resume) a simulation study of one model.
+    """Run (or resume) a simulation study of one model: what it writes is in the module's docstring.
 
     Parameters
     ----------
     model : str or path
-        A catalog name or a model file (each worker loads it by itself: on a remote cluster the path
-        must exist there too).
+        A catalog name or a model file (each worker loads it: on a remote cluster it must exist there too).
     replicates : int
         ``R``; replicate ``i`` is seeded by ``numpy.random.SeedSequence(seed).spawn(R)[i]``.
     truth : {"prior", "fixed"}
-        Draw the parameters from the prior, or hold the model file's ``TRUTH = {name: value}`` (the
-        free variables it does not name are drawn from the prior given it).
-    solvers : str or tuple of str, optional
-        As in :func:`~comparisons.run.compare` (default map, em, nuts).
-    seed : int, optional
-        The study's root seed (default: the run seed, 20261126).
-    workers : int, optional
-        Local worker processes (default: the cores this process may use); 1 runs in this process.
-    scheduler : str, optional
-        ``tcp://host:port`` of a running Dask scheduler; then ``workers`` is not used.
+        Parameters from the prior, or the model file's ``TRUTH = {name: value}`` (the rest from the prior).
+    solvers, seed, **options : optional
+        As in :func:`~comparisons.run.compare` (default map, em, nuts; the run seed, 20261126).
+    workers, scheduler : int or str, optional
+        Local processes (default: the cores; 1 runs here), or a running Dask scheduler ``tcp://host:port``.
     out : str or path
-        Results folder; the study goes to ``out/<model>/study/`` and ``out/<model>/study.json``.
+        Results folder: the study goes to ``out/<model>/study/`` and ``out/<model>/study.json``.
     sbc_draws : int
         ``L``, the posterior draws (evenly spaced over the pooled chains) the truth is ranked among.
-    force : bool
-        Discard replicate files of a study with other settings instead of refusing.
-    quiet : bool
-        No progress output (the command line shows a bar).
+    force, quiet : bool
+        Discard replicate files of a study with other settings instead of refusing; no progress output.
     callback : callable, optional
         Called with each new replicate record after its file is written.
-    **options
-        The solvers' options (``draws``, ``tune``, ``chains``, ``n_init``, ``n_starts``, ...).
-
-    Returns
-    -------
-    Study
 
     Raises
     ------
     ModemeanError
-        Bad input (one line); an interrupted study raises ``KeyboardInterrupt`` after writing its
-        summary of the replicates finished.
+        Bad input (one line). An interrupted study writes its summary, then raises ``KeyboardInterrupt``.
     """
-    from ..fit import flat_names
-    from ..run import check_writable, shown_path
-    from ..solvers import SEED, SOLVERS, check_options
-    from ..space import shape_of
-    from ..spec import load_spec, observed_keys
+    plan = validate(model, replicates, truth, solvers, seed, workers, scheduler, out, sbc_draws, options)
+    key = _key(plan)
+    records = read_replicates(plan.replicas, replicates, key, force)
+    lost: list[tuple[int, str]] = []
+    try:
+        computed = _run(plan, key, records, lost, quiet=quiet, callback=callback)
+    except KeyboardInterrupt:
+        _interrupted(plan, key, records)
+    return _finish(plan, key, records, computed, lost)
+
+
+def _key(plan: Plan) -> str:
+    """:func:`study_key` of the settings that shape a replicate's numbers (not the number of replicates, nor
+    where they run)."""
+    placement = ("replicates", "workers", "scheduler")
+    return study_key(plan.spec, plan.truth, {k: v for k, v in plan.settings.items() if k not in placement})
+
+
+def _run(
+    plan: Plan,
+    key: str,
+    records: dict[int, dict[str, Any]],
+    lost: list[tuple[int, str]],
+    *,
+    quiet: bool,
+    callback: Callable[[dict[str, Any]], None] | None,
+) -> int:
+    """Compute the replicates not in ``records``, in this process or on Dask; return how many.
+
+    Each record is written to its file as it finishes and added to ``records``; the replicates the Dask
+    workers could not run go to ``lost``. The cluster is closed whatever happens.
+    """
     from .execute import Progress, connect, run_in_process, run_on_dask
 
-    seed = SEED.default if seed is None else seed
-    chosen, values = check_options(solvers, {"seed": seed, **options})
-    _check_int("replicates", replicates)
-    _check_int("sbc_draws", sbc_draws)
-    if truth not in TRUTHS:
-        raise ModemeanError(f"unknown truth {truth!r}: choose from {', '.join(TRUTHS)}")
-    if scheduler is not None and workers is not None:
-        raise ModemeanError("give workers (a local cluster) or scheduler (an existing one), not both")
-    if scheduler is not None and not isinstance(scheduler, str):
-        raise ModemeanError(f"scheduler must be an address such as tcp://host:port, got {scheduler!r}")
-    workers = available_cores() if workers is None and scheduler is None else workers
-    if workers is not None:
-        _check_int("workers", workers)
-    spec = load_spec(model)
-    target = spec.name if spec.source == _catalog_source(spec.name) else str(Path(spec.source).resolve())
-    observed_keys(spec)  # refuses a model whose observations cannot be replaced by simulated ones
-    if truth == "fixed":
-        check_truth(spec, spec.as_written)
-    check_writable(Path(out))
-    folder = Path(out) / spec.name
-    replicas = folder / "study"
-
-    options = {"seed": seed, **{k: values[k] for name in chosen for k in SOLVERS[name].options}, "sbc_draws": sbc_draws}
-    settings = {
-        "replicates": replicates,
-        "solvers": list(chosen),
-        "workers": workers,
-        "scheduler": scheduler,
-        **options,
-    }
-    key = study_key(spec, truth, {k: v for k, v in settings.items() if k not in ("replicates", "workers", "scheduler")})
-    parameters = [flat for name in spec.params for flat in flat_names(name, shape_of(spec.model, name))]
-    records = _read_replicates(replicas, replicates, key, force)
+    replicates, workers, scheduler = (plan.settings[k] for k in ("replicates", "workers", "scheduler"))
     todo = [i for i in range(replicates) if i not in records]
-
-    def finish() -> Study:
-        summary = summarise(
-            list(records.values()),
-            model=spec.name,
-            source=spec.source,
-            truth=truth,
-            settings=settings,
-            key=key,
-            parameters=parameters,
-        )
-        _write_json(folder / "study.json", summary)
-        return Study(summary, folder, computed, [records[i] for i in sorted(records)])
-
     computed = 0
-    lost: list[tuple[int, str]] = []
     client, cluster = connect(scheduler, workers) if todo and (scheduler is not None or workers != 1) else (None, None)
-    try:  # from here on the cluster is closed whatever happens
-        replicas.mkdir(parents=True, exist_ok=True)
+    try:
+        plan.replicas.mkdir(parents=True, exist_ok=True)
         failed = sum(1 for r in records.values() if r.get("error"))
-        progress = Progress(spec.name, replicates, len(records) - failed, failed, quiet=quiet)
+        progress = Progress(plan.spec.name, replicates, len(records) - failed, failed, quiet=quiet)
         stream: Iterator[dict[str, Any]] = iter(())
         if client is not None:
-            stream = run_on_dask(client, target, truth, chosen, options, todo, key, lost)
+            stream = run_on_dask(client, plan.target, plan.truth, plan.chosen, plan.options, todo, key, lost)
         elif todo:
-            stream = run_in_process(Replicator(target, truth, chosen, options, spec=spec), todo, seed)
+            replicator = Replicator(plan.target, plan.truth, plan.chosen, plan.options, spec=plan.spec)
+            stream = run_in_process(replicator, todo, plan.options["seed"])
         try:
             for record in stream:
                 record["key"] = key
-                _write_json(replicas / f"replicate_{record['replicate']:05d}.json", record)
+                write_json(plan.replicas / f"replicate_{record['replicate']:05d}.json", record)
                 records[record["replicate"]] = record
                 computed += 1
                 progress.update(record)
@@ -194,23 +161,56 @@ def study(
                     callback(record)
         finally:
             progress.close()
-    except KeyboardInterrupt:
-        _close(client, cluster)
-        kept = finish().summary["replicates"]
-        raise KeyboardInterrupt(
-            f"{kept['done'] + kept['failed']} of {replicates} replicates are in {shown_path(replicas)}; run the "
-            "same study again to compute the rest"
-        ) from None
     finally:
         _close(client, cluster)
-    result = finish()
+    return computed
+
+
+def _interrupted(plan: Plan, key: str, records: dict[int, dict[str, Any]]) -> NoReturn:
+    """Summarise the replicates finished, then raise ``KeyboardInterrupt`` saying where they are."""
+    from ..run import shown_path
+
+    kept = _summarise(plan, key, records)["replicates"]
+    raise KeyboardInterrupt(
+        f"{kept['done'] + kept['failed']} of {plan.settings['replicates']} replicates are in "
+        f"{shown_path(plan.replicas)}; run the same study again to compute the rest"
+    ) from None
+
+
+def _finish(
+    plan: Plan, key: str, records: dict[int, dict[str, Any]], computed: int, lost: list[tuple[int, str]]
+) -> Study:
+    """Summarise every finished replicate; refuse, once the summary is written, if Dask lost some."""
+    from ..run import shown_path
+
+    result = Study(_summarise(plan, key, records), plan.folder, computed, [records[i] for i in sorted(records)])
     if lost:
         i, error = lost[0]
         raise ModemeanError(
             f"{len(lost)} replicates did not run on the Dask workers (replicate {i}: {error}); the "
-            f"{len(records)} finished are kept in {shown_path(replicas)}: fix the cause and run the study again"
+            f"{len(records)} finished are kept in {shown_path(plan.replicas)}: fix the cause and run the study again"
         )
     return result
+
+
+def _summarise(plan: Plan, key: str, records: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """The summary of the finished replicates (:func:`~.summary.summarise`), written to ``study.json``."""
+    from ..fit import flat_names
+    from ..space import shape_of
+
+    spec = plan.spec
+    parameters = [flat for name in spec.params for flat in flat_names(name, shape_of(spec.model, name))]
+    summary = summarise(
+        list(records.values()),
+        model=spec.name,
+        source=spec.source,
+        truth=plan.truth,
+        settings=plan.settings,
+        key=key,
+        parameters=parameters,
+    )
+    write_json(plan.folder / "study.json", summary)
+    return summary
 
 
 def study_key(spec, truth: str, settings: dict[str, Any]) -> str:
@@ -229,51 +229,6 @@ def study_key(spec, truth: str, settings: dict[str, Any]) -> str:
     fixed = {k: np.asarray(v).tolist() for k, v in (spec.truth or {}).items()} if truth == "fixed" else {}
     h.update(json.dumps({"truth": truth, "fixed": fixed, **settings}, sort_keys=True).encode())
     return h.hexdigest()
-
-
-def _catalog_source(name: str) -> str:
-    from modemean import models
-
-    return str(Path(models.__file__).parent / f"{name}.py") if name in models.CATALOG else ""
-
-
-def _check_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ModemeanError(f"{name} must be a positive integer, got {value!r}")
-
-
-def _read_replicates(folder: Path, replicates: int, key: str, force: bool) -> dict[int, dict[str, Any]]:
-    """The finished replicates ``i < replicates`` in ``folder``; refuse (or with ``force`` delete) those of
-    another study."""
-    from ..results import remove_stale_temporaries
-    from ..run import shown_path
-
-    remove_stale_temporaries(folder)
-    records = {}
-    for path in sorted(folder.glob("replicate_*.json")):
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise ModemeanError(
-                f"cannot read {shown_path(path)} ({exc}): delete it to recompute that replicate"
-            ) from exc
-        if record.get("key") != key:
-            if not force:
-                raise ModemeanError(
-                    f"{shown_path(folder)} holds replicates of a study with another model source, data, truth or "
-                    "settings: pass --force to discard them, or --out DIR to keep both"
-                )
-            path.unlink()
-            continue
-        if record["replicate"] < replicates:
-            records[record["replicate"]] = record
-    return records
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    from ..results import _jsonable, dump_json
-
-    dump_json(_jsonable(data), path)
 
 
 def _close(client, cluster) -> None:
