@@ -21,15 +21,15 @@ from scipy import optimize, special, stats
 from modemean.comparisons.fit import Fit
 from modemean.comparisons.results import dump_json, results_dict, results_tree
 from modemean.comparisons.solvers.approximations.advi import fit_advi, fit_fullrank_advi
-from modemean.comparisons.solvers.approximations.base import approximation_columns
-from modemean.comparisons.solvers.approximations.laplace import PREFIX, fit_laplace_sampling
-from modemean.comparisons.solvers.approximations.pathfinder import available, fit_pathfinder
-from modemean.comparisons.solvers.approximations.summary import (
+from modemean.comparisons.solvers.approximations.base import (
     KHAT_MAX,
+    approximation_columns,
     khat_words,
     pareto_khat,
     summarise_approximation,
 )
+from modemean.comparisons.solvers.approximations.laplace import PREFIX, fit_laplace_sampling
+from modemean.comparisons.solvers.approximations.pathfinder import available, fit_pathfinder
 from modemean.comparisons.solvers.nuts import summarise_draws
 from modemean.comparisons.spec import load_spec, spec_from_parts
 from modemean.comparisons.table import make_table
