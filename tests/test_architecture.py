@@ -41,7 +41,7 @@ KNOWN_PRIVATE: set[tuple[str, str]] = {
     ("modemean.comparisons.laplace", "_compile"),
     ("modemean.comparisons.studies.replicate", "_run_solver"),
     ("modemean.comparisons.studies.replicate", "_flat_draws"),
-    ("modemean.comparisons.studies", "_jsonable"),
+    ("modemean.comparisons.studies.records", "_jsonable"),
     ("modemean.comparisons.teach", "_jsonable"),
     ("modemean.reports.lessons", "_kde"),
     ("modemean.reports.lessons", "_embed"),

@@ -1,4 +1,10 @@
-"""``laplace``: draws from the normal approximation at the mode of the unconstrained density.
+"""``laplace``: Laplace sampling, draws from the normal approximation at the mode of the unconstrained density.
+
+One name: the solver ``laplace`` (key, ``--solvers laplace``, this file), the class
+:class:`LaplaceSampling`, the label "Laplace sampling" and :func:`fit_laplace_sampling` all mean this
+solver; its columns' prefix is ``laplace_sample_`` (:data:`PREFIX`). The other Laplaces of modemean are
+not it: ``laplace_sd`` is the ``map`` solver's column (the sd of the normal approximation at find_MAP's
+peak) and the Laplace-EM engine approximates a latent's conditional density inside EM.
 
 As Stan's ``laplace_sample``: the mode is that of the density of the unconstrained coordinates
 ``u`` (the model's value variables: ``log tau``, ``logit p``, ...), that is *with* the log-Jacobian
@@ -16,34 +22,31 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
-from ..checks import discrete_message, free_discrete
-from ..fit import Fit
-from ..space import ValueSpace, model_space
-from ..spec import ModelSpec
-from .base import Solver
+from ...checks import discrete_message, free_discrete
+from ...fit import Fit
+from ...space import ValueSpace, model_space
+from ...spec import ModelSpec
+from .base import Approximation, approximation_fit
 
-__all__ = ["PREFIX", "LaplaceSample", "fit_laplace", "jacobian_mode"]
+__all__ = ["PREFIX", "LaplaceSampling", "fit_laplace_sampling", "jacobian_mode"]
 
 PREFIX = "laplace_sample"  # not "laplace": ``laplace_sd`` is the map solver's column (the sd at find_MAP's peak)
 DECREMENT_TOL = 1e-6  # a mode: a Newton step would raise the log density by less than this (nats)
 
 
-class LaplaceSample(Solver):
-    """Laplace sampling at the mode of the unconstrained density (:func:`fit_laplace`)."""
+class LaplaceSampling(Approximation):
+    """Laplace sampling at the mode of the unconstrained density (:func:`fit_laplace_sampling`)."""
 
     name = "laplace"
     label = "Laplace sampling"
-    columns = approximation_columns(PREFIX, "Laplace")
-    options = {"approx_draws": APPROX_DRAWS}
-    has_draws = True
-    default = False
+    prefix = PREFIX
+    draws_label = "Laplace"
 
-    def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int) -> Fit:
-        return fit_laplace(spec, seed=seed, draws=approx_draws)
+    def draw(self, spec: ModelSpec, *, seed: int, n: int) -> Fit:
+        return fit_laplace_sampling(spec, seed=seed, draws=n)
 
 
-def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
+def fit_laplace_sampling(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     """Laplace sampling at the mode of the unconstrained density (with the log-Jacobian).
 
     Parameters
@@ -57,7 +60,7 @@ def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     Returns
     -------
     Fit
-        Columns ``laplace_sample_<stat>`` (:data:`comparisons.approximation.STATS`), Pareto k̂ in
+        Columns ``laplace_sample_<stat>`` (:data:`comparisons.solvers.approximations.base.STATS`), Pareto k̂ in
         ``diagnostics``. ``failed`` when the unconstrained density has no mode (its optimiser runs
         away along a ridge, or the Hessian where it stops is not negative definite): there is no
         Gaussian to draw from. ``not_applicable`` with free discrete parameters.

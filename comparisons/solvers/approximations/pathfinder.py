@@ -19,13 +19,13 @@ import re
 
 import numpy as np
 
-from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
-from ..checks import discrete_message, free_discrete
-from ..errors import ModemeanError
-from ..fit import Fit
-from ..space import ValueSpace, model_space
-from ..spec import ModelSpec
-from .base import Option, Solver
+from ...checks import discrete_message, free_discrete
+from ...errors import ModemeanError
+from ...fit import Fit
+from ...space import ValueSpace, model_space
+from ...spec import ModelSpec
+from ..base import Option
+from .base import APPROX_DRAWS, Approximation, approximation_fit
 
 __all__ = ["ELBO_DRAWS", "HISTORY", "MAX_ITER", "Pathfinder", "available", "fit_pathfinder"]
 
@@ -47,18 +47,20 @@ def available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("blackjax", "jax"))
 
 
-class Pathfinder(Solver):
+class Pathfinder(Approximation):
     """BlackJAX's single-path Pathfinder (:func:`fit_pathfinder`); needs the ``approx`` extra."""
 
-    name = "pathfinder"
-    label = "Pathfinder"
-    columns = approximation_columns("pathfinder", "Pathfinder")
+    name = prefix = "pathfinder"
+    label = draws_label = "Pathfinder"
     options = {"approx_draws": APPROX_DRAWS, "pathfinder_maxiter": MAXITER_OPTION}
-    has_draws = True
-    default = False
 
-    def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int, pathfinder_maxiter: int) -> Fit:
-        return fit_pathfinder(spec, seed=seed, draws=approx_draws, maxiter=pathfinder_maxiter)
+    def fit(
+        self, spec: ModelSpec, *, seed: int, approx_draws: int, pathfinder_maxiter: int = MAXITER_OPTION.default
+    ) -> Fit:
+        return self.draw(spec, seed=seed, n=approx_draws, maxiter=pathfinder_maxiter)
+
+    def draw(self, spec: ModelSpec, *, seed: int, n: int, maxiter: int = MAX_ITER) -> Fit:
+        return fit_pathfinder(spec, seed=seed, draws=n, maxiter=maxiter)
 
     def check(self, options: dict) -> None:
         if not available():
