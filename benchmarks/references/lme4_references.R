@@ -13,12 +13,16 @@ timed <- function(expr) {
   list(fit = eval(f, env), seconds = median(times))
 }
 
+# "Subject (Intercept)", "cor Subject (Intercept) Days", "Residual"
+label <- function(vc) ifelse(is.na(vc$var1), vc$grp,
+                             ifelse(is.na(vc$var2), paste(vc$grp, vc$var1), paste("cor", vc$grp, vc$var1, vc$var2)))
+
 lmm <- function(fit, seconds) {
   vc <- as.data.frame(VarCorr(fit))
   list(
     fixef = as.list(fixef(fit)),
     fixef_se_ml = as.list(sqrt(diag(as.matrix(vcov(fit))))),
-    sd = setNames(as.list(vc$sdcor), ifelse(is.na(vc$var2), paste(vc$grp, vc$var1), paste("cor", vc$grp, vc$var1, vc$var2))),
+    sd = setNames(as.list(vc$sdcor), label(vc)),
     logLik = as.numeric(logLik(fit)),
     deviance = deviance(fit),
     theta = as.list(getME(fit, "theta")),
@@ -31,7 +35,7 @@ glmm <- function(fit, seconds) {
   list(
     fixef = as.list(fixef(fit)),
     fixef_se = as.list(sqrt(diag(as.matrix(vcov(fit))))),
-    sd = setNames(as.list(vc$sdcor), paste(vc$grp, vc$var1)),
+    sd = setNames(as.list(vc$sdcor), label(vc)),
     logLik = as.numeric(logLik(fit)),
     seconds = seconds
   )
