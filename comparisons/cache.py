@@ -9,9 +9,7 @@ same key reads ``results.json`` and ``results.nc`` instead of solving again (``-
 
 from __future__ import annotations
 
-import ast
 import hashlib
-import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -19,19 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from modemean import MODEL_HELPERS
-
 from .fit import Fit, Flag
+from .hashing import hash_code, hash_data, hash_settings, hash_source
 from .netcdf import read_groups
-from .results import versions
 from .solvers import SOLVERS
 from .spec import ModelSpec
 from .table import columns
 
-__all__ = ["cache_key", "hash_code", "load_cached"]
-
-ENGINE = Path(__file__).parent
-CATALOG = ENGINE.parent / "models"  # the catalog's folder, models/ (modemean.models)
+__all__ = ["cache_key", "load_cached"]
 
 
 def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | None:
@@ -46,73 +39,12 @@ def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | No
         For a model given as a function: its source is hashed instead of a file.
     """
     h = hashlib.sha256()
-    source = Path(spec.source)
-    if source.is_file():
-        for path in [source, *catalog_imports(source)]:
-            h.update(path.read_bytes())
-    elif build is not None:
-        try:
-            h.update(inspect.getsource(build).encode())
-        except (OSError, TypeError):
-            return None
-    else:
+    if not hash_source(h, spec.source, build):
         return None
-    for name in sorted(spec.data):
-        value = spec.data[name]
-        arr = np.ascontiguousarray(np.ma.getdata(value))
-        h.update(f"{name}|{arr.dtype.str}|{arr.shape}|".encode())
-        h.update(arr.tobytes())
-        if np.ma.isMaskedArray(value):  # which entries are missing shapes the results as much as the values
-            h.update(b"mask|" + np.ascontiguousarray(np.ma.getmaskarray(value)).tobytes())
-    h.update(json.dumps(settings, sort_keys=True).encode())
+    hash_data(h, spec.data)
+    hash_settings(h, settings)
     hash_code(h)
     return h.hexdigest()
-
-
-def hash_code(h, extra: list[Path] | None = None) -> None:
-    """Add to the hash ``h`` the library versions, the engine's sources (``comparisons/``) and ``extra`` files."""
-    h.update(json.dumps(versions(), sort_keys=True).encode())
-    for path in [*sorted(ENGINE.rglob("*.py")), *sorted(extra or [])]:
-        h.update(path.read_bytes())
-
-
-def catalog_imports(source: Path) -> list[Path]:
-    """Catalog files a model file imports from -- other models and the ``models/_*.py`` helpers -- and theirs
-    in turn, sorted: a change to shared model code must invalidate every model using it.
-
-    Seen: ``from modemean.models.x import ...``, ``from modemean.models import x``, ``import modemean.models.x``,
-    relative imports between catalog files, and the model helpers ``modemean`` re-exports
-    (``from modemean import normal_mixture_m_step``).
-    """
-    seen: set[Path] = set()
-    todo = [source]
-    while todo:
-        path = todo.pop()
-        inside = path.parent == CATALOG
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [
-                    a.name.removeprefix("modemean.models.") for a in node.names if a.name.startswith("modemean.models.")
-                ]
-            elif isinstance(node, ast.ImportFrom):
-                module = (
-                    "modemean.models" + (f".{node.module}" if node.module else "")
-                    if node.level == 1 and inside
-                    else (node.module or "")
-                )
-                if module == "modemean":
-                    names = [MODEL_HELPERS[a.name] for a in node.names if a.name in MODEL_HELPERS]
-                elif module == "modemean.models":
-                    names = [alias.name for alias in node.names]
-                elif module.startswith("modemean.models."):
-                    names = [module.removeprefix("modemean.models.")]
-            for name in names:
-                file = CATALOG / f"{name.split('.')[0]}.py"
-                if file.is_file() and file not in seen and file != source:
-                    seen.add(file)
-                    todo.append(file)
-    return sorted(seen)
 
 
 def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataFrame, dict, dict] | None:

@@ -38,9 +38,9 @@ import numpy as np
 
 from modemean import models
 
-from .cache import CATALOG, hash_code
 from .discrete import DiscreteLatentEM
 from .errors import ModemeanError
+from .hashing import CATALOG, hash_code, hash_settings
 from .results import _jsonable, write_atomic
 from .run import compare
 from .solvers import SEED, SOLVERS
@@ -383,7 +383,8 @@ def build_teaching(
 def teaching_key(name: str, settings: dict) -> str:
     """SHA-256 over what shapes a teaching file: its name and settings, the library versions, and the
     sources of the engine (``comparisons/``) and of the catalog (``models/``: code and data files)."""
-    h = hashlib.sha256(json.dumps({"file": name, **settings}, sort_keys=True, default=str).encode())
+    h = hashlib.sha256()
+    hash_settings(h, {"file": name, **settings})
     hash_code(h, [*CATALOG.rglob("*.py"), *CATALOG.rglob("*.csv")])
     return h.hexdigest()
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..batch import available_cores
 from ..errors import ModemeanError
+from ..hashing import hash_data, hash_settings, hash_source
 from .replicate import TRUTHS, Replicator, check_truth
 from .summary import summarise
 
@@ -214,20 +215,14 @@ def study(
 
 
 def study_key(spec, truth: str, settings: dict[str, Any]) -> str:
-    """SHA-256 over what shapes a replicate's numbers: the model's source files, its data, the truth and
-    the settings (not the number of replicates nor where they run: a study can be extended and moved)."""
-    from ..cache import catalog_imports
-
+    """SHA-256 over what shapes a replicate's numbers: the model's source files, its data (with the mask of a
+    masked array), the truth and the settings (not the number of replicates nor where they run: a study can
+    be extended and moved)."""
     h = hashlib.sha256()
-    source = Path(spec.source)
-    if source.is_file():
-        for path in [source, *catalog_imports(source)]:
-            h.update(path.read_bytes())
-    for name in sorted(spec.data):
-        array = np.ascontiguousarray(spec.data[name])
-        h.update(f"{name}|{array.dtype.str}|{array.shape}|".encode() + array.tobytes())
+    hash_source(h, spec.source)
+    hash_data(h, spec.data)
     fixed = {k: np.asarray(v).tolist() for k, v in (spec.truth or {}).items()} if truth == "fixed" else {}
-    h.update(json.dumps({"truth": truth, "fixed": fixed, **settings}, sort_keys=True).encode())
+    hash_settings(h, {"truth": truth, "fixed": fixed, **settings})
     return h.hexdigest()
 
 
