@@ -23,14 +23,12 @@ marked interrupted), waits for them, starts no further model and raises ``Keyboa
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 import queue as queues
 import signal
 import time
 import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +36,9 @@ from typing import Any
 
 from . import progress
 from .errors import ModemeanError, interrupt
+from .system import CHAIN_PROCESSES, available_cores, quiet_libraries
 
-__all__ = ["Outcome", "solve_many", "quiet_libraries", "available_cores"]
+__all__ = ["Outcome", "solve_many"]
 
 GRACE = 120.0  # seconds an interrupted worker gets to save what it finished before it is killed
 
@@ -66,21 +65,6 @@ class Outcome:
     name: str | None = None
     text: str = ""
     cached: bool = False
-
-
-def available_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def quiet_libraries() -> None:
-    """PyMC's progress notes and PyMC/PyTensor's optimiser and numba notes off (what matters reaches the
-    table's flags): the command line's setting, repeated in every worker process."""
-    logging.getLogger("pymc").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"(pymc|pytensor)\.")
 
 
 def solve_many(
@@ -223,7 +207,6 @@ def _work(index: int, target: str, kwargs: dict, events, report: bool, cores: in
     """One worker: solve ``target`` with NUTS's chains in at most ``cores`` processes (unless
     ``$MODEMEAN_CHAIN_PROCESSES`` says otherwise), send events and the outcome to the parent, exit."""
     from .run import compare
-    from .solvers.nuts import CHAIN_PROCESSES
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides (a terminal's Ctrl-C reaches every process)
     signal.signal(signal.SIGTERM, interrupt)

@@ -7,11 +7,9 @@ already written is lost.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
-import warnings
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -196,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``modemean`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     from .comparisons.errors import ModemeanError, interrupt
+    from .comparisons.system import quiet_libraries
 
     # SIGTERM ends a run like Ctrl-C: finished results are saved, temporaries cleaned up
     signal.signal(signal.SIGTERM, interrupt)
@@ -203,9 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:  # the parser of 'run' imports the solver registry (PyMC): an interruption there is one too
         args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
-        # PyMC's optimiser/Hessian notes and numba's object-mode notes: what matters reaches the table's flags
-        logging.getLogger("pymc").setLevel(logging.WARNING)
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"(pymc|pytensor)\.")
+        quiet_libraries()  # PyMC's optimiser/Hessian notes and numba's object-mode notes: the table's flags say it
         if args.command == "list":
             return _list()
         if args.command == "report":

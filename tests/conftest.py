@@ -9,7 +9,7 @@ import sys
 import time
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-# NUTS's chains one after another in the process that samples (comparisons.solvers.nuts.chain_processes),
+# NUTS's chains one after another in the process that samples (comparisons.system.chain_processes),
 # in the test processes, the command-line runs they start and the catalog's workers: the suite keeps both
 # cores busy, so chains forked into processes of their own only add the forking and the passing of every
 # draw between processes (2 CPU-s per fit at the defaults); the draws are the same (test_solvers.py)

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from ..batch import available_cores
 from ..errors import ModemeanError
 from ..hashing import hash_data, hash_settings, hash_source
+from ..system import available_cores
 from .replicate import TRUTHS, Replicator, check_truth
 from .summary import summarise
 

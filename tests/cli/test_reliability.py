@@ -21,7 +21,7 @@ from modemean import compare
 from modemean.cli import main
 from modemean.comparisons import run
 from modemean.comparisons.errors import ModemeanError
-from modemean.comparisons.solvers.nuts import CHAIN_PROCESSES
+from modemean.comparisons.system import CHAIN_PROCESSES
 
 CLI = [sys.executable, "-m", "modemean.cli"]
 

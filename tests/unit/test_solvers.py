@@ -18,11 +18,10 @@ import xarray as xr
 
 from modemean import compare
 from modemean.cli import main
-from modemean.comparisons.batch import available_cores
 from modemean.comparisons.errors import ModemeanError
 from modemean.comparisons.fit import Fit
 from modemean.comparisons.solvers import SOLVERS, Column, Option, Solver, check_options, owned_columns, run_options
-from modemean.comparisons.solvers.nuts import CHAIN_PROCESSES, chain_processes
+from modemean.comparisons.system import CHAIN_PROCESSES, available_cores, chain_processes
 from modemean.comparisons.table import GAPS, columns
 
 
