@@ -10,19 +10,18 @@ same key reads ``results.json`` and ``results.nc`` instead of solving again (``-
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .fit import Fit, Flag
 from .hashing import hash_code, hash_data, hash_settings, hash_source
-from .netcdf import read_groups
+from .results.fit import Fit, Flag
+from .results.read import payload, read_json, read_tree, solver_draws, traces
+from .results.table import columns
 from .solvers import SOLVERS
 from .spec import ModelSpec
-from .table import columns
 
 __all__ = ["cache_key", "load_cached"]
 
@@ -55,13 +54,13 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
     if key is None:
         return None
     try:
-        results = json.loads((Path(folder) / "results.json").read_text())
+        results = read_json(folder)
     except (OSError, ValueError):
         return None
     if results.get("cache_key") != key or results.get("settings", {}).get("interrupted"):
         return None
     try:  # everything but the table (read from results.json)
-        tree = read_groups(Path(folder) / "results.nc", lambda group: group != "point_estimates")
+        tree = read_tree(folder, lambda group: group != "point_estimates")
     except (OSError, ValueError):
         return None
     names = columns()
@@ -74,19 +73,18 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
     table = table[[*names, "flags", "notes"]]
     table.index.name = "parameter"
     fits = {}
+    others = (
+        {s.group for s in SOLVERS.values() if s.group}
+        | {f"{s}_trace" for s in SOLVERS}
+        | {"point_estimates", "payload"}
+    )
     for method, entry in results["solvers"].items():
         estimates = {}
         if entry["status"] == "ok":
             estimates = {c: {p: v for p, v in table[c].items() if not np.isnan(v)} for c in SOLVERS[method].columns}
             estimates = {c: v for c, v in estimates.items() if v}
-        traces = {}
-        if f"{method}_trace" in tree.children:
-            ds = tree[f"{method}_trace"].to_dataset()
-            traces = {
-                str(name).removeprefix("objective_"): [row[~np.isnan(row)] for row in ds[name].values]
-                for name in ds.data_vars
-            }
-        draws = _draws(tree, SOLVERS[method].group)
+        trace = tree[f"{method}_trace"].to_dataset() if f"{method}_trace" in tree.children else None
+        draws = solver_draws(tree, SOLVERS[method].group, others)
         fits[method] = Fit(
             method,
             entry["status"],
@@ -94,28 +92,10 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
             entry["seconds"],
             estimates,
             draws,
-            traces,
+            {} if trace is None else traces(trace),
             entry["converged"],
             entry["n_iter"],
             entry["diagnostics"],
             {name: [Flag(**f) for f in flags] for name, flags in entry["flags"].items()},
         )
-    payload = {}
-    if "payload" in tree.children:
-        payload = {name: da.values for name, da in tree["payload"].to_dataset().data_vars.items()}
-    return fits, table, results.get("highlights", {}), payload
-
-
-def _draws(tree, group: str | None):
-    """A solver's draws from ``results.nc``: its own group, or the root without the other groups."""
-    if group is None:
-        return None
-    if group != "/":
-        return tree[group].copy() if group in tree.children else None
-    if "posterior" not in tree.children:
-        return None
-    others = {s.group for s in SOLVERS.values()} | {f"{s}_trace" for s in SOLVERS} | {"point_estimates", "payload"}
-    draws = tree.copy()
-    for name in others & set(draws.children):
-        del draws[name]
-    return draws
+    return fits, table, results.get("highlights", {}), payload(tree)

@@ -18,7 +18,7 @@ import numpy as np
 
 from modemean.models import MODEL_HELPERS
 
-from .results import versions
+from .results.write import versions
 
 __all__ = ["ENGINE", "CATALOG", "hash_source", "hash_data", "hash_settings", "hash_code", "catalog_imports"]
 

@@ -25,12 +25,12 @@ from . import progress
 from .cache import cache_key, load_cached
 from .checks import check_start
 from .errors import ModemeanError, interrupted
-from .fit import Fit, flat_names
 from .missing import imputed_notes, imputed_variables
-from .results import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
+from .results.fit import Fit, flat_names
+from .results.table import format_table, make_table, printed_columns
+from .results.write import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
 from .solvers import SEED, SOLVERS, check_options
 from .spec import ModelSpec, load_spec, spec_from_parts
-from .table import format_table, make_table, printed_columns
 
 __all__ = ["SOLVERS", "Comparison", "compare", "stored_comparison", "check_options"]
 
@@ -185,7 +185,9 @@ def compare(
         except KeyboardInterrupt:
             # keep what is done: the finished solvers are saved, the rest marked as interrupted
             for name in chosen:
-                fits.setdefault(name, Fit(name, "failed", "interrupted (SIGINT/SIGTERM) before it finished: rerun"))
+                fits.setdefault(
+                    name, Fit(name, "interrupted", "interrupted (SIGINT/SIGTERM) before it finished: rerun")
+                )
             if out is not None:
                 Comparison(spec, fits, _table(fits, spec), {**settings, "interrupted": True}, key).save(out)
             raise

@@ -41,7 +41,7 @@ from modemean import models
 from .discrete import DiscreteLatentEM
 from .errors import ModemeanError
 from .hashing import CATALOG, hash_code, hash_settings
-from .results import _jsonable, write_atomic
+from .results.write import jsonable, write_atomic
 from .run import compare
 from .solvers import SEED, SOLVERS
 from .solvers.em import run_em
@@ -126,7 +126,7 @@ def em_demo_data(*, seed: int = SEED.default, n_init: int = N_INIT, bins: int = 
             }
         )
     density, edges = np.histogram(x, bins=bins, density=True)
-    return _jsonable(
+    return jsonable(
         {
             "model": "two_gaussians",
             "seed": seed,
@@ -250,7 +250,7 @@ def em_bound_data(*, seed: int = SEED.default, steps: int = BOUND_STEPS, points:
             }
         )
         theta = new
-    return _jsonable(
+    return jsonable(
         {
             "model": "two_gaussians",
             "seed": seed,
@@ -312,7 +312,7 @@ def prior_demo_data(*, seed: int = SEED.default, scales=SCALES, flat: float = FL
     taus = np.geomspace(min(grid), max(grid), 60)
     ridge_data = ridge.load_data()
     modes = [ridge.closed_form({**ridge_data, "tau": float(tau)})[0] for tau in taus]
-    return _jsonable(
+    return jsonable(
         {
             "model": "sparse_regression",
             "seed": seed,

@@ -38,7 +38,7 @@ from pymc.variational.callbacks import Callback
 
 from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
 from ..checks import discrete_message, free_discrete
-from ..fit import Fit
+from ..results.fit import Fit
 from ..space import compile_small, model_space
 from ..spec import ModelSpec
 from .base import Solver

@@ -15,7 +15,7 @@ from ..errors import ModemeanError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..fit import Fit
+    from ..results.fit import Fit
     from ..spec import ModelSpec
 
 __all__ = ["Column", "Option", "Solver", "SEED"]

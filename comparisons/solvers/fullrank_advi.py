@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..approximation import APPROX_DRAWS, approximation_columns
-from ..fit import Fit
+from ..results.fit import Fit
 from ..spec import ModelSpec
 from .advi import fit_fullrank_advi
 from .base import Solver

@@ -18,7 +18,7 @@ from scipy import optimize
 
 from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
 from ..checks import discrete_message, free_discrete
-from ..fit import Fit
+from ..results.fit import Fit
 from ..space import ValueSpace, model_space
 from ..spec import ModelSpec
 from .base import Solver

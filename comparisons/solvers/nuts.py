@@ -17,8 +17,9 @@ from .. import progress
 from ..checks import discrete_message, free_discrete
 from ..compiled import cached
 from ..errors import ModemeanError, interrupted
-from ..fit import Fit, Flag, flat_names
 from ..missing import imputed_variables
+from ..results.fit import Fit, Flag, flat_names
+from ..results.schema import HDI_PROB
 from ..spec import ModelSpec
 from ..system import chain_processes
 from .base import Column, Option, Solver
@@ -194,7 +195,7 @@ def summarise_draws(posterior: xr.DataTree | xr.Dataset) -> dict[str, dict[str, 
     import arviz as az
 
     flat = az.from_dict({"posterior": _flat_draws(posterior)})
-    summary = az.summary(flat, kind="all", ci_kind="hdi", ci_prob=0.94, round_to="none")
+    summary = az.summary(flat, kind="all", ci_kind="hdi", ci_prob=HDI_PROB, round_to="none")
     median = az.median(flat, round_to="none")
     mode = az.mode(flat, round_to="none")
     names = list(summary.index)

@@ -22,7 +22,7 @@ import numpy as np
 from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
 from ..checks import discrete_message, free_discrete
 from ..errors import ModemeanError
-from ..fit import Fit
+from ..results.fit import Fit
 from ..space import ValueSpace, model_space
 from ..spec import ModelSpec
 from .base import Option, Solver

@@ -117,7 +117,7 @@ def study(
         Bad input (one line); an interrupted study raises ``KeyboardInterrupt`` after writing its
         summary of the replicates finished.
     """
-    from ..fit import flat_names
+    from ..results.fit import flat_names
     from ..run import check_writable, shown_path
     from ..solvers import SEED, SOLVERS, check_options
     from ..space import shape_of
@@ -240,7 +240,7 @@ def _check_int(name: str, value: Any) -> None:
 def _read_replicates(folder: Path, replicates: int, key: str, force: bool) -> dict[int, dict[str, Any]]:
     """The finished replicates ``i < replicates`` in ``folder``; refuse (or with ``force`` delete) those of
     another study."""
-    from ..results import remove_stale_temporaries
+    from ..results.write import remove_stale_temporaries
     from ..run import shown_path
 
     remove_stale_temporaries(folder)
@@ -266,9 +266,9 @@ def _read_replicates(folder: Path, replicates: int, key: str, force: bool) -> di
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    from ..results import _jsonable, dump_json
+    from ..results.write import dump_json, jsonable
 
-    dump_json(_jsonable(data), path)
+    dump_json(jsonable(data), path)
 
 
 def _close(client, cluster) -> None:

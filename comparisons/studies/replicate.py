@@ -139,7 +139,7 @@ class Replicator:
         Never raises on a failure of the model or a solver: the record carries ``error`` (one line);
         a solver that fails is ``failed`` with its message in the record, the others still run.
         """
-        from ..fit import flatten
+        from ..results.fit import flatten
         from ..run import _run_solver
         from ..solvers import SOLVERS
 

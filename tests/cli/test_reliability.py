@@ -290,7 +290,7 @@ def test_interruption_leaves_no_corrupt_file_and_next_run_is_clean(tmp_path, sig
 
 
 def test_stale_temporaries_of_dead_runs_are_removed(tmp_path):
-    from modemean.comparisons.results import remove_stale_temporaries
+    from modemean.comparisons.results.write import remove_stale_temporaries
 
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True

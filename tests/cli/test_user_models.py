@@ -22,9 +22,9 @@ from modemean import compare
 from modemean.comparisons.cache import cache_key
 from modemean.comparisons.checks import check_data
 from modemean.comparisons.errors import ModemeanError
-from modemean.comparisons.fit import Fit
+from modemean.comparisons.results.fit import Fit
+from modemean.comparisons.results.table import make_table
 from modemean.comparisons.spec import load_spec
-from modemean.comparisons.table import make_table
 
 CLI = [sys.executable, "-m", "modemean.cli"]
 FAST_NUTS = {"draws": 300, "tune": 300, "chains": 2}

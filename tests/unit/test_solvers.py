@@ -19,10 +19,10 @@ import xarray as xr
 from modemean import compare
 from modemean.cli import main
 from modemean.comparisons.errors import ModemeanError
-from modemean.comparisons.fit import Fit
+from modemean.comparisons.results.fit import Fit
+from modemean.comparisons.results.table import GAPS, columns
 from modemean.comparisons.solvers import SOLVERS, Column, Option, Solver, check_options, owned_columns, run_options
 from modemean.comparisons.system import CHAIN_PROCESSES, available_cores, chain_processes
-from modemean.comparisons.table import GAPS, columns
 
 
 class Shifted(Solver):
