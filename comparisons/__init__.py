@@ -11,10 +11,10 @@ configure()  # PyTensor's flags (numba fastmath off) before anything of the engi
 
 __all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS", "study", "Study"]
 _HOME = {
-    "compare": "run",
-    "Comparison": "run",
+    "compare": "run.compare",
+    "Comparison": "run.comparison",
     "SOLVERS": "solvers",
-    "Fit": "fit",
+    "Fit": "results.fit",
     "ModemeanError": "errors",
     "study": "studies",
     "Study": "studies",

@@ -40,9 +40,9 @@ from modemean import models
 
 from .discrete import DiscreteLatentEM
 from .errors import ModemeanError
-from .hashing import CATALOG, hash_code, hash_settings
 from .results.write import jsonable, write_atomic
-from .run import compare
+from .run.compare import compare
+from .run.hashing import CATALOG, hash_code, hash_settings
 from .solvers import SEED, SOLVERS
 from .solvers.em import run_em
 from .spec import load_spec

@@ -71,7 +71,7 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Fla
     -------
     pandas.DataFrame
         Index: flat parameter names. Columns: :func:`columns` (NaN where a solver does not
-        apply or failed), ``flags`` (the row's :class:`~comparisons.fit.Flag` list, the solvers'
+        apply or failed), ``flags`` (the row's :class:`~comparisons.results.fit.Flag` list, the solvers'
         and the table's own) and ``notes`` (their texts joined by "; ").
         ``gap_sd = (mean - map) / sd``, left NaN everywhere when find_MAP found no mode (a
         ``no_mode`` flag on ``map``: the density still rises where it stopped, so a distance would

@@ -13,13 +13,13 @@ import pymc as pm
 import xarray as xr
 from scipy import stats
 
-from .. import progress
 from ..checks import discrete_message, free_discrete
 from ..compiled import cached
 from ..errors import ModemeanError, interrupted
 from ..missing import imputed_variables
 from ..results.fit import Fit, Flag, flat_names
 from ..results.schema import HDI_PROB
+from ..run import progress
 from ..spec import ModelSpec
 from ..system import chain_processes
 from .base import Column, Option, Solver

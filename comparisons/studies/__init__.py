@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModemeanError
-from ..hashing import hash_data, hash_settings, hash_source
+from ..run.hashing import hash_data, hash_settings, hash_source
 from ..system import available_cores
 from .replicate import TRUTHS, Replicator, check_truth
 from .summary import summarise
@@ -87,7 +87,7 @@ def study(
         Draw the parameters from the prior, or hold the model file's ``TRUTH = {name: value}`` (the
         free variables it does not name are drawn from the prior given it).
     solvers : str or tuple of str, optional
-        As in :func:`~comparisons.run.compare` (default map, em, nuts).
+        As in :func:`~comparisons.run.compare.compare` (default map, em, nuts).
     seed : int, optional
         The study's root seed (default: the run seed, 20261126).
     workers : int, optional
@@ -118,7 +118,7 @@ def study(
         summary of the replicates finished.
     """
     from ..results.fit import flat_names
-    from ..run import check_writable, shown_path
+    from ..run.output import check_writable, shown_path
     from ..solvers import SEED, SOLVERS, check_options
     from ..space import shape_of
     from ..spec import load_spec, observed_keys
@@ -241,7 +241,7 @@ def _read_replicates(folder: Path, replicates: int, key: str, force: bool) -> di
     """The finished replicates ``i < replicates`` in ``folder``; refuse (or with ``force`` delete) those of
     another study."""
     from ..results.write import remove_stale_temporaries
-    from ..run import shown_path
+    from ..run.output import shown_path
 
     remove_stale_temporaries(folder)
     records = {}

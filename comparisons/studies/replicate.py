@@ -140,7 +140,7 @@ class Replicator:
         a solver that fails is ``failed`` with its message in the record, the others still run.
         """
         from ..results.fit import flatten
-        from ..run import _run_solver
+        from ..run.compare import run_solver
         from ..solvers import SOLVERS
 
         start = time.perf_counter()
@@ -155,7 +155,7 @@ class Replicator:
         record["solvers"] = {}
         for name in self.solvers:
             options = {"seed": fit_seed, **{k: self.options[k] for k in SOLVERS[name].options}}
-            fit = _run_solver(name, spec, options)
+            fit = run_solver(name, spec, options)
             entry: dict[str, Any] = {"status": fit.status, "message": fit.message, "seconds": fit.seconds}
             entry["converged"] = fit.converged
             entry["flags"] = {param: [flag.kind for flag in flags] for param, flags in fit.flags.items()}

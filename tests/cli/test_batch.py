@@ -11,7 +11,7 @@ import pytest
 import rates_model
 
 from modemean import compare
-from modemean.comparisons import progress
+from modemean.comparisons.run import progress
 
 CLI = [sys.executable, "-m", "modemean.cli"]
 
@@ -53,7 +53,7 @@ def test_stored_catalog_models_are_read_back_without_a_worker(tmp_path, monkeypa
     """A catalog model whose results are stored is read in the parent: no worker process is started."""
     import multiprocessing.context
 
-    from modemean.comparisons.batch import solve_many
+    from modemean.comparisons.run.batch import solve_many
 
     for name in ("bioassay", "eight_schools"):
         compare(name, solvers="map", out=tmp_path)
@@ -199,7 +199,7 @@ def test_bars_draw_one_bar_per_chain_and_count_models():
 
 
 def test_an_interruption_a_solver_swallowed_still_ends_the_run_as_interrupted(tmp_path, monkeypatch):
-    from modemean.comparisons import errors, run
+    from modemean.comparisons import errors
     from modemean.comparisons.solvers import SOLVERS
 
     class Swallowing(type(SOLVERS["em"])):
@@ -212,7 +212,8 @@ def test_an_interruption_a_solver_swallowed_still_ends_the_run_as_interrupted(tm
     monkeypatch.setattr(errors, "_asked_to_stop", False)
     monkeypatch.setitem(SOLVERS, "em", Swallowing())
     with pytest.raises(KeyboardInterrupt):
-        run.compare(str(model_file(tmp_path, "rates")), solvers="map,em", out=tmp_path / "out")
+        compare(str(model_file(tmp_path, "rates")), solvers="map,em", out=tmp_path / "out")
     saved = json.loads((tmp_path / "out" / "rates" / "results.json").read_text())
     assert saved["settings"]["interrupted"] is True  # so never reused from the cache
-    assert saved["solvers"]["map"]["status"] == "ok" and "interrupted" in saved["solvers"]["em"]["message"]
+    assert saved["solvers"]["map"]["status"] == "ok" and saved["solvers"]["em"]["status"] == "interrupted"
+    assert "interrupted" in saved["solvers"]["em"]["message"]

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from modemean import compare
 from modemean.cli import main
-from modemean.comparisons import run
 from modemean.comparisons.errors import ModemeanError
+from modemean.comparisons.solvers import SOLVERS
 from modemean.comparisons.system import CHAIN_PROCESSES
 
 CLI = [sys.executable, "-m", "modemean.cli"]
@@ -232,10 +232,10 @@ def test_a_solver_that_raises_becomes_failed_and_the_rest_is_written(tmp_path, m
     def broken(spec, **options):
         raise RuntimeError("the EM engine fell over\n \nBacktrace when that variable is created:\n  File ...")
 
-    class Broken(type(run.SOLVERS["em"])):
+    class Broken(type(SOLVERS["em"])):
         fit = staticmethod(broken)
 
-    monkeypatch.setitem(run.SOLVERS, "em", Broken())
+    monkeypatch.setitem(SOLVERS, "em", Broken())
     c = compare("eight_schools", solvers="map,em,nuts", draws=200, tune=200, chains=2, out=tmp_path)
     assert c.fits["em"].status == "failed"
     assert c.fits["em"].message.startswith("RuntimeError: the EM engine fell over (at ")

@@ -7,7 +7,7 @@ import rates_model
 from compiles import Compiles
 
 from modemean import compare
-from modemean.comparisons.run import stored_comparison
+from modemean.comparisons.run.compare import stored_comparison
 
 
 @pytest.fixture()
@@ -145,7 +145,7 @@ def test_key_sees_the_model_helpers_a_model_imports(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     from modemean import models
-    from modemean.comparisons import cache, hashing
+    from modemean.comparisons.run import cache, hashing
 
     assert not [name for name in models.CATALOG if name.startswith("_")]  # helpers are not models
     for name in models.CATALOG:  # no model imports a model

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from modemean.comparisons.cache import cache_key
-from modemean.comparisons.hashing import hash_data, hash_settings
+from modemean.comparisons.run.cache import cache_key
+from modemean.comparisons.run.hashing import hash_data, hash_settings
 from modemean.comparisons.studies import study_key
 from modemean.comparisons.teach import teaching_key
 

@@ -171,7 +171,8 @@ def test_chains_in_one_process_or_two_give_the_same_draws(monkeypatch):
 def test_an_interruption_ends_every_chain_run_one_after_another(monkeypatch):
     """pm.sample's sequential loop swallows a KeyboardInterrupt and starts the next chain: after an
     interruption of the first of three chains, the others must end at their first draw."""
-    from modemean.comparisons import errors, progress
+    from modemean.comparisons import errors
+    from modemean.comparisons.run import progress
     from modemean.comparisons.solvers.nuts import fit_nuts
     from modemean.comparisons.spec import load_spec
 

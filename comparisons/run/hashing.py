@@ -18,11 +18,11 @@ import numpy as np
 
 from modemean.models import MODEL_HELPERS
 
-from .results.write import versions
+from ..results.write import versions
 
 __all__ = ["ENGINE", "CATALOG", "hash_source", "hash_data", "hash_settings", "hash_code", "catalog_imports"]
 
-ENGINE = Path(__file__).parent
+ENGINE = Path(__file__).parents[1]  # comparisons/: every engine source is hashed
 CATALOG = ENGINE.parent / "models"  # the catalog's folder, models/ (modemean.models)
 
 

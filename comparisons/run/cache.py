@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..results.fit import Fit, Flag
+from ..results.read import payload, read_json, read_tree, solver_draws, traces
+from ..results.table import columns
+from ..solvers import SOLVERS
+from ..spec import ModelSpec
 from .hashing import hash_code, hash_data, hash_settings, hash_source
-from .results.fit import Fit, Flag
-from .results.read import payload, read_json, read_tree, solver_draws, traces
-from .results.table import columns
-from .solvers import SOLVERS
-from .spec import ModelSpec
 
 __all__ = ["cache_key", "load_cached"]
 
