@@ -18,7 +18,7 @@ from pytensor.graph.traversal import ancestors
 
 from .checks import _positions, missing
 from .errors import ModemeanError
-from .fit import Flag
+from .results.fit import Flag
 from .space import compile_small
 
 __all__ = ["Imputed", "imputed_variables", "check_missing", "imputed_notes"]

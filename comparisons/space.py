@@ -24,7 +24,7 @@ from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 
 from .compiled import cached, initial_point
-from .fit import Flag, flat_names
+from .results.fit import Flag, flat_names
 
 if TYPE_CHECKING:
     from .spec import ModelSpec

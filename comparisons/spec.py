@@ -18,7 +18,7 @@ import pymc as pm
 
 from modemean import models
 
-from .checks import check_data
+from .checks import check_data, missing
 from .compiled import Compiled, Source, cached, initial_point, same_array, share_observed
 from .discrete import discrete_hooks, discrete_latents, marginalize
 from .errors import ModemeanError
@@ -408,8 +408,8 @@ def observed_keys(spec: ModelSpec) -> dict[str, str]:
         value = model.rvs_to_values[rv]
         observed = np.asarray(value.data if hasattr(value, "data") else value.get_value())
         for key, array in spec.data.items():
-            array = np.asarray(array)
-            present = array[~np.isnan(array)] if array.dtype.kind == "f" and np.isnan(array).any() else array
+            values, absent = np.asarray(np.ma.getdata(array)), missing(array)  # masked or NaN, as run accepts
+            present = values[~absent] if absent.any() else values
             if present.shape == observed.shape and np.array_equal(present, observed):
                 keys[rv.name] = key
                 break

@@ -16,7 +16,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from scipy import stats
 
-from .load import draws_spread, format_gap, is_number
+from modemean.comparisons.results.schema import format_gap, is_number
+
+from .load import draws_spread
 
 __all__ = [
     "STYLES",

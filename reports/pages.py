@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from modemean.comparisons.results.schema import format_number
+
 from . import figures
 from .images import section as image_section
 from .load import ModelResults, draws_spread, find_models, load_all, load_model, zero_spread
@@ -26,7 +28,6 @@ from .tables import (
     diagnostics_html,
     em_kind_html,
     notes_html,
-    number,
     solver_table,
     table_tools,
 )
@@ -222,7 +223,7 @@ def _highlights(results: ModelResults) -> str | None:
     def show(value):
         if isinstance(value, list):
             return ", ".join(map(str, value)) or "none"
-        return number(value) if isinstance(value, float) else str(value)
+        return format_number(value) if isinstance(value, float) else str(value)
 
     rows = "".join(
         f'<tr><th scope="row">{escape(k)}</th><td>{escape(show(v))}</td></tr>' for k, v in highlights.items()
@@ -293,7 +294,7 @@ def _density(results: ModelResults, name: str, index: int) -> str:
     if zero_spread(row) or (draws is not None and not draws_spread(draws)):
         return (
             f'<p class="no-density">{escape(name)}: no density figure: every draw has the same value '
-            f"({escape(number(row.get('mean')))}), a constant, so there is no spread to draw.</p>"
+            f"({escape(format_number(row.get('mean')))}), a constant, so there is no spread to draw.</p>"
         )
     markers = {c: d["marker"] for c, d in results.columns.items() if d.get("marker")}
     fig = figures.density_figure(name, row, results.draws.get(name), markers)
@@ -487,7 +488,7 @@ def render_index(
     for r in sorted(all_results, key=key):
         head = r.headline()
         headline = (
-            f"{number(head[1], 'gap_sd')} ({escape(head[0])}"
+            f"{format_number(head[1], 'gap_sd')} ({escape(head[0])}"
             + (", from EM's mode: find_MAP found none)" if head[2] == "gap_sd_em" else ")")
             if head
             else "— (needs a mode and NUTS)"

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from modemean.comparisons.errors import ModemeanError
+from modemean.comparisons.results.schema import format_number, is_number
 
 from . import figures
-from .load import is_number
 from .pages import _figure, _page, _slug
-from .tables import number
 
 __all__ = [
     "ESTIMATORS",
@@ -178,7 +177,7 @@ def plus_minus(value: Any, error: Any) -> str:
     if not is_number(value):
         return "—"
     if not is_number(error) or error <= 0:
-        return number(value)
+        return format_number(value)
     decimals = min(max(1 - math.floor(math.log10(error)), 0), 8)
     return f"{value:.{decimals}f} ± {error:.{decimals}f}"
 
@@ -674,8 +673,8 @@ def _sbc_table(study: Study, params: list[str]) -> str:
         ess = f"<td>{s.get('low_ess', '—')}</td>" if low_ess else ""
         trs.append(
             f'<tr data-parameter="{escape(p)}"><th scope="row">{escape(p)}</th><td>{s.get("draws")}</td>'
-            f"<td>{s.get('bins')}</td><td>{sum(s.get('counts', []))}</td><td>{number(s.get('expected'))}</td>"
-            f"<td>{number(lo)} – {number(hi)}</td><td>{number(s.get('chi2'))}</td>"
+            f"<td>{s.get('bins')}</td><td>{sum(s.get('counts', []))}</td><td>{format_number(s.get('expected'))}</td>"
+            f"<td>{format_number(lo)} – {format_number(hi)}</td><td>{format_number(s.get('chi2'))}</td>"
             f'<td data-p="{pv!r}">{"—" if not is_number(pv) else f"{pv:.3g}"}</td><td{css}>{verdict}</td>{ess}</tr>'
         )
     head = "".join(

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from modemean.comparisons.table import EM_KINDS
+from modemean.comparisons.results.schema import EM_KINDS, format_number, is_number
 
-from .load import ModelResults, boundary_of, format_gap, is_number, zero_spread
+from .load import ModelResults, boundary_of, zero_spread
 
 __all__ = [
     "DIAGNOSTICS",
@@ -23,7 +23,6 @@ __all__ = [
     "solver_table",
     "diagnostics_html",
     "html_table",
-    "number",
 ]
 
 STATUS_WORDS = {
@@ -93,21 +92,6 @@ def table_tools(table_id: str, what: str, toggle: int = 0) -> str:
         f'{show}<label class="filter">filter {escape(what)} <input type="search" class="filter" '
         f'data-table="{table_id}" aria-label="filter {escape(what)}"></label>'
     )
-
-
-def number(value: Any, column: str = "") -> str:
-    """A table number: 4 significant digits; signed for gaps; integer ESS; 3 decimals for R-hat."""
-    if not is_number(value):
-        return "—"
-    if column == "ess_bulk":
-        return f"{value:.0f}"
-    if column == "r_hat":
-        return f"{value:.3f}"
-    if column in ("gap_sd", "gap_sd_em", "skewness") or column.endswith("_gap_sd"):
-        return format_gap(value)
-    if column.endswith(("_sd_ratio", "_khat")):
-        return f"{value:.2f}"
-    return f"{value:.4g}"
 
 
 def html_table(header: Iterable[str], rows: Iterable[Iterable[Any]], css: str = "") -> str:
@@ -201,7 +185,7 @@ def comparison_table(results: ModelResults) -> str:
             classes = ["gap", _gap_class(value)] if column in ("gap_sd", "gap_sd_em") else []
             classes += ["more"] * (column in more)
             if is_number(value):
-                text = escape(number(value, column))
+                text = escape(format_number(value, column))
                 bound = boundary_of(row, column)
                 if bound is not None:
                     classes.append("boundary")
@@ -295,8 +279,8 @@ def _nuts_diagnostics(label: str, solver: dict) -> str:
                 d.get("tune", "—"),
                 d.get("draws", "—"),
                 d.get("divergences", "—"),
-                number(d.get("max_r_hat"), "r_hat"),
-                number(d.get("min_ess_bulk"), "ess_bulk"),
+                format_number(d.get("max_r_hat"), "r_hat"),
+                format_number(d.get("min_ess_bulk"), "ess_bulk"),
                 settings,
             )
         ],
@@ -324,7 +308,7 @@ def _map_diagnostics(label: str, solver: dict) -> str:
         + html_table(
             ("start", "success", "iterations", "log density", "optimiser message"),
             [
-                (s["start"], "yes" if s["success"] else "no", s["nit"], number(s["log_density"]), s["message"])
+                (s["start"], "yes" if s["success"] else "no", s["nit"], format_number(s["log_density"]), s["message"])
                 for s in d["starts"]
             ],
         )
@@ -339,8 +323,8 @@ def _em_diagnostics(label: str, solver: dict) -> str:
         title = "MAP-EM (with prior)" if run == "em" else "ML-EM (no prior)" if run == "mle" else run
         summary = (
             f"best restart {d['best_restart']}; spread of the restarts' final objectives "
-            f"{number(d.get('objective_spread'))}; {d['n_decreases']} decrease(s) of the objective"
-            f" (largest {number(d.get('largest_decrease'))}); {d['n_failed']} restart(s) broke down"
+            f"{format_number(d.get('objective_spread'))}; {d['n_decreases']} decrease(s) of the objective"
+            f" (largest {format_number(d.get('largest_decrease'))}); {d['n_failed']} restart(s) broke down"
         )
         parts.append(
             f"<h3>{escape(label)} convergence: {escape(title)}</h3><p>{escape(summary)}.</p>"
@@ -349,7 +333,7 @@ def _em_diagnostics(label: str, solver: dict) -> str:
                 [
                     (
                         r["restart"],
-                        number(r["objective"]),
+                        format_number(r["objective"]),
                         r["n_iter"],
                         "yes" if r["converged"] else "no",
                         r["n_decreases"],
@@ -366,7 +350,7 @@ def _generic_diagnostics(label: str, solver: dict) -> str:
     """Any solver's diagnostics: one row per key, nested values as compact text."""
 
     def show(value):
-        return number(value) if isinstance(value, float) else str(value)
+        return format_number(value) if isinstance(value, float) else str(value)
 
     return f"<h3>{escape(label)}</h3>" + html_table(
         ("diagnostic", "value"), [(k, show(v)) for k, v in solver["diagnostics"].items()], css="meta"

@@ -23,15 +23,7 @@ BROUGHT_BY = {"arviz_base": "arviz", "arviz_stats": "arviz", "arviz_plots": "arv
 # on a circle not listed here and on a listed circle that no longer exists, so the list only shrinks.
 KNOWN_CIRCLES: list[set[str]] = [
     {"modemean.comparisons.gaussian", "modemean.comparisons.laplace"},
-    {
-        "modemean.comparisons.batch",
-        "modemean.comparisons.cache",
-        "modemean.comparisons.results",
-        "modemean.comparisons.run",
-        "modemean.comparisons.solvers",
-        "modemean.comparisons.solvers.nuts",
-        "modemean.comparisons.table",
-    },  # fmt: skip
+ # fmt: skip
     {"modemean.reports.pages", "modemean.reports.study"},
     {"modemean.reports.lessons", "modemean.reports.teaching"},
 ]
@@ -39,10 +31,7 @@ KNOWN_CIRCLES: list[set[str]] = [
 KNOWN_PRIVATE: set[tuple[str, str]] = {
     ("modemean.comparisons.missing", "_positions"),
     ("modemean.comparisons.laplace", "_compile"),
-    ("modemean.comparisons.studies.replicate", "_run_solver"),
     ("modemean.comparisons.studies.replicate", "_flat_draws"),
-    ("modemean.comparisons.studies.records", "_jsonable"),
-    ("modemean.comparisons.teach", "_jsonable"),
     ("modemean.reports.lessons", "_kde"),
     ("modemean.reports.lessons", "_embed"),
     ("modemean.reports.lessons", "_nav"),

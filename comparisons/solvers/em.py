@@ -16,7 +16,7 @@ import numpy as np
 
 from ..compiled import cached
 from ..errors import DegenerateFitError
-from ..fit import Fit, Flag, flatten
+from ..results.fit import Fit, Flag, flatten
 from ..space import LogPrior, ValueSpace, boundary_flags
 from ..spec import ModelSpec
 from .base import Column, Option, Solver

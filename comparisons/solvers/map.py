@@ -31,7 +31,7 @@ from scipy import optimize
 
 from ..checks import discrete_message, free_discrete
 from ..compiled import cached, initial_point
-from ..fit import Fit, Flag, flat_names
+from ..results.fit import Fit, Flag, flat_names
 from ..space import ValueSpace, boundary_flags, model_space, shape_of, support_bounds
 from ..spec import ModelSpec
 from .base import Column, Option, Solver

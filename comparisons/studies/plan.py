@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..batch import available_cores
 from ..errors import ModemeanError
+from ..system import available_cores
 from .replicate import TRUTHS, check_truth
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def validate(
 ) -> Plan:
     """Check :func:`~.study.study`'s arguments (the same names), each refused in one line before anything runs,
     and settle what the study is."""
-    from ..run import check_writable
+    from ..run.output import check_writable
     from ..solvers import SEED, SOLVERS, check_options
     from ..spec import load_spec, observed_keys
 

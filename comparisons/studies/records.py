@@ -14,8 +14,8 @@ __all__ = ["read_replicates", "write_json"]
 def read_replicates(folder: Path, replicates: int, key: str, force: bool) -> dict[int, dict[str, Any]]:
     """The finished replicates ``i < replicates`` in ``folder``; refuse (or with ``force`` delete) those of
     another study."""
-    from ..results import remove_stale_temporaries
-    from ..run import shown_path
+    from ..results.write import remove_stale_temporaries
+    from ..run.output import shown_path
 
     remove_stale_temporaries(folder)
     records = {}
@@ -41,6 +41,6 @@ def read_replicates(folder: Path, replicates: int, key: str, force: bool) -> dic
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` to ``path`` as strict JSON, atomically, converted as ``results.json`` is."""
-    from ..results import _jsonable, dump_json
+    from ..results.write import dump_json, jsonable
 
-    dump_json(_jsonable(data), path)
+    dump_json(jsonable(data), path)

@@ -16,7 +16,6 @@ the same numbers wherever it runs.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ..errors import ModemeanError
+from ..run.hashing import hash_data, hash_settings, hash_source
 from .plan import Plan, validate
 from .records import read_replicates, write_json
 from .replicate import Replicator
@@ -168,7 +168,7 @@ def _run(
 
 def _interrupted(plan: Plan, key: str, records: dict[int, dict[str, Any]]) -> NoReturn:
     """Summarise the replicates finished, then raise ``KeyboardInterrupt`` saying where they are."""
-    from ..run import shown_path
+    from ..run.output import shown_path
 
     kept = _summarise(plan, key, records)["replicates"]
     raise KeyboardInterrupt(
@@ -181,7 +181,7 @@ def _finish(
     plan: Plan, key: str, records: dict[int, dict[str, Any]], computed: int, lost: list[tuple[int, str]]
 ) -> Study:
     """Summarise every finished replicate; refuse, once the summary is written, if Dask lost some."""
-    from ..run import shown_path
+    from ..run.output import shown_path
 
     result = Study(_summarise(plan, key, records), plan.folder, computed, [records[i] for i in sorted(records)])
     if lost:
@@ -195,7 +195,7 @@ def _finish(
 
 def _summarise(plan: Plan, key: str, records: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """The summary of the finished replicates (:func:`~.summary.summarise`), written to ``study.json``."""
-    from ..fit import flat_names
+    from ..results.fit import flat_names
     from ..space import shape_of
 
     spec = plan.spec
@@ -214,20 +214,14 @@ def _summarise(plan: Plan, key: str, records: dict[int, dict[str, Any]]) -> dict
 
 
 def study_key(spec, truth: str, settings: dict[str, Any]) -> str:
-    """SHA-256 over what shapes a replicate's numbers: the model's source files, its data, the truth and
-    the settings (not the number of replicates nor where they run: a study can be extended and moved)."""
-    from ..cache import catalog_imports
-
+    """SHA-256 over what shapes a replicate's numbers: the model's source files, its data (with the mask of a
+    masked array), the truth and the settings (not the number of replicates nor where they run: a study can
+    be extended and moved)."""
     h = hashlib.sha256()
-    source = Path(spec.source)
-    if source.is_file():
-        for path in [source, *catalog_imports(source)]:
-            h.update(path.read_bytes())
-    for name in sorted(spec.data):
-        array = np.ascontiguousarray(spec.data[name])
-        h.update(f"{name}|{array.dtype.str}|{array.shape}|".encode() + array.tobytes())
+    hash_source(h, spec.source)
+    hash_data(h, spec.data)
     fixed = {k: np.asarray(v).tolist() for k, v in (spec.truth or {}).items()} if truth == "fixed" else {}
-    h.update(json.dumps({"truth": truth, "fixed": fixed, **settings}, sort_keys=True).encode())
+    hash_settings(h, {"truth": truth, "fixed": fixed, **settings})
     return h.hexdigest()
 
 

@@ -19,12 +19,12 @@ import pymc as pm
 import pytest
 
 from modemean import compare
-from modemean.comparisons.cache import cache_key
 from modemean.comparisons.checks import check_data
 from modemean.comparisons.errors import ModemeanError
-from modemean.comparisons.fit import Fit
+from modemean.comparisons.results.fit import Fit
+from modemean.comparisons.results.table import make_table
+from modemean.comparisons.run.cache import cache_key
 from modemean.comparisons.spec import load_spec
-from modemean.comparisons.table import make_table
 
 CLI = [sys.executable, "-m", "modemean.cli"]
 FAST_NUTS = {"draws": 300, "tune": 300, "chains": 2}
@@ -409,7 +409,7 @@ def test_same_stem_in_two_folders_never_overwrites(tmp_path, monkeypatch, capsys
 
 
 def test_a_file_named_like_a_catalog_model_keeps_its_own_folder(tmp_path):
-    from modemean.comparisons.run import planned_source
+    from modemean.comparisons.run.output import planned_source
 
     out = tmp_path / "OUT"
     catalog = planned_source("eight_schools")  # what compare("eight_schools", out=out) records (test above: recorded)

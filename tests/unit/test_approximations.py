@@ -18,11 +18,12 @@ import pytest
 import xarray as xr
 from scipy import optimize, special, stats
 
-from modemean.comparisons.fit import Fit
-from modemean.comparisons.results import dump_json, results_dict, results_tree
+from modemean.comparisons.results.fit import Fit
+from modemean.comparisons.results.schema import KHAT_MAX
+from modemean.comparisons.results.table import make_table
+from modemean.comparisons.results.write import dump_json, results_dict, results_tree
 from modemean.comparisons.solvers.approximations.advi import fit_advi, fit_fullrank_advi
 from modemean.comparisons.solvers.approximations.base import (
-    KHAT_MAX,
     approximation_columns,
     khat_words,
     pareto_khat,
@@ -32,7 +33,6 @@ from modemean.comparisons.solvers.approximations.laplace import PREFIX, fit_lapl
 from modemean.comparisons.solvers.approximations.pathfinder import available, fit_pathfinder
 from modemean.comparisons.solvers.nuts import summarise_draws
 from modemean.comparisons.spec import load_spec, spec_from_parts
-from modemean.comparisons.table import make_table
 from modemean.reports import load_all, render
 
 SEED = 20261126

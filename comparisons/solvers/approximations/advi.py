@@ -37,7 +37,7 @@ import pytensor
 from pymc.variational.callbacks import Callback
 
 from ...checks import discrete_message, free_discrete
-from ...fit import Fit
+from ...results.fit import Fit
 from ...space import compile_small, model_space
 from ...spec import ModelSpec
 from .base import Approximation, approximation_fit

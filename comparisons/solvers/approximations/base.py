@@ -26,7 +26,8 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from ...fit import Fit
+from ...results.fit import Fit
+from ...results.schema import HDI_PROB, KHAT_GOOD, KHAT_MAX
 from ...space import ValueSpace
 from ..base import Column, Option, Solver
 
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
 __all__ = [
     "APPROX_DRAWS",
     "Approximation",
-    "KHAT_GOOD",
-    "KHAT_MAX",
     "STATS",
     "pareto_khat",
     "khat_words",
@@ -46,8 +45,6 @@ __all__ = [
     "approximation_columns",
 ]
 
-KHAT_GOOD = 0.5  # below: the approximation is close to the posterior (Yao et al. 2018)
-KHAT_MAX = 0.7  # above: its draws, even importance-reweighted, cannot be trusted
 STATS = ("mean", "median", "sd", "hdi_low", "hdi_high", "skewness")
 APPROX_DRAWS = Option(
     int, 4000, "independent draws of each approximation (laplace, advi, fullrank_advi, pathfinder)", low=10
@@ -118,7 +115,7 @@ def summarise_approximation(values: np.ndarray, names: list[str], prefix: str) -
     import arviz as az
 
     tree = az.from_dict({"posterior": {n: values[None, :, i] for i, n in enumerate(names)}})
-    summary = az.summary(tree, kind="stats", ci_kind="hdi", ci_prob=0.94, round_to="none")
+    summary = az.summary(tree, kind="stats", ci_kind="hdi", ci_prob=HDI_PROB, round_to="none")
     median = np.median(values, axis=0)
     with np.errstate(all="ignore"):
         skew = stats.skew(values, axis=0)

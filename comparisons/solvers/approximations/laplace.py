@@ -23,7 +23,7 @@ import numpy as np
 from scipy import optimize
 
 from ...checks import discrete_message, free_discrete
-from ...fit import Fit
+from ...results.fit import Fit
 from ...space import ValueSpace, model_space
 from ...spec import ModelSpec
 from .base import Approximation, approximation_fit
