@@ -10,7 +10,7 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from modemean.comparisons.solvers import pathfinder
+from modemean.comparisons.solvers.approximations import pathfinder
 from modemean.comparisons.solvers.approximations.pathfinder import available, budgets, fit_pathfinder, stopped_early
 from modemean.comparisons.spec import spec_from_parts
 
