@@ -36,9 +36,10 @@ from ..space import ValueSpace, boundary_flags, model_space, shape_of, support_b
 from ..spec import ModelSpec
 from .base import Column, Option, Solver
 
-__all__ = ["MAP", "fit_map"]
+__all__ = ["MAP", "fit_map", "same_mode"]
 
 AGREE_RTOL = 1e-3  # starts agree when every parameter is within this (relative, +abs) of the best
+SAME_MODE_SD = 0.01  # ... or within this fraction of its Laplace sd (a parameter near 0, a wide posterior)
 KINK_GTOL = 1e-3  # L-BFGS-B stopped with a gradient above this (relative to the objective): maybe a kink
 DECREMENT_TOL = 1e-6  # stationary: a Newton step would raise the log density by less than this (nats)
 POWELL = {"xtol": 1e-10, "ftol": 1e-15, "maxiter": 100_000}
@@ -47,6 +48,9 @@ PROFILE_NEWTON = {"gtol": 1e-8, "maxiter": 20}  # each profile point starts from
 PROFILE_DECADES = (2, 3, 4)  # profile points: this many decades from the initial point towards the bound
 UNBOUNDED_RISE = 0.05  # nats per decade that the profile must keep gaining, undiminished, to be unbounded
 LN10 = math.log(10.0)
+# two peaks whose log densities differ by less than this are one height: each stationary start is within
+# DECREMENT_TOL of its peak, and the log density itself is rounded to about 1e-12 of its size
+SAME_HEIGHT = 2 * DECREMENT_TOL
 
 
 def fit_map(spec: ModelSpec, *, seed: int, n_starts: int = 4) -> Fit:
@@ -131,7 +135,7 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
     _add_no_mode_flags(flags, estimate, rising, unbounded)
 
     counted = [s for s in usable if _is_peak(s)]
-    agree = [s["start"] for s in counted if _agrees(s["params"], best["params"])]
+    agree = [s["start"] for s in counted if same_mode(s, best, laplace_sd)]
     distinct = [s for s in counted if s["start"] not in agree]
     estimates = {"map": estimate}
     if laplace_sd is not None:
@@ -156,7 +160,7 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
     return Fit(
         "map",
         "ok",
-        _message(rising, unbounded, best, distinct, errors),
+        _message(rising, unbounded, best, distinct, errors, laplace_sd),
         estimates=estimates,
         converged=_is_peak(best) and not no_mode,
         n_iter=best["nit"],
@@ -533,7 +537,14 @@ def _add_no_mode_flags(flags: dict[str, list[Flag]], estimate: dict[str, float],
         )
 
 
-def _message(rising: dict, unbounded: dict, best: dict, distinct: list[dict], errors: dict[str, str]) -> str:
+def _message(
+    rising: dict,
+    unbounded: dict,
+    best: dict,
+    distinct: list[dict],
+    errors: dict[str, str],
+    laplace_sd: dict[str, float] | None,
+) -> str:
     """The solver's one message: no mode (and why), several local modes, steps that failed."""
     parts = []
     if unbounded:
@@ -550,10 +561,11 @@ def _message(rising: dict, unbounded: dict, best: dict, distinct: list[dict], er
             "(see the notes)"
         )
     elif distinct:
-        heights = ", ".join(f"{s['log_density']:.6g}" for s in distinct)
         parts.append(
-            f"{len(distinct)} find_MAP start(s) reached a different local mode (log density {heights}; "
-            f"the best is {best['log_density']:.6g}): the posterior has several local modes"
+            f"{len(distinct)} find_MAP start(s) reached a different local mode ("
+            + "; ".join(_how_far(s, best, laplace_sd) for s in distinct[:3])
+            + (f"; and {len(distinct) - 3} more" if len(distinct) > 3 else "")
+            + "): the posterior has several local modes"
         )
     parts += [f"{step} could not be computed ({why})" for step, why in errors.items()]
     return "; ".join(parts)
@@ -601,6 +613,51 @@ def _jacobian_mode(space: ValueSpace, u: np.ndarray, errors: dict[str, str]) -> 
 
 def _agrees(a: dict[str, float], b: dict[str, float]) -> bool:
     return all(abs(a[n] - b[n]) <= AGREE_RTOL * (1.0 + abs(b[n])) for n in b)
+
+
+def same_mode(start: dict, best: dict, laplace_sd: dict[str, float] | None) -> bool:
+    """Whether two starts reached one mode: the same height and the same point.
+
+    The same height: log densities within :data:`SAME_HEIGHT` nats (each stationary start is within
+    ``DECREMENT_TOL`` of its own peak). The same point: every parameter within ``AGREE_RTOL`` of the best
+    start's (relative, plus absolute), or within ``SAME_MODE_SD`` of its Laplace sd at the best start (an
+    optimiser's tolerance on a wide posterior moves a parameter near 0 by more than ``AGREE_RTOL``: dyestuff's
+    four starts end 3e-8 nats and 2e-4 sd apart).
+
+    Parameters
+    ----------
+    start, best : dict
+        Starts with ``log_density`` and ``params`` (flat name to value on its own scale).
+    laplace_sd : dict of str to float, optional
+        The Laplace sd of each parameter at ``best``; ``None`` where it could not be computed.
+    """
+    height = abs(start["log_density"] - best["log_density"])
+    if not height <= SAME_HEIGHT + 1e-12 * abs(best["log_density"]):
+        return False
+    sd = laplace_sd or {}
+    return all(
+        abs(start["params"][n] - value) <= max(AGREE_RTOL * (1.0 + abs(value)), SAME_MODE_SD * sd.get(n, 0.0))
+        for n, value in best["params"].items()
+    )
+
+
+def _how_far(start: dict, best: dict, laplace_sd: dict[str, float] | None) -> str:
+    """How a start's peak differs from the best one, in words whose numbers differ (never two equal-looking
+    heights): the gap in log density, and the parameter that moved most (in Laplace sds where known)."""
+    gap = best["log_density"] - start["log_density"]
+    sd = laplace_sd or {}
+
+    def moved(n: str) -> float:
+        change = abs(start["params"][n] - best["params"][n])
+        return change / sd[n] if sd.get(n, 0.0) > 0 else change / (1.0 + abs(best["params"][n]))
+
+    name = max(best["params"], key=moved)
+    where = (
+        f"{name} {moved(name):.3g} Laplace sd away"
+        if sd.get(name, 0.0) > 0
+        else f"{name} = {start['params'][name]:.6g} against {best['params'][name]:.6g}"
+    )
+    return f"start {start['start']}: log density {gap:.3g} below the best ({best['log_density']:.6g}), {where}"
 
 
 class MAP(Solver):

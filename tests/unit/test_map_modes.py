@@ -251,3 +251,46 @@ def test_starts_are_exactly_find_map():
         )
         assert np.array_equal(found.x, reference.fit["mean_vector"].values), k
         assert int(found.nit) == int(reference.optimizer_result["nit"])
+
+
+def two_peaks(data):
+    """``y ~ N(x^2, 0.5)`` with ``y = 4``: peaks near x = 2 and x = -2, the prior's mean 0.3 lifts the first."""
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.3, 3.0)
+        pm.Normal("y", x**2, 0.5, observed=data["y"])
+    return model
+
+
+def test_dyestuffs_starts_reach_one_mode():
+    """Issue 38, 3: the four starts end 3e-8 nats and 2e-4 Laplace sd apart (b[1] moves by 1% of its size,
+    more than AGREE_RTOL): one mode, no "several local modes"."""
+    from modemean.comparisons.spec import load_spec
+
+    fit = fit_map(load_spec("dyestuff"), seed=SEED)
+    assert fit.ok and fit.message == ""
+    assert fit.diagnostics["starts_agree"] and fit.diagnostics["n_starts_agreeing"] == 4
+
+
+def test_same_mode_needs_the_same_height_and_the_same_point():
+    from modemean.comparisons.solvers.map import same_mode
+
+    best = {"log_density": -179.73681591926217, "params": {"mu": 1527.3, "b[1]": 0.669089}}
+    sd = {"mu": 41.9, "b[1]": 40.0}
+    near = {"log_density": -179.73681594965078, "params": {"mu": 1527.3001, "b[1]": 0.675652}}
+    assert same_mode(near, best, sd)  # dyestuff's start 1: 3e-8 nats, 1.6e-4 sd
+    assert not same_mode(near, best, None)  # without sds b[1] differs by 1% of its size: AGREE_RTOL decides
+    lower = {**near, "log_density": best["log_density"] - 0.1}
+    assert not same_mode(lower, best, sd)
+    across = {"log_density": best["log_density"], "params": {"mu": 1527.3, "b[1]": 0.669089 + 2.0}}
+    assert not same_mode(across, best, sd)  # the same height, 0.05 sd away: another point (a symmetric mode)
+
+
+def test_two_peaks_are_several_modes_and_the_message_shows_the_difference():
+    spec = spec_from_parts(two_peaks, {"y": np.array([4.0])}, name="two_peaks")
+    fit = fit_map(spec, seed=SEED)
+    assert fit.estimates["map"]["x"] == pytest.approx(2.0, abs=0.01)
+    assert fit.diagnostics["n_stationary"] == 4 and fit.diagnostics["n_starts_agreeing"] == 3
+    assert fit.message == (
+        "1 find_MAP start(s) reached a different local mode (start 2: log density 0.133 below the best "
+        "(-2.40362), x 31.9 Laplace sd away): the posterior has several local modes"
+    )
