@@ -20,6 +20,16 @@ if "numba__fastmath" not in os.environ.get("PYTENSOR_FLAGS", ""):
         _flags = os.environ.get("PYTENSOR_FLAGS", "")
         os.environ["PYTENSOR_FLAGS"] = f"{_flags},numba__fastmath=False" if _flags else "numba__fastmath=False"
 
+# Waiting for the compile directory: PyTensor holds its lock while it builds a C module, and a process that
+# waits longer than ``compile__timeout`` (default 120 s) gets filelock's Timeout from the compile, which the
+# engine's C-then-numba policy took for a failed compile (issue 38, 8a: on two cores at load 8 another test
+# worker's or catalog model's compiles held it that long). modemean's processes wait up to an hour; a
+# compile that still times out (PyTensor imported before modemean) is retried, not switched to numba.
+COMPILE_LOCK_WAIT = 3600  # seconds
+if "compile__timeout" not in os.environ.get("PYTENSOR_FLAGS", "") and "pytensor" not in sys.modules:
+    _flags = os.environ.get("PYTENSOR_FLAGS", "")
+    os.environ["PYTENSOR_FLAGS"] = f"{_flags},compile__timeout={COMPILE_LOCK_WAIT}".lstrip(",")
+
 __all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS", "study", "Study"]
 _HOME = {
     "compare": "run",

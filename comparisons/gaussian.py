@@ -50,6 +50,7 @@ import pytensor
 import pytensor.tensor as pt
 from pymc.logprob.transforms import LogTransform
 from pymc.logprob.utils import ParameterValueError
+from pytensor.compile.compilelock import force_unlock
 from pytensor.compile.mode import Mode
 from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace, vectorize_graph
@@ -82,19 +83,29 @@ MODE_C = Mode(linker="cvm", optimizer="fast_run")
 MODE_FALLBACK = "NUMBA"
 
 
+LOCK_WAITS = 10  # times a C compile waits out PyTensor's compiledir lock timeout before numba takes over
+
+
 def _compile(inputs, outputs, **kwargs):
     """``pytensor.function`` with the C linker, or with numba where that fails (no C compiler).
 
     The fallback is decided per function: a failed C compile once in a process must not switch
-    every later engine of that process to other arithmetic.
+    every later engine of that process to other arithmetic. Waiting for the compile directory's lock
+    is no failure: another process compiling into the same directory (a test worker, a catalog model)
+    can hold it past ``compile__timeout`` (120 s) on a loaded machine; the compile then waits again,
+    after clearing the claim PyTensor's lock leaves behind on a timeout (with it, every later compile of
+    the process would skip the lock and could clash with the other process's modules).
     """
     if pytensor.config.cxx:
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
-                return pytensor.function(inputs, outputs, mode=MODE_C, **kwargs)
-        except Exception:  # noqa: BLE001 -- a C compile that failed: this function with numba
-            pass
+        for _ in range(LOCK_WAITS):
+            try:
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
+                    return pytensor.function(inputs, outputs, mode=MODE_C, **kwargs)
+            except TimeoutError:  # filelock's Timeout: another process holds the compile directory; wait again
+                force_unlock(pytensor.config.compiledir)  # this process's stale claim only; the holder keeps its lock
+            except Exception:  # noqa: BLE001 -- a C compile that failed: this function with numba
+                break
     return pytensor.function(inputs, outputs, mode=MODE_FALLBACK, **kwargs)
 
 

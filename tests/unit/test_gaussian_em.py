@@ -336,3 +336,27 @@ def test_a_failed_c_compile_falls_back_to_numba_for_that_function_only(monkeypat
     first, second = (gaussian._compile([x], (x**2).sum() + k) for k in (1, 2))
     assert modes == [gaussian.MODE_C, gaussian.MODE_FALLBACK, gaussian.MODE_C]
     assert first(np.array([1.0, 2.0])) == 6.0 and second(np.array([1.0, 2.0])) == 7.0
+
+
+@pytest.mark.skipif(not pytensor.config.cxx, reason="no C compiler: every engine graph is compiled by numba")
+def test_a_compile_lock_held_by_another_process_is_waited_for_not_a_failed_compile(monkeypatch):
+    """Another process compiling into the same compiledir can hold its lock past ``compile__timeout`` on a
+    loaded machine (issue 38, 8a): the C compile waits again instead of falling back to numba."""
+    import filelock
+    import pytensor.tensor as pt
+
+    from modemean.comparisons import gaussian
+
+    real, modes = pytensor.function, []
+
+    def function(*args, mode=None, **kwargs):
+        modes.append(mode)
+        if len(modes) == 1:
+            raise filelock.Timeout(pytensor.config.compiledir)  # what PyTensor's lock_ctx raises on its timeout
+        return real(*args, mode=mode, **kwargs)
+
+    monkeypatch.setattr(pytensor, "function", function)
+    x = pt.dvector("x")
+    f = gaussian._compile([x], (x**2).sum() + 3)
+    assert modes == [gaussian.MODE_C, gaussian.MODE_C]
+    assert f(np.array([1.0, 2.0])) == 8.0
