@@ -12,6 +12,7 @@ import numpy as np
 import pymc as pm
 import pytensor
 
+from .discrete.graph import support
 from .errors import ModemeanError
 from .space import SMALL_GRAPH_MODE
 
@@ -162,11 +163,46 @@ def free_discrete(model: pm.Model) -> list:
 
 
 def discrete_message(rvs: list, who: str) -> str:
-    """One line for free discrete parameters: what cannot be done with them and what to do instead."""
-    names = ", ".join(f"{rv.name} ({type(rv.owner.op).__name__.removesuffix('RV')})" for rv in rvs)
-    it = "it" if len(rvs) == 1 else "them"
-    return (
-        f"{who}, but {names} {'is' if len(rvs) == 1 else 'are'} discrete and not declared latent: "
-        f"declare {it} in LATENT (finite support: EM then sums {it} out and every solver sees the marginal "
-        f"model), or marginalise {it} in the model by hand"
-    )
+    """One line for free discrete parameters: what cannot be done with them and advice that works.
+
+    LATENT is advised only for what EM can sum out (a support it enumerates: Bernoulli, Categorical,
+    DiscreteUniform); for the others (a Poisson's countably infinite support, a Binomial) the line says
+    what does work: marginalise by hand, truncate to a finite support, or observe the variable.
+    """
+    enumerable = [rv for rv in rvs if _enumerable(rv)]
+    others = [rv for rv in rvs if rv not in enumerable]
+    parts = []
+    if enumerable:
+        it = "it" if len(enumerable) == 1 else "them"
+        parts.append(
+            f"{_listing(enumerable)} {_is(enumerable)} discrete and not declared latent: declare {it} in LATENT "
+            f"(finite support: EM then sums {it} out and every solver sees the marginal model), or marginalise "
+            f"{it} in the model by hand"
+        )
+    if others:
+        it = "it" if len(others) == 1 else "them"
+        parts.append(
+            f"{_listing(others)} {_is(others)} discrete, and LATENT cannot sum {it} out (EM enumerates only "
+            "Bernoulli, Categorical and DiscreteUniform latents): marginalise "
+            f"{it} by hand (pm.Mixture, or a pm.Potential with the log of the sum over a truncated range), "
+            f"truncate {it} to a finite support (pm.Categorical or pm.DiscreteUniform over 0..K, then LATENT), "
+            f"or make {it} observed"
+        )
+    return f"{who}, but " + "; and ".join(parts)
+
+
+def _listing(rvs: list) -> str:
+    return ", ".join(f"{rv.name} ({type(rv.owner.op).__name__.removesuffix('RV')})" for rv in rvs)
+
+
+def _is(rvs: list) -> str:
+    return "is" if len(rvs) == 1 else "are"
+
+
+def _enumerable(rv) -> bool:
+    """Whether EM can sum ``rv`` out (LATENT accepts it): its support is a finite list it enumerates."""
+    try:
+        support(rv)
+    except ModemeanError:
+        return False
+    return True
