@@ -23,7 +23,7 @@ from modemean import models
 
 from . import progress
 from .cache import cache_key, load_cached
-from .checks import check_start
+from .density.start import check_start
 from .errors import ModemeanError, interrupted
 from .fit import Fit, flat_names
 from .missing import imputed_notes, imputed_variables

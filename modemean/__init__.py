@@ -24,7 +24,7 @@ __all__ = [
 
 # What a model file may use, by name -> its home module (the cache key hashes a model helper a file imports)
 MODEL_HELPERS = {"normal_mixture_m_step": "_mixtures"}  # in models/
-_HOMES = {"LogPrior": "comparisons.space"} | {k: f"models.{v}" for k, v in MODEL_HELPERS.items()}
+_HOMES = {"LogPrior": "comparisons.density.prior"} | {k: f"models.{v}" for k, v in MODEL_HELPERS.items()}
 
 
 def __getattr__(name: str):

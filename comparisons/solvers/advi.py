@@ -37,9 +37,10 @@ import pytensor
 from pymc.variational.callbacks import Callback
 
 from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
-from ..checks import discrete_message, free_discrete
+from ..density.compile import compile_small
+from ..density.space import model_space
+from ..density.start import discrete_message, free_discrete
 from ..fit import Fit
-from ..space import compile_small, model_space
 from ..spec import ModelSpec
 from .base import Solver
 

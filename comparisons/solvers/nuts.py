@@ -17,8 +17,8 @@ from scipy import stats
 
 from .. import progress
 from ..batch import available_cores
-from ..checks import discrete_message, free_discrete
 from ..compiled import cached
+from ..density.start import discrete_message, free_discrete
 from ..errors import ModemeanError, interrupted
 from ..fit import Fit, Flag, flat_names
 from ..missing import imputed_variables

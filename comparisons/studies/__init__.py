@@ -116,10 +116,10 @@ def study(
         Bad input (one line); an interrupted study raises ``KeyboardInterrupt`` after writing its
         summary of the replicates finished.
     """
+    from ..density.space import shape_of
     from ..fit import flat_names
     from ..run import check_writable, shown_path
     from ..solvers import SEED, SOLVERS, check_options
-    from ..space import shape_of
     from ..spec import load_spec, observed_keys
     from .execute import Progress, connect, run_in_process, run_on_dask
 

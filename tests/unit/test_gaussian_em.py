@@ -11,9 +11,9 @@ import pytensor
 import pytest
 from scipy import optimize, stats
 
+from modemean.comparisons.density.prior import LogPrior
 from modemean.comparisons.errors import ModemeanError
 from modemean.comparisons.solvers.em import fit_em, run_em
-from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec, spec_from_parts
 
 LME4_DYESTUFF_ML_DEVIANCE = 327.327059881135  # lme4 tests/lmer-1.R (Dyestuff, REML = FALSE)
@@ -321,20 +321,20 @@ def test_a_failed_c_compile_falls_back_to_numba_for_that_function_only(monkeypat
     numba; the next function is C again (once, a failure switched the whole process)."""
     import pytensor.tensor as pt
 
-    from modemean.comparisons import gaussian
+    from modemean.comparisons.density import compile as policy
 
     real, modes = pytensor.function, []
 
     def function(*args, mode=None, **kwargs):
         modes.append(mode)
-        if mode is gaussian.MODE_C and len(modes) == 1:
+        if mode is policy.MODE_C and len(modes) == 1:
             raise RuntimeError("the C compile failed")
         return real(*args, mode=mode, **kwargs)
 
     monkeypatch.setattr(pytensor, "function", function)
     x = pt.dvector("x")
-    first, second = (gaussian._compile([x], (x**2).sum() + k) for k in (1, 2))
-    assert modes == [gaussian.MODE_C, gaussian.MODE_FALLBACK, gaussian.MODE_C]
+    first, second = (policy.compile_fast([x], (x**2).sum() + k) for k in (1, 2))
+    assert modes == [policy.MODE_C, policy.MODE_FALLBACK, policy.MODE_C]
     assert first(np.array([1.0, 2.0])) == 6.0 and second(np.array([1.0, 2.0])) == 7.0
 
 
@@ -345,7 +345,7 @@ def test_a_compile_lock_held_by_another_process_is_waited_for_not_a_failed_compi
     import filelock
     import pytensor.tensor as pt
 
-    from modemean.comparisons import gaussian
+    from modemean.comparisons.density import compile as policy
 
     real, modes = pytensor.function, []
 
@@ -357,6 +357,6 @@ def test_a_compile_lock_held_by_another_process_is_waited_for_not_a_failed_compi
 
     monkeypatch.setattr(pytensor, "function", function)
     x = pt.dvector("x")
-    f = gaussian._compile([x], (x**2).sum() + 3)
-    assert modes == [gaussian.MODE_C, gaussian.MODE_C]
+    f = policy.compile_fast([x], (x**2).sum() + 3)
+    assert modes == [policy.MODE_C, policy.MODE_C]
     assert f(np.array([1.0, 2.0])) == 8.0

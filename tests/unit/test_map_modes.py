@@ -17,8 +17,8 @@ import pytest
 from scipy import optimize
 
 from modemean import compare
+from modemean.comparisons.density.space import ValueSpace
 from modemean.comparisons.solvers.map import fit_map
-from modemean.comparisons.space import ValueSpace
 from modemean.comparisons.spec import spec_from_parts
 
 SEED = 20261126
@@ -234,13 +234,13 @@ def test_same_seed_same_draws_cold_or_warm_compile_cache(tmp_path):
 
 def test_starts_are_exactly_find_map():
     """The starts share one compiled objective but are pm.find_MAP's: same start points, same optimum."""
-    from modemean.comparisons.solvers.map import _Objective
+    from modemean.comparisons.solvers.map.starts import Objective
 
     with pm.Model() as model:
         alpha = pm.Normal("alpha", 0, 10)
         sigma = pm.HalfNormal("sigma", 2)
         pm.Normal("y", alpha, sigma, observed=np.array([0.3, -1.2, 0.8, 2.1]))
-    objective = _Objective(model)
+    objective = Objective(model)
     for k in (0, 1, 2):
         found = objective.minimize(objective.start(SEED + k, jitter=k > 0), "L-BFGS-B")
         reference = pm.find_MAP(
@@ -274,16 +274,20 @@ def test_dyestuffs_starts_reach_one_mode():
 
 
 def test_same_mode_needs_the_same_height_and_the_same_point():
-    from modemean.comparisons.solvers.map import same_mode
+    from dataclasses import replace
 
-    best = {"log_density": -179.73681591926217, "params": {"mu": 1527.3, "b[1]": 0.669089}}
+    from modemean.comparisons.solvers.map.starts import Start, same_mode
+
+    def start(k, log_density, params):
+        return Start(k, True, 30, "", log_density, "", True, np.zeros(2), params)
+
+    best = start(2, -179.73681591926217, {"mu": 1527.3, "b[1]": 0.669089})
     sd = {"mu": 41.9, "b[1]": 40.0}
-    near = {"log_density": -179.73681594965078, "params": {"mu": 1527.3001, "b[1]": 0.675652}}
+    near = start(1, -179.73681594965078, {"mu": 1527.3001, "b[1]": 0.675652})
     assert same_mode(near, best, sd)  # dyestuff's start 1: 3e-8 nats, 1.6e-4 sd
     assert not same_mode(near, best, None)  # without sds b[1] differs by 1% of its size: AGREE_RTOL decides
-    lower = {**near, "log_density": best["log_density"] - 0.1}
-    assert not same_mode(lower, best, sd)
-    across = {"log_density": best["log_density"], "params": {"mu": 1527.3, "b[1]": 0.669089 + 2.0}}
+    assert not same_mode(replace(near, log_density=best.log_density - 0.1), best, sd)
+    across = start(3, best.log_density, {"mu": 1527.3, "b[1]": 0.669089 + 2.0})
     assert not same_mode(across, best, sd)  # the same height, 0.05 sd away: another point (a symmetric mode)
 
 
