@@ -7,7 +7,7 @@
 
 from .system import configure
 
-configure()  # PyTensor's flags (numba fastmath off) before anything of the engine imports PyTensor
+configure()  # PyTensor's flags (numba fastmath off, compile lock wait) before the engine imports PyTensor
 
 __all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS", "study", "Study"]
 _HOME = {

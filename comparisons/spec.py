@@ -20,11 +20,11 @@ from modemean import models
 
 from .checks import check_data, missing
 from .compiled import Compiled, Source, cached, initial_point, same_array, share_observed
+from .density.compile import compile_small
 from .discrete import discrete_hooks, discrete_latents, marginalize
 from .errors import ModemeanError
 from .gaussian import check_latent_names, gaussian_hooks
 from .missing import check_missing, imputed_variables
-from .space import compile_small
 
 __all__ = ["ModelSpec", "load_spec", "observed_keys", "spec_from_parts"]
 

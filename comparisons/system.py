@@ -13,27 +13,41 @@ import warnings
 
 from .errors import ModemeanError
 
-__all__ = ["CHAIN_PROCESSES", "available_cores", "chain_processes", "configure", "quiet_libraries"]
+__all__ = ["CHAIN_PROCESSES", "COMPILE_LOCK_WAIT", "available_cores", "chain_processes", "configure", "quiet_libraries"]
 
 CHAIN_PROCESSES = "MODEMEAN_CHAIN_PROCESSES"  # environment variable: at most this many processes sample chains
 
 
-def configure() -> None:
-    """PyTensor's flags for reproducible numbers: numba's fastmath off, unless ``PYTENSOR_FLAGS`` sets it.
+COMPILE_LOCK_WAIT = 3600  # seconds a compile waits for the compile directory's lock (PyTensor's default: 120)
 
-    With fastmath on (PyTensor's default) a freshly compiled log density and the same function loaded
+
+def configure() -> None:
+    """PyTensor's flags, each unless ``PYTENSOR_FLAGS`` sets it: numba's fastmath off, and a long wait for
+    the compile directory's lock. Called when the engine package is imported.
+
+    Fastmath: with it on (PyTensor's default) a freshly compiled log density and the same function loaded
     from the compile cache differ in the last bits (numba re-optimises the cached copy with
     reassociation), so the same seed gave other NUTS draws on a cold and a warm cache. Without fastmath
     both copies are bitwise equal. Set through the environment when PyTensor is not imported yet
-    (importing it costs a second). Called when the engine package is imported.
+    (importing it costs a second).
+
+    The lock: PyTensor holds it while it builds a C module, and a process that waits longer than
+    ``compile__timeout`` gets filelock's Timeout from the compile, which the engine's C-then-numba policy
+    took for a failed compile (issue 38, 8a: on two cores at load 8 another test worker's or catalog
+    model's compiles held it that long). modemean's processes wait up to :data:`COMPILE_LOCK_WAIT`; a
+    compile that still times out (PyTensor imported before modemean) is retried
+    (:func:`~comparisons.density.compile.compile_fast`), not switched to numba.
     """
-    if "numba__fastmath" in os.environ.get("PYTENSOR_FLAGS", ""):
-        return
-    if "pytensor" in sys.modules:
-        sys.modules["pytensor"].config.numba__fastmath = False
-    else:
-        flags = os.environ.get("PYTENSOR_FLAGS", "")
-        os.environ["PYTENSOR_FLAGS"] = f"{flags},numba__fastmath=False" if flags else "numba__fastmath=False"
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    if "numba__fastmath" not in flags:
+        if "pytensor" in sys.modules:
+            sys.modules["pytensor"].config.numba__fastmath = False
+        else:
+            flags = f"{flags},numba__fastmath=False".lstrip(",")
+    if "compile__timeout" not in flags and "pytensor" not in sys.modules:
+        flags = f"{flags},compile__timeout={COMPILE_LOCK_WAIT}".lstrip(",")
+    if flags:
+        os.environ["PYTENSOR_FLAGS"] = flags
 
 
 def available_cores() -> int:

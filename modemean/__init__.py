@@ -24,7 +24,7 @@ __all__ = [
     "normal_mixture_m_step",
 ]
 
-_HOMES = {"LogPrior": "comparisons.space"} | {k: f"models.{v}" for k, v in MODEL_HELPERS.items()}
+_HOMES = {"LogPrior": "comparisons.density.prior"} | {k: f"models.{v}" for k, v in MODEL_HELPERS.items()}
 
 
 def __getattr__(name: str):

@@ -22,8 +22,8 @@ from pytensor.tensor.random.basic import BernoulliRV, CategoricalRV
 from pytensor.tensor.shape import SpecifyShape
 
 from ..compiled import initial_point
+from ..density.compile import compile_small
 from ..errors import ModemeanError
-from ..space import compile_small
 
 __all__ = ["LogJointGraph", "log_joint_graph", "support", "discrete_latents", "observed_value", "scalar_observation"]
 

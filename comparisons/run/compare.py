@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pymc as pm
 
-from ..checks import check_start
+from ..density.start import check_start
 from ..errors import ModemeanError, interrupted
 from ..missing import imputed_notes, imputed_variables
 from ..results.fit import Fit, flat_names

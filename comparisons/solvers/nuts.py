@@ -13,8 +13,8 @@ import pymc as pm
 import xarray as xr
 from scipy import stats
 
-from ..checks import discrete_message, free_discrete
 from ..compiled import cached
+from ..density.start import discrete_message, free_discrete
 from ..errors import ModemeanError, interrupted
 from ..missing import imputed_variables
 from ..results.fit import Fit, Flag, flat_names

@@ -195,8 +195,8 @@ def _finish(
 
 def _summarise(plan: Plan, key: str, records: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """The summary of the finished replicates (:func:`~.summary.summarise`), written to ``study.json``."""
+    from ..density.space import shape_of
     from ..results.fit import flat_names
-    from ..space import shape_of
 
     spec = plan.spec
     parameters = [flat for name in spec.params for flat in flat_names(name, shape_of(spec.model, name))]

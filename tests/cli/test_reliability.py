@@ -391,8 +391,8 @@ def mixture_em():
     from scipy import special
 
     from modemean import models
+    from modemean.comparisons.density.prior import LogPrior
     from modemean.comparisons.discrete import discrete_hooks
-    from modemean.comparisons.space import LogPrior
     from modemean.comparisons.spec import load_spec
 
     w, mu, sigma, x = pt.vector("w"), pt.vector("mu"), pt.vector("sigma"), pt.vector("x")

@@ -493,3 +493,78 @@ def test_em_applies_to_missing_outcomes_alone_and_equals_find_map_on_the_complet
         assert em.estimates["em"][name] == pytest.approx(value, rel=1e-5, abs=1e-7), name
     no_missing = compare(_regression, dropped, name="complete_cases", solvers="em").fits["em"]
     assert no_missing.status == "not_applicable" and "no missing observations" in no_missing.message
+
+
+# -- 7. a free discrete parameter: the advice works (issue 38, 7)
+
+SWITCH = (
+    INFO
+    + """
+import numpy as np
+import pymc as pm
+
+LATENT = ()
+
+
+def load_data():
+    return {"y": np.array([-2.1, -1.8, 2.2, 1.9, 2.4, -2.0])}
+
+
+def build(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 5.0, shape=2)
+        z = pm.Bernoulli("z", 0.5)
+        pm.Normal("y", mu[z], 1.0, observed=data["y"])
+    return model
+"""
+)
+
+COUNT = (
+    INFO
+    + """
+import numpy as np
+import pymc as pm
+
+LATENT = ()
+
+
+def load_data():
+    return {"y": np.array([3, 5, 4, 6, 2])}
+
+
+def build(data):
+    with pm.Model() as model:
+        n = pm.Poisson("n", 10)
+        p = pm.Beta("p", 2, 2)
+        pm.Binomial("y", n + 6, p, observed=data["y"])
+    return model
+"""
+)
+
+
+def test_a_free_discrete_parameter_with_finite_support_is_advised_latent_and_that_works(tmp_path):
+    fit = compare(str(write(tmp_path / "switch.py", SWITCH)), solvers="map").fits["map"]
+    assert fit.status == "not_applicable"
+    assert fit.message == (
+        "find_MAP optimises continuous parameters only, but z (Bernoulli) is discrete and not declared latent: "
+        "declare it in LATENT (finite support: EM then sums it out and every solver sees the marginal model), "
+        "or marginalise it in the model by hand"
+    )
+    latent = write(tmp_path / "latent" / "switch.py", SWITCH.replace("LATENT = ()", 'LATENT = ("z",)'))
+    advised = compare(str(latent), solvers="map")
+    assert advised.fits["map"].ok
+
+
+def test_a_free_poisson_parameter_is_not_advised_latent(tmp_path):
+    """LATENT refuses a Poisson (a countably infinite support): the line says what works instead."""
+    fit = compare(str(write(tmp_path / "count.py", COUNT)), solvers="map").fits["map"]
+    assert fit.status == "not_applicable" and "declare it in LATENT" not in fit.message
+    assert fit.message == (
+        "find_MAP optimises continuous parameters only, but n (Poisson) is discrete, and LATENT cannot sum it "
+        "out (EM enumerates only Bernoulli, Categorical and DiscreteUniform latents): marginalise it by hand "
+        "(pm.Mixture, or a pm.Potential with the log of the sum over a truncated range), truncate it to a finite "
+        "support (pm.Categorical or pm.DiscreteUniform over 0..K, then LATENT), or make it observed"
+    )
+    count = str(write(tmp_path / "latent" / "count.py", COUNT.replace("LATENT = ()", 'LATENT = ("n",)')))
+    with pytest.raises(ModemeanError, match="PoissonRV: EM can only enumerate"):
+        compare(count, solvers="map")

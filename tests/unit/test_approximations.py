@@ -132,6 +132,18 @@ def test_laplace_is_the_gaussian_at_the_jacobian_mode(lifetimes):
     assert fit.estimates[f"{PREFIX}_sd"]["lam"] == pytest.approx(lam.std(ddof=1), rel=1e-12)
 
 
+@pytest.mark.parametrize("name", ["bioassay", "dyestuff"])
+def test_map_unconstrained_is_laplace_samplings_centre(name):
+    """One mode of the unconstrained density (density.optimize.jacobian_mode, from the initial point): map's
+    map_unconstrained column is the point Laplace sampling draws around, to the last bit (issue 31, step 6)."""
+    from modemean.comparisons.solvers.map import fit_map
+
+    spec = load_spec(name)
+    centre = fit_laplace_sampling(spec, seed=SEED, draws=100).diagnostics["mode"]
+    column = fit_map(spec, seed=SEED).estimates["map_unconstrained"]
+    assert column == centre
+
+
 def test_laplace_recovers_a_gaussian_posterior_exactly(gaussian):
     spec, mean, precision = gaussian
     fit = fit_laplace_sampling(spec, seed=SEED, draws=1000)
@@ -348,8 +360,8 @@ def test_pathfinder_differentiates_with_pytensor_gradient():
     import jax
     from pymc.sampling.jax import get_jaxified_graph
 
+    from modemean.comparisons.density.space import ValueSpace
     from modemean.comparisons.solvers.approximations.pathfinder import _jax_log_density
-    from modemean.comparisons.space import ValueSpace
 
     jax.config.update("jax_enable_x64", True)
     model = load_spec("zero_inflated_counts").model

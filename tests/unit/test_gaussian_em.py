@@ -11,9 +11,9 @@ import pytensor
 import pytest
 from scipy import optimize, stats
 
+from modemean.comparisons.density.prior import LogPrior
 from modemean.comparisons.errors import ModemeanError
 from modemean.comparisons.solvers.em import fit_em, run_em
-from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec, spec_from_parts
 
 LME4_DYESTUFF_ML_DEVIANCE = 327.327059881135  # lme4 tests/lmer-1.R (Dyestuff, REML = FALSE)
@@ -321,18 +321,42 @@ def test_a_failed_c_compile_falls_back_to_numba_for_that_function_only(monkeypat
     numba; the next function is C again (once, a failure switched the whole process)."""
     import pytensor.tensor as pt
 
-    from modemean.comparisons import gaussian
+    from modemean.comparisons.density import compile as policy
 
     real, modes = pytensor.function, []
 
     def function(*args, mode=None, **kwargs):
         modes.append(mode)
-        if mode is gaussian.MODE_C and len(modes) == 1:
+        if mode is policy.MODE_C and len(modes) == 1:
             raise RuntimeError("the C compile failed")
         return real(*args, mode=mode, **kwargs)
 
     monkeypatch.setattr(pytensor, "function", function)
     x = pt.dvector("x")
-    first, second = (gaussian._compile([x], (x**2).sum() + k) for k in (1, 2))
-    assert modes == [gaussian.MODE_C, gaussian.MODE_FALLBACK, gaussian.MODE_C]
+    first, second = (policy.compile_fast([x], (x**2).sum() + k) for k in (1, 2))
+    assert modes == [policy.MODE_C, policy.MODE_FALLBACK, policy.MODE_C]
     assert first(np.array([1.0, 2.0])) == 6.0 and second(np.array([1.0, 2.0])) == 7.0
+
+
+@pytest.mark.skipif(not pytensor.config.cxx, reason="no C compiler: every engine graph is compiled by numba")
+def test_a_compile_lock_held_by_another_process_is_waited_for_not_a_failed_compile(monkeypatch):
+    """Another process compiling into the same compiledir can hold its lock past ``compile__timeout`` on a
+    loaded machine (issue 38, 8a): the C compile waits again instead of falling back to numba."""
+    import filelock
+    import pytensor.tensor as pt
+
+    from modemean.comparisons.density import compile as policy
+
+    real, modes = pytensor.function, []
+
+    def function(*args, mode=None, **kwargs):
+        modes.append(mode)
+        if len(modes) == 1:
+            raise filelock.Timeout(pytensor.config.compiledir)  # what PyTensor's lock_ctx raises on its timeout
+        return real(*args, mode=mode, **kwargs)
+
+    monkeypatch.setattr(pytensor, "function", function)
+    x = pt.dvector("x")
+    f = policy.compile_fast([x], (x**2).sum() + 3)
+    assert modes == [policy.MODE_C, policy.MODE_C]
+    assert f(np.array([1.0, 2.0])) == 8.0

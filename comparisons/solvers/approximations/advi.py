@@ -36,9 +36,10 @@ import pymc as pm
 import pytensor
 from pymc.variational.callbacks import Callback
 
-from ...checks import discrete_message, free_discrete
+from ...density.compile import compile_small
+from ...density.space import model_space
+from ...density.start import discrete_message, free_discrete
 from ...results.fit import Fit
-from ...space import compile_small, model_space
 from ...spec import ModelSpec
 from .base import Approximation, approximation_fit
 

@@ -1,7 +1,7 @@
 """What every approximation of the posterior shares: its draws summarised, and how far to trust them.
 
 An approximation (``laplace``, ``advi``, ``fullrank_advi``, ``pathfinder``) gives draws ``u`` in the
-unconstrained space of the model's value variables (:class:`comparisons.space.ValueSpace`) and the
+unconstrained space of the model's value variables (:class:`comparisons.density.space.ValueSpace`) and the
 log density ``log q(u)`` of the approximation at each. :func:`approximation_fit` maps the draws back
 to each parameter's own scale, summarises them in columns of its own (``advi_mean``, ``advi_sd``,
 ...), and measures the approximation against the posterior with Pareto-smoothed importance sampling:
@@ -26,9 +26,9 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
+from ...density.space import ValueSpace
 from ...results.fit import Fit
 from ...results.schema import HDI_PROB, KHAT_GOOD, KHAT_MAX
-from ...space import ValueSpace
 from ..base import Column, Option, Solver
 
 if TYPE_CHECKING:

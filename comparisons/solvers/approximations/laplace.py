@@ -20,18 +20,17 @@ is not a point of ``u``'s density at all (it can sit at a boundary, ``tau = 0``,
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
-from ...checks import discrete_message, free_discrete
+from ...density.optimize import DECREMENT_TOL, jacobian_mode
+from ...density.space import model_space
+from ...density.start import discrete_message, free_discrete
 from ...results.fit import Fit
-from ...space import ValueSpace, model_space
 from ...spec import ModelSpec
 from .base import Approximation, approximation_fit
 
-__all__ = ["PREFIX", "LaplaceSampling", "fit_laplace_sampling", "jacobian_mode"]
+__all__ = ["PREFIX", "LaplaceSampling", "fit_laplace_sampling"]
 
 PREFIX = "laplace_sample"  # not "laplace": ``laplace_sd`` is the map solver's column (the sd at find_MAP's peak)
-DECREMENT_TOL = 1e-6  # a mode: a Newton step would raise the log density by less than this (nats)
 
 
 class LaplaceSampling(Approximation):
@@ -112,66 +111,3 @@ def fit_laplace_sampling(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fi
             },
         },
     )
-
-
-def jacobian_mode(space: ValueSpace, start: np.ndarray) -> tuple[np.ndarray, dict]:
-    """Mode of the log density with the log-Jacobian: L-BFGS-B from ``start``, then Newton (trust-exact).
-
-    Newton's method with the exact Hessian polishes the point so that the Hessian, which is the
-    Laplace covariance, is taken at the mode and not where L-BFGS-B's tolerance stopped it.
-
-    Returns
-    -------
-    mode : ndarray, shape (space.size,)
-    audit : dict
-        ``nit`` (L-BFGS-B's iterations plus Newton's), ``message`` (L-BFGS-B's), ``log_density`` and
-        ``decrement`` (what one more Newton step would gain, nats; ``None`` where the Hessian is not
-        negative definite).
-    """
-
-    def negative(x):
-        value, grad = space.logp_jacobian(x)
-        return (-value, -grad) if np.isfinite(value) else (np.inf, np.zeros_like(x))
-
-    def negative_hessian(x):
-        hess = -space.hessian(x, jacobian=True)
-        return hess if np.all(np.isfinite(hess)) else np.eye(space.size)
-
-    with np.errstate(all="ignore"):
-        first = optimize.minimize(
-            negative, start, jac=True, method="L-BFGS-B", options={"maxiter": 10_000, "gtol": 1e-9}
-        )
-        u, nit = first.x, int(first.nit)
-        try:
-            newton = optimize.minimize(
-                negative,
-                u,
-                jac=True,
-                hess=negative_hessian,
-                method="trust-exact",
-                options={"gtol": 1e-10, "maxiter": 50},
-            )
-            if newton.fun <= first.fun:
-                u, nit = newton.x, nit + int(newton.nit)
-        except (ValueError, np.linalg.LinAlgError):
-            pass  # the L-BFGS-B point stays; the decrement below says whether it is a mode
-    return u, {
-        "nit": nit,
-        "message": str(first.message),
-        "log_density": float(space.logp_jacobian(u)[0]),
-        "decrement": _decrement(space, u),
-    }
-
-
-def _decrement(space: ValueSpace, u: np.ndarray) -> float | None:
-    """``g' (-H)^-1 g / 2`` of the log density with the Jacobian at ``u``; ``None`` unless ``-H`` is positive
-    definite."""
-    value, grad = space.logp_jacobian(u)
-    hess = space.hessian(u, jacobian=True)
-    if not (np.isfinite(value) and np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
-        return None
-    try:
-        half = np.linalg.solve(np.linalg.cholesky(-hess), grad)
-    except np.linalg.LinAlgError:
-        return None
-    return 0.5 * float(half @ half)

@@ -1,7 +1,7 @@
 """``pathfinder``: BlackJAX's Pathfinder on the model's log density compiled to JAX (optional extra).
 
 Pathfinder (Zhang, Carpenter, Gelman and Vehtari 2022) runs L-BFGS on the log density of the
-unconstrained coordinates (with the log-Jacobian, the density :class:`~comparisons.space.ValueSpace`
+unconstrained coordinates (with the log-Jacobian, the density :class:`~comparisons.density.space.ValueSpace`
 builds from the PyMC model), takes at each point of the optimisation path the Gaussian whose
 covariance is L-BFGS's inverse-Hessian estimate, estimates each one's ELBO with a few draws, and
 keeps the best. This is BlackJAX's single-path Pathfinder (``blackjax.vi.pathfinder``): one path
@@ -19,10 +19,10 @@ import re
 
 import numpy as np
 
-from ...checks import discrete_message, free_discrete
+from ...density.space import ValueSpace, model_space
+from ...density.start import discrete_message, free_discrete
 from ...errors import ModemeanError
 from ...results.fit import Fit
-from ...space import ValueSpace, model_space
 from ...spec import ModelSpec
 from ..base import Option
 from .base import APPROX_DRAWS, Approximation, approximation_fit
