@@ -493,3 +493,43 @@ def test_em_applies_to_missing_outcomes_alone_and_equals_find_map_on_the_complet
         assert em.estimates["em"][name] == pytest.approx(value, rel=1e-5, abs=1e-7), name
     no_missing = compare(_regression, dropped, name="complete_cases", solvers="em").fits["em"]
     assert no_missing.status == "not_applicable" and "no missing observations" in no_missing.message
+
+
+MARKOV_CHAIN = (
+    INFO
+    + """
+import numpy as np
+import pymc as pm
+
+T = 100
+LATENT = tuple(f"z{t}" for t in range(T))
+
+
+def load_data():
+    return {"y": np.random.default_rng(0).normal(0.0, 1.0, T)}
+
+
+def build(data):
+    with pm.Model() as model:
+        P = pm.Dirichlet("P", a=np.ones((2, 2)))
+        mu = pm.Normal("mu", 0.0, 5.0, shape=2)
+        z = pm.Categorical("z0", p=np.array([0.5, 0.5]))
+        pm.Normal("y0", mu[z], 1.0, observed=data["y"][0])
+        for t in range(1, T):
+            z = pm.Categorical(f"z{t}", p=P[z])
+            pm.Normal(f"y{t}", mu[z], 1.0, observed=data["y"][t])
+    return model
+"""
+)
+
+
+def test_markov_chain_latents_are_one_short_line(tmp_path):
+    # issue 38 item 5: was ~1,300 characters listing z0..z99 twice, ending "cannot mix discrete and continuous"
+    model = write(tmp_path / "hmm.py", MARKOV_CHAIN)
+    line = one_line_error(run_cli("run", model, "--solvers", "em", "--out", tmp_path / "out", "--quiet"))
+    assert len(line) < 300, len(line)
+    assert "chain of 100 discrete latents (z1's distribution depends on z0, ..., z99's on z98)" in line
+    assert "EM does not support Markov-chain latents yet" in line and "forward algorithm in a pm.Potential" in line
+    assert "cannot mix" not in line and "z50" not in line
+    with pytest.raises(ModemeanError, match="chain of 100 discrete latents"):
+        load_spec(model)
