@@ -70,7 +70,7 @@ except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn,
         return nullcontext()
 
 
-__all__ = ["GaussianLatentEM", "NotGaussian", "gaussian_hooks", "check_latent_names"]
+__all__ = ["GaussianLatentEM", "NotGaussian", "gaussian_hooks", "check_latent_names", "check_not_hyperparameter"]
 
 # The E- and M-steps call a few graphs hundreds of times per restart, so per-call cost matters: the C
 # virtual machine runs them 25x faster than the Python linker (0.5 ms vs 13 ms for sleepstudy's Q),
@@ -139,6 +139,26 @@ def check_latent_names(model: pm.Model, latent: tuple[str, ...], name: str) -> N
             f"model {name!r}: LATENT {list(latent)} declares every free variable latent: "
             "nothing would be left for EM to estimate"
         )
+
+
+def check_not_hyperparameter(model: pm.Model, latent: tuple[str, ...], name: str) -> None:
+    """No name in ``latent`` may be a parameter of another free variable's distribution (one line otherwise).
+
+    EM integrates the latents out given the parameters, so a parameter's prior cannot depend on a
+    latent: ``tau`` in ``theta ~ N(mu, tau)`` is a hyper-parameter, and the variables it scales
+    (``theta``) are the latents.
+    """
+    integrated = set(latent) | {m.unobserved for m in imputed_variables(model)}
+    for rv in model.free_RVs:
+        if rv.name in integrated:
+            continue
+        found = [item for item in latent if model[item] in set(ancestors(rv.owner.inputs))]
+        if found:
+            raise ModemeanError(
+                f"model {name!r}: LATENT names {found[0]!r}, which cannot be a latent: it is a parameter of the "
+                f"distribution of the free variable {rv.name!r}, and EM integrates latents out given the "
+                f"parameters; declare the random effects it scales instead (LATENT = ({rv.name!r},))"
+            )
 
 
 class GaussianLatentEM:

@@ -22,7 +22,7 @@ from .checks import check_data
 from .compiled import Compiled, Source, cached, initial_point, same_array, share_observed
 from .discrete import discrete_chain, discrete_hooks, discrete_latents, marginalize
 from .errors import ModemeanError
-from .gaussian import check_latent_names, gaussian_hooks
+from .gaussian import check_latent_names, check_not_hyperparameter, gaussian_hooks
 from .missing import check_missing, imputed_variables
 from .space import compile_small
 
@@ -450,6 +450,7 @@ def _with_latents(
             raise ModemeanError(f"model {name!r}: EM steps incomplete, missing {', '.join(absent)}")
         if latent and not em:
             check_latent_names(model, latent, name)
+            check_not_hyperparameter(model, latent, name)
             return model, gaussian_hooks(model, latent), None
         if not em and imputed_variables(model):  # missing observations alone: EM integrates them out
             return model, gaussian_hooks(model, ()), None

@@ -495,6 +495,30 @@ def test_em_applies_to_missing_outcomes_alone_and_equals_find_map_on_the_complet
     assert no_missing.status == "not_applicable" and "no missing observations" in no_missing.message
 
 
+HYPER_LATENT = (
+    INFO
+    + """
+import numpy as np
+import pymc as pm
+
+LATENT = ("tau",)
+
+
+def load_data():
+    return {"y": np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0]),
+            "sigma": np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])}
+
+
+def build(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 5.0)
+        tau = pm.HalfCauchy("tau", 5.0)
+        theta = pm.Normal("theta", mu, tau, shape=8)
+        pm.Normal("y", theta, data["sigma"], observed=data["y"])
+    return model
+"""
+)
+
 MARKOV_CHAIN = (
     INFO
     + """
@@ -521,6 +545,15 @@ def build(data):
     return model
 """
 )
+
+
+def test_a_hyper_parameter_in_latent_is_one_line_at_load_exit_2(tmp_path):
+    # issue 38 item 4: was "em failed — MissingInputError: Input 0 (z) ...", exit 0
+    model = write(tmp_path / "schools_tau.py", HYPER_LATENT)
+    line = one_line_error(run_cli("run", model, "--solvers", "em", "--out", tmp_path / "out", "--quiet"))
+    assert "LATENT names 'tau', which cannot be a latent: it is a parameter of the distribution of the free " in line
+    assert "variable 'theta'" in line and "declare the random effects it scales instead" in line
+    assert not (tmp_path / "out" / "schools_tau").exists()  # refused before any solver ran
 
 
 def test_markov_chain_latents_are_one_short_line(tmp_path):
