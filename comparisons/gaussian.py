@@ -69,7 +69,7 @@ except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn,
         return nullcontext()
 
 
-__all__ = ["GaussianLatentEM", "NotGaussian", "gaussian_hooks", "check_latent_names"]
+__all__ = ["GaussianLatentEM", "NotGaussian", "gaussian_hooks", "check_latent_names", "check_not_hyperparameter"]
 
 DENSE_MAX = 2000  # a latent vector up to this size may use a dense Hessian when no blocks exist
 QUAD_RTOL = 1e-7  # the quadraticity checks must hold to this (relative to the vectors' sizes)
@@ -112,6 +112,26 @@ def check_latent_names(model: pm.Model, latent: tuple[str, ...], name: str) -> N
             f"model {name!r}: LATENT {list(latent)} declares every free variable latent: "
             "nothing would be left for EM to estimate"
         )
+
+
+def check_not_hyperparameter(model: pm.Model, latent: tuple[str, ...], name: str) -> None:
+    """No name in ``latent`` may be a parameter of another free variable's distribution (one line otherwise).
+
+    EM integrates the latents out given the parameters, so a parameter's prior cannot depend on a
+    latent: ``tau`` in ``theta ~ N(mu, tau)`` is a hyper-parameter, and the variables it scales
+    (``theta``) are the latents.
+    """
+    integrated = set(latent) | {m.unobserved for m in imputed_variables(model)}
+    for rv in model.free_RVs:
+        if rv.name in integrated:
+            continue
+        found = [item for item in latent if model[item] in set(ancestors(rv.owner.inputs))]
+        if found:
+            raise ModemeanError(
+                f"model {name!r}: LATENT names {found[0]!r}, which cannot be a latent: it is a parameter of the "
+                f"distribution of the free variable {rv.name!r}, and EM integrates latents out given the "
+                f"parameters; declare the random effects it scales instead (LATENT = ({rv.name!r},))"
+            )
 
 
 class GaussianLatentEM:

@@ -24,7 +24,7 @@ along their leading axes (``y[i, ...]`` depends on ``z[i]`` only).
 """
 
 from .engine import DiscreteLatentEM, discrete_hooks
-from .graph import discrete_latents
+from .graph import discrete_chain, discrete_latents
 from .marginal import marginalize
 
-__all__ = ["DiscreteLatentEM", "discrete_latents", "marginalize", "discrete_hooks"]
+__all__ = ["DiscreteLatentEM", "discrete_chain", "discrete_latents", "marginalize", "discrete_hooks"]

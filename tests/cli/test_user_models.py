@@ -568,3 +568,76 @@ def test_a_free_poisson_parameter_is_not_advised_latent(tmp_path):
     count = str(write(tmp_path / "latent" / "count.py", COUNT.replace("LATENT = ()", 'LATENT = ("n",)')))
     with pytest.raises(ModemeanError, match="PoissonRV: EM can only enumerate"):
         compare(count, solvers="map")
+
+
+HYPER_LATENT = (
+    INFO
+    + """
+import numpy as np
+import pymc as pm
+
+LATENT = ("tau",)
+
+
+def load_data():
+    return {"y": np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0]),
+            "sigma": np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])}
+
+
+def build(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 5.0)
+        tau = pm.HalfCauchy("tau", 5.0)
+        theta = pm.Normal("theta", mu, tau, shape=8)
+        pm.Normal("y", theta, data["sigma"], observed=data["y"])
+    return model
+"""
+)
+
+MARKOV_CHAIN = (
+    INFO
+    + """
+import numpy as np
+import pymc as pm
+
+T = 100
+LATENT = tuple(f"z{t}" for t in range(T))
+
+
+def load_data():
+    return {"y": np.random.default_rng(0).normal(0.0, 1.0, T)}
+
+
+def build(data):
+    with pm.Model() as model:
+        P = pm.Dirichlet("P", a=np.ones((2, 2)))
+        mu = pm.Normal("mu", 0.0, 5.0, shape=2)
+        z = pm.Categorical("z0", p=np.array([0.5, 0.5]))
+        pm.Normal("y0", mu[z], 1.0, observed=data["y"][0])
+        for t in range(1, T):
+            z = pm.Categorical(f"z{t}", p=P[z])
+            pm.Normal(f"y{t}", mu[z], 1.0, observed=data["y"][t])
+    return model
+"""
+)
+
+
+def test_a_hyper_parameter_in_latent_is_one_line_at_load_exit_2(tmp_path):
+    # issue 38 item 4: was "em failed — MissingInputError: Input 0 (z) ...", exit 0
+    model = write(tmp_path / "schools_tau.py", HYPER_LATENT)
+    line = one_line_error(run_cli("run", model, "--solvers", "em", "--out", tmp_path / "out", "--quiet"))
+    assert "LATENT names 'tau', which cannot be a latent: it is a parameter of the distribution of the free " in line
+    assert "variable 'theta'" in line and "declare the random effects it scales instead" in line
+    assert not (tmp_path / "out" / "schools_tau").exists()  # refused before any solver ran
+
+
+def test_markov_chain_latents_are_one_short_line(tmp_path):
+    # issue 38 item 5: was ~1,300 characters listing z0..z99 twice, ending "cannot mix discrete and continuous"
+    model = write(tmp_path / "hmm.py", MARKOV_CHAIN)
+    line = one_line_error(run_cli("run", model, "--solvers", "em", "--out", tmp_path / "out", "--quiet"))
+    assert len(line) < 300, len(line)
+    assert "chain of 100 discrete latents (z1's distribution depends on z0, ..., z99's on z98)" in line
+    assert "EM does not support Markov-chain latents yet" in line and "forward algorithm in a pm.Potential" in line
+    assert "cannot mix" not in line and "z50" not in line
+    with pytest.raises(ModemeanError, match="chain of 100 discrete latents"):
+        load_spec(model)

@@ -214,6 +214,27 @@ def test_a_bad_latent_name_is_a_one_line_error(latent, word):
     assert word in str(info.value) and "\n" not in str(info.value)
 
 
+def _centred_schools(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 5.0)
+        tau = pm.HalfCauchy("tau", 5.0)
+        theta = pm.Normal("theta", mu, tau, shape=len(data["y"]))
+        pm.Normal("y", theta, data["sigma"], observed=data["y"])
+    return model
+
+
+def test_a_hyper_parameter_declared_latent_is_a_one_line_error_at_load():
+    # issue 38 item 4: was PyTensor's MissingInputError (Input 0 (z)) at solve time, EM "failed", exit 0
+    data = {"y": np.array([28.0, 8.0, -3.0, 7.0]), "sigma": np.array([15.0, 10.0, 16.0, 11.0])}
+    with pytest.raises(ModemeanError) as info:
+        spec_from_parts(_centred_schools, data, name="schools", latent=("tau",))
+    message = str(info.value)
+    assert "\n" not in message and "MissingInputError" not in message
+    assert "LATENT names 'tau', which cannot be a latent: it is a parameter of the distribution of the free " in message
+    assert "variable 'theta'" in message and "declare the random effects it scales instead" in message
+    assert spec_from_parts(_centred_schools, data, name="schools", latent=("theta",)).em_reason == ""
+
+
 def test_a_non_gaussian_latent_gets_the_laplace_engine():
     def poisson_effects(data):
         with pm.Model() as model:
