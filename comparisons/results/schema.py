@@ -18,6 +18,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "SPREAD_RTOL",
     "FlagKind",
+    "GAP_KINDS",
+    "GapKind",
     "Status",
     "format_gap",
     "format_number",
@@ -36,6 +38,21 @@ HDI_PROB = 0.94  # the level of every HDI (NUTS's and the approximations') and o
 SPREAD_RTOL = 1e-9  # a posterior sd below this x |mean| (or exactly 0) is rounding: the quantity is a constant
 KHAT_GOOD = 0.5  # Pareto k̂ below: the approximation is close to the posterior (Yao et al. 2018)
 KHAT_MAX = 0.7  # above: its draws, even importance-reweighted, cannot be trusted
+
+# Why a parameter's peak and centre of mass differ: the ``gap_kind`` of each row, most telling first (a row
+# gets the first kind that applies). Only a ``skew`` gap measures the posterior's shape; the others are
+# artefacts of the comparison, named so that no index ranks them as skew.
+GapKind = Literal["unreliable", "no_mean", "no_mode", "several_modes", "boundary", "joint_vs_marginal", "skew"]
+GAP_KINDS: dict[str, str] = {
+    "unreliable": "NUTS's diagnostics failed (divergences, R-hat or ESS): its mean and sd are not to be trusted",
+    "no_mean": "a tail too heavy for a finite mean (Pareto k̂ of the draws' tail > 1, or known from the model)",
+    "no_mode": "the density has no peak: it rises to a boundary or along a ridge",
+    "several_modes": "find_MAP's starts reached different local peaks",
+    "boundary": "the peak sits on the edge of the support (a scale at 0)",
+    "joint_vs_marginal": "find_MAP's peak is the joint mode of a hierarchy; the marginal mode (gap_sd_em) is the one "
+    "to compare with the mean",
+    "skew": "one unimodal, skewed posterior: its peak and its centre of mass differ",
+}
 
 EM_KINDS = {
     "exact (discrete)": "the discrete latent summed out exactly: the modes of the exact marginal",
