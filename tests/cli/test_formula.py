@@ -63,8 +63,10 @@ def test_sleepstudy_formula_mle_is_the_catalog_models_and_lme4s(formula_run):
     catalog = compare("sleepstudy", solvers="em").fits["em"].estimates["mle"]
     for name, theirs in CATALOG.items():
         assert mle[name] == pytest.approx(catalog[theirs], rel=1e-6, abs=1e-6), name
+    # lme4's bobyqa stops 3.4e-5 short on sd Subject (Intercept) (23.77976 vs 23.78057, which the catalog
+    # model reproduces to 1e-7): 1e-5 holds for the other five, 5e-5 for all
     for name, (group, key) in LME4_NAMES.items():
-        assert mle[name] == pytest.approx(LME4["sleepstudy"][group][key], rel=1e-5, abs=1e-5), name
+        assert mle[name] == pytest.approx(LME4["sleepstudy"][group][key], rel=5e-5, abs=1e-5), name
 
 
 def test_the_formula_records_the_priors_bambi_chose():
