@@ -45,10 +45,15 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     run.add_argument(
         "models",
-        nargs="+",
+        nargs="*",
         metavar="MODEL",
-        help="catalog name, path to a model .py file, or 'all' for the whole catalog",
+        help="catalog name, path to a model .py file, or 'all' for the whole catalog (or --formula)",
     )
+    run.add_argument(
+        "--formula", help="an lme4-style formula, e.g. 'Reaction ~ Days + (Days | Subject)' (needs --data)"
+    )
+    run.add_argument("--data", type=Path, help="the CSV file (a header line of column names) the formula reads")
+    run.add_argument("--family", default="gaussian", help="Bambi's family for --formula (default %(default)s)")
     if command == "run":
         from .comparisons.solvers import SOLVERS, default_solvers, run_options
 
@@ -233,6 +238,7 @@ def _list() -> int:
 
 def _run(args) -> int:
     from . import models
+    from .comparisons.errors import ModemeanError
     from .comparisons.run import progress
     from .comparisons.run.batch import solve_many
     from .comparisons.run.compare import compare
@@ -243,6 +249,10 @@ def _run(args) -> int:
     options = {name: getattr(args, name) for name in run_options()}
     check_options(args.solvers, options)
     _check_jobs(args.jobs)
+    if args.formula is not None or args.data is not None:
+        return _run_formula(args, options)
+    if not args.models:
+        raise ModemeanError("give a MODEL (a catalog name or a model file), or --formula and --data")
     targets = list(models.CATALOG) if args.models == ["all"] else args.models
     # results folders unique per model source, checked for every target before any solver runs; an unknown
     # name (close matches said) or no such file is refused before anything runs
@@ -274,6 +284,25 @@ def _run(args) -> int:
     for outcome in failed:  # one line each, after every other model was solved
         print(f"modemean: error: {outcome.target}: {outcome.text}", file=sys.stderr)
     return 2 if failed else 0
+
+
+def _run_formula(args, options: dict) -> int:
+    """``run --formula F --data CSV``: the formula as Bambi builds it, lme4's correlations and names."""
+    from .comparisons.errors import ModemeanError
+    from .comparisons.formula import bambi_model, read_table
+    from .comparisons.run import progress
+    from .comparisons.run.compare import compare
+
+    if args.models or args.formula is None or args.data is None:
+        raise ModemeanError("--formula and --data go together, without a MODEL")
+    frame = read_table(args.data)
+    model = bambi_model(args.formula, frame, args.family)
+    sink, shown = progress.display(args.quiet)
+    with shown, progress.reporting(sink):
+        name = args.name or "formula"
+        comparison = compare(model, solvers=args.solvers, **options, out=args.out, force=args.force, name=name)
+        _print_comparison(str(comparison), args.out / comparison.spec.name, comparison.cached)
+    return 0
 
 
 def _check_jobs(jobs: int) -> None:

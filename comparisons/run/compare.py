@@ -16,6 +16,7 @@ import pymc as pm
 
 from ..density.start import check_start
 from ..errors import ModemeanError, interrupted
+from ..formula import is_bambi_model, spec_from_bambi, with_deterministics
 from ..missing import imputed_notes, imputed_variables
 from ..results.fit import Fit, flat_names
 from ..results.table import make_table
@@ -45,9 +46,10 @@ def compare(
 
     Parameters
     ----------
-    model : str, path, module or callable
+    model : str, path, module, callable or bambi.Model
         A catalog name (``"eight_schools"``), a path to a model file that follows the contract,
-        an imported model module, or a ``build(data) -> pm.Model`` function (then pass ``data``).
+        an imported model module, a ``build(data) -> pm.Model`` function (then pass ``data``), or a
+        Bambi model (:mod:`comparisons.formula`: lme4's correlations and names, effects latent).
     data : dict, optional
         Data for a ``build`` function.
     solvers : str or tuple of str, optional
@@ -106,6 +108,8 @@ def compare(
             if out is not None:
                 Comparison(spec, fits, _table(fits, spec), {**settings, "interrupted": True}, key).save(out)
             raise
+        if "formula" in spec.info:  # lme4's (Intercept) at EM's points too
+            fits = with_deterministics(fits, spec)
         comparison = Comparison(spec, fits, _table(fits, spec), settings, key)
         comparison.highlights = _highlights(spec, comparison)
         comparison.payload = _payload(spec, comparison)
@@ -150,7 +154,11 @@ def _prepare(model, data, solvers, seed, out, options_and_parts) -> tuple[ModelS
     chosen, values = check_options(
         solvers, {"seed": seed, **{k: v for k, v in options_and_parts.items() if k not in PARTS}}
     )
-    if callable(model) and not isinstance(model, ModuleType):
+    if is_bambi_model(model):  # a formula: Bambi's model with lme4's correlations and names (comparisons.formula)
+        name = parts.get("name", "formula")
+        check_name(name)
+        spec = spec_from_bambi(model, name=name)
+    elif callable(model) and not isinstance(model, ModuleType):
         if data is None:
             raise ModemeanError("compare(build, data): a build function needs its data dict")
         check_name(parts.get("name", "custom"))
