@@ -20,10 +20,12 @@ from . import figures
 from .images import section as image_section
 from .load import ModelResults, draws_spread, find_models, load_all, load_model, zero_spread
 from .tables import (
+    APPROXIMATELY,
     STATUS_WORDS,
     TABLE_JS,
     comparison_table,
     diagnostics_html,
+    em_kind,
     em_kind_html,
     notes_html,
     number,
@@ -388,8 +390,10 @@ def _em_trace(results: ModelResults) -> str:
     if not results.traces:
         why = em.get("message") or "EM recorded no iterations"
         return f"<p>No EM trace: EM {escape(STATUS_WORDS.get(em['status'], em['status']))} — {escape(why)}</p>"
+    approx = "approximately the " if "approximate" in em_kind(results) else ""
     caption = (
-        "Distance of each restart's objective (log posterior for MAP-EM, log likelihood for ML-EM) to the "
+        f"Distance of each restart's objective ({approx}log posterior for MAP-EM, {approx}log likelihood for "
+        f"ML-EM{': Laplace-EM' if approx else ''}) to the "
         "best value reached, by iteration, on a log scale: a straight descent is EM's linear rate; "
         "a restart that levels off above the floor stopped at a lower local maximum; red triangles mark "
         "iterations where the objective went down."
@@ -488,7 +492,7 @@ def render_index(
         head = r.headline()
         headline = (
             f"{number(head[1], 'gap_sd')} ({escape(head[0])}"
-            + (", from EM's mode: find_MAP found none)" if head[2] == "gap_sd_em" else ")")
+            + (f", from EM's mode{_approximately(r)}: find_MAP found none)" if head[2] == "gap_sd_em" else ")")
             if head
             else "— (needs a mode and NUTS)"
         )
@@ -559,6 +563,10 @@ between modes rather than skew: the model page says which.</p>
     page = Path(out) / "index.html"
     page.write_text(_page("modemean reports", body))
     return page
+
+
+def _approximately(results: ModelResults) -> str:
+    return f" ({APPROXIMATELY})" if "approximate" in em_kind(results) else ""
 
 
 def _studies_html(studies: list) -> str:

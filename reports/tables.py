@@ -129,6 +129,7 @@ def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
             "find_MAP found no mode: the density is unbounded or still rises where it stopped, so "
             "a distance from that point would only measure where the optimiser gave up; gap_sd_em "
             "measures the distance from EM's marginal mode instead"
+            + (f" ({APPROXIMATELY})" if "approximate" in em_kind(results) else "")
         )
     for method in results.columns[column]["solvers"]:
         solver = results.solver(method)
@@ -142,6 +143,9 @@ def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
             "integrated out and derived quantities are not computed",
         )
     return "no value", "the solver ran but produced no finite value for this parameter"
+
+
+APPROXIMATELY = "approximately: Laplace-EM"  # said of every number of an EM whose E-step is approximate
 
 
 def em_kind(results: ModelResults) -> str:
