@@ -18,8 +18,8 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from .figures import STYLES, save
 from .load import ModelResults, is_number
+from .plots.style import STYLES, save
 
 __all__ = ["section"]
 

@@ -3,7 +3,8 @@
 import pytest
 
 from modemean.comparisons.studies.summary import wilson
-from modemean.reports.figures import coverage_figure, save
+from modemean.reports.plots.study import coverage_figure
+from modemean.reports.plots.style import save
 
 
 def test_wilson_holds_the_rate_and_stays_in_0_1():

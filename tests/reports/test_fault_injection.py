@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from modemean.comparisons.fit import Fit
 from modemean.comparisons.solvers.nuts import summarise_draws
 from modemean.reports import load_model, render_model
-from modemean.reports.study import Study, render_study
+from modemean.reports.study.load import Study
+from modemean.reports.study.page import render_study
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 SETTINGS = settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

@@ -8,8 +8,8 @@ from modemean.comparisons.fit import Fit
 from modemean.comparisons.results import dump_json, results_dict, results_tree
 from modemean.comparisons.table import make_table
 from modemean.reports import render
-from modemean.reports.figures import density_figure, em_trace_figure
 from modemean.reports.load import format_gap
+from modemean.reports.plots.model import density_figure, em_trace_figure
 from modemean.reports.tables import LEAD
 
 
