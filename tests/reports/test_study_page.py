@@ -1,4 +1,4 @@
-"""The simulation-study page (``reports/study/page.py``) on hand-written ``study.json`` files: made-up numbers that
+"""The simulation-study page (``reports/study/``) on hand-written ``study.json`` files: made-up numbers that
 pin the rendering (which row is marked, what is a tie, that every number of the JSON is on the page). The
 numbers of a real study come from ``modemean study``; no solver runs here."""
 
