@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from html import escape
 from importlib.resources import files
 from pathlib import Path
@@ -50,3 +51,8 @@ def figure(fig, folder: Path, filename: str, alt: str, caption: str) -> str:
     return (
         f'<figure><img src="{escape(filename)}" alt="{escape(alt)}"><figcaption>{escape(caption)}</figcaption></figure>'
     )
+
+
+def legend(items: Iterable[tuple[str, str]]) -> str:
+    """A figure's legend drawn by a page script: ``(colour, label)`` pairs as swatches (the label is HTML)."""
+    return "".join(f'<span><i class="swatch" style="background:{c}"></i>{t}</span>' for c, t in items)

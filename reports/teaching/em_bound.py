@@ -5,10 +5,18 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from ..html import asset, embed
+from ..html import asset, embed, legend
 from .common import SVG_JS, nav, write
 
 BOUND_SCRIPT = asset("em_bound.js")
+LEGEND = legend(
+    (
+        ("#000", "log likelihood ℓ(θ)"),
+        ("#0072B2", "lower bound L(q_t, θ) = Q(θ | θ_t) + H(q_t)"),
+        ("#D55E00", "the gap ℓ − L = KL(q_t ‖ p(z | x, θ))"),
+        ("#009E73", "θ_t+1, where the M-step goes"),
+    )
+)
 
 
 def _rounded(value, digits: int = 6):
@@ -34,15 +42,6 @@ def render(out: Path, data: dict) -> Path:
         f"<tr><td>{t}</td><td>{s['loglik']:.3f}</td><td>{s['loglik_new']:.3f}</td>"
         f"<td>{s['bound_new'] - s['bound_at_theta']:.4f}</td><td>{s['kl_new']:.4f}</td></tr>"
         for t, s in enumerate(steps)
-    )
-    legend = "".join(
-        f'<span><i class="swatch" style="background:{c}"></i>{t}</span>'
-        for c, t in (
-            ("#000", "log likelihood ℓ(θ)"),
-            ("#0072B2", "lower bound L(q_t, θ) = Q(θ | θ_t) + H(q_t)"),
-            ("#D55E00", "the gap ℓ − L = KL(q_t ‖ p(z | x, θ))"),
-            ("#009E73", "θ_t+1, where the M-step goes"),
-        )
     )
     body = f"""
 {nav('<a href="em_demo.html">EM step by step</a><a href="../two_gaussians/index.html">the two_gaussians report</a>')}
@@ -75,7 +74,7 @@ step="1" style="width:18rem"> t = <b id="t"></b></div>
 <svg id="bound-plot" width="960" height="380" role="img"
 aria-label="log likelihood and the EM lower bound along a slice"
 style="max-width:100%;height:auto;display:block"></svg>
-<p class="legend">{legend}</p>
+<p class="legend">{LEGEND}</p>
 <svg id="kl-plot" width="960" height="170" role="img" aria-label="the KL gap along the slice"
 style="max-width:100%;height:auto;display:block"></svg>
 <p>Black dot: ℓ(θ<sub>t</sub>), where the bound touches (gap 0). Blue dot: the bound's maximum along the slice;

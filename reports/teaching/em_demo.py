@@ -7,19 +7,26 @@ from pathlib import Path
 
 import numpy as np
 
-from ..html import asset, embed
+from ..html import asset, embed, legend
 from .common import nav, write
 
 EM_SCRIPT = asset("em_demo.js")
+LEGEND = legend(
+    (
+        ("#d9d9d9", "data (histogram)"),
+        ("#0072B2", "component 1: w₁ N(x | μ₁, σ₁)"),
+        ("#D55E00", "component 2: w₂ N(x | μ₂, σ₂)"),
+        ("#000", "mixture (their sum)"),
+    )
+)
 
 
 def _fmt(value: float) -> str:
     return f"{value:.2f}".replace("-", "−")
 
 
-def render(out: Path, data: dict) -> Path:
-    """Write ``out/teaching/em_demo.html`` from :func:`comparisons.teach.em_demo_data`'s numbers."""
-    restarts = data["restarts"]
+def _starts(restarts: list[dict]) -> tuple[list[str], list[str], dict[tuple, str]]:
+    """Each restart as a ``<select>`` option and a table row; the distinct peaks they end at, lettered A, B, ..."""
     peaks: dict[tuple, str] = {}
     options, rows = [], []
     for k, rs in enumerate(restarts):
@@ -37,6 +44,11 @@ def render(out: Path, data: dict) -> Path:
             f"<td>{final}</td><td>{', '.join(map(_fmt, mu[-1]))}</td><td>{', '.join(map(_fmt, w[-1]))}</td>"
             f"<td>{peak}</td></tr>"
         )
+    return options, rows, peaks
+
+
+def _lesson(restarts: list[dict], peaks: dict[tuple, str]) -> str:
+    """What the starts teach: one peak, mirror-image peaks of one height, or peaks of different heights."""
     heights = {}
     for rs in restarts:
         if rs["objective"] is not None:
@@ -67,15 +79,14 @@ def render(out: Path, data: dict) -> Path:
         "on a plateau of the log-likelihood, near a saddle where the curves overlap, before EM finds the "
         "direction that splits them (select it and press Run)."
     )
-    legend = "".join(
-        f'<span><i class="swatch" style="background:{c}"></i>{t}</span>'
-        for c, t in (
-            ("#d9d9d9", "data (histogram)"),
-            ("#0072B2", "component 1: w₁ N(x | μ₁, σ₁)"),
-            ("#D55E00", "component 2: w₂ N(x | μ₂, σ₂)"),
-            ("#000", "mixture (their sum)"),
-        )
-    )
+    return lesson
+
+
+def render(out: Path, data: dict) -> Path:
+    """Write ``out/teaching/em_demo.html`` from :func:`comparisons.teach.em_demo_data`'s numbers."""
+    restarts = data["restarts"]
+    options, rows, peaks = _starts(restarts)
+    lesson = _lesson(restarts, peaks)
     body = f"""
 {nav('<a href="../two_gaussians/index.html">the two_gaussians report</a>')}
 <h1>EM step by step: two Gaussians</h1>
@@ -98,7 +109,7 @@ recorded iterations.</p>
 <dt>Means</dt><dd id="means"></dd><dt>Weights</dt><dd id="weights"></dd><dt>Sds</dt><dd id="sds"></dd></dl>
 <canvas id="density" style="width:100%;height:340px" \
 aria-label="data histogram, component and mixture densities"></canvas>
-<p class="legend">{legend}</p>
+<p class="legend">{LEGEND}</p>
 <canvas id="trace" style="width:100%;height:190px" aria-label="log-likelihood by iteration"></canvas>
 <p class="legend"><span>black: log-likelihood after each iteration (never goes down);
 dotted: the value this run ends at</span></p>

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..html import asset, embed
+from ..html import asset, embed, legend
 from ..plots.style import kde
 from .common import SVG_JS, nav, write
 
@@ -76,6 +76,15 @@ def reparam_numbers(draws: np.ndarray, grid: int = REPARAM_GRID) -> dict:
     }
 
 
+LEGEND = legend(
+    (
+        ("#D55E00", "mode of this coordinate's density (solid); the other coordinate's mode mapped here (dashed)"),
+        ("#009E73", "median (solid) and the 5, 25, 75, 95% quantiles (dotted)"),
+        ("#0072B2", "the slider's quantile"),
+    )
+)
+
+
 def render(out: Path, draws: np.ndarray, row: dict, model: str, name: str) -> Path:
     """Write ``out/teaching/reparam_demo.html`` from the saved NUTS draws of ``model``'s ``name``.
 
@@ -98,14 +107,6 @@ def render(out: Path, draws: np.ndarray, row: dict, model: str, name: str) -> Pa
         ("mean (centre of mass)", d["mean_tau"], np.exp(d["mean_eta"]), "moves"),
     ]
     e_rows = "".join(f"<tr><td>{w}</td><td>{a:.3f}</td><td>{b:.3f}</td><td>{m}</td></tr>" for w, a, b, m in est)
-    legend = "".join(
-        f'<span><i class="swatch" style="background:{c}"></i>{t}</span>'
-        for c, t in (
-            ("#D55E00", "mode of this coordinate's density (solid); the other coordinate's mode mapped here (dashed)"),
-            ("#009E73", "median (solid) and the 5, 25, 75, 95% quantiles (dotted)"),
-            ("#0072B2", "the slider's quantile"),
-        )
-    )
     data = {k: (np.round(np.asarray(v), 6).tolist() if isinstance(v, np.ndarray) else v) for k, v in d.items()}
     data["percentiles"] = {k: np.round(v, 6).tolist() for k, v in d["percentiles"].items()}
     body = f"""
@@ -130,7 +131,7 @@ value="50" step="1" style="width:22rem"> <b id="p"></b>
 style="max-width:100%;height:auto;display:block"></svg>
 <svg id="eta-plot" width="960" height="260" role="img" aria-label="density of log tau"
 style="max-width:100%;height:auto;display:block"></svg>
-<p class="legend">{legend}</p>
+<p class="legend">{LEGEND}</p>
 <h2>The Jacobian term moves the mode</h2>
 <p>On the log τ axis: the density of τ read at τ = e<sup>η</sup>, log p<sub>τ</sub>(e<sup>η</sup>) (dashed, its peak is
 the τ mode), plus the Jacobian term log |dτ/dη| = η (orange, drawn shifted: only its slope matters), gives

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from scipy import special
 
-from ..html import asset, embed
+from ..html import asset, embed, legend
 from .common import SVG_JS, nav, write
 
 SKEW_SCRIPT = asset("skew_demo.js")
@@ -17,6 +17,22 @@ SKEW_SCRIPT = asset("skew_demo.js")
 
 # ---------------------------------------------------------------------------------------------- skew
 FAMILY_POINTS = 61  # parameter values per family on the skew page's slider
+LEGEND = legend(
+    (
+        ("#D55E00", "mode"),
+        ("#009E73", "median"),
+        ("#0072B2", "mean"),
+        ("#777", "one sd (left of the mean)"),
+    )
+)
+LEGEND_MAP = legend(
+    (
+        ("#CC79A7", "log-normal family"),
+        ("#E69F00", "Gamma family (gap_sd = skewness / 2 exactly)"),
+        ("#000", "the member on the slider"),
+        ("#555", "the catalog's parameters"),
+    )
+)
 
 
 def skew_families(points: int = FAMILY_POINTS) -> dict:
@@ -118,24 +134,6 @@ def render(out: Path) -> Path:
             "<p>No catalog results with both a skewness and a gap_sd in this folder yet: "
             "<code>modemean run all --out DIR</code> places the catalog's parameters on this plot.</p>"
         )
-    legend = "".join(
-        f'<span><i class="swatch" style="background:{c}"></i>{t}</span>'
-        for c, t in (
-            ("#D55E00", "mode"),
-            ("#009E73", "median"),
-            ("#0072B2", "mean"),
-            ("#777", "one sd (left of the mean)"),
-        )
-    )
-    legend2 = "".join(
-        f'<span><i class="swatch" style="background:{c}"></i>{t}</span>'
-        for c, t in (
-            ("#CC79A7", "log-normal family"),
-            ("#E69F00", "Gamma family (gap_sd = skewness / 2 exactly)"),
-            ("#000", "the member on the slider"),
-            ("#555", "the catalog's parameters"),
-        )
-    )
     body = f"""
 {nav('<a href="loss_demo.html">loss decides the estimator</a><a href="reparam_demo.html">the mode moves</a>')}
 <h1>How skew separates mode, median and mean</h1>
@@ -154,11 +152,11 @@ distribution it is about half the skewness (Pearson): move the slider and watch 
 <dd id="gap_sd"></dd><dt>(median − mode) / sd</dt><dd id="mm"></dd><dt>(mean − median) / sd</dt><dd id="md"></dd></dl>
 <svg id="pdf-plot" width="960" height="280" role="img" aria-label="the density with its mode, median and mean"
 style="max-width:100%;height:auto;display:block"></svg>
-<p class="legend">{legend}</p>
+<p class="legend">{LEGEND}</p>
 <h2>The catalog on the same axes</h2>
 <svg id="map-plot" width="960" height="360" role="img" aria-label="gap_sd against skewness"
 style="max-width:100%;height:auto;display:block"></svg>
-<p class="legend">{legend2}</p>
+<p class="legend">{LEGEND_MAP}</p>
 {placed}
 <p>A point far from the family curves is a posterior whose shape is not a simple one-tailed skew: a peak on a
 boundary (the mode at τ = 0 of eight schools), several modes, or a spike-and-slab.</p>
