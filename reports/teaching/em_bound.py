@@ -30,20 +30,9 @@ def _rounded(value, digits: int = 6):
     return value
 
 
-def render(out: Path, data: dict) -> Path:
-    """Write ``out/teaching/em_bound.html`` from :func:`comparisons.teach.em_bound_data`'s numbers."""
-    steps = data["steps"]
-    first = steps[0]
-    radios = "".join(
-        f'<label><input type="radio" name="slice" value="{key}"{" checked" if i == 0 else ""}> {escape(label)}</label>'
-        for i, (key, label) in enumerate(data["slices"])
-    )
-    rows = "".join(
-        f"<tr><td>{t}</td><td>{s['loglik']:.3f}</td><td>{s['loglik_new']:.3f}</td>"
-        f"<td>{s['bound_new'] - s['bound_at_theta']:.4f}</td><td>{s['kl_new']:.4f}</td></tr>"
-        for t, s in enumerate(steps)
-    )
-    body = f"""
+def _lead() -> str:
+    """The page's title and its lead: the lower bound EM climbs and why it never goes down."""
+    return f"""
 {nav('<a href="em_demo.html">EM step by step</a><a href="../two_gaussians/index.html">the two_gaussians report</a>')}
 <h1>EM climbs a lower bound</h1>
 <p class="lead">Why can EM's log likelihood never go down? Because each iteration maximises a <b>lower bound</b>
@@ -61,7 +50,25 @@ moves, the others stay at the EM iterate θ<sub>t</sub> (or, last choice, the st
 through θ<sub>t+1</sub>). Along a mean or the weight the bound's maximum is exactly the M-step's value of that
 coordinate (the closed-form M-step updates each one from its own weighted moments); along the line it is
 θ<sub>t+1</sub> itself (s = 1).</p>
-<div class="controls"><b>Slice:</b> {radios}</div>
+"""
+
+
+def render(out: Path, data: dict) -> Path:
+    """Write ``out/teaching/em_bound.html`` from :func:`comparisons.teach.em_bound_data`'s numbers."""
+    steps = data["steps"]
+    first = steps[0]
+    radios = "".join(
+        f'<label><input type="radio" name="slice" value="{key}"{" checked" if i == 0 else ""}> {escape(label)}</label>'
+        for i, (key, label) in enumerate(data["slices"])
+    )
+    rows = "".join(
+        f"<tr><td>{t}</td><td>{s['loglik']:.3f}</td><td>{s['loglik_new']:.3f}</td>"
+        f"<td>{s['bound_new'] - s['bound_at_theta']:.4f}</td><td>{s['kl_new']:.4f}</td></tr>"
+        for t, s in enumerate(steps)
+    )
+    body = (
+        _lead()
+        + f"""<div class="controls"><b>Slice:</b> {radios}</div>
 <div class="controls"><button id="back">◀ Back</button><button id="next">Step ▶</button>
 <label for="slider">iteration</label><input type="range" id="slider" min="0" max="{len(steps) - 1}" value="0"
 step="1" style="width:18rem"> t = <b id="t"></b></div>
@@ -98,4 +105,5 @@ and the bound's maximum along each slice is found by a bounded scalar search. Th
 {embed("bound-data", _rounded({k: data[k] for k in ("slices", "steps")}))}
 <script>{SVG_JS}{BOUND_SCRIPT}</script>
 """
+    )
     return write(out, "em_bound.html", "EM climbs a lower bound", body)

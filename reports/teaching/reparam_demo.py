@@ -85,6 +85,23 @@ LEGEND = legend(
 )
 
 
+def _lead(d: dict, model: str) -> str:
+    """The page's title and its lead paragraph: why a quantile survives a change of coordinates and a peak does not."""
+    return f"""
+{nav(f'<a href="../{model}/index.html">the {model} report</a><a href="loss_demo.html">loss decides the estimator</a>')}
+<h1>The mode moves, the median does not</h1>
+<p class="lead">The same posterior can be written in different coordinates: the between-school spread τ of
+<a href="../{model}/index.html">{model}</a>, or its logarithm log τ (the coordinate NUTS and find_MAP's
+<code>map_unconstrained</code> work in). A quantile is a statement about probability — "τ is below
+{d["median_tau"]:.2f} with probability 50%" — and probability does not care how the axis is drawn: the median of
+log τ is the log of the
+median of τ, and so is every other quantile. The <b>peak</b> is different. A density is probability <i>per unit
+of the axis</i>, and a unit of log τ is a different stretch of τ at every τ: p(log τ) = p(τ) · τ. That extra
+factor τ, the <b>Jacobian</b>, tilts the curve, and the peak slides. The mean moves too (the mean of log τ is the
+log of the geometric mean, not of the mean).</p>
+"""
+
+
 def render(out: Path, draws: np.ndarray, row: dict, model: str, name: str) -> Path:
     """Write ``out/teaching/reparam_demo.html`` from the saved NUTS draws of ``model``'s ``name``.
 
@@ -109,19 +126,10 @@ def render(out: Path, draws: np.ndarray, row: dict, model: str, name: str) -> Pa
     e_rows = "".join(f"<tr><td>{w}</td><td>{a:.3f}</td><td>{b:.3f}</td><td>{m}</td></tr>" for w, a, b, m in est)
     data = {k: (np.round(np.asarray(v), 6).tolist() if isinstance(v, np.ndarray) else v) for k, v in d.items()}
     data["percentiles"] = {k: np.round(v, 6).tolist() for k, v in d["percentiles"].items()}
-    body = f"""
-{nav(f'<a href="../{model}/index.html">the {model} report</a><a href="loss_demo.html">loss decides the estimator</a>')}
-<h1>The mode moves, the median does not</h1>
-<p class="lead">The same posterior can be written in different coordinates: the between-school spread τ of
-<a href="../{model}/index.html">{model}</a>, or its logarithm log τ (the coordinate NUTS and find_MAP's
-<code>map_unconstrained</code> work in). A quantile is a statement about probability — "τ is below
-{d["median_tau"]:.2f} with probability 50%" — and probability does not care how the axis is drawn: the median of
-log τ is the log of the
-median of τ, and so is every other quantile. The <b>peak</b> is different. A density is probability <i>per unit
-of the axis</i>, and a unit of log τ is a different stretch of τ at every τ: p(log τ) = p(τ) · τ. That extra
-factor τ, the <b>Jacobian</b>, tilts the curve, and the peak slides. The mean moves too (the mean of log τ is the
-log of the geometric mean, not of the mean).</p>
-<div class="controls"><label for="level">quantile level</label><input type="range" id="level" min="1" max="99"
+    body = (
+        _lead(d, model)
+        + f"""<div class="controls"><label for="level">quantile level</label>\
+<input type="range" id="level" min="1" max="99"
 value="50" step="1" style="width:22rem"> <b id="p"></b>
 <label><input type="checkbox" id="modes" checked> modes</label>
 <label><input type="checkbox" id="quantiles" checked> quantiles</label></div>
@@ -158,4 +166,5 @@ by the Jacobian. The modes are the maximisers of the two curves; the quantiles a
 {embed("reparam-data", data)}
 <script>{SVG_JS}{REPARAM_SCRIPT}</script>
 """
+    )
     return write(out, "reparam_demo.html", "The mode moves, the median does not", body)

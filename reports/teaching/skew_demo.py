@@ -107,6 +107,19 @@ def catalog_skew(out: Path) -> list[dict]:
     return points
 
 
+def _lead() -> str:
+    """The page's title and its lead: mode, median and mean apart under skew, and the gap_sd that measures it."""
+    return f"""
+{nav('<a href="loss_demo.html">loss decides the estimator</a><a href="reparam_demo.html">the mode moves</a>')}
+<h1>How skew separates mode, median and mean</h1>
+<p class="lead">On a symmetric posterior the peak (mode), the middle (median) and the centre of mass (mean)
+are one point. Give the posterior a long right tail and they come apart in a fixed order: the tail pulls the mean
+furthest, the median less, and the mode stays at the peak. modemean's headline number,
+<b>gap_sd</b> = (mean − mode) / sd, measures that separation in posterior standard deviations. For a mildly skewed
+distribution it is about half the skewness (Pearson): move the slider and watch both grow together.</p>
+"""
+
+
 def render(out: Path) -> Path:
     """Write ``out/teaching/skew_demo.html``: :func:`skew_families` and the catalog's :func:`catalog_skew`."""
     families = skew_families()
@@ -134,15 +147,9 @@ def render(out: Path) -> Path:
             "<p>No catalog results with both a skewness and a gap_sd in this folder yet: "
             "<code>modemean run all --out DIR</code> places the catalog's parameters on this plot.</p>"
         )
-    body = f"""
-{nav('<a href="loss_demo.html">loss decides the estimator</a><a href="reparam_demo.html">the mode moves</a>')}
-<h1>How skew separates mode, median and mean</h1>
-<p class="lead">On a symmetric posterior the peak (mode), the middle (median) and the centre of mass (mean)
-are one point. Give the posterior a long right tail and they come apart in a fixed order: the tail pulls the mean
-furthest, the median less, and the mode stays at the peak. modemean's headline number,
-<b>gap_sd</b> = (mean − mode) / sd, measures that separation in posterior standard deviations. For a mildly skewed
-distribution it is about half the skewness (Pearson): move the slider and watch both grow together.</p>
-<div class="controls"><b>Family:</b>
+    body = (
+        _lead()
+        + f"""<div class="controls"><b>Family:</b>
 <label><input type="radio" name="family" value="lognormal" checked> log-normal(0, σ)</label>
 <label><input type="radio" name="family" value="gamma"> Gamma(k, 1)</label>
 <input type="range" id="param" min="0" max="{FAMILY_POINTS - 1}" value="0" step="1" style="width:22rem">
@@ -168,4 +175,5 @@ The catalog's skewness and gap_sd are the <code>skewness</code> and <code>gap_sd
 {embed("skew-data", {"families": families, "catalog": catalog})}
 <script>{SVG_JS}{SKEW_SCRIPT}</script>
 """
+    )
     return write(out, "skew_demo.html", "How skew separates mode, median and mean", body)
