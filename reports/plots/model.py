@@ -49,56 +49,67 @@ def density_figure(name: str, row: dict, draws: np.ndarray | None, markers: dict
                 inside = (grid >= row["hdi_low"]) & (grid <= row["hdi_high"])
                 ax.fill_between(grid, pdf, where=inside, color=HDI_FILL, lw=0)
                 handles.append(Patch(color=HDI_FILL, label="94% HDI"))
-        if is_number(row.get("map")) and is_number(row.get("laplace_sd")) and row["laplace_sd"] > 0:
-            x = np.linspace(lo, hi, 400)
-            normal = stats.norm(row["map"], row["laplace_sd"])
-            label, colour, style = LAPLACE
-            ax.plot(x, normal.pdf(x), color=colour, ls=style, lw=2.0)
-            handles.append(Line2D([], [], color=colour, ls=style, lw=2.0, label=label))
-            below = normal.cdf(0.0)
-            if has_draws and np.min(draws) >= 0 and below >= 0.005 and lo < 0 < hi:
-                neg = x[x <= 0]
-                ax.fill_between(neg, normal.pdf(neg), facecolor="none", edgecolor=colour, hatch="///", lw=0)
-                handles.append(
-                    Patch(
-                        facecolor="none",
-                        edgecolor=colour,
-                        hatch="///",
-                        label=f"Laplace mass below 0: {below:.0%}\n(the posterior has none)",
-                    )
-                )
+        _laplace_curve(ax, row, draws if has_draws else None, lo, hi, handles)
         ax.set_xlim(lo, hi)
         ax.set_ylim(bottom=0)
         top = ax.get_ylim()[1]
-        extra = iter(MORE_STYLES * len(markers))
-        for i, (key, label) in enumerate(markers.items()):
-            colour, style = STYLES.get(key) or next(extra)
-            value = row.get(key)
-            if not is_number(value):
-                continue
-            # earlier markers are drawn wider, so estimators that coincide show as nested stripes
-            width = max(7.0 - 1.0 * i, 2.4)
-            handles.append(Line2D([], [], color=colour, ls=style, lw=width, label=label))
-            if lo <= value <= hi:
-                ax.axvline(value, color=colour, ls=style, lw=width, zorder=2 + i)
-            else:  # off the plotted range: an arrow at the edge, labelled with the value
-                edge, align = (hi, "right") if value > hi else (lo, "left")
-                text = f"{key} = {value:.3g} →" if value > hi else f"← {key} = {value:.3g}"
-                ax.annotate(
-                    text,
-                    xy=(edge, top * (0.9 - 0.09 * i)),
-                    ha=align,
-                    va="center",
-                    fontsize=11,
-                    color=colour,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85},
-                )
+        _markers(ax, row, markers, (lo, hi, top), handles)
         gap = row.get("gap_sd")
         ax.set_title(f"{name}" + (f"   (gap_sd = {format_gap(gap)})" if is_number(gap) else ""), loc="left")
         ax.set_xlabel(name)
         ax.set_ylabel("density")
         fig.legend(handles=handles, loc="outside right center", frameon=False)
     return fig
+
+
+def _laplace_curve(ax, row: dict, draws: np.ndarray | None, lo: float, hi: float, handles: list) -> None:
+    """The Laplace normal at the MAP; with positive ``draws``, its mass below 0 hatched and its share labelled."""
+    if is_number(row.get("map")) and is_number(row.get("laplace_sd")) and row["laplace_sd"] > 0:
+        x = np.linspace(lo, hi, 400)
+        normal = stats.norm(row["map"], row["laplace_sd"])
+        label, colour, style = LAPLACE
+        ax.plot(x, normal.pdf(x), color=colour, ls=style, lw=2.0)
+        handles.append(Line2D([], [], color=colour, ls=style, lw=2.0, label=label))
+        below = normal.cdf(0.0)
+        if draws is not None and np.min(draws) >= 0 and below >= 0.005 and lo < 0 < hi:
+            neg = x[x <= 0]
+            ax.fill_between(neg, normal.pdf(neg), facecolor="none", edgecolor=colour, hatch="///", lw=0)
+            handles.append(
+                Patch(
+                    facecolor="none",
+                    edgecolor=colour,
+                    hatch="///",
+                    label=f"Laplace mass below 0: {below:.0%}\n(the posterior has none)",
+                )
+            )
+
+
+def _markers(ax, row: dict, markers: dict[str, str], frame: tuple[float, float, float], handles: list) -> None:
+    """A vertical line per estimator (earlier ones wider); one outside ``lo..hi`` is an arrow at the edge."""
+    lo, hi, top = frame
+    extra = iter(MORE_STYLES * len(markers))
+    for i, (key, label) in enumerate(markers.items()):
+        colour, style = STYLES.get(key) or next(extra)
+        value = row.get(key)
+        if not is_number(value):
+            continue
+        # earlier markers are drawn wider, so estimators that coincide show as nested stripes
+        width = max(7.0 - 1.0 * i, 2.4)
+        handles.append(Line2D([], [], color=colour, ls=style, lw=width, label=label))
+        if lo <= value <= hi:
+            ax.axvline(value, color=colour, ls=style, lw=width, zorder=2 + i)
+        else:  # off the plotted range: an arrow at the edge, labelled with the value
+            edge, align = (hi, "right") if value > hi else (lo, "left")
+            text = f"{key} = {value:.3g} →" if value > hi else f"← {key} = {value:.3g}"
+            ax.annotate(
+                text,
+                xy=(edge, top * (0.9 - 0.09 * i)),
+                ha=align,
+                va="center",
+                fontsize=11,
+                color=colour,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+            )
 
 
 def _x_range(row: dict, draws: np.ndarray | None, markers: dict[str, str]) -> tuple[float, float]:
@@ -185,49 +196,48 @@ def em_trace_figure(traces: dict[str, list[np.ndarray]]) -> Figure:
         fig, axes = figure(6.0 * len(runs) + 1.0, 4.6, len(runs))
         colours = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"]
         for ax, run in zip(axes, runs, strict=True):
-            finite = [t[np.isfinite(t)] for t in traces[run]]
-            best = max((float(t.max()) for t in finite if t.size), default=0.0)
-            floor = 1e-13 * max(1.0, abs(best))
-            decreases = 0
-            # restarts that end within rounding of the best are tied: one is labelled best, the rest "tied"
-            ends = [float(t.max()) if t.size else -np.inf for t in finite]
-            top = int(np.argmax(ends)) if ends else 0
-            tied = [k for k, end in enumerate(ends) if best - end <= floor]
-            for k, trace in enumerate(traces[run]):
-                it = np.arange(trace.size)
-                ok = np.isfinite(trace)
-                gap = np.maximum(best - trace[ok], floor)
-                mark = (
-                    (f" (best; {len(tied)} restarts tied)" if len(tied) > 1 else " (best)")
-                    if k == top
-                    else " (tied)"
-                    if k in tied
-                    else ""
-                )
-                ax.plot(
-                    it[ok], gap, color=colours[k % len(colours)], lw=1.8, marker="o", ms=3, label=f"restart {k}{mark}"
-                )
-                down = np.flatnonzero(np.diff(trace) < -floor) + 1
-                decreases += down.size
-                ax.plot(
-                    down, np.maximum(best - trace[down], floor), ls="none", marker="v", ms=11, color="#C00000", zorder=5
-                )
-            ax.axhline(floor, color="#888888", ls=":", lw=1.2)
-            ax.set_yscale("log")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            title = "MAP-EM (with prior)" if run == "em" else "ML-EM (no prior)" if run == "mle" else run
-            n = len(traces[run])
-            ax.set_title(f"{title}: {n} restart{'s' if n != 1 else ''}", loc="left")
-            ax.set_xlabel("iteration")
-            ax.set_ylabel("best objective − objective")
-            handles, _ = ax.get_legend_handles_labels()
-            handles.append(Line2D([], [], color="#888888", ls=":", label="rounding level"))
-            if decreases:
-                handles.append(
-                    Line2D([], [], ls="none", marker="v", ms=11, color="#C00000", label=f"decrease ({decreases})")
-                )
-            ax.legend(handles=handles, loc="upper right", frameon=False, fontsize=10)
+            _em_trace_panel(ax, run, traces[run], colours)
     return fig
+
+
+def _em_trace_panel(ax, run: str, restarts: list[np.ndarray], colours: list[str]) -> None:
+    """One run's panel: each restart's distance to the best objective, decreases marked, the rounding floor."""
+    finite = [t[np.isfinite(t)] for t in restarts]
+    best = max((float(t.max()) for t in finite if t.size), default=0.0)
+    floor = 1e-13 * max(1.0, abs(best))
+    decreases = 0
+    # restarts that end within rounding of the best are tied: one is labelled best, the rest "tied"
+    ends = [float(t.max()) if t.size else -np.inf for t in finite]
+    top = int(np.argmax(ends)) if ends else 0
+    tied = [k for k, end in enumerate(ends) if best - end <= floor]
+    for k, trace in enumerate(restarts):
+        it = np.arange(trace.size)
+        ok = np.isfinite(trace)
+        gap = np.maximum(best - trace[ok], floor)
+        mark = (
+            (f" (best; {len(tied)} restarts tied)" if len(tied) > 1 else " (best)")
+            if k == top
+            else " (tied)"
+            if k in tied
+            else ""
+        )
+        ax.plot(it[ok], gap, color=colours[k % len(colours)], lw=1.8, marker="o", ms=3, label=f"restart {k}{mark}")
+        down = np.flatnonzero(np.diff(trace) < -floor) + 1
+        decreases += down.size
+        ax.plot(down, np.maximum(best - trace[down], floor), ls="none", marker="v", ms=11, color="#C00000", zorder=5)
+    ax.axhline(floor, color="#888888", ls=":", lw=1.2)
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    title = "MAP-EM (with prior)" if run == "em" else "ML-EM (no prior)" if run == "mle" else run
+    n = len(restarts)
+    ax.set_title(f"{title}: {n} restart{'s' if n != 1 else ''}", loc="left")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("best objective − objective")
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="#888888", ls=":", label="rounding level"))
+    if decreases:
+        handles.append(Line2D([], [], ls="none", marker="v", ms=11, color="#C00000", label=f"decrease ({decreases})"))
+    ax.legend(handles=handles, loc="upper right", frameon=False, fontsize=10)
 
 
 def reparameterisation_figure(name: str, draws: np.ndarray) -> Figure:

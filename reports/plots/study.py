@@ -171,22 +171,8 @@ def coverage_figure(coverage: dict[str, dict[str, dict]], labels: dict[str, str]
         handles = []
         for kind, offset in zip(kinds, offsets, strict=True):
             colour, marker = INTERVAL_STYLES.get(kind, ("#117733", "D"))
-            for param, yk in zip(params, y, strict=True):
-                c = coverage[param].get(kind)
-                if not c or not c.get("n"):
-                    continue
-                lo, hi = wilson(c["covered"], c["n"])
-                low_edge = min(low_edge, lo)
-                ax.errorbar(
-                    c["rate"],
-                    yk + offset,
-                    xerr=[[c["rate"] - lo], [hi - c["rate"]]],
-                    fmt=marker,
-                    ms=7,
-                    color=colour,
-                    elinewidth=2,
-                    capsize=3,
-                )
+            cells = [coverage[param].get(kind) for param in params]
+            low_edge = min(low_edge, _coverage_points(ax, cells, y + offset, (colour, marker)))
             handles.append(Line2D([], [], ls="none", marker=marker, color=colour, ms=7, label=labels[kind]))
         handles.append(Line2D([], [], ls="--", color="#555555", label=f"nominal {nominal:.0%}"))
         if ns:
@@ -199,6 +185,28 @@ def coverage_figure(coverage: dict[str, dict[str, dict]], labels: dict[str, str]
         ax.grid(axis="x", color="#eeeeee")
         fig.legend(handles=handles, loc="outside upper center", ncols=2, frameon=False)
     return fig
+
+
+def _coverage_points(ax, cells: list, y: np.ndarray, style: tuple[str, str]) -> float:
+    """One interval's coverage rate per parameter (row ``y``) with its Wilson interval; the lowest bound drawn."""
+    colour, marker = style
+    low = 1.0
+    for c, yk in zip(cells, y, strict=True):
+        if not c or not c.get("n"):
+            continue
+        lo, hi = wilson(c["covered"], c["n"])
+        low = min(low, lo)
+        ax.errorbar(
+            c["rate"],
+            yk,
+            xerr=[[c["rate"] - lo], [hi - c["rate"]]],
+            fmt=marker,
+            ms=7,
+            color=colour,
+            elinewidth=2,
+            capsize=3,
+        )
+    return low
 
 
 def sbc_figure(sbc: dict[str, dict], ncols: int = 3, alpha: float = 0.01) -> Figure:
