@@ -102,6 +102,21 @@ log of the geometric mean, not of the mean).</p>
 """
 
 
+def _rows(d: dict) -> tuple[str, str]:
+    """The quantile table's rows (each level in tau, log tau and mapped back) and the estimators' rows."""
+    q_rows = "".join(
+        f"<tr><td>{lv:.0%}</td><td>{qt:.4f}</td><td>{qe:.4f}</td><td>{np.exp(qe):.4f}</td></tr>"
+        for lv, qt, qe in zip(d["levels"], d["q_tau"], d["q_eta"], strict=True)
+    )
+    est = [
+        ("mode (peak of the density)", d["mode_tau"], np.exp(d["mode_eta"]), "moves"),
+        ("median", d["median_tau"], np.exp(d["median_eta"]), "stays"),
+        ("mean (centre of mass)", d["mean_tau"], np.exp(d["mean_eta"]), "moves"),
+    ]
+    e_rows = "".join(f"<tr><td>{w}</td><td>{a:.3f}</td><td>{b:.3f}</td><td>{m}</td></tr>" for w, a, b, m in est)
+    return q_rows, e_rows
+
+
 def render(out: Path, draws: np.ndarray, row: dict, model: str, name: str) -> Path:
     """Write ``out/teaching/reparam_demo.html`` from the saved NUTS draws of ``model``'s ``name``.
 
@@ -114,16 +129,7 @@ def render(out: Path, draws: np.ndarray, row: dict, model: str, name: str) -> Pa
     """
     d = reparam_numbers(draws)
     fmt = lambda v: f"{v:.3f}" if isinstance(v, (int, float)) else "—"  # noqa: E731
-    q_rows = "".join(
-        f"<tr><td>{lv:.0%}</td><td>{qt:.4f}</td><td>{qe:.4f}</td><td>{np.exp(qe):.4f}</td></tr>"
-        for lv, qt, qe in zip(d["levels"], d["q_tau"], d["q_eta"], strict=True)
-    )
-    est = [
-        ("mode (peak of the density)", d["mode_tau"], np.exp(d["mode_eta"]), "moves"),
-        ("median", d["median_tau"], np.exp(d["median_eta"]), "stays"),
-        ("mean (centre of mass)", d["mean_tau"], np.exp(d["mean_eta"]), "moves"),
-    ]
-    e_rows = "".join(f"<tr><td>{w}</td><td>{a:.3f}</td><td>{b:.3f}</td><td>{m}</td></tr>" for w, a, b, m in est)
+    q_rows, e_rows = _rows(d)
     data = {k: (np.round(np.asarray(v), 6).tolist() if isinstance(v, np.ndarray) else v) for k, v in d.items()}
     data["percentiles"] = {k: np.round(v, 6).tolist() for k, v in d["percentiles"].items()}
     body = (
