@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/find_map_starts.py`` (writes its section of benchmarks/README.md).
 
 Both paths find the same points bitwise (``tests/unit/test_map_modes.py``): the shared path uses
-find_MAP's own loss, start points and optimiser call (``modemean.comparisons.solvers.map._Objective``),
+find_MAP's own loss, start points and optimiser call (``modemean.comparisons.solvers.map.starts.Objective``),
 compiled once. Times are wall-clock seconds for the four L-BFGS-B starts only (no polishing, no
 audit), each path run twice in one process, the second (warm: compile cache loaded) reported.
 """
@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pymc as pm
 
-from modemean.comparisons.solvers.map import _Objective
+from modemean.comparisons.solvers.map.starts import Objective
 from modemean.comparisons.spec import load_spec
 
 MODELS = ("bioassay", "eight_schools", "rat_tumors", "two_gaussians", "shift_alignment")
@@ -43,7 +43,7 @@ def find_map_calls(model: pm.Model) -> list[np.ndarray]:
 
 
 def shared(model: pm.Model) -> list[np.ndarray]:
-    objective = _Objective(model)
+    objective = Objective(model)
     return [
         np.asarray(objective.minimize(objective.start(SEED + k, jitter=k > 0), "L-BFGS-B").x) for k in range(STARTS)
     ]

@@ -34,8 +34,8 @@ from readme_section import machine, write_section
 from scipy import special
 
 from modemean import compare, models
+from modemean.comparisons.density.prior import LogPrior
 from modemean.comparisons.discrete import DiscreteLatentEM
-from modemean.comparisons.space import LogPrior
 from modemean.models import _images as im
 
 REPEATS, CALLS = 7, 20

@@ -5,27 +5,16 @@
 >>> c.table                                     # doctest: +SKIP
 """
 
-import os
-import sys
+from .system import configure
 
-# Reproducibility: with numba's fastmath on (PyTensor's default) a freshly compiled log density and
-# the same function loaded from the compile cache differ in the last bits (numba re-optimises the
-# cached copy with reassociation), so the same seed gave other NUTS draws on a cold and a warm
-# cache. Without fastmath both copies are bitwise equal. An explicit PYTENSOR_FLAGS setting wins.
-# Set through the environment when PyTensor is not imported yet (importing it costs a second).
-if "numba__fastmath" not in os.environ.get("PYTENSOR_FLAGS", ""):
-    if "pytensor" in sys.modules:
-        sys.modules["pytensor"].config.numba__fastmath = False
-    else:
-        _flags = os.environ.get("PYTENSOR_FLAGS", "")
-        os.environ["PYTENSOR_FLAGS"] = f"{_flags},numba__fastmath=False" if _flags else "numba__fastmath=False"
+configure()  # PyTensor's flags (numba fastmath off, compile lock wait) before the engine imports PyTensor
 
 __all__ = ["compare", "Comparison", "Fit", "ModemeanError", "SOLVERS", "study", "Study"]
 _HOME = {
-    "compare": "run",
-    "Comparison": "run",
+    "compare": "run.compare",
+    "Comparison": "run.comparison",
     "SOLVERS": "solvers",
-    "Fit": "fit",
+    "Fit": "results.fit",
     "ModemeanError": "errors",
     "study": "studies",
     "Study": "studies",

@@ -1,4 +1,4 @@
-"""Checks that run before any solver: the data, and the log density at the starting point.
+"""Checks that run before any solver: the data (the starting point: :mod:`comparisons.density.start`).
 
 Each failure is a :class:`ModemeanError` whose one-line message names what is wrong (the
 variable, the positions) and what to do.
@@ -9,13 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pymc as pm
-import pytensor
 
 from .errors import ModemeanError
-from .space import SMALL_GRAPH_MODE
 
-__all__ = ["check_data", "check_start", "free_discrete", "discrete_message"]
+__all__ = ["check_data"]
 
 KINDS = {"float": "biuf", "int": "biu"}
 
@@ -127,46 +124,3 @@ def _positions(arr: np.ndarray, bad: np.ndarray) -> str:
 def _fail_at(name: str, key: str, arr: np.ndarray, bad: np.ndarray, what: str, todo: str) -> None:
     if np.any(bad):
         raise ModemeanError(f"model {name!r}: data {key!r} has {what} at position(s) {_positions(arr, bad)}: {todo}")
-
-
-def check_start(model: pm.Model, name: str) -> None:
-    """Raise if the log density is not finite at the model's initial point, naming the terms.
-
-    Examples
-    --------
-    Negative counts under a Poisson likelihood make the term of ``y`` ``-inf``; the message names
-    ``y`` and suggests checking the data against the distribution's support.
-    """
-    try:  # a one-off evaluation: PyTensor's Python code, no compiler (numba took ~60 s of a cold first run)
-        with pytensor.config.change_flags(cxx=""):
-            terms = model.point_logps(mode=SMALL_GRAPH_MODE)
-    except Exception as exc:  # noqa: BLE001 -- a shape clash between data and model surfaces here
-        raise ModemeanError(
-            f"model {name!r}: the log density cannot be evaluated at the initial point "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0]}); check the data's shapes "
-            "against the model"
-        ) from exc
-    bad = {k: v for k, v in terms.items() if not np.isfinite(v)}
-    if bad:
-        listing = ", ".join(f"{k} = {v}" for k, v in bad.items())
-        raise ModemeanError(
-            f"model {name!r}: the log density is not finite at the initial point ({listing}): "
-            "check the data against each distribution's support and the priors' parameters"
-        )
-
-
-def free_discrete(model: pm.Model) -> list:
-    """The model's free random variables that are discrete (after any declared latent was summed out)."""
-    discrete = set(model.discrete_value_vars)
-    return [rv for rv in model.free_RVs if model.rvs_to_values[rv] in discrete]
-
-
-def discrete_message(rvs: list, who: str) -> str:
-    """One line for free discrete parameters: what cannot be done with them and what to do instead."""
-    names = ", ".join(f"{rv.name} ({type(rv.owner.op).__name__.removesuffix('RV')})" for rv in rvs)
-    it = "it" if len(rvs) == 1 else "them"
-    return (
-        f"{who}, but {names} {'is' if len(rvs) == 1 else 'are'} discrete and not declared latent: "
-        f"declare {it} in LATENT (finite support: EM then sums {it} out and every solver sees the marginal "
-        f"model), or marginalise {it} in the model by hand"
-    )

@@ -32,7 +32,7 @@ joint density quadratically — ``f(z; theta) = log p(y, z | theta)`` is a quadr
   marginal objective with that scale at 0 and every other parameter maximised directly (EM itself
   crawls there). If the profile is at least the current objective and the objective does not rise
   when the scale leaves 0, the mode is on the boundary: the scale is reported as exactly 0 (and
-  flagged by :func:`comparisons.space.boundary_flags`), and EM stops there.
+  flagged by :func:`comparisons.density.bounds.boundary_flags`), and EM stops there.
 
 Where ``f`` is not quadratic in ``z`` (Poisson or logistic random effects, Beta rates) the hooks use
 :class:`comparisons.laplace.LaplaceLatentEM` instead (the same steps with the Laplace approximation
@@ -41,25 +41,24 @@ at the conditional mode, labelled approximate); where neither applies they say w
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import numpy as np
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
 from pymc.logprob.transforms import LogTransform
 from pymc.logprob.utils import ParameterValueError
-from pytensor.compile.mode import Mode
 from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 from scipy import optimize
 
 from .compiled import initial_point
+from .density.compile import compile_fast
+from .density.prior import LogPrior
+from .density.space import ValueSpace
 from .errors import ModemeanError
 from .missing import imputed_variables
-from .space import LogPrior, ValueSpace
 
 try:  # tiny LAPACK calls (a 2 x 2 triangular solve per graph node) crawl when OpenBLAS spins up threads
     from threadpoolctl import threadpool_limits
@@ -70,33 +69,7 @@ except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn,
         return nullcontext()
 
 
-__all__ = ["GaussianLatentEM", "NotGaussian", "gaussian_hooks", "check_latent_names"]
-
-# The E- and M-steps call a few graphs hundreds of times per restart, so per-call cost matters: the C
-# virtual machine runs them 25x faster than the Python linker (0.5 ms vs 13 ms for sleepstudy's Q),
-# and its compiled ops are cached in PyTensor's compiledir per op, shared across models and runs
-# (cold: about a minute once; warm: seconds). Without a C compiler numba compiles them (PyTensor's
-# default backend, no compiler needed): the Python linker cannot run an elementwise op of more than
-# 32 operands, which the Laplace-EM's graphs of a transformed latent have.
-MODE_C = Mode(linker="cvm", optimizer="fast_run")
-MODE_FALLBACK = "NUMBA"
-
-
-def _compile(inputs, outputs, **kwargs):
-    """``pytensor.function`` with the C linker, or with numba where that fails (no C compiler).
-
-    The fallback is decided per function: a failed C compile once in a process must not switch
-    every later engine of that process to other arithmetic.
-    """
-    if pytensor.config.cxx:
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
-                return pytensor.function(inputs, outputs, mode=MODE_C, **kwargs)
-        except Exception:  # noqa: BLE001 -- a C compile that failed: this function with numba
-            pass
-    return pytensor.function(inputs, outputs, mode=MODE_FALLBACK, **kwargs)
-
+__all__ = ["GaussianLatentEM", "NotGaussian", "gaussian_hooks", "check_latent_names", "check_not_hyperparameter"]
 
 DENSE_MAX = 2000  # a latent vector up to this size may use a dense Hessian when no blocks exist
 QUAD_RTOL = 1e-7  # the quadraticity checks must hold to this (relative to the vectors' sizes)
@@ -139,6 +112,26 @@ def check_latent_names(model: pm.Model, latent: tuple[str, ...], name: str) -> N
             f"model {name!r}: LATENT {list(latent)} declares every free variable latent: "
             "nothing would be left for EM to estimate"
         )
+
+
+def check_not_hyperparameter(model: pm.Model, latent: tuple[str, ...], name: str) -> None:
+    """No name in ``latent`` may be a parameter of another free variable's distribution (one line otherwise).
+
+    EM integrates the latents out given the parameters, so a parameter's prior cannot depend on a
+    latent: ``tau`` in ``theta ~ N(mu, tau)`` is a hyper-parameter, and the variables it scales
+    (``theta``) are the latents.
+    """
+    integrated = set(latent) | {m.unobserved for m in imputed_variables(model)}
+    for rv in model.free_RVs:
+        if rv.name in integrated:
+            continue
+        found = [item for item in latent if model[item] in set(ancestors(rv.owner.inputs))]
+        if found:
+            raise ModemeanError(
+                f"model {name!r}: LATENT names {found[0]!r}, which cannot be a latent: it is a parameter of the "
+                f"distribution of the free variable {rv.name!r}, and EM integrates latents out given the "
+                f"parameters; declare the random effects it scales instead (LATENT = ({rv.name!r},))"
+            )
 
 
 class GaussianLatentEM:
@@ -193,7 +186,7 @@ class GaussianLatentEM:
         self.n = int(sum(int(np.prod(s)) for s in self._z_shapes))
         self.p = int(sum(int(np.prod(s)) for s in self._t_shapes))
         self._z0_init = np.concatenate([np.ravel(ip[v.name]) for v in z_vals]).astype(float)
-        self._space = ValueSpace(model, self.params, over=self.params, compile=_compile)  # u: the parameters
+        self._space = ValueSpace(model, self.params, over=self.params, compile=compile_fast)  # u: the parameters
         self._u_init = self._space.ravel(ip)
 
         z, u = pt.vector("z"), pt.vector("u")
@@ -208,11 +201,11 @@ class GaussianLatentEM:
         f = graph_replace(f, pieces, strict=False)
         prior = graph_replace(prior, pieces, strict=False)
         g = pt.grad(f, z)
-        self._fg = _compile([z, u], [f, g])
+        self._fg = compile_fast([z, u], [f, g])
         self._f_graph, self._prior_graph, self._z = f, prior, z
         self._q, self._u, self._w = None, u, pt.scalar("prior_weight")
         self._curvature: dict[tuple, np.ndarray] = {}  # the last M-step's Cholesky factor, per (prior, free columns)
-        self._prior = _compile([u], prior, on_unused_input="ignore")
+        self._prior = compile_fast([u], prior, on_unused_input="ignore")
         # scales: entries of log-transformed parameters (a variance component can sit at 0)
         scale, start = np.zeros(self.p, bool), 0
         for rv, shape in zip(thetas, self._t_shapes, strict=True):
@@ -438,7 +431,7 @@ class GaussianLatentEM:
                 values = graph_replace(batch, {Z: pt.concatenate([m[None] + S, m[None] - S], axis=0)}, strict=False)
                 q = 0.5 * values.sum() - (k - 1) * graph_replace(f, {z: m}, strict=False)
             q = q + self._w * self._prior_graph
-            self._q = _compile([self._u, m, S, self._w], [q, pt.grad(q, self._u)])
+            self._q = compile_fast([self._u, m, S, self._w], [q, pt.grad(q, self._u)])
         return self._q
 
     def _q_inputs(self, expectations: dict) -> tuple:

@@ -46,7 +46,8 @@ import pytensor.tensor as pt
 from pymc.logprob.utils import ParameterValueError
 from pytensor.graph.replace import graph_replace
 
-from .gaussian import GaussianLatentEM, NotGaussian, _compile
+from .density.compile import compile_fast
+from .gaussian import GaussianLatentEM, NotGaussian
 
 __all__ = ["LaplaceLatentEM", "NotLaplace"]
 
@@ -117,7 +118,7 @@ class LaplaceLatentEM(GaussianLatentEM):
         if self._hv is None:
             z_, u_, v = self._z, self._u, pt.vector("v")
             g = pt.grad(self._f_graph, z_)
-            self._hv = _compile([z_, u_, v], pt.grad((g * v).sum(), z_), on_unused_input="ignore")
+            self._hv = compile_fast([z_, u_, v], pt.grad((g * v).sum(), z_), on_unused_input="ignore")
         return np.stack([self._hv(z, u, v) for v in V])
 
     def _shift_gradient(self, z: np.ndarray, u: np.ndarray, S: np.ndarray) -> np.ndarray:
@@ -126,7 +127,7 @@ class LaplaceLatentEM(GaussianLatentEM):
             z_, u_, S_ = self._z, self._u, pt.matrix("S")
             g = pt.grad(self._f_graph, z_)
             half_trace = 0.5 * sum((S_[j] * pt.grad((g * S_[j]).sum(), z_)).sum() for j in range(self._idx.shape[1]))
-            self._c = _compile([z_, u_, S_], pt.grad(half_trace, z_), on_unused_input="ignore")
+            self._c = compile_fast([z_, u_, S_], pt.grad(half_trace, z_), on_unused_input="ignore")
         return self._c(z, u, S)
 
     # ------------------------------------------------------------------ E-step
@@ -192,7 +193,7 @@ class LaplaceLatentEM(GaussianLatentEM):
             gm = pt.grad(fm, m)
             quad = sum((S[j] * pt.grad((gm * S[j]).sum(), m)).sum() for j in range(self._idx.shape[1]))
             q = fm + 0.5 * quad + (d * gm).sum() + self._w * self._prior_graph
-            self._q = _compile([self._u, m, S, d, self._w], [q, pt.grad(q, self._u)], on_unused_input="ignore")
+            self._q = compile_fast([self._u, m, S, d, self._w], [q, pt.grad(q, self._u)], on_unused_input="ignore")
         return self._q
 
 

@@ -17,9 +17,9 @@ import pymc as pm
 from pytensor.graph.traversal import ancestors
 
 from .checks import _positions, missing
+from .density.compile import compile_small
 from .errors import ModemeanError
-from .fit import Flag
-from .space import compile_small
+from .results.fit import Flag
 
 __all__ = ["Imputed", "imputed_variables", "check_missing", "imputed_notes"]
 

@@ -18,13 +18,13 @@ import pymc as pm
 
 from modemean import models
 
-from .checks import check_data
+from .checks import check_data, missing
 from .compiled import Compiled, Source, cached, initial_point, same_array, share_observed
-from .discrete import discrete_hooks, discrete_latents, marginalize
+from .density.compile import compile_small
+from .discrete import discrete_chain, discrete_hooks, discrete_latents, marginalize
 from .errors import ModemeanError
-from .gaussian import check_latent_names, gaussian_hooks
+from .gaussian import check_latent_names, check_not_hyperparameter, gaussian_hooks
 from .missing import check_missing, imputed_variables
-from .space import compile_small
 
 __all__ = ["ModelSpec", "load_spec", "observed_keys", "spec_from_parts"]
 
@@ -408,8 +408,8 @@ def observed_keys(spec: ModelSpec) -> dict[str, str]:
         value = model.rvs_to_values[rv]
         observed = np.asarray(value.data if hasattr(value, "data") else value.get_value())
         for key, array in spec.data.items():
-            array = np.asarray(array)
-            present = array[~np.isnan(array)] if array.dtype.kind == "f" and np.isnan(array).any() else array
+            values, absent = np.asarray(np.ma.getdata(array)), missing(array)  # masked or NaN, as run accepts
+            present = values[~absent] if absent.any() else values
             if present.shape == observed.shape and np.array_equal(present, observed):
                 keys[rv.name] = key
                 break
@@ -450,10 +450,14 @@ def _with_latents(
             raise ModemeanError(f"model {name!r}: EM steps incomplete, missing {', '.join(absent)}")
         if latent and not em:
             check_latent_names(model, latent, name)
+            check_not_hyperparameter(model, latent, name)
             return model, gaussian_hooks(model, latent), None
         if not em and imputed_variables(model):  # missing observations alone: EM integrates them out
             return model, gaussian_hooks(model, ()), None
         return model, {**em, "kind": lambda: "hand-written"} if em else em, None
+    links = discrete_chain(model, discrete)
+    if links:
+        raise ModemeanError(f"model {name!r}: {_chain_message(links, len(discrete))}")
     if len(discrete) != len(latent) or len(discrete) > 1:
         raise ModemeanError(
             f"model {name!r}: LATENT {list(latent)} must be exactly one discrete latent variable "
@@ -470,6 +474,17 @@ def _with_latents(
     except ModemeanError as exc:
         raise ModemeanError(f"model {name!r}: {exc}") from exc
     return marginal, {**hooks, "kind": lambda: "exact (discrete)"}, model
+
+
+def _chain_message(links: list[tuple[str, str]], n: int) -> str:
+    """One line for discrete latents that form a chain (a hidden Markov model): what, and the workaround."""
+    (child, parent), (last, before) = links[0], links[-1]
+    found = f"{child}'s distribution depends on {parent}" + (f", ..., {last}'s on {before}" if len(links) > 1 else "")
+    return (
+        f"LATENT declares a chain of {n} discrete latents ({found}): EM does not support Markov-chain "
+        "latents yet; sum them out with the forward algorithm in a pm.Potential and set LATENT = () "
+        "(README, 'How to add a model')"
+    )
 
 
 def _build(build: Callable, data: dict, name: str) -> pm.Model:

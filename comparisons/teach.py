@@ -38,11 +38,11 @@ import numpy as np
 
 from modemean import models
 
-from .cache import CATALOG, hash_code
 from .discrete import DiscreteLatentEM
 from .errors import ModemeanError
-from .results import _jsonable, write_atomic
-from .run import compare
+from .results.write import jsonable, write_atomic
+from .run.compare import compare
+from .run.hashing import CATALOG, hash_code, hash_settings
 from .solvers import SEED, SOLVERS
 from .solvers.em import run_em
 from .spec import load_spec
@@ -126,7 +126,7 @@ def em_demo_data(*, seed: int = SEED.default, n_init: int = N_INIT, bins: int = 
             }
         )
     density, edges = np.histogram(x, bins=bins, density=True)
-    return _jsonable(
+    return jsonable(
         {
             "model": "two_gaussians",
             "seed": seed,
@@ -250,7 +250,7 @@ def em_bound_data(*, seed: int = SEED.default, steps: int = BOUND_STEPS, points:
             }
         )
         theta = new
-    return _jsonable(
+    return jsonable(
         {
             "model": "two_gaussians",
             "seed": seed,
@@ -312,7 +312,7 @@ def prior_demo_data(*, seed: int = SEED.default, scales=SCALES, flat: float = FL
     taus = np.geomspace(min(grid), max(grid), 60)
     ridge_data = ridge.load_data()
     modes = [ridge.closed_form({**ridge_data, "tau": float(tau)})[0] for tau in taus]
-    return _jsonable(
+    return jsonable(
         {
             "model": "sparse_regression",
             "seed": seed,
@@ -383,7 +383,8 @@ def build_teaching(
 def teaching_key(name: str, settings: dict) -> str:
     """SHA-256 over what shapes a teaching file: its name and settings, the library versions, and the
     sources of the engine (``comparisons/``) and of the catalog (``models/``: code and data files)."""
-    h = hashlib.sha256(json.dumps({"file": name, **settings}, sort_keys=True, default=str).encode())
+    h = hashlib.sha256()
+    hash_settings(h, {"file": name, **settings})
     hash_code(h, [*CATALOG.rglob("*.py"), *CATALOG.rglob("*.csv")])
     return h.hexdigest()
 

@@ -21,7 +21,11 @@ from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["CATALOG", "get", "info"]
+__all__ = ["CATALOG", "MODEL_HELPERS", "get", "info"]
+
+# What a model file may use, by name -> its home module in models/ (``modemean`` re-exports them; the
+# cache key hashes a model helper a file imports)
+MODEL_HELPERS = {"normal_mixture_m_step": "_mixtures"}
 
 CATALOG: tuple[str, ...] = tuple(
     sorted(p.stem for p in Path(__file__).parent.glob("*.py") if not p.stem.startswith("_"))

@@ -195,7 +195,7 @@ def gaussian_prior_of(prior, name: str, size: int) -> tuple[np.ndarray, np.ndarr
 
     Parameters
     ----------
-    prior : comparisons.space.LogPrior
+    prior : comparisons.density.prior.LogPrior
         The log prior compiled from the PyMC model (parameter ``name`` of shape ``(size,)``).
     """
     cached = getattr(prior, "_gaussian", None)
@@ -304,7 +304,7 @@ def m_step(data: dict, expectations: dict, prior) -> dict:
     ----------
     expectations : dict
         ``resp`` (N, K) from the engine's E-step.
-    prior : comparisons.space.LogPrior or None
+    prior : comparisons.density.prior.LogPrior or None
         MAP-EM (its Gaussian precision is read off it by :func:`gaussian_prior_of`) or ML-EM.
     """
     y = np.asarray(data["y"], dtype=float)
@@ -325,7 +325,7 @@ def _estimates(comparison) -> dict[str, np.ndarray]:
 
 def _known_poses(comparison) -> dict[str, np.ndarray]:
     """The oracle estimates that know the true poses: without a prior (ML) and with the model's prior (MAP)."""
-    from modemean.comparisons.space import LogPrior
+    from modemean.comparisons.density.prior import LogPrior
 
     data = comparison.spec.data
     y, pose, sd, K = np.asarray(data["y"]), np.asarray(data["pose"]), float(data["noise_sd"]), int(data["n_poses"])

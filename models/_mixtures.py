@@ -1,7 +1,7 @@
 """Shared model maths for the normal-mixture models (two_gaussians, old_faithful): not a catalog model.
 
 Files in ``models/`` whose name starts with ``_`` are helpers: the catalog does not list them, and a
-model's cache key hashes the helpers it imports (:func:`comparisons.cache.catalog_imports`).
+model's cache key hashes the helpers it imports (:func:`comparisons.run.hashing.catalog_imports`).
 """
 
 import numpy as np

@@ -136,7 +136,7 @@ def highlights(comparison):
 
     Parameters
     ----------
-    comparison : comparisons.run.Comparison
+    comparison : comparisons.run.comparison.Comparison
         With the ``map`` and ``nuts`` solvers.
 
     Returns

@@ -123,7 +123,7 @@ def highlights(comparison):
 
     Parameters
     ----------
-    comparison : comparisons.run.Comparison
+    comparison : comparisons.run.comparison.Comparison
 
     Returns
     -------

@@ -10,6 +10,8 @@ A researcher's own ``models/`` or ``reports/`` package therefore never shadows m
 >>> c.table                                 # doctest: +SKIP
 """
 
+from .models import MODEL_HELPERS  # a model helper's name -> its home module in models/
+
 __all__ = [
     "compare",
     "Comparison",
@@ -22,9 +24,7 @@ __all__ = [
     "normal_mixture_m_step",
 ]
 
-# What a model file may use, by name -> its home module (the cache key hashes a model helper a file imports)
-MODEL_HELPERS = {"normal_mixture_m_step": "_mixtures"}  # in models/
-_HOMES = {"LogPrior": "comparisons.space"} | {k: f"models.{v}" for k, v in MODEL_HELPERS.items()}
+_HOMES = {"LogPrior": "comparisons.density.prior"} | {k: f"models.{v}" for k, v in MODEL_HELPERS.items()}
 
 
 def __getattr__(name: str):

@@ -7,11 +7,9 @@ already written is lost.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import sys
-import warnings
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -196,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``modemean`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     from .comparisons.errors import ModemeanError, interrupt
+    from .comparisons.system import quiet_libraries
 
     # SIGTERM ends a run like Ctrl-C: finished results are saved, temporaries cleaned up
     signal.signal(signal.SIGTERM, interrupt)
@@ -203,9 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:  # the parser of 'run' imports the solver registry (PyMC): an interruption there is one too
         args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
-        # PyMC's optimiser/Hessian notes and numba's object-mode notes: what matters reaches the table's flags
-        logging.getLogger("pymc").setLevel(logging.WARNING)
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"(pymc|pytensor)\.")
+        quiet_libraries()  # PyMC's optimiser/Hessian notes and numba's object-mode notes: the table's flags say it
         if args.command == "list":
             return _list()
         if args.command == "report":
@@ -236,44 +233,20 @@ def _list() -> int:
 
 def _run(args) -> int:
     from . import models
-    from .comparisons import progress
-    from .comparisons.batch import solve_many
-    from .comparisons.errors import ModemeanError
-    from .comparisons.run import (
-        check_folder,
-        check_name,
-        check_writable,
-        compare,
-        planned_name,
-        planned_source,
-        shown_path,
-    )
+    from .comparisons.run import progress
+    from .comparisons.run.batch import solve_many
+    from .comparisons.run.compare import compare
+    from .comparisons.run.output import plan_output
     from .comparisons.solvers import check_options, run_options
     from .comparisons.spec import load_spec
 
     options = {name: getattr(args, name) for name in run_options()}
     check_options(args.solvers, options)
     _check_jobs(args.jobs)
-    check_writable(args.out)
     targets = list(models.CATALOG) if args.models == ["all"] else args.models
-    if args.name is not None:
-        if len(targets) != 1:
-            raise ModemeanError(
-                f"--name names the results folder of one model, got {len(targets)} models: run them one at a time"
-            )
-        check_name(args.name)
-    # results folders unique per model source, checked for every target before any solver runs
-    planned: dict[str, str] = {}
-    for target in targets:
-        if target not in models.CATALOG and not Path(target).is_file():
-            load_spec(target)  # refused before anything runs: an unknown name (close matches said) or no such file
-        name, source = args.name or planned_name(target), planned_source(target)
-        if planned.setdefault(name, source) != source:
-            raise ModemeanError(
-                f"{shown_path(planned[name])} and {shown_path(source)} would both write "
-                f"{args.out / name}: run them one at a time with --name NAME"
-            )
-        check_folder(args.out, name, source)
+    # results folders unique per model source, checked for every target before any solver runs; an unknown
+    # name (close matches said) or no such file is refused before anything runs
+    plan_output(targets, args.out, args.name, check_target=load_spec)
     extra = {"name": args.name} if args.name is not None else {}
     sink, shown = progress.display(args.quiet, total=len(targets) if len(targets) > 1 else None)
     if len(targets) == 1:  # one model: solved in this process
@@ -316,7 +289,7 @@ def _print_comparison(text: str, folder: Path, cached: bool) -> None:
 
 
 def _study(args) -> int:
-    from .comparisons.run import shown_path
+    from .comparisons.run.output import shown_path
     from .comparisons.solvers import run_options
     from .comparisons.studies import study
     from .comparisons.studies.summary import format_summary
@@ -347,7 +320,7 @@ def _study(args) -> int:
 
 
 def _teach(args) -> int:
-    from .comparisons.run import check_writable
+    from .comparisons.run.output import check_writable
     from .comparisons.solvers import check_options
     from .comparisons.teach import build_teaching
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
+from modemean.comparisons.results.schema import format_number
+
 from .load import ModelResults
-from .tables import html_table, number
+from .tables import html_table
 
 
 def diagnostics_html(results: ModelResults) -> str:
@@ -33,8 +35,8 @@ def _nuts_diagnostics(label: str, solver: dict) -> str:
                 d.get("tune", "—"),
                 d.get("draws", "—"),
                 d.get("divergences", "—"),
-                number(d.get("max_r_hat"), "r_hat"),
-                number(d.get("min_ess_bulk"), "ess_bulk"),
+                format_number(d.get("max_r_hat"), "r_hat"),
+                format_number(d.get("min_ess_bulk"), "ess_bulk"),
                 settings,
             )
         ],
@@ -62,7 +64,7 @@ def _map_diagnostics(label: str, solver: dict) -> str:
         + html_table(
             ("start", "success", "iterations", "log density", "optimiser message"),
             [
-                (s["start"], "yes" if s["success"] else "no", s["nit"], number(s["log_density"]), s["message"])
+                (s["start"], "yes" if s["success"] else "no", s["nit"], format_number(s["log_density"]), s["message"])
                 for s in d["starts"]
             ],
         )
@@ -77,8 +79,8 @@ def _em_diagnostics(label: str, solver: dict) -> str:
         title = "MAP-EM (with prior)" if run == "em" else "ML-EM (no prior)" if run == "mle" else run
         summary = (
             f"best restart {d['best_restart']}; spread of the restarts' final objectives "
-            f"{number(d.get('objective_spread'))}; {d['n_decreases']} decrease(s) of the objective"
-            f" (largest {number(d.get('largest_decrease'))}); {d['n_failed']} restart(s) broke down"
+            f"{format_number(d.get('objective_spread'))}; {d['n_decreases']} decrease(s) of the objective"
+            f" (largest {format_number(d.get('largest_decrease'))}); {d['n_failed']} restart(s) broke down"
         )
         parts.append(
             f"<h3>{escape(label)} convergence: {escape(title)}</h3><p>{escape(summary)}.</p>"
@@ -87,7 +89,7 @@ def _em_diagnostics(label: str, solver: dict) -> str:
                 [
                     (
                         r["restart"],
-                        number(r["objective"]),
+                        format_number(r["objective"]),
                         r["n_iter"],
                         "yes" if r["converged"] else "no",
                         r["n_decreases"],
@@ -104,7 +106,7 @@ def _generic_diagnostics(label: str, solver: dict) -> str:
     """Any solver's diagnostics: one row per key, nested values as compact text."""
 
     def show(value):
-        return number(value) if isinstance(value, float) else str(value)
+        return format_number(value) if isinstance(value, float) else str(value)
 
     return f"<h3>{escape(label)}</h3>" + html_table(
         ("diagnostic", "value"), [(k, show(v)) for k, v in solver["diagnostics"].items()], css="meta"

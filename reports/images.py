@@ -15,10 +15,13 @@ from html import escape
 from pathlib import Path
 
 import numpy as np
-import xarray as xr
 from matplotlib.figure import Figure
 
-from .load import ModelResults, is_number
+from modemean.comparisons.results.read import payload as read_payload
+from modemean.comparisons.results.read import read_tree
+from modemean.comparisons.results.schema import is_number
+
+from .load import ModelResults
 from .plots.style import STYLES, save
 
 __all__ = ["section"]
@@ -78,13 +81,11 @@ def section(results: ModelResults) -> str:
 
 
 def _payload(folder: Path) -> dict[str, np.ndarray] | None:
-    path = Path(folder) / "results.nc"
     try:
-        with xr.open_datatree(path, engine="h5netcdf") as tree:
-            if "payload" not in tree.children:
-                return None
-            payload = {str(k): np.asarray(v.values) for k, v in tree["payload"].to_dataset().data_vars.items()}
+        payload = read_payload(read_tree(folder, lambda group: group == "payload"))
     except (OSError, ValueError, KeyError):
+        return None
+    if not payload:
         return None
     truth = payload.get("truth")
     if not all(k in payload for k in KEYS) or truth is None or int(round(np.sqrt(truth.size))) ** 2 != truth.size:

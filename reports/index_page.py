@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
+from modemean.comparisons.results.schema import format_number
+
 from . import html
 from .load import ModelResults
 from .study.load import PAGE
 from .study.words import study_summary
-from .tables import APPROXIMATELY, STATUS_WORDS, em_kind, number, table_tools
+from .tables import APPROXIMATELY, STATUS_WORDS, em_kind, table_tools
 
 
 def render_index(
@@ -88,7 +90,7 @@ def _headline(r: ModelResults) -> str:
     """The largest gap with its parameter (from EM's mode where find_MAP found none), and a several-modes note."""
     head = r.headline()
     headline = (
-        f"{number(head[1], 'gap_sd')} ({escape(head[0])}"
+        f"{format_number(head[1], 'gap_sd')} ({escape(head[0])}"
         + (f", from EM's mode{_approximately(r)}: find_MAP found none)" if head[2] == "gap_sd_em" else ")")
         if head
         else "— (needs a mode and NUTS)"

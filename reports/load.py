@@ -6,22 +6,18 @@ writes them.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from modemean.comparisons.errors import ModemeanError
-from modemean.comparisons.fit import flat_names
-from modemean.comparisons.netcdf import read_groups
+from modemean.comparisons.results.read import flat_draws, read_json, read_tree, traces
+from modemean.comparisons.results.schema import NOT_RUN, SPREAD_RTOL, is_number
 
 __all__ = ["ModelResults", "boundary_of", "load_model", "load_all", "find_models", "zero_spread"]
-
-SPREAD_RTOL = 1e-9  # as comparisons.table: a posterior sd below this x |mean| (or 0) means a constant
 
 
 @dataclass(frozen=True)
@@ -77,7 +73,7 @@ class ModelResults:
 
     def solver(self, method: str) -> dict[str, Any]:
         """The ``solvers`` entry of ``method``; ``{"status": "not_run"}`` if it was not asked for."""
-        return self.data["solvers"].get(method, {"status": "not_run", "message": f"{method} was not run"})
+        return self.data["solvers"].get(method, {"status": NOT_RUN, "message": f"{method} was not run"})
 
     def no_mode(self, column: str = "map") -> bool:
         """A solver flagged ``column`` (find_MAP's ``map``) as no mode: its point is not a peak."""
@@ -125,7 +121,7 @@ class ModelResults:
         for name, solver in self.schema["solvers"].items():
             gap = next((c for c in solver["columns"] if c.endswith("_gap_sd")), None)
             status = self.solver(name)
-            if gap is None or status["status"] == "not_run":
+            if gap is None or status["status"] == NOT_RUN:
                 continue
             prefix = gap.removesuffix("_gap_sd")
             worst, distance = None, None
@@ -160,17 +156,6 @@ class ModelResults:
 def boundary_of(row: dict[str, Any], column: str) -> float | None:
     """The bound ``column``'s estimate sits on, from the row's ``boundary`` flag; ``None`` if it is inside."""
     return next((f["value"] for f in row.get("flags", []) if f["kind"] == "boundary" and f["column"] == column), None)
-
-
-def format_gap(value: float) -> str:
-    """The one printed form of a gap in posterior sds (gap_sd, gap_sd_em, skewness): signed, two decimals
-    (``+1.14``, ``+0.40``, ``+0.33``); three significant digits once it is huge (``+2.5e+04``)."""
-    return f"{value:+.2f}" if abs(value) < 1e4 else f"{value:+.3g}"
-
-
-def is_number(value: Any) -> bool:
-    """True for a finite int or float (results.json stores missing values as ``null``)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def zero_spread(row: dict[str, Any]) -> bool:
@@ -209,7 +194,7 @@ def load_model(out: Path, name: str) -> ModelResults:
         if not path.is_file():
             raise ModemeanError(f"no results for {name!r}: {path} does not exist; {rerun}")
     try:
-        data = json.loads(json_path.read_text())
+        data = read_json(folder)
     except (OSError, ValueError) as exc:
         raise ModemeanError(f"cannot read {json_path}: {exc}; {rerun} again") from exc
     if not isinstance(data, dict) or not {"parameters", "solvers"} <= data.keys():
@@ -223,17 +208,17 @@ def load_model(out: Path, name: str) -> ModelResults:
     }
     read = {"posterior", "em_trace", *groups.values()}  # and their subgroups; not the table, stats or payload
     try:
-        tree = read_groups(nc_path, lambda group: group.split("/")[0] in read)
-        draws = _flat_draws(tree["posterior"].to_dataset()) if "posterior" in tree.children else {}
-        traces = _traces(tree["em_trace"].to_dataset()) if "em_trace" in tree.children else {}
+        tree = read_tree(folder, lambda group: group.split("/")[0] in read)
+        draws = flat_draws(tree["posterior"].to_dataset()) if "posterior" in tree.children else {}
+        em_traces = traces(tree["em_trace"].to_dataset()) if "em_trace" in tree.children else {}
         solver_draws = {
-            s: _flat_draws(tree[g]["posterior"].to_dataset())
+            s: flat_draws(tree[g]["posterior"].to_dataset())
             for s, g in groups.items()
             if g in tree.children and "posterior" in tree[g].children
         }
     except (OSError, ValueError, KeyError) as exc:
         raise ModemeanError(f"cannot read {nc_path}: {exc}; {rerun} again") from exc
-    return ModelResults(name, folder, data, draws, traces, solver_draws)
+    return ModelResults(name, folder, data, draws, em_traces, solver_draws)
 
 
 def load_all(out: Path, names: list[str] | None = None) -> list[ModelResults]:
@@ -251,24 +236,3 @@ def load_all(out: Path, names: list[str] | None = None) -> list[ModelResults]:
             "(or pass --out to the folder 'modemean run' wrote to)"
         )
     return [load_model(out, name) for name in (names or found)]
-
-
-def _flat_draws(posterior: xr.Dataset) -> dict[str, np.ndarray]:
-    """Each scalar parameter's draws, chains concatenated, named like the results' parameters."""
-    out = {}
-    for name, da in posterior.data_vars.items():
-        values = np.asarray(da.transpose("chain", "draw", ...).values, dtype=float)
-        shape = values.shape[2:]
-        columns = values.reshape(values.shape[0] * values.shape[1], -1)
-        for i, flat in enumerate(flat_names(str(name), shape)):
-            out[flat] = columns[:, i]
-    return out
-
-
-def _traces(em_trace: xr.Dataset) -> dict[str, list[np.ndarray]]:
-    """``objective_<run>`` (restart x iteration, NaN-padded) to one unpadded array per restart."""
-    out = {}
-    for name, da in em_trace.data_vars.items():
-        run = str(name).removeprefix("objective_")
-        out[run] = [row[~np.isnan(row)] for row in np.atleast_2d(np.asarray(da.values, dtype=float))]
-    return out

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from modemean.comparisons.results.schema import format_number
+
 from . import html
 from .approximations import section as approximations_section
 from .diagnostics import diagnostics_html
@@ -22,7 +24,6 @@ from .tables import (
     em_kind,
     em_kind_html,
     notes_html,
-    number,
     solver_table,
 )
 from .verdict import verdict
@@ -81,7 +82,7 @@ def _highlights(results: ModelResults) -> str | None:
     def show(value):
         if isinstance(value, list):
             return ", ".join(map(str, value)) or "none"
-        return number(value) if isinstance(value, float) else str(value)
+        return format_number(value) if isinstance(value, float) else str(value)
 
     rows = "".join(
         f'<tr><th scope="row">{escape(k)}</th><td>{escape(show(v))}</td></tr>' for k, v in highlights.items()
@@ -145,7 +146,7 @@ def _density(results: ModelResults, name: str, index: int) -> str:
     if zero_spread(row) or (draws is not None and not draws_spread(draws)):
         return (
             f'<p class="no-density">{escape(name)}: no density figure: every draw has the same value '
-            f"({escape(number(row.get('mean')))}), a constant, so there is no spread to draw.</p>"
+            f"({escape(format_number(row.get('mean')))}), a constant, so there is no spread to draw.</p>"
         )
     markers = {c: d["marker"] for c, d in results.columns.items() if d.get("marker")}
     fig = plots.density_figure(name, row, results.draws.get(name), markers)

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from modemean.comparisons.table import EM_KINDS
+from modemean.comparisons.results.schema import EM_KINDS, format_number, is_number
 
-from .load import ModelResults, boundary_of, format_gap, is_number, zero_spread
+from .load import ModelResults, boundary_of, zero_spread
 
 __all__ = [
     "APPROXIMATELY",
@@ -22,7 +22,6 @@ __all__ = [
     "notes_html",
     "solver_table",
     "html_table",
-    "number",
 ]
 
 STATUS_WORDS = {
@@ -57,21 +56,6 @@ def table_tools(table_id: str, what: str, toggle: int = 0) -> str:
         f'{show}<label class="filter">filter {escape(what)} <input type="search" class="filter" '
         f'data-table="{table_id}" aria-label="filter {escape(what)}"></label>'
     )
-
-
-def number(value: Any, column: str = "") -> str:
-    """A table number: 4 significant digits; signed for gaps; integer ESS; 3 decimals for R-hat."""
-    if not is_number(value):
-        return "—"
-    if column == "ess_bulk":
-        return f"{value:.0f}"
-    if column == "r_hat":
-        return f"{value:.3f}"
-    if column in ("gap_sd", "gap_sd_em", "skewness") or column.endswith("_gap_sd"):
-        return format_gap(value)
-    if column.endswith(("_sd_ratio", "_khat")):
-        return f"{value:.2f}"
-    return f"{value:.4g}"
 
 
 def html_table(header: Iterable[str], rows: Iterable[Iterable[Any]], css: str = "") -> str:
@@ -169,7 +153,7 @@ def comparison_table(results: ModelResults) -> str:
             classes = ["gap", _gap_class(value)] if column in ("gap_sd", "gap_sd_em") else []
             classes += ["more"] * (column in more)
             if is_number(value):
-                text = escape(number(value, column))
+                text = escape(format_number(value, column))
                 bound = boundary_of(row, column)
                 if bound is not None:
                     classes.append("boundary")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .load import ModelResults, boundary_of, format_gap, is_number
+from modemean.comparisons.results.schema import format_gap, is_number
+
+from .load import ModelResults, boundary_of
 from .tables import APPROXIMATELY, em_kind
 
 __all__ = ["verdict"]

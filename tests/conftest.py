@@ -9,7 +9,7 @@ import sys
 import time
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-# NUTS's chains one after another in the process that samples (comparisons.solvers.nuts.chain_processes),
+# NUTS's chains one after another in the process that samples (comparisons.system.chain_processes),
 # in the test processes, the command-line runs they start and the catalog's workers: the suite keeps both
 # cores busy, so chains forked into processes of their own only add the forking and the passing of every
 # draw between processes (2 CPU-s per fit at the defaults); the draws are the same (test_solvers.py)
@@ -63,7 +63,7 @@ def solved(request, tmp_path_factory, worker_id):
     """``solved(name)`` returns the full comparison (map, em, nuts at default settings), cached.
 
     The whole catalog is solved in the background, in a process of its own, as ``modemean run all``
-    solves it (:func:`comparisons.batch.solve_many`: each model in its own worker process, ``WORKERS``
+    solves it (:func:`comparisons.run.batch.solve_many`: each model in its own worker process, ``WORKERS``
     at a time) into a session folder; a call waits for its model and reads it back through
     ``compare(..., out=...)``'s result cache, so the comparison is exactly what a user's run stored.
     A model whose run failed is solved in the test process instead (its error then surfaces in the test).
@@ -114,7 +114,7 @@ def solved(request, tmp_path_factory, worker_id):
 # `modemean run all` as the solved fixture runs it: argv = targets (JSON), out, marks folder, seed, jobs
 SOLVE = """
 import json, pathlib, sys
-from modemean.comparisons.batch import solve_many
+from modemean.comparisons.run.batch import solve_many
 targets, out, marks = json.loads(sys.argv[1]), sys.argv[2], pathlib.Path(sys.argv[3])
 seed, jobs = map(int, sys.argv[4:])
 try:

@@ -13,7 +13,7 @@ module per seam:
 * :mod:`.fastpath` -- when the log joint is quadratic in one scalar observation per element
   (normal mixtures), its coefficients read off the graph and the E-step run in cache-sized blocks.
 * :mod:`.mstep` -- the numerical M-step (L-BFGS on the expected complete-data log density + the log
-  prior, never the Jacobian, in the coordinates of :class:`comparisons.space.ValueSpace`) and the
+  prior, never the Jacobian, in the coordinates of :class:`comparisons.density.space.ValueSpace`) and the
   starts. A model file may give a closed-form ``m_step`` instead.
 * :mod:`.marginal` -- the model with the latent summed out, for find_MAP and NUTS.
 * :mod:`.engine` -- :class:`DiscreteLatentEM`, which puts them together, and :func:`discrete_hooks`.
@@ -24,7 +24,7 @@ along their leading axes (``y[i, ...]`` depends on ``z[i]`` only).
 """
 
 from .engine import DiscreteLatentEM, discrete_hooks
-from .graph import discrete_latents
+from .graph import discrete_chain, discrete_latents
 from .marginal import marginalize
 
-__all__ = ["DiscreteLatentEM", "discrete_latents", "marginalize", "discrete_hooks"]
+__all__ = ["DiscreteLatentEM", "discrete_chain", "discrete_latents", "marginalize", "discrete_hooks"]

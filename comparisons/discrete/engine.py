@@ -18,7 +18,9 @@ from pymc.logprob.transforms import LogTransform
 from pymc.logprob.utils import ParameterValueError
 
 from ..compiled import initial_point
-from ..space import LogPrior, ValueSpace, compile_small
+from ..density.compile import compile_small
+from ..density.prior import LogPrior
+from ..density.space import ValueSpace
 from .estep import Degeneracy, softmax_in_place
 from .fastpath import FastEStep, fast_e_step
 from .graph import LogJointGraph, log_joint_graph, observation_extra, scalar_observation, support

@@ -22,10 +22,18 @@ from pytensor.tensor.random.basic import BernoulliRV, CategoricalRV
 from pytensor.tensor.shape import SpecifyShape
 
 from ..compiled import initial_point
+from ..density.compile import compile_small
 from ..errors import ModemeanError
-from ..space import compile_small
 
-__all__ = ["LogJointGraph", "log_joint_graph", "support", "discrete_latents", "observed_value", "scalar_observation"]
+__all__ = [
+    "LogJointGraph",
+    "log_joint_graph",
+    "support",
+    "discrete_latents",
+    "discrete_chain",
+    "observed_value",
+    "scalar_observation",
+]
 
 
 def observed_value(model: pm.Model, rv) -> np.ndarray:
@@ -42,6 +50,17 @@ def discrete_latents(model: pm.Model, latent: tuple[str, ...]) -> list[str]:
     """The names in ``latent`` that are discrete free random variables of ``model``."""
     discrete = {model.values_to_rvs[v].name for v in model.discrete_value_vars}
     return [name for name in latent if name in discrete and model[name] in model.free_RVs]
+
+
+def discrete_chain(model: pm.Model, discrete: list[str]) -> list[tuple[str, str]]:
+    """Links between discrete latents: ``(child, parent)`` where ``child``'s distribution depends on
+    ``parent`` (a Markov chain ``z_t ~ Categorical(P[z_{t-1}])`` gives one link per step), in ``discrete``'s order."""
+    links: list[tuple[str, str]] = []
+    for name in discrete:
+        rv, others = model[name], [model[d] for d in discrete if d != name]
+        parents = {v.name for v in ancestors(rv.owner.inputs, blockers=others) if v in others}
+        links.extend((name, parent) for parent in discrete if parent in parents)
+    return links
 
 
 def support(rv) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 L-BFGS on the expected complete-data log density ``sum_k sum_i r_ik log p(z_i = k, y_i | theta)``
 (+ the log prior for MAP-EM, never the Jacobian) with PyTensor gradients. The coordinates are the
-engine's one parameter-space map (:class:`comparisons.space.ValueSpace`) and the log prior is
-:meth:`comparisons.space.LogPrior.unconstrained`: the same objective as find_MAP's.
+engine's one parameter-space map (:class:`comparisons.density.space.ValueSpace`) and the log prior is
+:meth:`comparisons.density.prior.LogPrior.unconstrained`: the same objective as find_MAP's.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace
 from scipy import optimize
 
-from ..space import LogPrior, ValueSpace
+from ..density.prior import LogPrior
+from ..density.space import ValueSpace
 from .graph import LogJointGraph
 
 __all__ = ["NumericalMStep", "jittered_starts"]
@@ -37,7 +38,7 @@ class NumericalMStep:
     shape : tuple of int
         ``S``, the latent's shape.
     compile : callable
-        ``pytensor.function`` or :func:`comparisons.space.compile_small`, per the problem's size.
+        ``pytensor.function`` or :func:`comparisons.density.compile.compile_small`, per the problem's size.
     """
 
     def __init__(

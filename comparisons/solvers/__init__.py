@@ -11,14 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ModemeanError
-from .advi import ADVI
+from .approximations.advi import ADVI, FullRankADVI
+from .approximations.laplace import LaplaceSampling
+from .approximations.pathfinder import Pathfinder
 from .base import SEED, Column, Option, Solver
 from .em import EM
-from .fullrank_advi import FullRankADVI
-from .laplace_sample import LaplaceSample
 from .map import MAP
 from .nuts import NUTS
-from .pathfinder import Pathfinder
 
 __all__ = [
     "SOLVERS",
@@ -33,7 +32,7 @@ __all__ = [
 ]
 
 SOLVERS: dict[str, Solver] = {
-    s.name: s for s in (MAP(), EM(), NUTS(), LaplaceSample(), ADVI(), FullRankADVI(), Pathfinder())
+    s.name: s for s in (MAP(), EM(), NUTS(), LaplaceSampling(), ADVI(), FullRankADVI(), Pathfinder())
 }  # run order
 
 

@@ -15,7 +15,7 @@ from ..errors import ModemeanError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..fit import Fit
+    from ..results.fit import Fit
     from ..spec import ModelSpec
 
 __all__ = ["Column", "Option", "Solver", "SEED"]
@@ -110,7 +110,7 @@ class Solver(ABC):
         Its run options besides ``seed`` (keyword arguments of :meth:`fit`, command-line flags
         ``--name-with-dashes``). An option name means one thing in every solver that declares it.
     has_draws : bool
-        Its :class:`~comparisons.fit.Fit` carries draws (a DataTree with a ``posterior`` group);
+        Its :class:`~comparisons.results.fit.Fit` carries draws (a DataTree with a ``posterior`` group);
         they are stored in ``results.nc`` under :attr:`draws_group`.
     draws_group : str
         Where its draws go in ``results.nc``: ``"draws_<name>"``, or ``"/"`` for the reference

@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 
 from ..compiled import cached
+from ..density.bounds import boundary_flags
+from ..density.prior import LogPrior
+from ..density.space import ValueSpace
 from ..errors import DegenerateFitError
-from ..fit import Fit, Flag, flatten
-from ..space import LogPrior, ValueSpace, boundary_flags
+from ..results.fit import Fit, Flag, flatten
 from ..spec import ModelSpec
 from .base import Column, Option, Solver
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 # ArviZ is imported inside the functions that use it: importing it takes ~1.4 s, which the solver
 # registry (and so 'modemean run --help') need not pay.
 import importlib.util
-import multiprocessing
-import os
 import sys
 from collections.abc import Callable
 
@@ -15,51 +13,24 @@ import pymc as pm
 import xarray as xr
 from scipy import stats
 
-from .. import progress
-from ..batch import available_cores
-from ..checks import discrete_message, free_discrete
 from ..compiled import cached
+from ..density.start import discrete_message, free_discrete
 from ..errors import ModemeanError, interrupted
-from ..fit import Fit, Flag, flat_names
 from ..missing import imputed_variables
+from ..results.fit import Fit, Flag, flat_names
+from ..results.schema import HDI_PROB
+from ..run import progress
 from ..spec import ModelSpec
+from ..system import chain_processes
 from .base import Column, Option, Solver
 
-__all__ = ["NUTS", "SAMPLERS", "CHAIN_PROCESSES", "chain_processes", "fit_nuts", "summarise_draws"]
+__all__ = ["NUTS", "SAMPLERS", "fit_nuts", "summarise_draws"]
 
 RHAT_MAX = 1.01
 ESS_MIN = 400  # bulk ESS below this makes tail quantities and the sample mode unreliable
 
 
 SAMPLERS = ("pymc", "nutpie")
-CHAIN_PROCESSES = "MODEMEAN_CHAIN_PROCESSES"  # environment variable: at most this many processes sample chains
-
-
-def chain_processes(chains: int) -> int:
-    """The processes ``pm.sample`` runs ``chains`` chains in (its ``cores``); the draws are the same for any
-    number (one seed per chain), only the time differs.
-
-    One where a process may not have children (a Dask worker is daemonic). Otherwise one per chain, up to
-    ``$MODEMEAN_CHAIN_PROCESSES`` when it is set, else up to the cores this process may use. A run of
-    several models sets it in each worker to the cores divided among the models solved at once: where the
-    cores are already busy, chains in processes of their own only add forking and passing every draw
-    between processes (eight_schools at the defaults: 5.2 CPU-s in 2 processes, 3.2 in one).
-
-    Raises
-    ------
-    ModemeanError
-        ``$MODEMEAN_CHAIN_PROCESSES`` is not an integer >= 1.
-    """
-    if multiprocessing.current_process().daemon:
-        return 1
-    budget = os.environ.get(CHAIN_PROCESSES, "").strip()
-    if not budget:
-        return min(chains, available_cores())
-    if not budget.isdigit() or int(budget) < 1:
-        raise ModemeanError(
-            f"{CHAIN_PROCESSES} must be an integer >= 1, got {budget!r}: set it to 1 or more, or unset it"
-        )
-    return min(chains, int(budget))
 
 
 def fit_nuts(
@@ -224,7 +195,7 @@ def summarise_draws(posterior: xr.DataTree | xr.Dataset) -> dict[str, dict[str, 
     import arviz as az
 
     flat = az.from_dict({"posterior": _flat_draws(posterior)})
-    summary = az.summary(flat, kind="all", ci_kind="hdi", ci_prob=0.94, round_to="none")
+    summary = az.summary(flat, kind="all", ci_kind="hdi", ci_prob=HDI_PROB, round_to="none")
     median = az.median(flat, round_to="none")
     mode = az.mode(flat, round_to="none")
     names = list(summary.index)

@@ -20,19 +20,13 @@ from typing import Any
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from ..errors import ModemeanError
+from ..system import quiet_libraries
 from .replicate import Replicator, one_line
 
-__all__ = ["run_in_process", "run_on_dask", "connect", "Progress", "quiet_libraries"]
+__all__ = ["run_in_process", "run_on_dask", "connect", "Progress"]
 
 PLUGIN = "modemean-study"
 CONNECT_TIMEOUT = "10s"
-
-
-def quiet_libraries() -> None:
-    """PyMC's sampler banners and the optimisers' notes off: a study prints its progress only."""
-    logging.getLogger("pymc").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"(pymc|pytensor)\.")
-    warnings.filterwarnings("ignore", category=RuntimeWarning)
 
 
 def run_in_process(replicator: Replicator, todo: list[int], seed: int) -> Iterator[dict[str, Any]]:
@@ -40,7 +34,7 @@ def run_in_process(replicator: Replicator, todo: list[int], seed: int) -> Iterat
     logger = logging.getLogger("pymc")
     level = logger.level
     with warnings.catch_warnings():
-        quiet_libraries()
+        quiet_libraries(runtime_warnings=True)
         try:
             for i in todo:
                 yield replicator.run(i, seed)
@@ -90,7 +84,7 @@ class StudyWorker(WorkerPlugin):
             self.replicator = Replicator(*self.args)
         except Exception as exc:  # noqa: BLE001 -- every replicate on this worker then reports it
             self.error = one_line(exc)
-        quiet_libraries()  # after PyMC's import, which sets its logger's level
+        quiet_libraries(runtime_warnings=True)  # after PyMC's import, which sets its logger's level
 
 
 def worker_compiledir(name: str) -> str | None:

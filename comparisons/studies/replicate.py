@@ -82,6 +82,7 @@ class Replicator:
         import pymc as pm
         from pymc.pytensorf import compile, find_rng_nodes
 
+        from ..checks import missing
         from ..missing import imputed_variables
         from ..spec import load_spec, observed_keys
 
@@ -92,6 +93,7 @@ class Replicator:
         self.solvers = tuple(solvers)
         self.options = dict(options)
         self.keys = observed_keys(self.spec)
+        self.missing = {key: missing(self.spec.data[key]) for key in self.keys.values()}  # masked or NaN entries
         model = self.spec.as_written
         self.fixed = check_truth(self.spec, model) if truth == "fixed" else {}
         if self.fixed:
@@ -121,13 +123,14 @@ class Replicator:
         truth = {**{k: np.asarray(v) for k, v in self.fixed.items()}, **{k: drawn[k] for k in self.drawn}}
         data = dict(self.spec.data)
         for name, key in self.keys.items():
-            original = np.asarray(self.spec.data[key])
-            new = original.copy()
-            if new.dtype.kind == "f" and np.isnan(new).any():
-                new[~np.isnan(new)] = drawn[name].ravel()
-            else:
-                new = np.asarray(drawn[name]).reshape(original.shape).astype(original.dtype)
-            data[key] = new
+            original, absent = self.spec.data[key], self.missing[key]
+            if not absent.any():
+                values = np.asarray(np.ma.getdata(original))
+                data[key] = np.asarray(drawn[name]).reshape(values.shape).astype(values.dtype)
+            else:  # the same entries missing, masked or NaN as given: the model imputes them as it does the data
+                new = np.ma.array(original, copy=True) if np.ma.isMaskedArray(original) else np.array(original)
+                new[~absent] = np.ravel(drawn[name])
+                data[key] = new
         return truth, data
 
     def run(self, i: int, seed: int) -> dict[str, Any]:
@@ -136,8 +139,8 @@ class Replicator:
         Never raises on a failure of the model or a solver: the record carries ``error`` (one line);
         a solver that fails is ``failed`` with its message in the record, the others still run.
         """
-        from ..fit import flatten
-        from ..run import _run_solver
+        from ..results.fit import flatten
+        from ..run.compare import run_solver
         from ..solvers import SOLVERS
 
         start = time.perf_counter()
@@ -152,7 +155,7 @@ class Replicator:
         record["solvers"] = {}
         for name in self.solvers:
             options = {"seed": fit_seed, **{k: self.options[k] for k in SOLVERS[name].options}}
-            fit = _run_solver(name, spec, options)
+            fit = run_solver(name, spec, options)
             entry: dict[str, Any] = {"status": fit.status, "message": fit.message, "seconds": fit.seconds}
             entry["converged"] = fit.converged
             entry["flags"] = {param: [flag.kind for flag in flags] for param, flags in fit.flags.items()}

@@ -11,11 +11,13 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from ..results.schema import HDI_PROB
+
 __all__ = ["summarise", "format_summary", "ESTIMATORS", "LEVEL", "SCHEMA", "sbc_bins", "wilson"]
 
 SCHEMA = 1
 ESTIMATORS = ("map", "em", "mle", "mean", "median", "mode")  # point estimates scored against the truth
-LEVEL = 0.94  # the HDI's and the Laplace interval's nominal coverage
+LEVEL = HDI_PROB  # the HDI's and the Laplace interval's nominal coverage
 Z = float(stats.norm.ppf(0.5 + LEVEL / 2))  # 1.8808: map +- Z laplace_sd is the Laplace 94% interval
 BAND = 0.99  # SBC: per-bin binomial band
 MIN_PER_BIN = 5  # SBC: expected count per bin at least this (chi-square's rule of thumb) ...

@@ -9,7 +9,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from ..load import draws_spread, format_gap, is_number
+from modemean.comparisons.results.schema import format_gap, is_number
+
+from ..load import draws_spread
 from .style import DENSITY, HDI_FILL, LAPLACE, MORE_STYLES, STYLES, figure, kde, rc
 
 

@@ -8,9 +8,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from modemean.comparisons.results.schema import is_number
 from modemean.comparisons.studies.summary import wilson
 
-from ..load import is_number
 from .style import HDI_FILL, MORE_STYLES, STYLES, figure, rc
 
 INTERVAL_STYLES = {"hdi94": ("#000000", "o"), "laplace94": ("#D55E00", "s")}  # NUTS black, find_MAP's orange

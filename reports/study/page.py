@@ -5,8 +5,9 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from modemean.comparisons.results.schema import is_number
+
 from .. import html
-from ..load import is_number
 from .load import (
     PAGE,
     SUMMARY,

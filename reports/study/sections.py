@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
+from modemean.comparisons.results.schema import format_number, is_number
+
 from .. import html
-from ..load import is_number
 from ..plots import study as plots
-from ..tables import number
 from .load import (
     ESTIMATORS,
     INTERVALS,
@@ -236,8 +236,8 @@ def _sbc_table(study: Study, params: list[str]) -> str:
         ess = f"<td>{s.get('low_ess', '—')}</td>" if low_ess else ""
         trs.append(
             f'<tr data-parameter="{escape(p)}"><th scope="row">{escape(p)}</th><td>{s.get("draws")}</td>'
-            f"<td>{s.get('bins')}</td><td>{sum(s.get('counts', []))}</td><td>{number(s.get('expected'))}</td>"
-            f"<td>{number(lo)} – {number(hi)}</td><td>{number(s.get('chi2'))}</td>"
+            f"<td>{s.get('bins')}</td><td>{sum(s.get('counts', []))}</td><td>{format_number(s.get('expected'))}</td>"
+            f"<td>{format_number(lo)} – {format_number(hi)}</td><td>{format_number(s.get('chi2'))}</td>"
             f'<td data-p="{pv!r}">{"—" if not is_number(pv) else f"{pv:.3g}"}</td><td{css}>{verdict}</td>{ess}</tr>'
         )
     head = "".join(

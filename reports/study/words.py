@@ -6,8 +6,8 @@ import math
 from collections import Counter
 from typing import Any
 
-from ..load import is_number
-from ..tables import number
+from modemean.comparisons.results.schema import format_number, is_number
+
 from .load import BIAS_SE, INTERVALS_SHORT, NOMINAL, SBC_ALPHA, TIE_SE, Study, label
 
 
@@ -16,7 +16,7 @@ def plus_minus(value: Any, error: Any) -> str:
     if not is_number(value):
         return "—"
     if not is_number(error) or error <= 0:
-        return number(value)
+        return format_number(value)
     decimals = min(max(1 - math.floor(math.log10(error)), 0), 8)
     return f"{value:.{decimals}f} ± {error:.{decimals}f}"
 

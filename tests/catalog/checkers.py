@@ -15,8 +15,9 @@ import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace, vectorize_graph
 
 from modemean import models
+from modemean.comparisons.density.compile import SMALL_GRAPH_MODE
+from modemean.comparisons.density.prior import LogPrior
 from modemean.comparisons.solvers.em import EMRun, run_em
-from modemean.comparisons.space import SMALL_GRAPH_MODE, LogPrior
 from modemean.comparisons.spec import ModelSpec
 
 ROUNDING = 1e-12  # EM's objective may dip by rounding: this much relative to its size

@@ -7,7 +7,8 @@ from typing import get_args
 import pytest
 
 from modemean import models
-from modemean.comparisons.fit import Flag, FlagKind
+from modemean.comparisons.results.fit import Flag
+from modemean.comparisons.results.schema import FlagKind
 from modemean.comparisons.solvers import SOLVERS
 
 NAMES = models.CATALOG

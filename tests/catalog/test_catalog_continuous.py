@@ -12,8 +12,8 @@ import pytest
 from scipy import integrate, stats
 
 from modemean import models
+from modemean.comparisons.density.prior import LogPrior
 from modemean.comparisons.solvers.em import run_em
-from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec
 
 MODELS = ("beta_blockers", "rat_tumors", "censored_lifetimes")

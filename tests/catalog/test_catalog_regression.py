@@ -10,8 +10,8 @@ import pytest
 from scipy import stats
 
 from modemean import models
+from modemean.comparisons.density.prior import LogPrior
 from modemean.comparisons.solvers.map import fit_map
-from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import spec_from_parts
 
 SEED = 20261126

@@ -11,7 +11,7 @@ import pytest
 import rates_model
 
 from modemean import compare, models
-from modemean.comparisons.space import LogPrior
+from modemean.comparisons.density.prior import LogPrior
 from modemean.comparisons.spec import load_spec
 
 

@@ -8,9 +8,9 @@ import xarray as xr
 from scipy import special, stats
 
 from modemean import compare, models
+from modemean.comparisons.density.prior import LogPrior
 from modemean.comparisons.discrete import DiscreteLatentEM
 from modemean.comparisons.solvers.em import run_em
-from modemean.comparisons.space import LogPrior
 from modemean.models import _images as im
 from modemean.reports import images
 from modemean.reports.load import ModelResults

@@ -11,7 +11,7 @@ import pytest
 import rates_model
 
 from modemean import compare
-from modemean.comparisons import progress
+from modemean.comparisons.run import progress
 
 CLI = [sys.executable, "-m", "modemean.cli"]
 
@@ -53,7 +53,7 @@ def test_stored_catalog_models_are_read_back_without_a_worker(tmp_path, monkeypa
     """A catalog model whose results are stored is read in the parent: no worker process is started."""
     import multiprocessing.context
 
-    from modemean.comparisons.batch import solve_many
+    from modemean.comparisons.run.batch import solve_many
 
     for name in ("bioassay", "eight_schools"):
         compare(name, solvers="map", out=tmp_path)
@@ -145,7 +145,8 @@ def test_an_interrupted_batch_keeps_the_finished_models(tmp_path, sig):
     assert quick_results["solvers"]["map"]["status"] == "ok" and "interrupted" not in quick_results["settings"]
     cut = json.loads((out / "slow" / "results.json").read_text())  # what the running model finished is saved
     assert cut["settings"]["interrupted"] is True
-    assert cut["solvers"]["map"]["status"] == "ok" and "interrupted" in cut["solvers"]["em"]["message"]
+    assert cut["solvers"]["map"]["status"] == "ok" and cut["solvers"]["em"]["status"] == "interrupted"
+    assert "interrupted" in cut["solvers"]["em"]["message"]
     assert cut["parameters"]["lam"]["map"] == pytest.approx(1.0)  # Gamma(2, 1) x Poisson [0, 2, 1]: (2+3-1)/(1+3)
     assert not list(out.rglob(".*.tmp"))
 
@@ -198,7 +199,7 @@ def test_bars_draw_one_bar_per_chain_and_count_models():
 
 
 def test_an_interruption_a_solver_swallowed_still_ends_the_run_as_interrupted(tmp_path, monkeypatch):
-    from modemean.comparisons import errors, run
+    from modemean.comparisons import errors
     from modemean.comparisons.solvers import SOLVERS
 
     class Swallowing(type(SOLVERS["em"])):
@@ -211,7 +212,8 @@ def test_an_interruption_a_solver_swallowed_still_ends_the_run_as_interrupted(tm
     monkeypatch.setattr(errors, "_asked_to_stop", False)
     monkeypatch.setitem(SOLVERS, "em", Swallowing())
     with pytest.raises(KeyboardInterrupt):
-        run.compare(str(model_file(tmp_path, "rates")), solvers="map,em", out=tmp_path / "out")
+        compare(str(model_file(tmp_path, "rates")), solvers="map,em", out=tmp_path / "out")
     saved = json.loads((tmp_path / "out" / "rates" / "results.json").read_text())
     assert saved["settings"]["interrupted"] is True  # so never reused from the cache
-    assert saved["solvers"]["map"]["status"] == "ok" and "interrupted" in saved["solvers"]["em"]["message"]
+    assert saved["solvers"]["map"]["status"] == "ok" and saved["solvers"]["em"]["status"] == "interrupted"
+    assert "interrupted" in saved["solvers"]["em"]["message"]

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from modemean import compare
 from modemean.cli import main
-from modemean.comparisons import run
 from modemean.comparisons.errors import ModemeanError
-from modemean.comparisons.solvers.nuts import CHAIN_PROCESSES
+from modemean.comparisons.solvers import SOLVERS
+from modemean.comparisons.system import CHAIN_PROCESSES
 
 CLI = [sys.executable, "-m", "modemean.cli"]
 
@@ -232,10 +232,10 @@ def test_a_solver_that_raises_becomes_failed_and_the_rest_is_written(tmp_path, m
     def broken(spec, **options):
         raise RuntimeError("the EM engine fell over\n \nBacktrace when that variable is created:\n  File ...")
 
-    class Broken(type(run.SOLVERS["em"])):
+    class Broken(type(SOLVERS["em"])):
         fit = staticmethod(broken)
 
-    monkeypatch.setitem(run.SOLVERS, "em", Broken())
+    monkeypatch.setitem(SOLVERS, "em", Broken())
     c = compare("eight_schools", solvers="map,em,nuts", draws=200, tune=200, chains=2, out=tmp_path)
     assert c.fits["em"].status == "failed"
     assert c.fits["em"].message.startswith("RuntimeError: the EM engine fell over (at ")
@@ -290,7 +290,7 @@ def test_interruption_leaves_no_corrupt_file_and_next_run_is_clean(tmp_path, sig
 
 
 def test_stale_temporaries_of_dead_runs_are_removed(tmp_path):
-    from modemean.comparisons.results import remove_stale_temporaries
+    from modemean.comparisons.results.write import remove_stale_temporaries
 
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
@@ -391,8 +391,8 @@ def mixture_em():
     from scipy import special
 
     from modemean import models
+    from modemean.comparisons.density.prior import LogPrior
     from modemean.comparisons.discrete import discrete_hooks
-    from modemean.comparisons.space import LogPrior
     from modemean.comparisons.spec import load_spec
 
     w, mu, sigma, x = pt.vector("w"), pt.vector("mu"), pt.vector("sigma"), pt.vector("x")

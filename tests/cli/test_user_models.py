@@ -19,12 +19,12 @@ import pymc as pm
 import pytest
 
 from modemean import compare
-from modemean.comparisons.cache import cache_key
 from modemean.comparisons.checks import check_data
 from modemean.comparisons.errors import ModemeanError
-from modemean.comparisons.fit import Fit
+from modemean.comparisons.results.fit import Fit
+from modemean.comparisons.results.table import make_table
+from modemean.comparisons.run.cache import cache_key
 from modemean.comparisons.spec import load_spec
-from modemean.comparisons.table import make_table
 
 CLI = [sys.executable, "-m", "modemean.cli"]
 FAST_NUTS = {"draws": 300, "tune": 300, "chains": 2}
@@ -409,7 +409,7 @@ def test_same_stem_in_two_folders_never_overwrites(tmp_path, monkeypatch, capsys
 
 
 def test_a_file_named_like_a_catalog_model_keeps_its_own_folder(tmp_path):
-    from modemean.comparisons.run import planned_source
+    from modemean.comparisons.run.output import planned_source
 
     out = tmp_path / "OUT"
     catalog = planned_source("eight_schools")  # what compare("eight_schools", out=out) records (test above: recorded)
@@ -493,3 +493,151 @@ def test_em_applies_to_missing_outcomes_alone_and_equals_find_map_on_the_complet
         assert em.estimates["em"][name] == pytest.approx(value, rel=1e-5, abs=1e-7), name
     no_missing = compare(_regression, dropped, name="complete_cases", solvers="em").fits["em"]
     assert no_missing.status == "not_applicable" and "no missing observations" in no_missing.message
+
+
+# -- 7. a free discrete parameter: the advice works (issue 38, 7)
+
+SWITCH = (
+    INFO
+    + """
+import numpy as np
+import pymc as pm
+
+LATENT = ()
+
+
+def load_data():
+    return {"y": np.array([-2.1, -1.8, 2.2, 1.9, 2.4, -2.0])}
+
+
+def build(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 5.0, shape=2)
+        z = pm.Bernoulli("z", 0.5)
+        pm.Normal("y", mu[z], 1.0, observed=data["y"])
+    return model
+"""
+)
+
+COUNT = (
+    INFO
+    + """
+import numpy as np
+import pymc as pm
+
+LATENT = ()
+
+
+def load_data():
+    return {"y": np.array([3, 5, 4, 6, 2])}
+
+
+def build(data):
+    with pm.Model() as model:
+        n = pm.Poisson("n", 10)
+        p = pm.Beta("p", 2, 2)
+        pm.Binomial("y", n + 6, p, observed=data["y"])
+    return model
+"""
+)
+
+
+def test_a_free_discrete_parameter_with_finite_support_is_advised_latent_and_that_works(tmp_path):
+    fit = compare(str(write(tmp_path / "switch.py", SWITCH)), solvers="map").fits["map"]
+    assert fit.status == "not_applicable"
+    assert fit.message == (
+        "find_MAP optimises continuous parameters only, but z (Bernoulli) is discrete and not declared latent: "
+        "declare it in LATENT (finite support: EM then sums it out and every solver sees the marginal model), "
+        "or marginalise it in the model by hand"
+    )
+    latent = write(tmp_path / "latent" / "switch.py", SWITCH.replace("LATENT = ()", 'LATENT = ("z",)'))
+    advised = compare(str(latent), solvers="map")
+    assert advised.fits["map"].ok
+
+
+def test_a_free_poisson_parameter_is_not_advised_latent(tmp_path):
+    """LATENT refuses a Poisson (a countably infinite support): the line says what works instead."""
+    fit = compare(str(write(tmp_path / "count.py", COUNT)), solvers="map").fits["map"]
+    assert fit.status == "not_applicable" and "declare it in LATENT" not in fit.message
+    assert fit.message == (
+        "find_MAP optimises continuous parameters only, but n (Poisson) is discrete, and LATENT cannot sum it "
+        "out (EM enumerates only Bernoulli, Categorical and DiscreteUniform latents): marginalise it by hand "
+        "(pm.Mixture, or a pm.Potential with the log of the sum over a truncated range), truncate it to a finite "
+        "support (pm.Categorical or pm.DiscreteUniform over 0..K, then LATENT), or make it observed"
+    )
+    count = str(write(tmp_path / "latent" / "count.py", COUNT.replace("LATENT = ()", 'LATENT = ("n",)')))
+    with pytest.raises(ModemeanError, match="PoissonRV: EM can only enumerate"):
+        compare(count, solvers="map")
+
+
+HYPER_LATENT = (
+    INFO
+    + """
+import numpy as np
+import pymc as pm
+
+LATENT = ("tau",)
+
+
+def load_data():
+    return {"y": np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0]),
+            "sigma": np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])}
+
+
+def build(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 5.0)
+        tau = pm.HalfCauchy("tau", 5.0)
+        theta = pm.Normal("theta", mu, tau, shape=8)
+        pm.Normal("y", theta, data["sigma"], observed=data["y"])
+    return model
+"""
+)
+
+MARKOV_CHAIN = (
+    INFO
+    + """
+import numpy as np
+import pymc as pm
+
+T = 100
+LATENT = tuple(f"z{t}" for t in range(T))
+
+
+def load_data():
+    return {"y": np.random.default_rng(0).normal(0.0, 1.0, T)}
+
+
+def build(data):
+    with pm.Model() as model:
+        P = pm.Dirichlet("P", a=np.ones((2, 2)))
+        mu = pm.Normal("mu", 0.0, 5.0, shape=2)
+        z = pm.Categorical("z0", p=np.array([0.5, 0.5]))
+        pm.Normal("y0", mu[z], 1.0, observed=data["y"][0])
+        for t in range(1, T):
+            z = pm.Categorical(f"z{t}", p=P[z])
+            pm.Normal(f"y{t}", mu[z], 1.0, observed=data["y"][t])
+    return model
+"""
+)
+
+
+def test_a_hyper_parameter_in_latent_is_one_line_at_load_exit_2(tmp_path):
+    # issue 38 item 4: was "em failed — MissingInputError: Input 0 (z) ...", exit 0
+    model = write(tmp_path / "schools_tau.py", HYPER_LATENT)
+    line = one_line_error(run_cli("run", model, "--solvers", "em", "--out", tmp_path / "out", "--quiet"))
+    assert "LATENT names 'tau', which cannot be a latent: it is a parameter of the distribution of the free " in line
+    assert "variable 'theta'" in line and "declare the random effects it scales instead" in line
+    assert not (tmp_path / "out" / "schools_tau").exists()  # refused before any solver ran
+
+
+def test_markov_chain_latents_are_one_short_line(tmp_path):
+    # issue 38 item 5: was ~1,300 characters listing z0..z99 twice, ending "cannot mix discrete and continuous"
+    model = write(tmp_path / "hmm.py", MARKOV_CHAIN)
+    line = one_line_error(run_cli("run", model, "--solvers", "em", "--out", tmp_path / "out", "--quiet"))
+    assert len(line) < 300, len(line)
+    assert "chain of 100 discrete latents (z1's distribution depends on z0, ..., z99's on z98)" in line
+    assert "EM does not support Markov-chain latents yet" in line and "forward algorithm in a pm.Potential" in line
+    assert "cannot mix" not in line and "z50" not in line
+    with pytest.raises(ModemeanError, match="chain of 100 discrete latents"):
+        load_spec(model)

@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modemean.comparisons.fit import Fit
+from modemean.comparisons.results.fit import Fit
 from modemean.comparisons.solvers.nuts import summarise_draws
 from modemean.reports import load_model, render_model
 from modemean.reports.study.load import Study

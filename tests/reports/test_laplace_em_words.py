@@ -10,7 +10,7 @@ from html import unescape
 import numpy as np
 from test_reports import _nuts, _write
 
-from modemean.comparisons.fit import Fit, Flag
+from modemean.comparisons.results.fit import Fit, Flag
 from modemean.reports import render
 
 LAPLACE = "Laplace (approximate)"

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from test_reports import _nuts, _write
 
-from modemean.comparisons.fit import Fit
-from modemean.comparisons.results import dump_json, results_dict, results_tree
-from modemean.comparisons.table import make_table
+from modemean.comparisons.results.fit import Fit
+from modemean.comparisons.results.schema import format_gap
+from modemean.comparisons.results.table import make_table
+from modemean.comparisons.results.write import dump_json, results_dict, results_tree
 from modemean.reports import render
-from modemean.reports.load import format_gap
 from modemean.reports.plots.model import density_figure, em_trace_figure
 from modemean.reports.tables import LEAD
 

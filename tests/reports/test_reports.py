@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from modemean.cli import main
-from modemean.comparisons.fit import Fit, Flag
-from modemean.comparisons.results import dump_json, results_dict, results_tree
+from modemean.comparisons.results.fit import Fit, Flag
+from modemean.comparisons.results.table import column_owners, columns, format_table, make_table
+from modemean.comparisons.results.write import dump_json, results_dict, results_tree
 from modemean.comparisons.solvers import SOLVERS
 from modemean.comparisons.solvers.nuts import summarise_draws
-from modemean.comparisons.table import column_owners, columns, format_table, make_table
 from modemean.reports import load_all, render
 from modemean.reports.tables import lead_first
 
@@ -381,7 +381,7 @@ def test_pages_rendered_by_worker_processes_are_the_pages_rendered_here(site):
 
 def test_an_approximate_em_is_labelled_in_the_table_the_page_and_the_text(tmp_path):
     """em_kind travels from the EM fit to results.json, the printed table (≈, footnote) and the page."""
-    from modemean.comparisons.table import format_table
+    from modemean.comparisons.results.table import format_table
 
     em = Fit(
         "em",

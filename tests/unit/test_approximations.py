@@ -18,21 +18,21 @@ import pytest
 import xarray as xr
 from scipy import optimize, special, stats
 
-from modemean.comparisons.approximation import (
-    KHAT_MAX,
+from modemean.comparisons.results.fit import Fit
+from modemean.comparisons.results.schema import KHAT_MAX
+from modemean.comparisons.results.table import make_table
+from modemean.comparisons.results.write import dump_json, results_dict, results_tree
+from modemean.comparisons.solvers.approximations.advi import fit_advi, fit_fullrank_advi
+from modemean.comparisons.solvers.approximations.base import (
     approximation_columns,
     khat_words,
     pareto_khat,
     summarise_approximation,
 )
-from modemean.comparisons.fit import Fit
-from modemean.comparisons.results import dump_json, results_dict, results_tree
-from modemean.comparisons.solvers.advi import fit_advi, fit_fullrank_advi
-from modemean.comparisons.solvers.laplace_sample import PREFIX, fit_laplace
+from modemean.comparisons.solvers.approximations.laplace import PREFIX, fit_laplace_sampling
+from modemean.comparisons.solvers.approximations.pathfinder import available, fit_pathfinder
 from modemean.comparisons.solvers.nuts import summarise_draws
-from modemean.comparisons.solvers.pathfinder import available, fit_pathfinder
 from modemean.comparisons.spec import load_spec, spec_from_parts
-from modemean.comparisons.table import make_table
 from modemean.reports import load_all, render
 
 SEED = 20261126
@@ -101,7 +101,7 @@ def test_khat_recovers_a_known_pareto_tail():
 def test_laplace_khat_equals_arviz_on_the_exact_weights(lifetimes):
     """The reported k̂ is ArviZ's k̂ of log p - log q recomputed here from the closed forms."""
     spec, a, b = lifetimes
-    fit = fit_laplace(spec, seed=SEED, draws=2000)
+    fit = fit_laplace_sampling(spec, seed=SEED, draws=2000)
     u = np.log(fit.draws.posterior["lam"].values.ravel())
     gauss = fit.diagnostics["gaussian"]
     log_ratio = (a * u - b * np.exp(u)) - stats.norm.logpdf(u, gauss["mean"]["lam_log__"], gauss["sd"]["lam_log__"])
@@ -116,7 +116,7 @@ def test_laplace_is_the_gaussian_at_the_jacobian_mode(lifetimes):
     """Mode log(A/B) (lam = A/B, not find_MAP's (A-1)/B), sd 1/sqrt(A) in log lam; draws match to MC error."""
     spec, a, b = lifetimes
     n = 4000
-    fit = fit_laplace(spec, seed=SEED, draws=n)
+    fit = fit_laplace_sampling(spec, seed=SEED, draws=n)
     assert fit.ok and fit.converged
     gauss = fit.diagnostics["gaussian"]
     assert gauss["mean"]["lam_log__"] == pytest.approx(np.log(a / b), abs=1e-8)
@@ -132,9 +132,21 @@ def test_laplace_is_the_gaussian_at_the_jacobian_mode(lifetimes):
     assert fit.estimates[f"{PREFIX}_sd"]["lam"] == pytest.approx(lam.std(ddof=1), rel=1e-12)
 
 
+@pytest.mark.parametrize("name", ["bioassay", "dyestuff"])
+def test_map_unconstrained_is_laplace_samplings_centre(name):
+    """One mode of the unconstrained density (density.optimize.jacobian_mode, from the initial point): map's
+    map_unconstrained column is the point Laplace sampling draws around, to the last bit (issue 31, step 6)."""
+    from modemean.comparisons.solvers.map import fit_map
+
+    spec = load_spec(name)
+    centre = fit_laplace_sampling(spec, seed=SEED, draws=100).diagnostics["mode"]
+    column = fit_map(spec, seed=SEED).estimates["map_unconstrained"]
+    assert column == centre
+
+
 def test_laplace_recovers_a_gaussian_posterior_exactly(gaussian):
     spec, mean, precision = gaussian
-    fit = fit_laplace(spec, seed=SEED, draws=1000)
+    fit = fit_laplace_sampling(spec, seed=SEED, draws=1000)
     gauss = fit.diagnostics["gaussian"]
     assert [gauss["mean"][f"beta[{i}]"] for i in range(2)] == pytest.approx(mean, abs=1e-8)
     cov = np.linalg.inv(precision)
@@ -147,9 +159,9 @@ def test_laplace_recovers_a_gaussian_posterior_exactly(gaussian):
 
 def test_laplace_seeded_reruns_are_identical(lifetimes):
     spec, _, _ = lifetimes
-    one, two = (fit_laplace(spec, seed=7, draws=500) for _ in range(2))
+    one, two = (fit_laplace_sampling(spec, seed=7, draws=500) for _ in range(2))
     assert one.estimates == two.estimates and one.diagnostics["khat"] == two.diagnostics["khat"]
-    assert fit_laplace(spec, seed=8, draws=500).estimates != one.estimates
+    assert fit_laplace_sampling(spec, seed=8, draws=500).estimates != one.estimates
 
 
 def test_laplace_without_a_mode_fails_with_the_reason():
@@ -161,7 +173,7 @@ def test_laplace_without_a_mode_fails_with_the_reason():
             pm.Normal("eta", 0.0, tau, shape=5)
         return model
 
-    fit = fit_laplace(spec_from_parts(build, {}, name="funnel"), seed=SEED, draws=100)
+    fit = fit_laplace_sampling(spec_from_parts(build, {}, name="funnel"), seed=SEED, draws=100)
     assert fit.status == "failed" and "no mode" in fit.message
 
 
@@ -171,6 +183,31 @@ def test_relative_to_nuts_columns():
     table = pd.DataFrame({"mean": [1.0], "sd": [2.0], "advi_mean": [2.0], "advi_sd": [1.0]})
     assert columns["advi_gap_sd"].formula(table)[0] == 0.5 and columns["advi_sd_ratio"].formula(table)[0] == 0.5
     assert set(columns["advi_gap_sd"].inputs) == {"advi_mean", "mean", "sd"}
+
+
+def test_the_family_base_declares_what_each_approximation_declared_by_hand():
+    """Approximation derives each solver's registry entry from its prefix and label: the same names,
+    labels, columns (and help), options and draws groups as the four hand-written classes (main at b24d38f)."""
+    from modemean.comparisons.solvers import SOLVERS
+    from modemean.comparisons.solvers.approximations.base import APPROX_DRAWS
+
+    assert list(SOLVERS) == ["map", "em", "nuts", "laplace", "advi", "fullrank_advi", "pathfinder"]
+    stats = ("mean", "median", "sd", "hdi_low", "hdi_high", "skewness", "gap_sd", "sd_ratio", "khat")
+    declared = {  # name: label, column prefix, how the column help names the draws, options
+        "laplace": ("Laplace sampling", "laplace_sample", "Laplace", ["approx_draws"]),
+        "advi": ("ADVI (mean-field)", "advi", "mean-field ADVI", ["approx_draws"]),
+        "fullrank_advi": ("ADVI (full-rank)", "fullrank_advi", "full-rank ADVI", ["approx_draws"]),
+        "pathfinder": ("Pathfinder", "pathfinder", "Pathfinder", ["approx_draws", "pathfinder_maxiter"]),
+    }
+    for name, (label, prefix, words, options) in declared.items():
+        solver = SOLVERS[name]
+        assert solver.label == label and list(solver.options) == options, name
+        assert solver.options["approx_draws"] is APPROX_DRAWS and APPROX_DRAWS.default == 4000
+        assert solver.has_draws and not solver.default and solver.group == f"draws_{name}", name
+        assert list(solver.columns) == [f"{prefix}_{s}" for s in stats], name
+        assert solver.columns == approximation_columns(prefix, words), name
+        assert solver.columns[f"{prefix}_mean"].help == f"mean of the {words} draws"
+    assert SOLVERS["advi"].method == "advi" and SOLVERS["fullrank_advi"].method == "fullrank_advi"
 
 
 # ------------------------------------------------------------------------------------------ ADVI
@@ -306,7 +343,7 @@ def test_solvers_all_and_the_missing_extra(monkeypatch):
     pathfinder solver is refused before anything runs, saying what to install."""
     from modemean.comparisons.errors import ModemeanError
     from modemean.comparisons.solvers import SOLVERS, check_options, default_solvers
-    from modemean.comparisons.solvers import pathfinder as module
+    from modemean.comparisons.solvers.approximations import pathfinder as module
 
     assert check_options("all", {})[0] == tuple(SOLVERS)
     assert not {"laplace", "advi", "fullrank_advi", "pathfinder"} & set(default_solvers())
@@ -323,8 +360,8 @@ def test_pathfinder_differentiates_with_pytensor_gradient():
     import jax
     from pymc.sampling.jax import get_jaxified_graph
 
-    from modemean.comparisons.solvers.pathfinder import _jax_log_density
-    from modemean.comparisons.space import ValueSpace
+    from modemean.comparisons.density.space import ValueSpace
+    from modemean.comparisons.solvers.approximations.pathfinder import _jax_log_density
 
     jax.config.update("jax_enable_x64", True)
     model = load_spec("zero_inflated_counts").model

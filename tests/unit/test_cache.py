@@ -7,7 +7,7 @@ import rates_model
 from compiles import Compiles
 
 from modemean import compare
-from modemean.comparisons.run import stored_comparison
+from modemean.comparisons.run.compare import stored_comparison
 
 
 @pytest.fixture()
@@ -145,17 +145,17 @@ def test_key_sees_the_model_helpers_a_model_imports(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     from modemean import models
-    from modemean.comparisons import cache
+    from modemean.comparisons.run import cache, hashing
 
     assert not [name for name in models.CATALOG if name.startswith("_")]  # helpers are not models
     for name in models.CATALOG:  # no model imports a model
-        assert all(p.stem.startswith("_") for p in cache.catalog_imports(cache.CATALOG / f"{name}.py")), name
-    assert [p.name for p in cache.catalog_imports(cache.CATALOG / "dyestuff2.py")] == ["_lmm.py"]
-    assert [p.name for p in cache.catalog_imports(cache.CATALOG / "old_faithful.py")] == ["_mixtures.py"]
+        assert all(p.stem.startswith("_") for p in hashing.catalog_imports(hashing.CATALOG / f"{name}.py")), name
+    assert [p.name for p in hashing.catalog_imports(hashing.CATALOG / "dyestuff2.py")] == ["_lmm.py"]
+    assert [p.name for p in hashing.catalog_imports(hashing.CATALOG / "old_faithful.py")] == ["_mixtures.py"]
     user = tmp_path / "user" / "mixture.py"  # the public name, from a user file
     user.parent.mkdir()
     user.write_text("from modemean import LogPrior, normal_mixture_m_step\n")
-    assert [p.name for p in cache.catalog_imports(user)] == ["_mixtures.py"]
+    assert [p.name for p in hashing.catalog_imports(user)] == ["_mixtures.py"]
 
     catalog = tmp_path / "catalog"
     catalog.mkdir()
@@ -170,10 +170,10 @@ def test_key_sees_the_model_helpers_a_model_imports(tmp_path, monkeypatch):
     }
     for name, line in forms.items():
         (catalog / f"{name}.py").write_text(line)
-    monkeypatch.setattr(cache, "CATALOG", catalog)
+    monkeypatch.setattr(hashing, "CATALOG", catalog)
     keys = {}
     for name in forms:
-        assert cache.catalog_imports(catalog / f"{name}.py") == [catalog / "_deeper.py", catalog / "_shared.py"], name
+        assert hashing.catalog_imports(catalog / f"{name}.py") == [catalog / "_deeper.py", catalog / "_shared.py"], name
         keys[name] = cache.cache_key(SimpleNamespace(source=str(catalog / f"{name}.py"), data={}), {"seed": 1})
     (catalog / "_deeper.py").write_text("depth = 2\n")  # a helper's helper
     (catalog / "_unused.py").write_text("x = 2\n")

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from scipy import special, stats
 
 from modemean import models
+from modemean.comparisons.density.prior import LogPrior
 from modemean.comparisons.discrete import DiscreteLatentEM
 from modemean.comparisons.solvers.em import fit_em, run_em
 from modemean.comparisons.solvers.map import fit_map
-from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec, spec_from_parts
 
 DISCRETE = ("two_gaussians", "old_faithful", "zero_inflated_counts", "shift_alignment")

@@ -11,9 +11,9 @@ import pytensor
 import pytest
 from scipy import optimize, stats
 
+from modemean.comparisons.density.prior import LogPrior
 from modemean.comparisons.errors import ModemeanError
 from modemean.comparisons.solvers.em import fit_em, run_em
-from modemean.comparisons.space import LogPrior
 from modemean.comparisons.spec import load_spec, spec_from_parts
 
 LME4_DYESTUFF_ML_DEVIANCE = 327.327059881135  # lme4 tests/lmer-1.R (Dyestuff, REML = FALSE)
@@ -214,6 +214,27 @@ def test_a_bad_latent_name_is_a_one_line_error(latent, word):
     assert word in str(info.value) and "\n" not in str(info.value)
 
 
+def _centred_schools(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 5.0)
+        tau = pm.HalfCauchy("tau", 5.0)
+        theta = pm.Normal("theta", mu, tau, shape=len(data["y"]))
+        pm.Normal("y", theta, data["sigma"], observed=data["y"])
+    return model
+
+
+def test_a_hyper_parameter_declared_latent_is_a_one_line_error_at_load():
+    # issue 38 item 4: was PyTensor's MissingInputError (Input 0 (z)) at solve time, EM "failed", exit 0
+    data = {"y": np.array([28.0, 8.0, -3.0, 7.0]), "sigma": np.array([15.0, 10.0, 16.0, 11.0])}
+    with pytest.raises(ModemeanError) as info:
+        spec_from_parts(_centred_schools, data, name="schools", latent=("tau",))
+    message = str(info.value)
+    assert "\n" not in message and "MissingInputError" not in message
+    assert "LATENT names 'tau', which cannot be a latent: it is a parameter of the distribution of the free " in message
+    assert "variable 'theta'" in message and "declare the random effects it scales instead" in message
+    assert spec_from_parts(_centred_schools, data, name="schools", latent=("theta",)).em_reason == ""
+
+
 def test_a_non_gaussian_latent_gets_the_laplace_engine():
     def poisson_effects(data):
         with pm.Model() as model:
@@ -321,18 +342,42 @@ def test_a_failed_c_compile_falls_back_to_numba_for_that_function_only(monkeypat
     numba; the next function is C again (once, a failure switched the whole process)."""
     import pytensor.tensor as pt
 
-    from modemean.comparisons import gaussian
+    from modemean.comparisons.density import compile as policy
 
     real, modes = pytensor.function, []
 
     def function(*args, mode=None, **kwargs):
         modes.append(mode)
-        if mode is gaussian.MODE_C and len(modes) == 1:
+        if mode is policy.MODE_C and len(modes) == 1:
             raise RuntimeError("the C compile failed")
         return real(*args, mode=mode, **kwargs)
 
     monkeypatch.setattr(pytensor, "function", function)
     x = pt.dvector("x")
-    first, second = (gaussian._compile([x], (x**2).sum() + k) for k in (1, 2))
-    assert modes == [gaussian.MODE_C, gaussian.MODE_FALLBACK, gaussian.MODE_C]
+    first, second = (policy.compile_fast([x], (x**2).sum() + k) for k in (1, 2))
+    assert modes == [policy.MODE_C, policy.MODE_FALLBACK, policy.MODE_C]
     assert first(np.array([1.0, 2.0])) == 6.0 and second(np.array([1.0, 2.0])) == 7.0
+
+
+@pytest.mark.skipif(not pytensor.config.cxx, reason="no C compiler: every engine graph is compiled by numba")
+def test_a_compile_lock_held_by_another_process_is_waited_for_not_a_failed_compile(monkeypatch):
+    """Another process compiling into the same compiledir can hold its lock past ``compile__timeout`` on a
+    loaded machine (issue 38, 8a): the C compile waits again instead of falling back to numba."""
+    import filelock
+    import pytensor.tensor as pt
+
+    from modemean.comparisons.density import compile as policy
+
+    real, modes = pytensor.function, []
+
+    def function(*args, mode=None, **kwargs):
+        modes.append(mode)
+        if len(modes) == 1:
+            raise filelock.Timeout(pytensor.config.compiledir)  # what PyTensor's lock_ctx raises on its timeout
+        return real(*args, mode=mode, **kwargs)
+
+    monkeypatch.setattr(pytensor, "function", function)
+    x = pt.dvector("x")
+    f = policy.compile_fast([x], (x**2).sum() + 3)
+    assert modes == [policy.MODE_C, policy.MODE_C]
+    assert f(np.array([1.0, 2.0])) == 8.0

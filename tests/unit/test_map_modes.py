@@ -17,8 +17,8 @@ import pytest
 from scipy import optimize
 
 from modemean import compare
+from modemean.comparisons.density.space import ValueSpace
 from modemean.comparisons.solvers.map import fit_map
-from modemean.comparisons.space import ValueSpace
 from modemean.comparisons.spec import spec_from_parts
 
 SEED = 20261126
@@ -135,7 +135,9 @@ def test_free_discrete_parameter_is_one_line_and_the_sampler_is_named():
     fit = c.fits["map"]
     assert fit.status == "not_applicable" and "\n" not in fit.message
     assert fit.message.startswith("find_MAP optimises continuous parameters only, but n (Poisson) is discrete")
-    assert "declare it in LATENT" in fit.message
+    # a Poisson's support is infinite: LATENT would refuse it, so the line advises what works (issue 38, 7)
+    assert "declare it in LATENT" not in fit.message and "LATENT cannot sum it out" in fit.message
+    assert "truncate it to a finite support" in fit.message and "make it observed" in fit.message
     nuts = c.fits["nuts"]
     assert nuts.ok and nuts.diagnostics["sampler"] == "pymc NUTS (p) + Metropolis (n)"
     assert "n sampled by pymc NUTS (p) + Metropolis (n), not NUTS" in nuts.message
@@ -232,13 +234,13 @@ def test_same_seed_same_draws_cold_or_warm_compile_cache(tmp_path):
 
 def test_starts_are_exactly_find_map():
     """The starts share one compiled objective but are pm.find_MAP's: same start points, same optimum."""
-    from modemean.comparisons.solvers.map import _Objective
+    from modemean.comparisons.solvers.map.starts import Objective
 
     with pm.Model() as model:
         alpha = pm.Normal("alpha", 0, 10)
         sigma = pm.HalfNormal("sigma", 2)
         pm.Normal("y", alpha, sigma, observed=np.array([0.3, -1.2, 0.8, 2.1]))
-    objective = _Objective(model)
+    objective = Objective(model)
     for k in (0, 1, 2):
         found = objective.minimize(objective.start(SEED + k, jitter=k > 0), "L-BFGS-B")
         reference = pm.find_MAP(
@@ -251,3 +253,50 @@ def test_starts_are_exactly_find_map():
         )
         assert np.array_equal(found.x, reference.fit["mean_vector"].values), k
         assert int(found.nit) == int(reference.optimizer_result["nit"])
+
+
+def two_peaks(data):
+    """``y ~ N(x^2, 0.5)`` with ``y = 4``: peaks near x = 2 and x = -2, the prior's mean 0.3 lifts the first."""
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.3, 3.0)
+        pm.Normal("y", x**2, 0.5, observed=data["y"])
+    return model
+
+
+def test_dyestuffs_starts_reach_one_mode():
+    """Issue 38, 3: the four starts end 3e-8 nats and 2e-4 Laplace sd apart (b[1] moves by 1% of its size,
+    more than AGREE_RTOL): one mode, no "several local modes"."""
+    from modemean.comparisons.spec import load_spec
+
+    fit = fit_map(load_spec("dyestuff"), seed=SEED)
+    assert fit.ok and fit.message == ""
+    assert fit.diagnostics["starts_agree"] and fit.diagnostics["n_starts_agreeing"] == 4
+
+
+def test_same_mode_needs_the_same_height_and_the_same_point():
+    from dataclasses import replace
+
+    from modemean.comparisons.solvers.map.starts import Start, same_mode
+
+    def start(k, log_density, params):
+        return Start(k, True, 30, "", log_density, "", True, np.zeros(2), params)
+
+    best = start(2, -179.73681591926217, {"mu": 1527.3, "b[1]": 0.669089})
+    sd = {"mu": 41.9, "b[1]": 40.0}
+    near = start(1, -179.73681594965078, {"mu": 1527.3001, "b[1]": 0.675652})
+    assert same_mode(near, best, sd)  # dyestuff's start 1: 3e-8 nats, 1.6e-4 sd
+    assert not same_mode(near, best, None)  # without sds b[1] differs by 1% of its size: AGREE_RTOL decides
+    assert not same_mode(replace(near, log_density=best.log_density - 0.1), best, sd)
+    across = start(3, best.log_density, {"mu": 1527.3, "b[1]": 0.669089 + 2.0})
+    assert not same_mode(across, best, sd)  # the same height, 0.05 sd away: another point (a symmetric mode)
+
+
+def test_two_peaks_are_several_modes_and_the_message_shows_the_difference():
+    spec = spec_from_parts(two_peaks, {"y": np.array([4.0])}, name="two_peaks")
+    fit = fit_map(spec, seed=SEED)
+    assert fit.estimates["map"]["x"] == pytest.approx(2.0, abs=0.01)
+    assert fit.diagnostics["n_stationary"] == 4 and fit.diagnostics["n_starts_agreeing"] == 3
+    assert fit.message == (
+        "1 find_MAP start(s) reached a different local mode (start 2: log density 0.133 below the best "
+        "(-2.40362), x 31.9 Laplace sd away): the posterior has several local modes"
+    )

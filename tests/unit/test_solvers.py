@@ -18,12 +18,11 @@ import xarray as xr
 
 from modemean import compare
 from modemean.cli import main
-from modemean.comparisons.batch import available_cores
 from modemean.comparisons.errors import ModemeanError
-from modemean.comparisons.fit import Fit
+from modemean.comparisons.results.fit import Fit
+from modemean.comparisons.results.table import GAPS, columns
 from modemean.comparisons.solvers import SOLVERS, Column, Option, Solver, check_options, owned_columns, run_options
-from modemean.comparisons.solvers.nuts import CHAIN_PROCESSES, chain_processes
-from modemean.comparisons.table import GAPS, columns
+from modemean.comparisons.system import CHAIN_PROCESSES, available_cores, chain_processes
 
 
 class Shifted(Solver):
@@ -172,7 +171,8 @@ def test_chains_in_one_process_or_two_give_the_same_draws(monkeypatch):
 def test_an_interruption_ends_every_chain_run_one_after_another(monkeypatch):
     """pm.sample's sequential loop swallows a KeyboardInterrupt and starts the next chain: after an
     interruption of the first of three chains, the others must end at their first draw."""
-    from modemean.comparisons import errors, progress
+    from modemean.comparisons import errors
+    from modemean.comparisons.run import progress
     from modemean.comparisons.solvers.nuts import fit_nuts
     from modemean.comparisons.spec import load_spec
 

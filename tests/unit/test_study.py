@@ -238,3 +238,39 @@ def test_progress_prints_plain_lines_off_a_terminal_a_bar_on_one_and_nothing_whe
     assert lines[0] == "study m: 2/40 replicates, 0 failed" and len(lines) == 1 + 19  # then every 2 (5%)
     assert lines[-1].startswith("study m: 40/40 replicates, 1 failed, ") and "/min, ETA 0m00s" in lines[-1]
     assert "40/40 replicates, 1 failed" in terminal.getvalue() and quiet.getvalue() == ""
+
+
+MASKED_LINE = """
+import numpy as np
+import pymc as pm
+
+INFO = {"title": "t", "story": "s", "why_skewed": "w", "references": []}
+LATENT = ()
+
+
+def load_data():
+    y = np.array([0.9, 1.4, -999.0, 2.2, 2.9, -999.0])
+    return {"x": np.linspace(0.0, 1.0, 6), "y": np.ma.masked_values(y, -999.0)}
+
+
+def build(data):
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 5.0)
+        pm.Normal("y", a * data["x"], 1.0, observed=data["y"])
+    return model
+"""
+
+
+def test_a_study_accepts_a_masked_outcome_as_run_does(tmp_path):
+    path = tmp_path / "masked_line.py"
+    path.write_text(MASKED_LINE)
+    fast = ["--solvers", "map", "--n-starts", "1", "--out", str(tmp_path / "out")]
+    assert main(["run", str(path), *fast]) == 0
+    assert main(["study", str(path), "--replicates", "2", "--workers", "1", "--quiet", *fast]) == 0
+    summary = json.loads((tmp_path / "out" / "masked_line" / "study.json").read_text())
+    assert summary["replicates"]["done"] == 2 and summary["replicates"]["failed"] == 0
+    rep = Replicator(str(path), "prior", ("map",), {"seed": 1, "n_starts": 1})
+    truth, data = rep.simulate(3)  # the same entries stay masked; the others are simulated
+    original = rep.spec.data["y"]
+    assert np.ma.isMaskedArray(data["y"]) and data["y"].mask.tolist() == original.mask.tolist()
+    assert not np.array_equal(data["y"].compressed(), original.compressed()) and truth["y_unobserved"].shape == (2,)

@@ -1,72 +1,30 @@
-"""The model's parameter space: flat names, transforms, bounds, and small compiled functions.
+"""The model's parameter space: the unconstrained vector ``u``, the way back, and the density in it.
 
-Everything here is compiled from the PyMC model's own graph (no second copy of a density). The
-functions are small and called a few hundred times at most, so they run PyTensor's Python
-implementations (:data:`SMALL_GRAPH_MODE`): nothing is compiled, with a cold cache or a warm one.
-Over large data (:data:`LARGE_DATA` observed values or more, e.g. images) the density, its gradient
-and its Hessian-vector products are compiled instead: there the numpy passes, not the per-op
-overhead, cost the time.
+Everything here is compiled from the PyMC model's own graph (no second copy of a density), by the
+policy of :mod:`comparisons.density.compile`: the small maps in PyTensor's Python implementations, the
+density, its gradient and its Hessian-vector products compiled over large data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
-from pymc.logprob.transforms import IntervalTransform, LogOddsTransform, LogTransform, SimplexTransform
-from pytensor.compile.mode import Mode
-from pytensor.graph.basic import Variable
+from pymc.logprob.transforms import IntervalTransform, LogOddsTransform, LogTransform
 from pytensor.graph.replace import graph_replace, vectorize_graph
-from pytensor.graph.traversal import ancestors
 
-from .compiled import cached, initial_point
-from .fit import Flag, flat_names
+from ..compiled import cached, initial_point
+from ..results.fit import flat_names
+from .compile import SMALL_GRAPH_MODE, compile_by_size, compile_small, large_data
 
 if TYPE_CHECKING:
-    from .spec import ModelSpec
+    from ..spec import ModelSpec
 
-__all__ = [
-    "SMALL_GRAPH_MODE",
-    "LARGE_DATA",
-    "compile_small",
-    "data_entries",
-    "shape_of",
-    "ValueSpace",
-    "model_space",
-    "LogPrior",
-    "support_bounds",
-    "boundary_flags",
-]
-
-# Python implementations of the ops and only the cheapest rewrites: nothing to compile. (PyTensor's
-# FAST_COMPILE mode still builds every op's C code with g++: 56 modules, 90 s with a cold compile
-# cache, for old_faithful's few small functions.)
-SMALL_GRAPH_MODE = Mode(linker="py", optimizer="fast_compile")
-LARGE_DATA = 10_000  # observed values from which the density and its derivatives are compiled (default mode)
-
-
-def compile_small(inputs: list, outputs, **kwargs):
-    """``pytensor.function`` in :data:`SMALL_GRAPH_MODE`, with no C compiler even for inner graphs.
-
-    Inner graphs (an ``OpFromGraph`` in a marginalised mixture, say) are linked by PyTensor's own
-    VM, which would build C code for each op; with ``cxx`` empty it uses the Python code instead.
-    """
-    with pytensor.config.change_flags(cxx=""):
-        return pytensor.function(inputs, outputs, mode=SMALL_GRAPH_MODE, **kwargs)
-
-
-def data_entries(model: pm.Model) -> int:
-    """How many observed values the model has (constant or ``pm.Data``), over every observed variable."""
-    total = 0
-    for rv in model.observed_RVs:
-        value = model.rvs_to_values[rv]
-        data = value.get_value() if hasattr(value, "get_value") else getattr(value, "data", None)
-        total += int(np.size(data)) if data is not None else 0
-    return total
+__all__ = ["ValueSpace", "model_space", "shape_of"]
 
 
 class ValueSpace:
@@ -127,9 +85,7 @@ class ValueSpace:
         self._value_shapes = shapes
         self._functions: dict[str, Callable] = {}
         self._at_draws: Callable | None = None
-        # over large data the numpy passes dominate and a compiled density is ~30x faster (an image model:
-        # a Hessian-vector product 94 ms in Python, 2.9 ms compiled), which pays for its compilation
-        self._large = data_entries(model) >= LARGE_DATA
+        self._large = large_data(model)  # the density compiled over large data (density.compile)
         self._last_hessian: tuple = (None, None, None)
         self.value_names = [
             n for var, shape in zip(self.value_vars, shapes, strict=True) for n in flat_names(var.name, shape)
@@ -177,8 +133,8 @@ class ValueSpace:
         return self._functions[which]
 
     def _compile(self, inputs: list, outputs) -> Callable:
-        """A density function: compiled (PyTensor's default mode) over large data, else as the small ones."""
-        return pytensor.function(inputs, outputs) if self._large else self._compile_small(inputs, outputs)
+        """A density function, by :func:`~comparisons.density.compile.compile_by_size`."""
+        return compile_by_size(inputs, outputs, large=self._large, small=self._compile_small)
 
     def ravel(self, point: dict[str, np.ndarray]) -> np.ndarray:
         """Value-variable point (``{"tau_log__": ...}``) to the vector ``u``, shape ``(size,)``."""
@@ -335,131 +291,3 @@ def shape_of(model: pm.Model, name: str) -> tuple[int, ...]:
         return tuple(int(s) for s in static)
     with pytensor.config.change_flags(cxx=""):
         return tuple(int(n) for n in model[name].shape.eval(mode=SMALL_GRAPH_MODE))
-
-
-class LogPrior:
-    """``log p(params)`` without the Jacobian, compiled from the model, on the parameters' own scale.
-
-    Parameters
-    ----------
-    model : pymc.Model
-    params : list of str
-        Names of the free random variables that are parameters; their priors (and any potential
-        that involves only them) make up the log prior.
-
-    Attributes
-    ----------
-    inputs : list of TensorVariable
-        Stand-ins for the parameters on their own scale, in ``params`` order.
-    graph : TensorVariable
-        The log prior as a graph of :attr:`inputs`.
-
-    Examples
-    --------
-    >>> prior = LogPrior(model, ["mu", "tau"])          # doctest: +SKIP
-    >>> prior({"mu": 0.0, "tau": 1.0})                  # doctest: +SKIP
-    """
-
-    def __init__(self, model: pm.Model, params: list[str]):
-        self.model, self.params = model, list(params)
-        self._rvs = [model[p] for p in self.params]
-        self.inputs = [rv.type(name=rv.name) for rv in self._rvs]
-        others = set(model.free_RVs) - set(self._rvs)
-        self._potentials = [p for p in model.potentials if not others & set(ancestors([p]))]
-        terms = [pm.logp(rv, x).sum() for rv, x in zip(self._rvs, self.inputs, strict=True)]
-        logp = pt.sum(terms) + sum(self._potentials)
-        self.graph = graph_replace(logp, dict(zip(self._rvs, self.inputs, strict=True)), strict=False)
-        self._f: Callable | None = None
-
-    def unconstrained(self) -> pt.TensorVariable:
-        """The same log prior (no Jacobian) as a graph of the parameters' value variables, the unconstrained
-        coordinates an optimiser works in (PyMC's ``model.logp`` of the parameters, plus their potentials)."""
-        potentials = self.model.replace_rvs_by_values(self._potentials)
-        return self.model.logp(vars=self._rvs, jacobian=False) + sum(potentials, pt.constant(0.0))
-
-    def __call__(self, params: dict[str, np.ndarray]) -> float:
-        """The log prior density at ``params`` (``{name: value}``)."""
-        return self.value_and_grad(params)[0]
-
-    def value_and_grad(self, params: dict[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
-        """The log prior and its gradient with respect to each parameter on its own scale."""
-        if self._f is None:
-            # a flat prior (pm.Flat, pm.HalfFlat) has a log density that does not depend on its value:
-            # its gradient is zero, not an error (a list wrt gives a list of gradients: the stub's union is wider)
-            grads = cast(list[Variable], pt.grad(self.graph, self.inputs, disconnected_inputs="ignore"))
-            self._f = compile_small(self.inputs, [self.graph, *grads], on_unused_input="ignore")
-        value, *grads = self._f(*(np.asarray(params[p], dtype=float) for p in self.params))
-        return float(value), {p: np.asarray(g) for p, g in zip(self.params, grads, strict=True)}
-
-
-def support_bounds(model: pm.Model, name: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """Lower and upper bounds of a free variable's support (flattened), or ``None`` if unbounded."""
-    rv = model[name]
-    transform = model.rvs_to_transforms.get(rv)
-    shape = shape_of(model, name)
-    n = int(np.prod(shape))
-    if isinstance(transform, LogTransform):
-        return np.zeros(n), np.full(n, np.inf)
-    if isinstance(transform, (SimplexTransform, LogOddsTransform)):
-        return np.zeros(n), np.ones(n)
-    if isinstance(transform, IntervalTransform):
-        lo, hi = transform.args_fn(*rv.owner.inputs)
-        lo = np.broadcast_to(-np.inf if lo is None else _value(lo), shape)
-        hi = np.broadcast_to(np.inf if hi is None else _value(hi), shape)
-        return np.ravel(lo).astype(float), np.ravel(hi).astype(float)
-    return None
-
-
-def _value(x) -> np.ndarray:
-    """A bound's value: a constant's data as it is, anything else evaluated (compiled) once."""
-    x = pt.as_tensor(x)
-    if isinstance(x, pt.TensorConstant):
-        return np.asarray(x.data)
-    with pytensor.config.change_flags(cxx=""):
-        return np.asarray(x.eval(mode=SMALL_GRAPH_MODE))
-
-
-def boundary_flags(
-    model: pm.Model, estimate: dict[str, float], initial: dict[str, float], who: str, rtol: float = 1e-3
-) -> dict[str, list[Flag]]:
-    """``boundary`` flags for estimates that sit on the edge of a free variable's support.
-
-    An entry counts as on the boundary when its distance to a finite bound is below ``rtol``
-    times the distance of the model's initial point to that bound (the prior's own scale): e.g.
-    a scale parameter ``tau`` that an optimiser has driven towards 0.
-
-    Parameters
-    ----------
-    estimate, initial : dict of str to float
-        Flat parameter name to the estimate, and to the model's initial point (constrained).
-    who : str
-        Column the estimate belongs to (``"map"``, ``"em"``, ...), named in the flag.
-
-    Returns
-    -------
-    dict of str to list of Flag
-        Flat name to its flags (``value``: the bound); names not on a boundary are absent.
-    """
-    flags: dict[str, list[Flag]] = {}
-    for rv in model.free_RVs:
-        bounds = support_bounds(model, rv.name)
-        if bounds is None:
-            continue
-        for name, lo, hi in zip(flat_names(rv.name, shape_of(model, rv.name)), *bounds, strict=True):
-            if name not in estimate or name not in initial:
-                continue
-            for bound in (lo, hi):
-                scale = max(abs(initial[name] - bound), 1e-12)
-                if np.isfinite(bound) and abs(estimate[name] - bound) <= rtol * scale:
-                    flags.setdefault(name, []).append(
-                        Flag(
-                            who,
-                            "boundary",
-                            float(bound),
-                            (
-                                f"{who}: on the boundary {name} = {bound:g} (the optimum is at the edge of the "
-                                f"support; the printed value {estimate[name]:.3g} is where the iterations stopped)"
-                            ),
-                        )
-                    )
-    return flags

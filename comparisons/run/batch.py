@@ -1,7 +1,7 @@
-"""Several models in one run: each solved by :func:`~comparisons.run.compare` in a fresh worker process.
+"""Several models in one run: each solved by :func:`~comparisons.run.compare.compare` in a fresh worker process.
 
 A catalog model whose results are stored under the same cache key is read back in the parent
-instead (:func:`~comparisons.run.stored_comparison`: nothing compiled, no process started); a
+instead (:func:`~comparisons.run.compare.stored_comparison`: nothing compiled, no process started); a
 model file is only ever imported in a worker (its import may do anything, even kill its process).
 
 A worker process solves one model and exits, so the memory a model compiled (PyTensor's and
@@ -23,23 +23,22 @@ marked interrupted), waits for them, starts no further model and raises ``Keyboa
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 import queue as queues
 import signal
 import time
 import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ModemeanError, interrupt
+from ..system import CHAIN_PROCESSES, available_cores, quiet_libraries
 from . import progress
-from .errors import ModemeanError, interrupt
 
-__all__ = ["Outcome", "solve_many", "quiet_libraries", "available_cores"]
+__all__ = ["Outcome", "solve_many"]
 
 GRACE = 120.0  # seconds an interrupted worker gets to save what it finished before it is killed
 
@@ -68,21 +67,6 @@ class Outcome:
     cached: bool = False
 
 
-def available_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def quiet_libraries() -> None:
-    """PyMC's progress notes and PyMC/PyTensor's optimiser and numba notes off (what matters reaches the
-    table's flags): the command line's setting, repeated in every worker process."""
-    logging.getLogger("pymc").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"(pymc|pytensor)\.")
-
-
 def solve_many(
     targets: list[str],
     *,
@@ -104,7 +88,7 @@ def solve_many(
     show : callable
         Called with each :class:`Outcome` as soon as its model is done (the command prints it).
     **kwargs
-        Passed to :func:`~comparisons.run.compare` for every target (``solvers``, options, ``out``, ...).
+        Passed to :func:`~comparisons.run.compare.compare` for every target (``solvers``, options, ``out``, ...).
 
     Raises
     ------
@@ -120,7 +104,7 @@ def solve_many(
     """
     ctx = multiprocessing.get_context("forkserver")
     # the engine (PyMC, PyTensor, ArviZ: seconds) imported once, in the server every worker forks from
-    ctx.set_forkserver_preload([__name__, "modemean.comparisons.run"])
+    ctx.set_forkserver_preload([__name__, "modemean.comparisons.run.compare"])
     events: multiprocessing.Queue = ctx.Queue()
     pending = list(enumerate(targets))
     running: dict[int, multiprocessing.process.BaseProcess] = {}  # forkserver processes
@@ -207,7 +191,7 @@ def _stored(target: str, kwargs: dict, sink: progress.Sink | None) -> Outcome | 
 
     if kwargs.get("out") is None or kwargs.get("force") or target not in models.CATALOG:
         return None
-    from .run import stored_comparison
+    from .compare import stored_comparison
 
     try:
         with progress.reporting(sink):
@@ -222,8 +206,7 @@ def _stored(target: str, kwargs: dict, sink: progress.Sink | None) -> Outcome | 
 def _work(index: int, target: str, kwargs: dict, events, report: bool, cores: int) -> None:
     """One worker: solve ``target`` with NUTS's chains in at most ``cores`` processes (unless
     ``$MODEMEAN_CHAIN_PROCESSES`` says otherwise), send events and the outcome to the parent, exit."""
-    from .run import compare
-    from .solvers.nuts import CHAIN_PROCESSES
+    from .compare import compare
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides (a terminal's Ctrl-C reaches every process)
     signal.signal(signal.SIGTERM, interrupt)

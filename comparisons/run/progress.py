@@ -4,7 +4,7 @@ The engine emits events (:func:`emit`); whoever runs it chooses where they go (:
 nowhere (the default, so ``compare`` in a notebook stays silent; ``modemean run --quiet``), a
 :class:`Lines` display (one line per step, for a log file or a pipe) or a :class:`Bars` display
 (``rich`` progress bars on a terminal). A worker process of ``modemean run`` with several models
-sends its events to the parent, which shows them (:mod:`comparisons.batch`).
+sends its events to the parent, which shows them (:mod:`comparisons.run.batch`).
 
 Events (``kind``, then keyword data; every event carries ``model``):
 

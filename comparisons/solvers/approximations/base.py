@@ -1,7 +1,7 @@
 """What every approximation of the posterior shares: its draws summarised, and how far to trust them.
 
 An approximation (``laplace``, ``advi``, ``fullrank_advi``, ``pathfinder``) gives draws ``u`` in the
-unconstrained space of the model's value variables (:class:`comparisons.space.ValueSpace`) and the
+unconstrained space of the model's value variables (:class:`comparisons.density.space.ValueSpace`) and the
 log density ``log q(u)`` of the approximation at each. :func:`approximation_fit` maps the draws back
 to each parameter's own scale, summarises them in columns of its own (``advi_mean``, ``advi_sd``,
 ...), and measures the approximation against the posterior with Pareto-smoothed importance sampling:
@@ -10,24 +10,33 @@ unconstrained coordinates (with the log-Jacobian: the density ``q`` approximates
 shape ``k̂`` of their upper tail (Yao, Vehtari, Simpson and Gelman 2018, *Yes, but did it work?:
 Evaluating variational inference*). Both densities are unnormalised as they come; ``k̂`` does not
 depend on the constants.
+
+Each approximation is an :class:`Approximation`: it declares its name, label and column prefix, and
+implements one hook, :meth:`Approximation.draw`; the rest of its declarations are the family's.
 """
 
 from __future__ import annotations
 
 # ArviZ is imported inside the functions that use it: importing it takes ~1.4 s, which the solver
 # registry (and so 'modemean run --help') need not pay.
+from abc import abstractmethod
+from typing import TYPE_CHECKING, ClassVar
+
 import numpy as np
 import xarray as xr
 from scipy import stats
 
-from .fit import Fit
-from .solvers.base import Column, Option
-from .space import ValueSpace
+from ...density.space import ValueSpace
+from ...results.fit import Fit
+from ...results.schema import HDI_PROB, KHAT_GOOD, KHAT_MAX
+from ..base import Column, Option, Solver
+
+if TYPE_CHECKING:
+    from ...spec import ModelSpec
 
 __all__ = [
     "APPROX_DRAWS",
-    "KHAT_GOOD",
-    "KHAT_MAX",
+    "Approximation",
     "STATS",
     "pareto_khat",
     "khat_words",
@@ -36,8 +45,6 @@ __all__ = [
     "approximation_columns",
 ]
 
-KHAT_GOOD = 0.5  # below: the approximation is close to the posterior (Yao et al. 2018)
-KHAT_MAX = 0.7  # above: its draws, even importance-reweighted, cannot be trusted
 STATS = ("mean", "median", "sd", "hdi_low", "hdi_high", "skewness")
 APPROX_DRAWS = Option(
     int, 4000, "independent draws of each approximation (laplace, advi, fullrank_advi, pathfinder)", low=10
@@ -108,7 +115,7 @@ def summarise_approximation(values: np.ndarray, names: list[str], prefix: str) -
     import arviz as az
 
     tree = az.from_dict({"posterior": {n: values[None, :, i] for i, n in enumerate(names)}})
-    summary = az.summary(tree, kind="stats", ci_kind="hdi", ci_prob=0.94, round_to="none")
+    summary = az.summary(tree, kind="stats", ci_kind="hdi", ci_prob=HDI_PROB, round_to="none")
     median = np.median(values, axis=0)
     with np.errstate(all="ignore"):
         skew = stats.skew(values, axis=0)
@@ -122,6 +129,47 @@ def summarise_approximation(values: np.ndarray, names: list[str], prefix: str) -
     out[f"{prefix}_median"] = dict(zip(names, median.tolist(), strict=True))
     out[f"{prefix}_skewness"] = dict(zip(names, skew.tolist(), strict=True))
     return out
+
+
+class Approximation(Solver):
+    """An approximation of the posterior: the family's declarations, and one hook, :meth:`draw`.
+
+    A subclass sets :attr:`name`, :attr:`label`, :attr:`prefix` and :attr:`draws_label` and implements
+    :meth:`draw`. Its columns (:func:`approximation_columns` of ``prefix`` and ``draws_label``) are
+    derived when the subclass is defined; every approximation takes ``approx_draws``, keeps its draws
+    (``results.nc`` group ``draws_<name>``) and runs only when ``--solvers`` names it.
+
+    Attributes
+    ----------
+    prefix : str
+        Its columns' prefix (``<prefix>_mean``, ...); the solver's name unless that clashes with
+        another solver's columns.
+    draws_label : str
+        How the columns' help names its draws (``"mean of the <draws_label> draws"``).
+    """
+
+    prefix: ClassVar[str]
+    draws_label: ClassVar[str]
+    options = {"approx_draws": APPROX_DRAWS}
+    has_draws = True
+    default = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.columns = approximation_columns(cls.prefix, cls.draws_label)
+
+    def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int) -> Fit:
+        """Fit the approximation and summarise ``approx_draws`` draws of it (:meth:`draw`)."""
+        return self.draw(spec, seed=seed, n=approx_draws)
+
+    @abstractmethod
+    def draw(self, spec: ModelSpec, *, seed: int, n: int) -> Fit:
+        """Fit the approximation to ``spec``; the :func:`approximation_fit` of ``n`` independent draws of it.
+
+        ``not_applicable`` with free discrete parameters, ``failed`` (saying why) where there is no
+        approximation to draw from. A subclass with options of its own adds them as keywords with
+        their declared defaults, and passes them from its :meth:`fit`.
+        """
 
 
 def approximation_fit(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
+from ..solvers import owned_columns
 from .fit import Fit, Flag
+from .schema import EM_KINDS, SPREAD_RTOL, format_number
 
-__all__ = ["GAPS", "EM_KINDS", "columns", "column_owners", "printed_columns", "make_table", "format_table"]
+__all__ = ["GAPS", "columns", "column_owners", "printed_columns", "make_table", "format_table"]
 
 # the derived columns, computed here from the solvers' columns: name -> (help, the columns it is computed from)
 GAPS = {
@@ -23,7 +23,6 @@ GAPS = {
 
 def columns() -> list[str]:
     """The table's columns: the solvers' estimates (registry order), the gaps, then per-parameter checks."""
-    from .solvers import owned_columns  # the registry imports PyMC; this module stays light for the reports
 
     owned = owned_columns()
     return (
@@ -34,7 +33,6 @@ def columns() -> list[str]:
 def printed_columns(solvers) -> list[str]:
     """The columns the command line prints after a run of ``solvers``: those solvers' columns declared
     ``printed``, and the gaps."""
-    from .solvers import owned_columns
 
     owned = owned_columns()
     return [c for c in columns() if c in GAPS or (owned[c][0] in solvers and owned[c][1].printed)]
@@ -43,7 +41,6 @@ def printed_columns(solvers) -> list[str]:
 def column_owners() -> dict[str, dict]:
     """Every column, in table order: ``solvers`` (its owner, or every solver a gap needs), ``help``,
     ``marker`` (legend label on the density figures, or ``None``) and ``check`` (a diagnostic column)."""
-    from .solvers import owned_columns
 
     owned = owned_columns()
     out = {}
@@ -57,9 +54,6 @@ def column_owners() -> dict[str, dict]:
             solvers = list(dict.fromkeys([solver, *(owned[c][0] for c in d.inputs if c in owned)]))
             out[column] = {"solvers": solvers, "help": d.help, "marker": d.marker, "check": d.check}
     return out
-
-
-SPREAD_RTOL = 1e-9  # a posterior sd below this x |mean| (or exactly 0) is rounding: the quantity is a constant
 
 
 def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Flag]] | None = None) -> pd.DataFrame:
@@ -77,7 +71,7 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Fla
     -------
     pandas.DataFrame
         Index: flat parameter names. Columns: :func:`columns` (NaN where a solver does not
-        apply or failed), ``flags`` (the row's :class:`~comparisons.fit.Flag` list, the solvers'
+        apply or failed), ``flags`` (the row's :class:`~comparisons.results.fit.Flag` list, the solvers'
         and the table's own) and ``notes`` (their texts joined by "; ").
         ``gap_sd = (mean - map) / sd``, left NaN everywhere when find_MAP found no mode (a
         ``no_mode`` flag on ``map``: the density still rises where it stopped, so a distance would
@@ -88,7 +82,6 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Fla
         Columns a solver declares with a ``formula`` (an approximation's mean and sd relative to
         NUTS) are computed last, from the merged table, and left NaN on such a row too.
     """
-    from .solvers import owned_columns
 
     names = columns()
     rows = {name: dict.fromkeys(names, np.nan) for name in order}
@@ -124,15 +117,6 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Fla
     return table
 
 
-EM_KINDS = {
-    "exact (discrete)": "the discrete latent summed out exactly: the modes of the exact marginal",
-    "exact (Gaussian)": "conditionally Gaussian latents integrated out exactly: the modes of the exact marginal",
-    "Laplace (approximate)": "the E-step is the Laplace approximation at the latents' conditional mode: the modes "
-    "of the Laplace-approximate marginal (lme4's glmer nAGQ = 1): approximately, not exactly, the marginal's modes",
-    "hand-written": "the model file's own E- and M-steps",
-}
-
-
 def format_table(table: pd.DataFrame, shown: list[str] | None = None, em_kind: str = "") -> str:
     """The table as aligned text; estimates on a boundary are marked ``†`` and explained below.
 
@@ -147,7 +131,7 @@ def format_table(table: pd.DataFrame, shown: list[str] | None = None, em_kind: s
         cells = [str(name)]
         for column in shown:
             value = row[column]
-            cell = "—" if value is None or (isinstance(value, float) and math.isnan(value)) else _number(column, value)
+            cell = format_number(value, column)
             if any(f.column == column and f.kind in ("boundary", "no_mode") for f in row["flags"]):
                 cell += "†"
             cells.append(cell)
@@ -164,15 +148,3 @@ def format_table(table: pd.DataFrame, shown: list[str] | None = None, em_kind: s
     if footnotes:
         text += ["", "† notes:", *footnotes]
     return "\n".join(text)
-
-
-def _number(column: str, value: float) -> str:
-    if column == "ess_bulk":
-        return f"{value:.0f}"
-    if column == "r_hat":
-        return f"{value:.3f}"
-    if column in ("gap_sd", "gap_sd_em", "skewness") or column.endswith("_gap_sd"):
-        return f"{value:+.2f}"
-    if column.endswith(("_sd_ratio", "_khat")):
-        return f"{value:.2f}"
-    return f"{value:.4g}"

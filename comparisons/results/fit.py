@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
-__all__ = ["Fit", "Flag", "FlagKind", "Status", "flat_names", "flatten"]
+from .schema import Status
 
-Status = Literal["ok", "failed", "not_applicable"]
-FlagKind = Literal["boundary", "no_mode", "r_hat", "ess", "imputed", "constant"]
+__all__ = ["Fit", "Flag", "flat_names", "flatten"]
 
 
 @dataclass(frozen=True)

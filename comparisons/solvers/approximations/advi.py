@@ -36,15 +36,16 @@ import pymc as pm
 import pytensor
 from pymc.variational.callbacks import Callback
 
-from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
-from ..checks import discrete_message, free_discrete
-from ..fit import Fit
-from ..space import compile_small, model_space
-from ..spec import ModelSpec
-from .base import Solver
+from ...density.compile import compile_small
+from ...density.space import model_space
+from ...density.start import discrete_message, free_discrete
+from ...results.fit import Fit
+from ...spec import ModelSpec
+from .base import Approximation, approximation_fit
 
 __all__ = [
     "ADVI",
+    "FullRankADVI",
     "LEARNING_RATE",
     "MAX_ITER",
     "TOLERANCE",
@@ -60,18 +61,28 @@ TOLERANCE = 0.01
 MAX_ITER = 100_000
 
 
-class ADVI(Solver):
-    """Mean-field ADVI (:func:`fit_advi`)."""
+class ADVI(Approximation):
+    """Mean-field ADVI (:func:`fit_gaussian_vi` with ``method = "advi"``).
 
-    name = "advi"
+    Attributes
+    ----------
+    method : str
+        ``pm.fit``'s method; also the solver's name and its columns' prefix.
+    """
+
+    name = prefix = method = "advi"
     label = "ADVI (mean-field)"
-    columns = approximation_columns("advi", "mean-field ADVI")
-    options = {"approx_draws": APPROX_DRAWS}
-    has_draws = True
-    default = False
+    draws_label = "mean-field ADVI"
 
-    def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int) -> Fit:
-        return fit_advi(spec, seed=seed, draws=approx_draws)
+    def draw(self, spec: ModelSpec, *, seed: int, n: int) -> Fit:
+        return fit_gaussian_vi(spec, self.method, seed=seed, draws=n, max_iter=MAX_ITER)
+
+
+class FullRankADVI(ADVI):
+    """Full-rank ADVI (``pm.fit(method="fullrank_advi")``): ADVI with a full covariance."""
+
+    name = prefix = method = "fullrank_advi"
+    label, draws_label = "ADVI (full-rank)", "full-rank ADVI"
 
 
 def fit_advi(spec: ModelSpec, *, seed: int, draws: int = 4000, max_iter: int = MAX_ITER) -> Fit:

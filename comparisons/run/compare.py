@@ -4,116 +4,31 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import json
-import os
-import re
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pandas as pd
 import pymc as pm
-import xarray as xr
 
-from modemean import models
-
+from ..density.start import check_start
+from ..errors import ModemeanError, interrupted
+from ..missing import imputed_notes, imputed_variables
+from ..results.fit import Fit, flat_names
+from ..results.table import make_table
+from ..solvers import SEED, SOLVERS, check_options
+from ..spec import ModelSpec, load_spec, spec_from_parts
 from . import progress
 from .cache import cache_key, load_cached
-from .checks import check_start
-from .errors import ModemeanError, interrupted
-from .fit import Fit, flat_names
-from .missing import imputed_notes, imputed_variables
-from .results import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
-from .solvers import SEED, SOLVERS, check_options
-from .spec import ModelSpec, load_spec, spec_from_parts
-from .table import format_table, make_table, printed_columns
+from .comparison import Comparison
+from .output import check_folder, check_name, check_writable, planned_source
 
-__all__ = ["SOLVERS", "Comparison", "compare", "stored_comparison", "check_options"]
+__all__ = ["compare", "stored_comparison", "run_solver"]
 
 PARTS = tuple(inspect.signature(spec_from_parts).parameters)[2:]  # name, info, latent, em, sample_kwargs
-
-
-@dataclass
-class Comparison:
-    """The outcome of :func:`compare`.
-
-    Attributes
-    ----------
-    spec : ModelSpec
-    fits : dict of str to Fit
-        One per solver that was asked for.
-    table : pandas.DataFrame
-        One row per scalar parameter; columns as in the results schema (README).
-    settings : dict
-        seed, draws, tune, chains, n_init, solvers.
-    cache_key : str or None
-        Hash of everything that shapes the results (:func:`comparisons.cache.cache_key`).
-    cached : bool
-        True when the results were read back from a previous run instead of solved.
-    highlights : dict
-        The model's own headline numbers (its ``highlights`` hook), or ``{"error": ...}``.
-    payload : dict of str to ndarray
-        Arrays for the model's report section (its ``payload`` hook), saved in ``results.nc``.
-    """
-
-    spec: ModelSpec
-    fits: dict[str, Fit]
-    table: pd.DataFrame
-    settings: dict[str, Any] = field(default_factory=dict)
-    cache_key: str | None = None
-    cached: bool = False
-    highlights: dict[str, Any] = field(default_factory=dict)
-    payload: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def results(self) -> dict[str, Any]:
-        """The content of ``results.json``."""
-        return results_dict(
-            self.spec.name,
-            self.spec.info,
-            self.settings,
-            self.fits,
-            self.table,
-            self.spec.source,
-            self.cache_key,
-            self.highlights,
-        )
-
-    @property
-    def tree(self) -> xr.DataTree:
-        """The content of ``results.nc``: NUTS draws, ``point_estimates``, ``em_trace``, ``payload``."""
-        return results_tree(self.fits, self.table, self.payload)
-
-    def save(self, out: str | Path) -> Path:
-        """Write ``out/<model>/results.json`` and ``results.nc`` atomically; return the folder."""
-        folder = Path(out) / self.spec.name
-        folder.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(folder)
-        tree = self.tree
-        write_atomic(folder / "results.nc", lambda tmp: tree.to_netcdf(tmp, engine="h5netcdf"))
-        dump_json(self.results, folder / "results.json")
-        return folder
-
-    def __str__(self) -> str:
-        lines = [
-            f"{self.spec.name}: {self.spec.info.get('title', '')}"
-            + (" (cached results: nothing changed since they were made; --force recomputes)" if self.cached else "")
-        ]
-        width = max([5, *map(len, self.fits)])
-        for method, fit in self.fits.items():
-            status = fit.status if not fit.message else f"{fit.status} — {fit.message}"
-            lines.append(f"  {method:{width}s} {fit.seconds:6.1f} s  {status}")
-        em = self.fits.get("em")
-        kind = em.diagnostics.get("em_kind", "") if em is not None and em.ok else ""
-        return "\n".join(lines) + "\n\n" + format_table(self.table, printed_columns(self.fits), em_kind=kind)
-
-    def _repr_html_(self) -> str:
-        shown = self.table.drop(columns="flags")
-        return f"<h4>{self.spec.name}</h4>" + shown.to_html(float_format=lambda v: f"{v:.4g}", na_rep="—")
 
 
 def compare(
@@ -181,11 +96,13 @@ def compare(
         fits = {}
         try:
             for name in chosen:
-                fits[name] = _run_solver(name, spec, options[name])
+                fits[name] = run_solver(name, spec, options[name])
         except KeyboardInterrupt:
             # keep what is done: the finished solvers are saved, the rest marked as interrupted
             for name in chosen:
-                fits.setdefault(name, Fit(name, "failed", "interrupted (SIGINT/SIGTERM) before it finished: rerun"))
+                fits.setdefault(
+                    name, Fit(name, "interrupted", "interrupted (SIGINT/SIGTERM) before it finished: rerun")
+                )
             if out is not None:
                 Comparison(spec, fits, _table(fits, spec), {**settings, "interrupted": True}, key).save(out)
             raise
@@ -264,79 +181,8 @@ def _stored(spec: ModelSpec, settings: dict[str, Any], key: str | None, out: Pat
     return Comparison(spec, fits, table, settings, key, cached=True, highlights=highlights, payload=payload)
 
 
-def check_name(name: str) -> None:
-    """A results folder name: one path component of letters, digits, ``.``, ``_``, ``-``."""
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", name):
-        raise ModemeanError(f"name must be a folder name (letters, digits, '.', '_', '-'), got {name!r}")
-
-
-def planned_source(target: str | Path | ModuleType) -> str:
-    """The source file a target will be loaded from (a catalog model's file, or the path), without loading it."""
-    if isinstance(target, ModuleType):
-        return getattr(target, "__file__", None) or target.__name__
-    if str(target).endswith(".py") or Path(str(target)).is_file():
-        return str(Path(target).resolve())
-    if str(target) in models.CATALOG:
-        return str((Path(models.__file__).parent / f"{target}.py").resolve())
-    return str(target)
-
-
-def planned_name(target: str | Path | ModuleType) -> str:
-    """The results folder a target writes to by default: the catalog name or the file's stem."""
-    if isinstance(target, ModuleType):
-        file = getattr(target, "__file__", None) or ""
-        return Path(file).stem if file.endswith(".py") else target.__name__
-    return Path(str(target)).stem if str(target).endswith(".py") or Path(str(target)).is_file() else str(target)
-
-
-def check_folder(out: Path, name: str, source: str) -> None:
-    """Raise when ``out/<name>/`` holds results of another model source (a file with the same stem elsewhere,
-    or a file named like a catalog model): they would be overwritten silently."""
-    try:
-        stored = json.loads((out / name / "results.json").read_text()).get("source")
-    except (OSError, ValueError, AttributeError):
-        return
-    if not stored or _same_source(stored, source):
-        return
-    raise ModemeanError(
-        f"{shown_path(out / name)} holds results of {shown_path(stored)}; pass --name NAME (or name= in "
-        "compare) to keep both"
-    )
-
-
-def _same_source(stored: str, source: str) -> bool:
-    if stored == source:
-        return True  # the same file, or two models given as functions ("<python>": named by their caller)
-    if "<python>" in (stored, source):
-        return False
-    old, new = Path(stored), Path(source)
-    if old.is_file() and new.is_file():
-        return old.resolve() == new.resolve()
-    # a catalog model whose checkout moved: the old file is gone, the new one is the catalog's file of that name
-    catalog = Path(models.__file__).parent.resolve()
-    return not old.exists() and new.resolve().parent == catalog and old.name == new.name
-
-
-def shown_path(path: str | Path) -> str:
-    """A path relative to the working folder when it lies inside it (as the user typed it), else absolute."""
-    try:
-        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd().resolve()) else str(path)
-    except ValueError:
-        return str(path)
-
-
-def check_writable(out: Path) -> None:
-    """Fail before any solver runs if ``out`` cannot be created or written."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ModemeanError(f"cannot create output folder {str(out)!r}: {exc.strerror}; pass --out DIR") from exc
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise ModemeanError(f"output folder {str(out)!r} is not writable: pass --out DIR with a writable folder")
-
-
-def _run_solver(name: str, spec: ModelSpec, options: dict) -> Fit:
-    """Run one solver; an unexpected exception becomes a ``failed`` Fit, never a lost run."""
+def run_solver(name: str, spec: ModelSpec, options: dict) -> Fit:
+    """Run one solver (for compare and a study's replicates); an exception becomes a ``failed`` Fit, never lost."""
     start = time.perf_counter()
     progress.emit("solver", solver=name, label=SOLVERS[name].label)
     try:

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..solvers import SOLVERS
 from .fit import Fit
-from .solvers import SOLVERS
+from .schema import SCHEMA_VERSION
 from .table import column_owners, columns
 
 __all__ = [
@@ -31,9 +32,8 @@ __all__ = [
     "dump_json",
     "remove_stale_temporaries",
     "versions",
+    "jsonable",
 ]
-
-SCHEMA_VERSION = 2  # 2: results.json carries its schema; draws of a solver other than NUTS in draws_<solver>
 
 
 def versions() -> dict[str, str]:
@@ -101,7 +101,7 @@ def results_dict(
         str(p): {**{c: row[c] for c in names}, "notes": row["notes"], "flags": [f.as_dict() for f in row["flags"]]}
         for p, row in table.iterrows()
     }
-    return _jsonable(
+    return jsonable(
         {
             "schema_version": SCHEMA_VERSION,
             "schema": schema(),
@@ -215,13 +215,14 @@ def dump_json(data: dict, path: Path) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(text + "\n"))
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays as Python numbers and lists, non-finite floats as ``None``."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist())
     if isinstance(value, (np.bool_, bool)):
         return bool(value)
     if isinstance(value, (np.integer, int)):

@@ -1,7 +1,7 @@
 """``pathfinder``: BlackJAX's Pathfinder on the model's log density compiled to JAX (optional extra).
 
 Pathfinder (Zhang, Carpenter, Gelman and Vehtari 2022) runs L-BFGS on the log density of the
-unconstrained coordinates (with the log-Jacobian, the density :class:`~comparisons.space.ValueSpace`
+unconstrained coordinates (with the log-Jacobian, the density :class:`~comparisons.density.space.ValueSpace`
 builds from the PyMC model), takes at each point of the optimisation path the Gaussian whose
 covariance is L-BFGS's inverse-Hessian estimate, estimates each one's ELBO with a few draws, and
 keeps the best. This is BlackJAX's single-path Pathfinder (``blackjax.vi.pathfinder``): one path
@@ -19,17 +19,18 @@ import re
 
 import numpy as np
 
-from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
-from ..checks import discrete_message, free_discrete
-from ..errors import ModemeanError
-from ..fit import Fit
-from ..space import ValueSpace, model_space
-from ..spec import ModelSpec
-from .base import Option, Solver
+from ...density.space import ValueSpace, model_space
+from ...density.start import discrete_message, free_discrete
+from ...errors import ModemeanError
+from ...results.fit import Fit
+from ...spec import ModelSpec
+from ..base import Option
+from .base import APPROX_DRAWS, Approximation, approximation_fit
 
-__all__ = ["ELBO_DRAWS", "HISTORY", "MAX_ITER", "Pathfinder", "available", "fit_pathfinder"]
+__all__ = ["ELBO_DRAWS", "HISTORY", "MAX_ITER", "Pathfinder", "available", "budgets", "fit_pathfinder", "stopped_early"]
 
 MAX_ITER = 1000  # L-BFGS iterations at most (Stan's default)
+FIRST_BUDGET = 64  # the first L-BFGS budget tried (then doubled while L-BFGS uses all of it, see budgets)
 MAXITER_OPTION = Option(
     int,
     MAX_ITER,
@@ -47,18 +48,20 @@ def available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("blackjax", "jax"))
 
 
-class Pathfinder(Solver):
+class Pathfinder(Approximation):
     """BlackJAX's single-path Pathfinder (:func:`fit_pathfinder`); needs the ``approx`` extra."""
 
-    name = "pathfinder"
-    label = "Pathfinder"
-    columns = approximation_columns("pathfinder", "Pathfinder")
+    name = prefix = "pathfinder"
+    label = draws_label = "Pathfinder"
     options = {"approx_draws": APPROX_DRAWS, "pathfinder_maxiter": MAXITER_OPTION}
-    has_draws = True
-    default = False
 
-    def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int, pathfinder_maxiter: int) -> Fit:
-        return fit_pathfinder(spec, seed=seed, draws=approx_draws, maxiter=pathfinder_maxiter)
+    def fit(
+        self, spec: ModelSpec, *, seed: int, approx_draws: int, pathfinder_maxiter: int = MAXITER_OPTION.default
+    ) -> Fit:
+        return self.draw(spec, seed=seed, n=approx_draws, maxiter=pathfinder_maxiter)
+
+    def draw(self, spec: ModelSpec, *, seed: int, n: int, maxiter: int = MAX_ITER) -> Fit:
+        return fit_pathfinder(spec, seed=seed, draws=n, maxiter=maxiter)
 
     def check(self, options: dict) -> None:
         if not available():
@@ -78,9 +81,10 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
         Seeds the ELBO draws and the final draws (a JAX key).
     draws : int, default 4000
     maxiter : int, default 1000
-        L-BFGS iterations at most. BlackJAX estimates the ELBO at all ``maxiter + 1`` path points in
-        one vectorised call, so its memory grows with ``maxiter``: a model too large for that fails
-        with the size asked for and this advice.
+        L-BFGS iterations at most. BlackJAX estimates the ELBO at all ``budget + 1`` path points in
+        one vectorised call, so its memory grows with the budget: the budgets grow from a small one
+        only while L-BFGS uses all of it (:func:`budgets`), with the result of ``maxiter`` bitwise. A
+        model too large for the budget it needs fails with the size asked for and this advice.
 
     Returns
     -------
@@ -100,23 +104,28 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
     import jax
 
     jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_threefry_partitionable", True)  # split(key, n)[i] whatever n: see budgets
     import blackjax
     from pymc.sampling.jax import get_jaxified_graph
 
     space = model_space(spec)  # shared with map's (comparisons.compiled)
     log_density = _jax_log_density(space, jax, get_jaxified_graph)
     key_path, key_draws = jax.random.split(jax.random.key(seed))
+    start = jax.numpy.asarray(space.ravel(space.initial_point))
     try:  # JAX dispatches asynchronously: an out-of-memory error surfaces where the results are first read
-        state, info = blackjax.vi.pathfinder.approximate(
-            key_path,
-            log_density,
-            jax.numpy.asarray(space.ravel(space.initial_point)),
-            num_samples=ELBO_DRAWS,
-            maxiter=maxiter,
-            maxcor=HISTORY,
-            ftol=FTOL,
-            gtol=GTOL,
-        )
+        for budget in budgets(maxiter):
+            state, info = blackjax.vi.pathfinder.approximate(
+                key_path,
+                log_density,
+                start,
+                num_samples=ELBO_DRAWS,
+                maxiter=budget,
+                maxcor=HISTORY,
+                ftol=FTOL,
+                gtol=GTOL,
+            )
+            if stopped_early(np.asarray(info.path.position), np.asarray(info.path.grad_position)):
+                break
         samples, log_q = blackjax.vi.pathfinder.sample(key_draws, state, draws)
         elbo, samples, log_q = (np.asarray(a, dtype=float) for a in (info.path.elbo, samples, log_q))
     except jax.errors.JaxRuntimeError as exc:
@@ -127,13 +136,14 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
             "pathfinder",
             "failed",
             f"out of memory: BlackJAX's Pathfinder estimates the ELBO at all "
-            f"{maxiter + 1} path points at once ({ELBO_DRAWS} draws each), which asked for "
+            f"{budget + 1} path points at once ({ELBO_DRAWS} draws each), which asked for "
             f"{int(size.group(1)) / 1e9:.3g} GB for this model; lower --pathfinder-maxiter (now {maxiter})",
         )
     n_iter = int(np.isfinite(elbo).sum()) - 1  # the path's points: the start, then one per L-BFGS iteration
     diagnostics = {
         "method": f"blackjax {blackjax.__version__} vi.pathfinder (single path), JAX {jax.__version__}",
         "lbfgs_iterations": n_iter,
+        "lbfgs_budget": budget,  # the iterations the kept run could take: its path held budget + 1 points
         "chosen_point": int(np.argmax(elbo)),
         "elbo": float(state.elbo),
         "settings": {"maxiter": maxiter, "history": HISTORY, "elbo_draws": ELBO_DRAWS, "ftol": FTOL, "gtol": GTOL},
@@ -151,6 +161,38 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
         diagnostics=diagnostics,
         notes=notes,
     )
+
+
+def budgets(maxiter: int, first: int | None = None) -> list[int]:
+    """The L-BFGS iteration budgets tried in turn: ``first`` (default :data:`FIRST_BUDGET`), doubled while below
+    ``maxiter``, then ``maxiter``.
+
+    BlackJAX keeps the whole path of a run and estimates the ELBO at all ``budget + 1`` points at once,
+    so memory grows with the budget, not with the iterations L-BFGS takes. A run that stops before its
+    budget is the run with any larger budget (the same iterations, the same ELBO keys: JAX's
+    partitionable ``split`` gives key ``i`` whatever the count), so the budget only grows when L-BFGS
+    used all of it: the last run's budget is below twice the iterations L-BFGS needs (or ``maxiter``).
+
+    Examples
+    --------
+    >>> budgets(1000)
+    [64, 128, 256, 512, 1000]
+    >>> budgets(100)
+    [64, 100]
+    >>> budgets(30)
+    [30]
+    """
+    out, first = [], FIRST_BUDGET if first is None else first
+    while first < maxiter:
+        out.append(first)
+        first *= 2
+    return [*out, maxiter]
+
+
+def stopped_early(position: np.ndarray, grad: np.ndarray) -> bool:
+    """Whether L-BFGS stopped before the end of its budget: BlackJAX's path repeats the last point after it
+    stops, so the path's last two points (positions and gradients) are the same."""
+    return len(position) > 1 and all(np.array_equal(a[-1], a[-2], equal_nan=True) for a in (position, grad))
 
 
 def _jax_log_density(space: ValueSpace, jax, get_jaxified_graph):

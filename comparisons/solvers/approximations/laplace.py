@@ -1,4 +1,10 @@
-"""``laplace``: draws from the normal approximation at the mode of the unconstrained density.
+"""``laplace``: Laplace sampling, draws from the normal approximation at the mode of the unconstrained density.
+
+One name: the solver ``laplace`` (key, ``--solvers laplace``, this file), the class
+:class:`LaplaceSampling`, the label "Laplace sampling" and :func:`fit_laplace_sampling` all mean this
+solver; its columns' prefix is ``laplace_sample_`` (:data:`PREFIX`). The other Laplaces of modemean are
+not it: ``laplace_sd`` is the ``map`` solver's column (the sd of the normal approximation at find_MAP's
+peak) and the Laplace-EM engine approximates a latent's conditional density inside EM.
 
 As Stan's ``laplace_sample``: the mode is that of the density of the unconstrained coordinates
 ``u`` (the model's value variables: ``log tau``, ``logit p``, ...), that is *with* the log-Jacobian
@@ -14,36 +20,32 @@ is not a point of ``u``'s density at all (it can sit at a boundary, ``tau = 0``,
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
-from ..approximation import APPROX_DRAWS, approximation_columns, approximation_fit
-from ..checks import discrete_message, free_discrete
-from ..fit import Fit
-from ..space import ValueSpace, model_space
-from ..spec import ModelSpec
-from .base import Solver
+from ...density.optimize import DECREMENT_TOL, jacobian_mode
+from ...density.space import model_space
+from ...density.start import discrete_message, free_discrete
+from ...results.fit import Fit
+from ...spec import ModelSpec
+from .base import Approximation, approximation_fit
 
-__all__ = ["PREFIX", "LaplaceSample", "fit_laplace", "jacobian_mode"]
+__all__ = ["PREFIX", "LaplaceSampling", "fit_laplace_sampling"]
 
 PREFIX = "laplace_sample"  # not "laplace": ``laplace_sd`` is the map solver's column (the sd at find_MAP's peak)
-DECREMENT_TOL = 1e-6  # a mode: a Newton step would raise the log density by less than this (nats)
 
 
-class LaplaceSample(Solver):
-    """Laplace sampling at the mode of the unconstrained density (:func:`fit_laplace`)."""
+class LaplaceSampling(Approximation):
+    """Laplace sampling at the mode of the unconstrained density (:func:`fit_laplace_sampling`)."""
 
     name = "laplace"
     label = "Laplace sampling"
-    columns = approximation_columns(PREFIX, "Laplace")
-    options = {"approx_draws": APPROX_DRAWS}
-    has_draws = True
-    default = False
+    prefix = PREFIX
+    draws_label = "Laplace"
 
-    def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int) -> Fit:
-        return fit_laplace(spec, seed=seed, draws=approx_draws)
+    def draw(self, spec: ModelSpec, *, seed: int, n: int) -> Fit:
+        return fit_laplace_sampling(spec, seed=seed, draws=n)
 
 
-def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
+def fit_laplace_sampling(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     """Laplace sampling at the mode of the unconstrained density (with the log-Jacobian).
 
     Parameters
@@ -57,7 +59,7 @@ def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
     Returns
     -------
     Fit
-        Columns ``laplace_sample_<stat>`` (:data:`comparisons.approximation.STATS`), Pareto k̂ in
+        Columns ``laplace_sample_<stat>`` (:data:`comparisons.solvers.approximations.base.STATS`), Pareto k̂ in
         ``diagnostics``. ``failed`` when the unconstrained density has no mode (its optimiser runs
         away along a ridge, or the Hessian where it stops is not negative definite): there is no
         Gaussian to draw from. ``not_applicable`` with free discrete parameters.
@@ -109,66 +111,3 @@ def fit_laplace(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
             },
         },
     )
-
-
-def jacobian_mode(space: ValueSpace, start: np.ndarray) -> tuple[np.ndarray, dict]:
-    """Mode of the log density with the log-Jacobian: L-BFGS-B from ``start``, then Newton (trust-exact).
-
-    Newton's method with the exact Hessian polishes the point so that the Hessian, which is the
-    Laplace covariance, is taken at the mode and not where L-BFGS-B's tolerance stopped it.
-
-    Returns
-    -------
-    mode : ndarray, shape (space.size,)
-    audit : dict
-        ``nit`` (L-BFGS-B's iterations plus Newton's), ``message`` (L-BFGS-B's), ``log_density`` and
-        ``decrement`` (what one more Newton step would gain, nats; ``None`` where the Hessian is not
-        negative definite).
-    """
-
-    def negative(x):
-        value, grad = space.logp_jacobian(x)
-        return (-value, -grad) if np.isfinite(value) else (np.inf, np.zeros_like(x))
-
-    def negative_hessian(x):
-        hess = -space.hessian(x, jacobian=True)
-        return hess if np.all(np.isfinite(hess)) else np.eye(space.size)
-
-    with np.errstate(all="ignore"):
-        first = optimize.minimize(
-            negative, start, jac=True, method="L-BFGS-B", options={"maxiter": 10_000, "gtol": 1e-9}
-        )
-        u, nit = first.x, int(first.nit)
-        try:
-            newton = optimize.minimize(
-                negative,
-                u,
-                jac=True,
-                hess=negative_hessian,
-                method="trust-exact",
-                options={"gtol": 1e-10, "maxiter": 50},
-            )
-            if newton.fun <= first.fun:
-                u, nit = newton.x, nit + int(newton.nit)
-        except (ValueError, np.linalg.LinAlgError):
-            pass  # the L-BFGS-B point stays; the decrement below says whether it is a mode
-    return u, {
-        "nit": nit,
-        "message": str(first.message),
-        "log_density": float(space.logp_jacobian(u)[0]),
-        "decrement": _decrement(space, u),
-    }
-
-
-def _decrement(space: ValueSpace, u: np.ndarray) -> float | None:
-    """``g' (-H)^-1 g / 2`` of the log density with the Jacobian at ``u``; ``None`` unless ``-H`` is positive
-    definite."""
-    value, grad = space.logp_jacobian(u)
-    hess = space.hessian(u, jacobian=True)
-    if not (np.isfinite(value) and np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
-        return None
-    try:
-        half = np.linalg.solve(np.linalg.cholesky(-hess), grad)
-    except np.linalg.LinAlgError:
-        return None
-    return 0.5 * float(half @ half)
