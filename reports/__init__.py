@@ -8,7 +8,9 @@ and never runs a solver.
 PosixPath('reports/site/index.html')
 """
 
+from .index_page import render_index
 from .load import ModelResults, load_all, load_model
-from .pages import render, render_index, render_model
+from .model_page import render_model
+from .site import render
 
 __all__ = ["render", "render_model", "render_index", "ModelResults", "load_all", "load_model"]

@@ -21,8 +21,8 @@ from modemean.comparisons.results.read import payload as read_payload
 from modemean.comparisons.results.read import read_tree
 from modemean.comparisons.results.schema import is_number
 
-from .figures import STYLES, save
 from .load import ModelResults
+from .plots.style import STYLES, save
 
 __all__ = ["section"]
 

@@ -1,4 +1,4 @@
-"""HTML tables: the comparison table (missing cells explained in words) and the diagnostics."""
+"""HTML tables: the comparison table (missing cells explained in words), the solver table, the notes."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from modemean.comparisons.results.schema import EM_KINDS, format_number, is_numb
 from .load import ModelResults, boundary_of, zero_spread
 
 __all__ = [
-    "DIAGNOSTICS",
+    "APPROXIMATELY",
     "LEAD",
-    "TABLE_JS",
+    "STATUS_WORDS",
     "lead_first",
     "table_tools",
     "comparison_table",
@@ -21,7 +21,6 @@ __all__ = [
     "em_kind_html",
     "notes_html",
     "solver_table",
-    "diagnostics_html",
     "html_table",
 ]
 
@@ -35,41 +34,6 @@ STATUS_WORDS = {
 
 
 LEAD = ("map", "em", "mean", "median", "sd", "gap_sd")  # the columns a reader needs first; the rest on request
-
-# Sorting (click a column head; again for the other direction) and filtering (input.filter[data-table=id]) of
-# every table.sortable on a page, inline so it works from file:// with no network resource.
-TABLE_JS = r"""
-(() => {
-const value = td => { const t = td ? td.textContent.trim().replace(/\u2212/g, "-") : ""; const v = parseFloat(t);
-  return isNaN(v) ? t.toLowerCase() : v; };
-for (const table of document.querySelectorAll("table.sortable")) {
-  const heads = Array.from(table.tHead.rows[0].cells);
-  heads.forEach((th, col) => {
-    th.classList.add("sorts"); th.tabIndex = 0;
-    const sort = () => {
-      const dir = th.dataset.sorted === "ascending" ? -1 : 1;
-      heads.forEach(h => delete h.dataset.sorted);
-      th.dataset.sorted = dir === 1 ? "ascending" : "descending";
-      const rows = Array.from(table.tBodies[0].rows);
-      rows.sort((a, b) => { const x = value(a.cells[col]), y = value(b.cells[col]);
-        if (typeof x === "number" && typeof y === "number") return dir * (x - y);
-        if (typeof x === "number") return -1; if (typeof y === "number") return 1;
-        return dir * x.localeCompare(y); });
-      for (const r of rows) table.tBodies[0].appendChild(r);
-    };
-    th.addEventListener("click", sort);
-    th.addEventListener("keydown", e => { if (e.key === "Enter") sort(); });
-  });
-}
-for (const input of document.querySelectorAll("input.filter")) {
-  const table = document.getElementById(input.dataset.table);
-  input.addEventListener("input", () => {
-    const q = input.value.trim().toLowerCase();
-    for (const r of table.tBodies[0].rows) r.hidden = q !== "" && !r.cells[0].textContent.toLowerCase().includes(q);
-  });
-}
-})();
-"""
 
 
 def lead_first(names: Iterable[str]) -> list[str]:
@@ -113,6 +77,7 @@ def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
             "find_MAP found no mode: the density is unbounded or still rises where it stopped, so "
             "a distance from that point would only measure where the optimiser gave up; gap_sd_em "
             "measures the distance from EM's marginal mode instead"
+            + (f" ({APPROXIMATELY})" if "approximate" in em_kind(results) else "")
         )
     for method in results.columns[column]["solvers"]:
         solver = results.solver(method)
@@ -126,6 +91,9 @@ def _missing(results: ModelResults, column: str, row: dict) -> tuple[str, str]:
             "integrated out and derived quantities are not computed",
         )
     return "no value", "the solver ran but produced no finite value for this parameter"
+
+
+APPROXIMATELY = "approximately: Laplace-EM"  # said of every number of an EM whose E-step is approximate
 
 
 def em_kind(results: ModelResults) -> str:
@@ -252,110 +220,3 @@ def solver_table(results: ModelResults) -> str:
         )
     head = "".join(f"<th>{h}</th>" for h in ("solver", "status", "time", "converged", "iterations", "message"))
     return f'<table class="solvers"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-
-
-def diagnostics_html(results: ModelResults) -> str:
-    """One headed section per solver in the results' schema that left diagnostics: its own renderer
-    (:data:`DIAGNOSTICS`) where it has one, else its diagnostics as a key/value table."""
-    parts = []
-    for method, label in results.labels.items():
-        solver = results.solver(method)
-        if solver.get("diagnostics"):
-            parts.append(DIAGNOSTICS.get(method, _generic_diagnostics)(label, solver))
-    return "".join(parts)
-
-
-def _nuts_diagnostics(label: str, solver: dict) -> str:
-    if solver["status"] != "ok":
-        return ""
-    d = solver["diagnostics"]
-    settings = ", ".join(f"{k}={v}" for k, v in (d.get("settings") or {}).items()) or "defaults"
-    return f"<h3>{escape(label)}</h3>" + html_table(
-        ("sampler", "chains", "tune", "draws", "divergences", "max R-hat", "min bulk ESS", "settings"),
-        [
-            (
-                d.get("sampler", "—"),
-                d.get("chains", "—"),
-                d.get("tune", "—"),
-                d.get("draws", "—"),
-                d.get("divergences", "—"),
-                format_number(d.get("max_r_hat"), "r_hat"),
-                format_number(d.get("min_ess_bulk"), "ess_bulk"),
-                settings,
-            )
-        ],
-    )
-
-
-def _map_diagnostics(label: str, solver: dict) -> str:
-    d = solver["diagnostics"]
-    if not d.get("starts"):
-        return ""
-    agree = (
-        f"{d['n_starts_agreeing']} of {len(d['starts'])} starts agree with the best mode"
-        if "n_starts_agreeing" in d
-        else ""
-    )
-    unc = d.get("map_unconstrained")
-    unc_text = (
-        f"; the unconstrained (Jacobian) optimisation: success {unc['success']}, {unc['nit']} iterations, "
-        f"{unc['message']}"
-        if unc
-        else ""
-    )
-    return (
-        f"<h3>{escape(label)} audit</h3><p>{escape(d.get('optimizer', ''))}. {escape(agree)}{escape(unc_text)}.</p>"
-        + html_table(
-            ("start", "success", "iterations", "log density", "optimiser message"),
-            [
-                (s["start"], "yes" if s["success"] else "no", s["nit"], format_number(s["log_density"]), s["message"])
-                for s in d["starts"]
-            ],
-        )
-    )
-
-
-def _em_diagnostics(label: str, solver: dict) -> str:
-    parts = []
-    for run, d in solver["diagnostics"].items():
-        if not isinstance(d, dict) or "restarts" not in d:
-            continue
-        title = "MAP-EM (with prior)" if run == "em" else "ML-EM (no prior)" if run == "mle" else run
-        summary = (
-            f"best restart {d['best_restart']}; spread of the restarts' final objectives "
-            f"{format_number(d.get('objective_spread'))}; {d['n_decreases']} decrease(s) of the objective"
-            f" (largest {format_number(d.get('largest_decrease'))}); {d['n_failed']} restart(s) broke down"
-        )
-        parts.append(
-            f"<h3>{escape(label)} convergence: {escape(title)}</h3><p>{escape(summary)}.</p>"
-            + html_table(
-                ("restart", "final objective", "iterations", "converged", "decreases", "error"),
-                [
-                    (
-                        r["restart"],
-                        format_number(r["objective"]),
-                        r["n_iter"],
-                        "yes" if r["converged"] else "no",
-                        r["n_decreases"],
-                        r["error"] or "—",
-                    )
-                    for r in d["restarts"]
-                ],
-            )
-        )
-    return "".join(parts)
-
-
-def _generic_diagnostics(label: str, solver: dict) -> str:
-    """Any solver's diagnostics: one row per key, nested values as compact text."""
-
-    def show(value):
-        return format_number(value) if isinstance(value, float) else str(value)
-
-    return f"<h3>{escape(label)}</h3>" + html_table(
-        ("diagnostic", "value"), [(k, show(v)) for k, v in solver["diagnostics"].items()], css="meta"
-    )
-
-
-# solvers whose diagnostics have a page layout of their own; any other solver gets the generic table
-DIAGNOSTICS = {"nuts": _nuts_diagnostics, "map": _map_diagnostics, "em": _em_diagnostics}

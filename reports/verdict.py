@@ -8,6 +8,7 @@ from scipy import stats
 from modemean.comparisons.results.schema import format_gap, is_number
 
 from .load import ModelResults, boundary_of
+from .tables import APPROXIMATELY, em_kind
 
 __all__ = ["verdict"]
 
@@ -31,6 +32,7 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
         support, how EM's marginal mode compares), then sampler warnings.
     """
     lines = []
+    approximate = "approximate" in em_kind(results)
     for method, label in results.labels.items():
         solver = results.solver(method)
         if solver["status"] == "failed":
@@ -44,7 +46,8 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
             f"{find_map['message'].replace(' (see the notes)', '')}: no point is the peak, so gap_sd "
             "(the distance from the MAP) is withheld; "
             + (
-                "the distances below are from EM's marginal mode (gap_sd_em)."
+                "the distances below are from EM's marginal mode "
+                + (f"(gap_sd_em; {APPROXIMATELY})." if approximate else "(gap_sd_em).")
                 if em_ok
                 else "declare the random effects in LATENT to get EM's marginal mode, the peak that does exist."
             )
@@ -54,9 +57,9 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
     for name in skewed:
         row = results.parameters[name]
         if is_number(row.get("gap_sd")):
-            lines.append(_parameter_sentence(name, row, results.draws.get(name)))
+            lines.append(_parameter_sentence(name, row, results.draws.get(name), approximate))
         else:
-            lines.append(_no_mode_sentence(name, row))
+            lines.append(_no_mode_sentence(name, row, approximate))
     if ranked and not skewed:
         top = ranked[0]
         lines.append(
@@ -72,7 +75,12 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
     return lines
 
 
-def _parameter_sentence(name: str, row: dict, draws: np.ndarray | None) -> str:
+def _em_mode(row: dict, approximate: bool) -> str:
+    """EM's estimate in words; a Laplace-EM estimate is approximately the marginal mode, and says so."""
+    return f"EM's marginal mode ({row['em']:.3g}{f', {APPROXIMATELY}' if approximate else ''})"
+
+
+def _parameter_sentence(name: str, row: dict, draws: np.ndarray | None, approximate: bool) -> str:
     gap = row["gap_sd"]
     sentence = f"{name}: the posterior mean lies {_sds(gap)} sd {'above' if gap > 0 else 'below'} the MAP"
     bound = boundary_of(row, "map")
@@ -94,17 +102,17 @@ def _parameter_sentence(name: str, row: dict, draws: np.ndarray | None) -> str:
         apart = (row["em"] - row["map"]) / row["sd"]
         if abs(apart) >= NEGLIGIBLE_GAP:
             sentence += (
-                f"; EM's marginal mode ({row['em']:.3g}) is {_sds(apart)} sd "
+                f"; {_em_mode(row, approximate)} is {_sds(apart)} sd "
                 f"{'above' if apart > 0 else 'below'} find_MAP's joint mode ({row['map']:.3g})"
             )
         else:
-            sentence += f"; EM's marginal mode ({row['em']:.3g}) agrees with find_MAP"
+            sentence += f"; {_em_mode(row, approximate)} agrees with find_MAP"
     if is_number(row.get("median")):
         sentence += f" (median {row['median']:.3g}, mean {row['mean']:.3g}, MAP {row['map']:.3g})"
     return sentence + "."
 
 
-def _no_mode_sentence(name: str, row: dict) -> str:
+def _no_mode_sentence(name: str, row: dict, approximate: bool) -> str:
     """For a parameter whose joint density has no mode: measure from EM's marginal mode."""
     gap = row["gap_sd_em"]
     why = (
@@ -114,8 +122,9 @@ def _no_mode_sentence(name: str, row: dict) -> str:
         else "find_MAP gave no mode"
     )
     return (
-        f"{name}: {why}; the posterior mean lies {_sds(gap)} sd {'above' if gap > 0 else 'below'} EM's "
-        f"marginal mode ({row['em']:.3g}), the peak of the posterior with the latent variables integrated out "
+        f"{name}: {why}; the posterior mean lies {_sds(gap)} sd {'above' if gap > 0 else 'below'} "
+        f"{_em_mode(row, approximate)}, {'approximately ' if approximate else ''}the peak of the posterior with "
+        "the latent variables integrated out "
         f"(median {row['median']:.3g}, mean {row['mean']:.3g})."
     )
 

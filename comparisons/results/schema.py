@@ -58,7 +58,7 @@ EM_KINDS = {
     "exact (discrete)": "the discrete latent summed out exactly: the modes of the exact marginal",
     "exact (Gaussian)": "conditionally Gaussian latents integrated out exactly: the modes of the exact marginal",
     "Laplace (approximate)": "the E-step is the Laplace approximation at the latents' conditional mode: the modes "
-    "of the Laplace-approximate marginal (lme4's glmer nAGQ = 1), not of the exact one",
+    "of the Laplace-approximate marginal (lme4's glmer nAGQ = 1): approximately, not exactly, the marginal's modes",
     "hand-written": "the model file's own E- and M-steps",
 }
 

@@ -440,7 +440,7 @@ def test_flags_are_read_by_kind_never_by_their_words(tmp_path):
 
 def test_a_page_section_is_one_line(site, monkeypatch):
     """A new section is one entry in SECTIONS: rendered in order with its anchor; one that returns None is left out."""
-    from modemean.reports import pages
+    from modemean.reports import model_page as pages
 
     out, _ = site
     count = lambda r: f"<p>{len(r.parameters)} parameters</p>"  # noqa: E731

@@ -1,4 +1,4 @@
-"""The simulation-study page (``reports/study.py``) on hand-written ``study.json`` files: made-up numbers that
+"""The simulation-study page (``reports/study/``) on hand-written ``study.json`` files: made-up numbers that
 pin the rendering (which row is marked, what is a tie, that every number of the JSON is on the page). The
 numbers of a real study come from ``modemean study``; no solver runs here."""
 
@@ -12,7 +12,8 @@ from test_reports import _write as _write_results
 
 from modemean.cli import main
 from modemean.reports import render
-from modemean.reports.study import Study, in_short, load_study, plus_minus, smallest_rmse
+from modemean.reports.study.load import Study, load_study
+from modemean.reports.study.words import in_short, plus_minus, smallest_rmse
 
 
 def _est(n, bias, bias_mcse, rmse, rmse_mcse):

@@ -19,7 +19,8 @@ from modemean.comparisons.solvers.em import run_em
 from modemean.comparisons.spec import load_spec
 from modemean.comparisons.teach import build_teaching
 from modemean.reports import render
-from modemean.reports.teaching import expected_losses, render_teaching
+from modemean.reports.teaching import render_teaching
+from modemean.reports.teaching.loss_demo import expected_losses
 
 SEED = 20261126
 PRIOR = {"scales": (0.05, 1.0), "nuts": {"draws": 200, "tune": 200, "chains": 1}}
@@ -100,8 +101,8 @@ def test_em_bound_touches_lies_below_and_peaks_at_the_m_step(site):
 
 @pytest.mark.slow
 def test_reparam_quantiles_map_exactly_and_the_mode_moves(site):
-    from modemean.reports.lessons import reparam_numbers
     from modemean.reports.load import load_model
+    from modemean.reports.teaching.reparam_demo import reparam_numbers
 
     results = load_model(site, "eight_schools")
     tau = results.draws["tau"]
@@ -125,7 +126,7 @@ def test_reparam_quantiles_map_exactly_and_the_mode_moves(site):
 def test_skew_families_match_scipy(i):
     from scipy import optimize
 
-    from modemean.reports.lessons import skew_families
+    from modemean.reports.teaching.skew_demo import skew_families
 
     fams = skew_families()
     for name, dist in (("lognormal", lambda v: stats.lognorm(v)), ("gamma", lambda v: stats.gamma(v))):
@@ -340,8 +341,8 @@ def test_em_bound_in_browser(page, site):
 
 @pytest.mark.slow
 def test_reparam_demo_in_browser(page, site):
-    from modemean.reports.lessons import reparam_numbers
     from modemean.reports.load import load_model
+    from modemean.reports.teaching.reparam_demo import reparam_numbers
 
     d = reparam_numbers(load_model(site, "eight_schools").draws["tau"])
     _open(page, site / "teaching" / "reparam_demo.html")
@@ -359,7 +360,7 @@ def test_reparam_demo_in_browser(page, site):
 
 @pytest.mark.slow
 def test_skew_demo_in_browser(page, site):
-    from modemean.reports.lessons import catalog_skew, skew_families
+    from modemean.reports.teaching.skew_demo import catalog_skew, skew_families
 
     fams, catalog = skew_families(), catalog_skew(site)
     assert any(c["model"] == "eight_schools" and c["parameter"] == "tau" for c in catalog)

@@ -1,0 +1,243 @@
+"""A model's page (``DIR/<model>/index.html``): :data:`SECTIONS`, top to bottom, and their renderers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import numpy as np
+
+from modemean.comparisons.results.schema import format_number
+
+from . import html
+from .approximations import section as approximations_section
+from .diagnostics import diagnostics_html
+from .html import N_SHOWN
+from .images import section as image_section
+from .load import ModelResults, draws_spread, zero_spread
+from .plots import model as plots
+from .tables import (
+    STATUS_WORDS,
+    comparison_table,
+    em_kind,
+    em_kind_html,
+    notes_html,
+    solver_table,
+)
+from .verdict import verdict
+
+N_DRAWN = 40  # at most this many density figures per page (an image model has hundreds of parameters)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of a model page: ``render(results)`` gives its HTML, or ``None`` (or ``""``) to leave it out.
+
+    The page is the sections of :data:`SECTIONS` in order, each as ``<section class="section-<id>">``
+    with an ``<h2 id="<id>">`` heading (the anchor other pages link to); with ``title=None`` the
+    section writes its own heading.
+    """
+
+    id: str
+    title: str | None
+    render: Callable[[ModelResults], str | None]
+
+
+def render_model(results: ModelResults) -> Path:
+    """Write ``<folder>/index.html`` and its PNG figures for one model; return the page's path."""
+    folder = results.folder
+    for old in folder.glob("fig-*.png"):
+        old.unlink()
+    title = results.data.get("title") or results.name
+    parts = []
+    for section in SECTIONS:
+        part = section.render(results)
+        if part:
+            head = f'<h2 id="{section.id}">{escape(section.title)}</h2>' if section.title is not None else ""
+            parts.append(f'<section class="section-{section.id}">{head}{part}</section>')
+    solvers = ", ".join(results.labels.values())
+    study = '<a href="study.html">simulation study</a>' if (folder / "study.json").is_file() else ""
+    body = (
+        f'<nav><a href="../index.html">← all models</a><a href="results.json">results.json</a>'
+        f'<a href="results.nc">results.nc</a>{study}</nav><h1>{escape(title)}</h1>'
+        f"<p><code>{escape(results.name)}</code> — {escape(solvers)}, side by side.</p>\n" + "\n".join(parts)
+    )
+    page = folder / "index.html"
+    page.write_text(html.page(f"{title} — modemean", body))
+    return page
+
+
+def _verdict(results: ModelResults) -> str:
+    return f"<ul>{''.join(f'<li>{escape(s)}</li>' for s in verdict(results))}</ul>"
+
+
+def _highlights(results: ModelResults) -> str | None:
+    """The model's own headline numbers (its ``highlights`` hook), as a two-column table."""
+    highlights = results.data.get("highlights") or {}
+    if not highlights:
+        return None
+
+    def show(value):
+        if isinstance(value, list):
+            return ", ".join(map(str, value)) or "none"
+        return format_number(value) if isinstance(value, float) else str(value)
+
+    rows = "".join(
+        f'<tr><th scope="row">{escape(k)}</th><td>{escape(show(v))}</td></tr>' for k, v in highlights.items()
+    )
+    return f'<table class="highlights"><tbody>{rows}</tbody></table>'
+
+
+def _story(results: ModelResults) -> str:
+    d = results.data
+    refs = "".join(f"<li>{escape(r)}</li>" for r in d.get("references", []))
+    heading = "Why the posterior is skewed" if d.get("skewed", True) else "Why the posterior is not skewed"
+    return (
+        f"<p>{escape(d.get('story', ''))}</p><h3>{heading}</h3>"
+        f"<p>{escape(d.get('why_skewed', ''))}</p><h3>References</h3><ul>{refs or '<li>none given</li>'}</ul>"
+    )
+
+
+def _table(results: ModelResults) -> str:
+    return (
+        "<p>Parameters ordered as in the model; the columns a reader needs first (map, em, mean, median, sd, "
+        "gap_sd), the rest behind <i>show all columns</i>. <b>gap_sd</b> = (mean − map) / sd, shaded by size "
+        "(≥ 0.2 and ≥ 0.5). Click a column name to sort, type in the box to filter the parameters. Hover a column "
+        "name for its meaning; an empty cell says why it is empty and links "
+        f"to that solver's status below.</p>{em_kind_html(results)}{comparison_table(results)}"
+        f"<h3>Notes</h3>{notes_html(results)}"
+    )
+
+
+def _densities(results: ModelResults) -> str:
+    ranked = results.ranked()
+    drawn, undrawn = ranked[:N_DRAWN], ranked[N_DRAWN:]
+    shown, rest = drawn[:N_SHOWN], drawn[N_SHOWN:]
+    density = [_density(results, name, i) for i, name in enumerate(drawn)]
+    figures_html = "".join(density[: len(shown)])
+    if rest:
+        figures_html += (
+            f"<details><summary>The other {len(rest)} parameters ({', '.join(map(escape, rest))})"
+            f"</summary>{''.join(density[len(shown) :])}</details>"
+        )
+    if undrawn:
+        figures_html += (
+            f"<p>{len(undrawn)} less skewed parameters are not drawn (the {N_DRAWN} most skewed are); "
+            "their numbers are in the table and in results.json.</p>"
+        )
+    return (
+        "<p>Grey: NUTS density (ArviZ KDE) with its 94% HDI shaded; dotted: the Laplace approximation "
+        "N(MAP, laplace_sd); vertical lines: the estimators, in the same colours and line styles on every page. "
+        "Estimators that coincide are drawn as nested stripes (the earlier in the legend, the wider); one "
+        "outside the plotted range is shown as an arrow with its value. Most skewed parameters first.</p>"
+        f"{figures_html}"
+    )
+
+
+def _diagnostics(results: ModelResults) -> str:
+    return solver_table(results) + diagnostics_html(results)
+
+
+def _density(results: ModelResults, name: str, index: int) -> str:
+    row = results.parameters[name]
+    draws = results.draws.get(name)
+    if zero_spread(row) or (draws is not None and not draws_spread(draws)):
+        return (
+            f'<p class="no-density">{escape(name)}: no density figure: every draw has the same value '
+            f"({escape(format_number(row.get('mean')))}), a constant, so there is no spread to draw.</p>"
+        )
+    markers = {c: d["marker"] for c, d in results.columns.items() if d.get("marker")}
+    fig = plots.density_figure(name, row, results.draws.get(name), markers)
+    if results.draws.get(name) is not None:
+        caption = f"{name}: NUTS density and the point estimates."
+    else:
+        why = results.solver("nuts").get("message") or "NUTS did not run"
+        caption = f"{name}: no NUTS draws ({why}); point estimates and the Laplace curve only."
+    return html.figure(
+        fig,
+        results.folder,
+        f"fig-density-{index:02d}-{html.slug(name)}.png",
+        f"posterior density of {name} with the estimators marked",
+        caption,
+    )
+
+
+def _em_trace(results: ModelResults) -> str:
+    em = results.solver("em")
+    if not results.traces:
+        why = em.get("message") or "EM recorded no iterations"
+        return f"<p>No EM trace: EM {escape(STATUS_WORDS.get(em['status'], em['status']))} — {escape(why)}</p>"
+    approx = "approximately the " if "approximate" in em_kind(results) else ""
+    caption = (
+        f"Distance of each restart's objective ({approx}log posterior for MAP-EM, {approx}log likelihood for "
+        f"ML-EM{': Laplace-EM' if approx else ''}) to the "
+        "best value reached, by iteration, on a log scale: a straight descent is EM's linear rate; "
+        "a restart that levels off above the floor stopped at a lower local maximum; red triangles mark "
+        "iterations where the objective went down."
+    )
+    return html.figure(
+        plots.em_trace_figure(results.traces),
+        results.folder,
+        "fig-em-trace.png",
+        "EM objective by iteration for every restart",
+        caption,
+    )
+
+
+def _reparameterisation(results: ModelResults) -> str:
+    positive = [
+        n for n, draws in results.draws.items() if n in results.parameters and draws_spread(draws) and np.min(draws) > 0
+    ]
+    if not positive:
+        return "<p>No parameter has only positive draws, so there is no log scale to compare with.</p>"
+    name = max(positive, key=lambda n: abs(results.parameters[n].get("skewness") or 0.0))
+    caption = (
+        f"{name}, the most skewed positive parameter, on its own scale (left) and on the log scale (right), "
+        "with each scale's mode (KDE maximum) and median. The median of log " + name + " is the log of the "
+        "median; the mode of log " + name + " is not the log of the mode: a mode depends on the "
+        "parameterisation, which is why find_MAP (own scale) and map_unconstrained (log scale with the "
+        "Jacobian) differ."
+    )
+    return html.figure(
+        plots.reparameterisation_figure(name, results.draws[name]),
+        results.folder,
+        "fig-reparameterisation.png",
+        f"{name} on its own scale and on the log scale",
+        caption,
+    )
+
+
+def _metadata(results: ModelResults) -> str:
+    d = results.data
+    rows = [
+        ("model", results.name),
+        ("seed", d.get("seed")),
+        ("source", d.get("source", "—")),
+        ("schema version", d.get("schema_version", "—")),
+    ]
+    rows += [(f"setting: {k}", v) for k, v in (d.get("settings") or {}).items()]
+    rows += [(f"version: {k}", v) for k, v in (d.get("versions") or {}).items()]
+    body = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
+    return (
+        f'<table class="meta"><tbody>{body}</tbody></table>'
+        '<p>Data: <a href="results.json">results.json</a> (the table, statuses and diagnostics) and '
+        '<a href="results.nc">results.nc</a> (ArviZ DataTree: posterior draws, point estimates, EM trace).</p>'
+    )
+
+
+# the model page, top to bottom; a new section is one line here (its render function may live in its own module)
+SECTIONS = [
+    Section("verdict", "Verdict", _verdict),
+    Section("highlights", "This model in numbers", _highlights),
+    Section("story", "The model", _story),
+    Section("images", None, image_section),  # reports/images.py: an image model's pictures, with its own heading
+    Section("table", "Comparison table", _table),
+    Section("figures", "Posterior densities", _densities),
+    Section("approximations", "Approximations of the posterior", approximations_section),
+    Section("em-trace", "EM: the climb", _em_trace),
+    Section("reparameterisation", "Reparameterisation: the mode moves, the median does not", _reparameterisation),
+    Section("diagnostics", "Diagnostics", _diagnostics),
+    Section("metadata", "Run metadata", _metadata),
+]

@@ -1,0 +1,1 @@
+"""The report's figures (matplotlib, PNG), drawn in one style (:mod:`.style`)."""
