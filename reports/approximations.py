@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from . import html
+import modemean.reports.html as html  # "from . import html" would import the package reports/__init__
+
 from .html import N_SHOWN
 from .load import ModelResults, draws_spread
 from .plots import model as plots

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+import modemean.reports.html as html  # "from . import html" would import the package reports/__init__
 from modemean.comparisons.results.schema import format_number
 
-from . import html
 from .load import ModelResults
 from .study.load import PAGE
 from .study.words import study_summary

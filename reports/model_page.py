@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+import modemean.reports.html as html  # "from . import html" would import the package reports/__init__
 from modemean.comparisons.results.schema import format_number
 
-from . import html
 from .approximations import section as approximations_section
 from .diagnostics import diagnostics_html
 from .html import N_SHOWN

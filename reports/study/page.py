@@ -5,9 +5,9 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+import modemean.reports.html as html  # "from . import html" would import the package reports/__init__
 from modemean.comparisons.results.schema import is_number
 
-from .. import html
 from .load import (
     PAGE,
     SUMMARY,

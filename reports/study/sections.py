@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
+import modemean.reports.html as html  # "from . import html" would import the package reports/__init__
 from modemean.comparisons.results.schema import format_number, is_number
 
-from .. import html
 from ..plots import study as plots
 from .load import (
     ESTIMATORS,

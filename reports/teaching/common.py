@@ -10,7 +10,8 @@ from pathlib import Path
 import matplotlib
 from matplotlib.figure import Figure
 
-from .. import html
+import modemean.reports.html as html  # "from . import html" would import the package reports/__init__
+
 from ..plots.style import RC
 
 TEACH_CSS = html.asset("teach.css")
