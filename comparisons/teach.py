@@ -39,14 +39,14 @@ import numpy as np
 from modemean import models
 
 from .em.discrete import DiscreteLatentEM
-from .em.engine import EMEngine, HandWritten
+from .em.engine import HandWritten, require
 from .em.loop import run_em
 from .errors import ModemeanError
 from .results.write import jsonable, write_atomic
 from .run.compare import compare
 from .run.hashing import CATALOG, hash_code, hash_settings
 from .solvers import SEED, SOLVERS
-from .spec import ModelSpec, load_spec
+from .spec import load_spec
 
 __all__ = [
     "em_demo_data",
@@ -99,7 +99,7 @@ def em_demo_data(*, seed: int = SEED.default, n_init: int = N_INIT, bins: int = 
     x = np.asarray(spec.data["x"], dtype=float)
     grid = np.linspace(x.min() - 1.0, x.max() + 1.0, GRID_POINTS)
     on_grid = DiscreteLatentEM(module.build({"x": grid}), "z")
-    engine = _engine(spec)
+    engine = require(spec.em_engine, spec.em_reason)
     starts = engine.starts(n_init, np.random.default_rng(seed))
     restarts = []
     for start in starts:
@@ -140,14 +140,6 @@ def em_demo_data(*, seed: int = SEED.default, n_init: int = N_INIT, bins: int = 
             "restarts": restarts,
         }
     )
-
-
-def _engine(spec: ModelSpec) -> EMEngine:
-    """The spec's EM engine (the teaching models all have one)."""
-    engine = spec.em_engine
-    if engine is None:
-        raise ModemeanError(f"model {spec.name!r} has no EM engine: {spec.em_reason}")
-    return engine
 
 
 def _slice_point(theta: dict, new: dict, key: str, value: float) -> dict:
@@ -210,7 +202,7 @@ def em_bound_data(*, seed: int = SEED.default, steps: int = BOUND_STEPS, points:
     module = models.get("two_gaussians")
     spec = load_spec(module)
     engine = DiscreteLatentEM(module.build(spec.data), "z")
-    em = _engine(spec)
+    em = require(spec.em_engine, spec.em_reason)
     theta = em.starts(1, np.random.default_rng(seed))[0]
     record = []
     for _ in range(steps):
@@ -318,7 +310,7 @@ def prior_demo_data(*, seed: int = SEED.default, scales=SCALES, flat: float = FL
         means.append(c.table.loc[names, "mean"].tolist())
         ses.append((c.table.loc[names, "sd"] / np.sqrt(c.table.loc[names, "ess_bulk"])).tolist())
     spec = load_spec(sparse)
-    engine = _engine(spec)
+    engine = require(spec.em_engine, spec.em_reason)
     ml = run_em(engine, engine.starts(1, np.random.default_rng(seed))[0], prior=None)
     taus = np.geomspace(min(grid), max(grid), 60)
     ridge_data = ridge.load_data()

@@ -17,8 +17,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..density.prior import LogPrior
+from ..errors import ModemeanError
 
-__all__ = ["EM_HOOKS", "EMEngine", "HandWritten", "Params", "objective"]
+__all__ = ["EM_HOOKS", "EMEngine", "HandWritten", "Params", "objective", "require"]
 
 EM_HOOKS = ("em_starts", "e_step", "m_step")  # the model contract's hand-written EM steps
 Params = dict[str, np.ndarray]
@@ -83,6 +84,13 @@ def objective(
     """The E-step at ``params`` and EM's objective there: the log likelihood, plus the log prior if given."""
     expectations, loglik = e_step(params)
     return expectations, loglik + (prior(params) if prior is not None else 0.0)
+
+
+def require(engine: EMEngine | None, reason: str) -> EMEngine:
+    """``engine`` where EM applies (``reason`` empty), else a :class:`ModemeanError` saying why not."""
+    if engine is None or reason:
+        raise ModemeanError(f"EM does not apply: {reason}")
+    return engine
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,6 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
     traces: dict[str, list[np.ndarray]] = {}
     flags: dict[str, list[Flag]] = {}
     kind = engine.kind
-    approximate = "approximate" in kind
     diagnostics: dict[str, Any] = {"em_kind": kind}
     space = cached(spec.compiled, ("space", params), lambda: ValueSpace(spec.model, list(params)))
     initial = dict(zip(space.names, space.constrained(space.ravel(space.initial_point))[0].tolist(), strict=True))
@@ -70,6 +69,22 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
         errors = "; ".join(sorted({r["error"] for r in diagnostics["em"]["restarts"] if r["error"]}))
         return Fit("em", "failed", f"every EM restart broke down: {errors}", traces=traces, diagnostics=diagnostics)
     best = kept["em"]
+    return Fit(
+        "em",
+        "ok",
+        "; ".join(_messages(diagnostics, kept, kind, n_init, max_iter)),
+        estimates=estimates,
+        traces=traces,
+        converged=best.converged,
+        n_iter=best.n_iter,
+        diagnostics=diagnostics,
+        flags=flags,
+    )
+
+
+def _messages(diagnostics: dict, kept: dict[str, EMRun], kind: str, n_init: int, max_iter: int) -> list[str]:
+    """What the fit says in words: an approximate objective, decreases, no convergence, broken restarts."""
+    approximate = "approximate" in kind
     messages = []
     if approximate:
         messages.append(f"EM is {kind}: its objective is an approximate marginal likelihood")
@@ -93,17 +108,7 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
             )
         if d["n_failed"] > d["n_degenerate"]:
             messages.append(f"{column}: {d['n_failed'] - d['n_degenerate']} of {n_init} restarts broke down")
-    return Fit(
-        "em",
-        "ok",
-        "; ".join(messages),
-        estimates=estimates,
-        traces=traces,
-        converged=best.converged,
-        n_iter=best.n_iter,
-        diagnostics=diagnostics,
-        flags=flags,
-    )
+    return messages
 
 
 def _summarise(runs: list[EMRun]) -> dict:
