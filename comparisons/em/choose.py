@@ -111,7 +111,7 @@ def _discrete(
         )
     try:
         derived = DiscreteLatentEM(model, discrete[0])
-        marginal = marginalize(model, derived)
+        marginal = marginalize(model, derived.latent, derived.graph, derived.shape)
     except ModemeanError as exc:
         raise ModemeanError(f"model {name!r}: {exc}") from exc
     steps = DiscreteEM(derived, hooks.get("em_starts"), hooks.get("m_step"), build, data, _params(marginal, latent))

@@ -55,3 +55,50 @@ def test_each_specs_em_engine_reads_its_own_data():
     assert mine.derived is theirs.derived and mine.data is spec.data and theirs.data is other.data
     np.testing.assert_allclose(mine.starts(3, np.random.default_rng(0))[2]["mu"], start["mu"] - 3.0, atol=1e-12)
     assert mine.e_step(start)[1] == load_spec("two_gaussians").em_engine.e_step(start)[1] != their_ll
+
+
+def test_with_data_refuses_other_keys_or_shapes():
+    spec = load_spec("eight_schools")
+    with pytest.raises(ModemeanError, match=r"keys \['sigma', 'y'\]"):
+        spec.with_data({"y": spec.data["y"]})
+    with pytest.raises(ModemeanError, match=r"data\['y'\] has shape \(7,\).*same shapes"):
+        spec.with_data({**spec.data, "y": spec.data["y"][:7]})
+
+
+def test_observed_keys_finds_missing_entries_and_refuses_a_computed_observation():
+    import pymc as pm
+
+    def build(data):
+        with pm.Model() as model:
+            mu = pm.Normal("mu")
+            pm.Normal("y", mu, 1.0, observed=data["y"])
+        return model
+
+    y = np.array([0.5, np.nan, 1.5, 2.0])
+    with pytest.warns(pm.exceptions.ImputationWarning):
+        spec = spec_from_parts(build, {"y": y})
+    assert observed_keys(spec) == {"y_observed": "y"}
+
+    def computed(data):
+        with pm.Model() as model:
+            pm.Normal("y", pm.Normal("mu"), 1.0, observed=np.log(data["y"]))
+        return model
+
+    with pytest.raises(ModemeanError, match="'y' is not one of the data arrays"):
+        observed_keys(spec_from_parts(computed, {"y": np.array([1.0, 2.0])}))
+
+
+def test_an_observation_held_in_the_models_own_pm_data_is_rebuilt_on_new_data():
+    import pymc as pm
+
+    def build(data):
+        with pm.Model() as model:
+            y = pm.Data("y", data["y"])
+            pm.Normal("obs", pm.Normal("mu"), 1.0, observed=y)
+        return model
+
+    spec = spec_from_parts(build, {"y": np.array([0.5, 1.5, 2.0])})
+    assert observed_keys(spec) == {"obs": "y"}
+    other = spec.with_data({"y": np.array([3.0, 4.0, 5.0])})
+    point = {"mu": np.array(0.0)}
+    assert _logp(other, point) - _logp(spec, point) == pytest.approx(-0.5 * (9 + 16 + 25 - 0.25 - 2.25 - 4), rel=1e-12)
