@@ -35,7 +35,7 @@ from scipy import special
 
 from modemean import compare, models
 from modemean.comparisons.density.prior import LogPrior
-from modemean.comparisons.discrete import DiscreteLatentEM
+from modemean.comparisons.em.discrete import DiscreteLatentEM
 from modemean.models import _images as im
 
 REPEATS, CALLS = 7, 20

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from modemean import models
-from modemean.comparisons.solvers.em import run_em
+from modemean.comparisons.em.loop import run_em
 from modemean.comparisons.spec import spec_from_parts
 
 try:
@@ -57,15 +57,13 @@ def modemean_fit(data: dict) -> dict:
     module = models.get("sleepstudy")
     t0 = time.perf_counter()
     spec = spec_from_parts(module.build, data, name="lmm", latent=module.LATENT)
-    spec.em["reason"]()  # builds and compiles the engine, checks the graph
-    engine = spec.em["engine"]()
-    start = spec.em["em_starts"](spec.data, 1, np.random.default_rng(SEED))[0]
-    e0, _ = spec.em["e_step"](spec.data, start)
-    spec.em["m_step"](spec.data, e0, None)  # compiles Q
+    em = spec.em_engine
+    engine = em.derived  # builds and compiles the engine, checks the graph
+    start = em.starts(1, np.random.default_rng(SEED))[0]
+    e0, _ = em.e_step(start)
+    em.m_step(e0, None)  # compiles Q
     t1 = time.perf_counter()
-    run = run_em(
-        lambda p: spec.em["e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, None), None, start
-    )
+    run = run_em(em, start, prior=None)
     t2 = time.perf_counter()
     p = run.params
     return {

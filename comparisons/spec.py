@@ -21,15 +21,14 @@ from modemean import models
 from .checks import check_data, missing
 from .compiled import Compiled, Source, cached, initial_point, same_array, share_observed
 from .density.compile import compile_small
-from .discrete import discrete_chain, discrete_hooks, discrete_latents, marginalize
+from .em.choose import choose_engine
+from .em.engine import EM_HOOKS, EMEngine
 from .errors import ModemeanError
-from .gaussian import check_latent_names, check_not_hyperparameter, gaussian_hooks
-from .missing import check_missing, imputed_variables
+from .missing import check_missing
 
 __all__ = ["ModelSpec", "load_spec", "observed_keys", "spec_from_parts"]
 
 INFO_KEYS = ("title", "story", "why_skewed", "references")
-EM_HOOKS = ("em_starts", "e_step", "m_step")
 
 
 @dataclass(frozen=True)
@@ -47,17 +46,14 @@ class ModelSpec:
     model : pymc.Model
         The model the solvers see. When the latent variables are discrete (mixture labels,
         zero-inflation flags, shifts) this is the model with them summed out
-        (:func:`comparisons.discrete.marginalize`); otherwise the model as written.
+        (:func:`comparisons.em.discrete.marginalize`); otherwise the model as written.
     latent : tuple of str
         Variables EM integrates out (may name variables that are not in ``model``, such as
         mixture labels that the PyMC model has already summed out).
-    em : dict of str to callable
-        ``em_starts``, ``e_step``, ``m_step`` and ``kind()`` (the ``em_kind`` reported: ``"exact
-        (discrete)"``, ``"exact (Gaussian)"``, ``"Laplace (approximate)"`` or ``"hand-written"``);
-        empty when EM does not apply. For a discrete
-        latent they are derived from the model's graph (the model file may give ``em_starts``
-        and a closed-form ``m_step``), and ``fast_e_step`` may be added
-        (:func:`comparisons.discrete.discrete_hooks`).
+    em_engine : EMEngine or None
+        The EM engine (:class:`comparisons.em.engine.EMEngine`) on this spec's data, chosen at load
+        (:func:`comparisons.em.choose.choose_engine`): discrete, continuous (Gaussian or Laplace, decided
+        on first use), the model file's hand-written steps, or ``None`` when there is nothing to integrate.
     sample_kwargs : dict
         Extra keyword arguments for ``pymc.sample`` (the model file's ``SAMPLER``), e.g.
         ``{"target_accept": 0.95}``.
@@ -83,7 +79,7 @@ class ModelSpec:
     compiled : Compiled or None
         The model's observations as shared variables and every function compiled from it
         (:mod:`comparisons.compiled`), shared with the specs :meth:`with_data` derives when only
-        observations change. Reading :attr:`model`, :attr:`written` or :attr:`em` loads this
+        observations change. Reading :attr:`model`, :attr:`written` or :attr:`em_engine` loads this
         spec's observations into those variables (a no-op when they hold them already).
     """
 
@@ -92,7 +88,7 @@ class ModelSpec:
     data: dict[str, np.ndarray]
     _model: pm.Model
     latent: tuple[str, ...]
-    _em: dict[str, Callable]
+    _em: EMEngine | None
     sample_kwargs: dict[str, Any]
     source: str
     _written: pm.Model | None = None
@@ -116,10 +112,10 @@ class ModelSpec:
         return self._written
 
     @property
-    def em(self) -> dict[str, Callable]:
-        """The EM hooks (see the class docstring), on this spec's observations."""
+    def em_engine(self) -> EMEngine | None:
+        """The EM engine (see the class docstring), bound to this spec's data and observations."""
         self._load()
-        return self._em
+        return self._em.bind(self.data) if self._em is not None else None
 
     def _load(self) -> None:
         if self.compiled is not None:
@@ -131,7 +127,7 @@ class ModelSpec:
         When only observed arrays change (same shapes, same missing entries; e.g. simulated
         observations, :func:`observed_keys`), the new spec shares this one's model and every function
         compiled from it (:attr:`compiled`): solving it compiles nothing. This spec stays valid: reading
-        either spec's ``model``, ``written`` or ``em`` loads its own observations first, so solve specs
+        either spec's ``model``, ``written`` or ``em_engine`` loads its own observations first, so solve specs
         of one model one at a time (one thread). Any other change (a covariate, a known standard
         error) rebuilds the model with ``build(data)``, compiled afresh. The first call checks, once per
         model, that the swapped model equals that rebuild (log density and initial point, at two
@@ -189,16 +185,15 @@ class ModelSpec:
     @property
     def em_reason(self) -> str:
         """Why EM does not apply, or ``""`` when it does."""
-        if not self.latent and not self.em:
+        engine = self.em_engine
+        if engine is None and not self.latent:
             return (
                 "the model declares no latent variables (LATENT is empty) and has no missing observations, so "
                 "there is nothing for EM to integrate out"
             )
-        if not self.em:
+        if engine is None:
             return f"the model declares latent variables {list(self.latent)} but no EM steps ({', '.join(EM_HOOKS)})"
-        if "reason" in self.em:  # derived steps that may not apply (comparisons.gaussian), decided on first use
-            return self.em["reason"]()
-        return ""
+        return engine.reason  # the continuous engines decide on first use (comparisons.em.choose)
 
     @property
     def params(self) -> list[str]:
@@ -208,8 +203,8 @@ class ModelSpec:
     @property
     def em_params(self) -> list[str]:
         """The parameters EM estimates: :attr:`params` less the missing observations EM integrates out."""
-        integrated = self.em["integrated"]() if "integrated" in self.em else ()
-        return [name for name in self.params if name not in integrated]
+        engine = self.em_engine
+        return list(engine.params) if engine is not None else self.params
 
 
 def load_spec(target: str | Path | ModuleType) -> ModelSpec:
@@ -338,7 +333,7 @@ def _assemble(
     """Build the model on checked ``data``, its observations as shared variables, and derive latents and EM."""
     built = _build(build, data, name)
     shared = share_observed(built)
-    model, em, written = _with_latents(built, latent, dict(hooks), name, build)
+    model, em, written = choose_engine(built, latent, dict(hooks), name, build, data)
     compiled = Compiled([], data)
     spec = ModelSpec(
         name, info, data, model, latent, em, sample_kwargs, source, written, highlights, payload, build, dict(hooks),
@@ -355,8 +350,8 @@ def _assemble(
         present = ~np.isnan(array) if array.dtype.kind == "f" and np.isnan(array).any() else None
         compiled.sources.append(Source(key, variable, shared[variable], present))
     compiled.swappable = None if compiled.sources else False
-    if "reset" in em:
-        compiled.on_load(em["reset"])
+    if em is not None:
+        compiled.on_load(em.reset)
     return spec
 
 
@@ -420,71 +415,6 @@ def observed_keys(spec: ModelSpec) -> dict[str, str]:
                 "build() unchanged, e.g. observed=data['y'], to simulate and refit it"
             )
     return keys
-
-
-def _with_latents(
-    model: pm.Model, latent: tuple[str, ...], em: dict[str, Callable], name: str, build: Callable[[dict], pm.Model]
-):
-    """The solvers' model, the EM hooks and the written model, per the kind of latent variable.
-
-    Discrete latents written in the model: the solvers get the marginalised model and EM gets
-    steps derived from the graph (a model file may add ``em_starts`` and a closed-form
-    ``m_step``; an ``e_step`` is refused — it would be a second copy of the density).
-    Otherwise (continuous latents, or labels the model has already summed out): the model file's
-    hand-written ``em_starts``, ``e_step``, ``m_step``, all three or none; with none, the latents
-    must be free variables of the model and get the exact Gaussian E-step derived from the graph
-    (:func:`comparisons.gaussian.gaussian_hooks`; its ``reason()`` says when it does not apply).
-
-    Returns
-    -------
-    model : pymc.Model
-        What find_MAP and NUTS see.
-    em : dict of str to callable
-    written : pymc.Model or None
-        The model as written when ``model`` is its marginalised version.
-    """
-    discrete = discrete_latents(model, latent) if latent else []
-    if not discrete:
-        if em and len(em) < len(EM_HOOKS):
-            absent = [h for h in EM_HOOKS if h not in em]
-            raise ModemeanError(f"model {name!r}: EM steps incomplete, missing {', '.join(absent)}")
-        if latent and not em:
-            check_latent_names(model, latent, name)
-            check_not_hyperparameter(model, latent, name)
-            return model, gaussian_hooks(model, latent), None
-        if not em and imputed_variables(model):  # missing observations alone: EM integrates them out
-            return model, gaussian_hooks(model, ()), None
-        return model, {**em, "kind": lambda: "hand-written"} if em else em, None
-    links = discrete_chain(model, discrete)
-    if links:
-        raise ModemeanError(f"model {name!r}: {_chain_message(links, len(discrete))}")
-    if len(discrete) != len(latent) or len(discrete) > 1:
-        raise ModemeanError(
-            f"model {name!r}: LATENT {list(latent)} must be exactly one discrete latent variable "
-            f"of the model (found discrete {discrete}); EM cannot mix discrete and continuous latents"
-        )
-    if "e_step" in em:
-        raise ModemeanError(
-            f"model {name!r}: the latent {discrete[0]!r} is discrete, so the E-step is derived from "
-            "the PyMC model itself; remove e_step (em_starts and a closed-form m_step may stay)"
-        )
-    try:
-        hooks, engine = discrete_hooks(model, discrete[0], em.get("em_starts"), em.get("m_step"), build)
-        marginal = marginalize(model, engine())
-    except ModemeanError as exc:
-        raise ModemeanError(f"model {name!r}: {exc}") from exc
-    return marginal, {**hooks, "kind": lambda: "exact (discrete)"}, model
-
-
-def _chain_message(links: list[tuple[str, str]], n: int) -> str:
-    """One line for discrete latents that form a chain (a hidden Markov model): what, and the workaround."""
-    (child, parent), (last, before) = links[0], links[-1]
-    found = f"{child}'s distribution depends on {parent}" + (f", ..., {last}'s on {before}" if len(links) > 1 else "")
-    return (
-        f"LATENT declares a chain of {n} discrete latents ({found}): EM does not support Markov-chain "
-        "latents yet; sum them out with the forward algorithm in a pm.Potential and set LATENT = () "
-        "(README, 'How to add a model')"
-    )
 
 
 def _build(build: Callable, data: dict, name: str) -> pm.Model:

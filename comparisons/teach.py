@@ -6,11 +6,11 @@ here and written as JSON next to the results (``OUT/teaching/*.json``):
 * ``em_demo.json`` -- ``two_gaussians``, maximum-likelihood EM (the seed's demo) from each of the
   engine's restarts (the model's ``em_starts`` with the run's seed, so restart 0 is the seed's
   start and the first ``n_init`` restarts are the ones ``modemean run`` makes), run by
-  :func:`comparisons.solvers.em.run_em` with the engine's E- and M-steps. The parameters of every
+  :func:`comparisons.em.loop.run_em` with the engine's E- and M-steps. The parameters of every
   iteration are recorded by wrapping the E-step (which ``run_em`` calls once per iteration, on
   the start and on every M-step's result), and the two weighted component densities
   ``w_k N(x | mu_k, sigma_k)`` are evaluated on a grid from the PyMC model's own log-density
-  graph (:meth:`comparisons.discrete.DiscreteLatentEM.log_joint` on the model built at the grid
+  graph (:meth:`comparisons.em.discrete.DiscreteLatentEM.log_joint` on the model built at the grid
   points), so the page neither re-runs EM nor re-types a density.
 * ``em_bound.json`` -- ``two_gaussians`` again: EM as coordinate ascent on a lower bound. At each
   iteration from the seed's start, the log likelihood and the bound ``Q(theta | theta_t) + H(q_t)``
@@ -38,13 +38,14 @@ import numpy as np
 
 from modemean import models
 
-from .discrete import DiscreteLatentEM
+from .em.discrete import DiscreteLatentEM
+from .em.engine import HandWritten, require
+from .em.loop import run_em
 from .errors import ModemeanError
 from .results.write import jsonable, write_atomic
 from .run.compare import compare
 from .run.hashing import CATALOG, hash_code, hash_settings
 from .solvers import SEED, SOLVERS
-from .solvers.em import run_em
 from .spec import load_spec
 
 __all__ = [
@@ -98,17 +99,18 @@ def em_demo_data(*, seed: int = SEED.default, n_init: int = N_INIT, bins: int = 
     x = np.asarray(spec.data["x"], dtype=float)
     grid = np.linspace(x.min() - 1.0, x.max() + 1.0, GRID_POINTS)
     on_grid = DiscreteLatentEM(module.build({"x": grid}), "z")
-    starts = spec.em["em_starts"](spec.data, n_init, np.random.default_rng(seed))
-    e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
+    engine = require(spec.em_engine, spec.em_reason)
+    starts = engine.starts(n_init, np.random.default_rng(seed))
     restarts = []
     for start in starts:
         seen: list[dict[str, np.ndarray]] = []
 
-        def e_step(params, seen=seen):
+        def e_step(data, params, seen=seen):
             seen.append({k: np.array(v, dtype=float) for k, v in params.items()})
-            return e_hook(spec.data, params)
+            return engine.e_step(params)
 
-        run = run_em(e_step, lambda e: spec.em["m_step"](spec.data, e, None), None, start)
+        recorded = HandWritten(None, e_step, lambda data, e, prior: engine.m_step(e, prior), spec.data)
+        run = run_em(recorded, start, prior=None)
         # a restart that broke down ends with a non-finite objective (or an E-step that raised): drop it
         n = int(np.isfinite(run.trace).sum())
         seen = seen[:n]
@@ -160,12 +162,12 @@ def em_bound_data(*, seed: int = SEED.default, steps: int = BOUND_STEPS, points:
     """EM on ``two_gaussians`` as coordinate ascent on a lower bound, along 1-D slices of the parameters.
 
     At the EM iterate ``theta_t`` the E-step gives ``q_t(z_i = k) = r_ik``, the responsibilities
-    (:meth:`comparisons.discrete.DiscreteLatentEM.e_step`). For any ``theta``,
+    (:meth:`comparisons.em.discrete.DiscreteLatentEM.e_step`). For any ``theta``,
 
     ``L(q_t, theta) = sum_ik r_ik log p(z_i = k, x_i | theta) + H(q_t)``, with
     ``H(q_t) = -sum_ik r_ik log r_ik``, and ``l(theta) - L(q_t, theta) = sum_i KL(q_t,i || p(z_i | x_i, theta)) >= 0``,
 
-    where ``log p(z_i = k, x_i | theta)`` is the engine's :meth:`~comparisons.discrete.DiscreteLatentEM.log_joint`
+    where ``log p(z_i = k, x_i | theta)`` is the engine's :meth:`~comparisons.em.discrete.DiscreteLatentEM.log_joint`
     (the PyMC model's own graph) and ``l(theta)`` its logsumexp over ``k`` summed over ``i``. The
     first sum is ``Q(theta | theta_t)``. The bound touches ``l`` at ``theta_t``; the M-step (the
     model's closed form) maximises it over all of ``theta`` at once.
@@ -200,14 +202,15 @@ def em_bound_data(*, seed: int = SEED.default, steps: int = BOUND_STEPS, points:
     module = models.get("two_gaussians")
     spec = load_spec(module)
     engine = DiscreteLatentEM(module.build(spec.data), "z")
-    theta = spec.em["em_starts"](spec.data, 1, np.random.default_rng(seed))[0]
+    em = require(spec.em_engine, spec.em_reason)
+    theta = em.starts(1, np.random.default_rng(seed))[0]
     record = []
     for _ in range(steps):
         expectations, loglik = engine.e_step(theta)
         q = expectations["resp"].T  # (K, N): q_t(z_i = k)
         log_q = np.log(q)
         entropy = float(-(q * log_q).sum())
-        new = spec.em["m_step"](spec.data, expectations, None)
+        new = em.m_step(expectations, None)
 
         def curves(params, q=q, log_q=log_q, entropy=entropy):
             joint = engine.log_joint(params)  # (K, N) from the model's graph
@@ -307,8 +310,8 @@ def prior_demo_data(*, seed: int = SEED.default, scales=SCALES, flat: float = FL
         means.append(c.table.loc[names, "mean"].tolist())
         ses.append((c.table.loc[names, "sd"] / np.sqrt(c.table.loc[names, "ess_bulk"])).tolist())
     spec = load_spec(sparse)
-    start = spec.em["em_starts"](spec.data, 1, np.random.default_rng(seed))[0]
-    ml = run_em(lambda p: spec.em["e_step"](spec.data, p), lambda e: spec.em["m_step"](spec.data, e, None), None, start)
+    engine = require(spec.em_engine, spec.em_reason)
+    ml = run_em(engine, engine.starts(1, np.random.default_rng(seed))[0], prior=None)
     taus = np.geomspace(min(grid), max(grid), 60)
     ridge_data = ridge.load_data()
     modes = [ridge.closed_form({**ridge_data, "tau": float(tau)})[0] for tau in taus]

@@ -344,14 +344,14 @@ def _pose_posteriors(comparison, estimates: dict, max_draws: int = 200) -> dict[
     spaced draws.
     """
     spec, out = comparison.spec, {}
-    e_step = spec.em["e_step"]
+    e_step = spec.em_engine.e_step  # the graph's (no fast path applies to image rows)
     if "em" in estimates:
-        out["resp_em"] = e_step(spec.data, {"theta": estimates["em"]})[0]["resp"]
+        out["resp_em"] = e_step({"theta": estimates["em"]})[0]["resp"]
     nuts = comparison.fits.get("nuts")
     if nuts is not None and nuts.status == "ok" and nuts.draws is not None:
         draws = nuts.draws.posterior["theta"].values.reshape(-1, estimates["mean"].size)
         chosen = draws[np.linspace(0, len(draws) - 1, min(max_draws, len(draws))).astype(int)]
-        out["resp_nuts"] = np.mean([e_step(spec.data, {"theta": t})[0]["resp"] for t in chosen], axis=0)
+        out["resp_nuts"] = np.mean([e_step({"theta": t})[0]["resp"] for t in chosen], axis=0)
     return out
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pymc as pm
 
 # The standardised trial effects eta_j enter the log density quadratically: EM's exact Gaussian E-step
-# and its M-step are derived from this model's graph (comparisons/gaussian.py), so the file writes none.
+# and its M-step are derived from this model's graph (comparisons/em/gaussian/), so the file writes none.
 
 INFO = {
     "title": "Beta-blockers: a meta-analysis of 22 clinical trials",

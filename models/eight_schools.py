@@ -1,7 +1,7 @@
 """Eight schools (Rubin 1981; BDA3 §5.5), non-centred, with the school effects as EM's latent variables.
 
 The standardised effects ``eta`` enter the log density quadratically, so EM's steps are derived from
-this model's graph (exact Gaussian E-step, :mod:`comparisons.gaussian`): the file writes none.
+this model's graph (exact Gaussian E-step, :mod:`comparisons.em.gaussian`): the file writes none.
 """
 
 import pymc as pm

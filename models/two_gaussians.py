@@ -55,7 +55,7 @@ def build(data):
     """The mixture as it is told: a label ``z_i`` per point, then the point given its label.
 
     EM's E-step is read off this graph; find_MAP and NUTS get it with ``z`` summed out
-    (automatically, :func:`comparisons.discrete.marginalize`). Means ordered, so labels cannot switch.
+    (automatically, :func:`comparisons.em.discrete.marginalize`). Means ordered, so labels cannot switch.
     """
     x = data["x"]
     with pm.Model() as model:

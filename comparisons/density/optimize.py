@@ -1,5 +1,6 @@
 """The optimisers' shared steps on a :class:`~comparisons.density.space.ValueSpace`: one Newton decrement,
-one Newton's method (trust-exact, exact Hessian) and one mode of the unconstrained density.
+one Newton's method (trust-exact, exact Hessian) and one mode of the unconstrained density; and the chord
+Newton's method of EM's M-steps (:func:`chord_newton`), on any function with an exact gradient.
 
 Each works on the log density without the Jacobian (find_MAP's objective, :meth:`ValueSpace.logp`) or,
 with ``jacobian=True``, on the density of the unconstrained coordinates (:meth:`ValueSpace.logp_jacobian`).
@@ -7,12 +8,14 @@ with ``jacobian=True``, on the density of the unconstrained coordinates (:meth:`
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import optimize
 
 from .space import ValueSpace
 
-__all__ = ["DECREMENT_TOL", "NEWTON", "newton_decrement", "newton", "jacobian_mode"]
+__all__ = ["DECREMENT_TOL", "NEWTON", "chord_newton", "newton_decrement", "newton", "jacobian_mode"]
 
 DECREMENT_TOL = 1e-6  # stationary: a Newton step would raise the log density by less than this (nats)
 NEWTON = {"gtol": 1e-10, "maxiter": 50}
@@ -123,3 +126,72 @@ def jacobian_mode(space: ValueSpace, start: np.ndarray) -> tuple[np.ndarray, dic
         "log_density": float(space.logp_jacobian(u)[0]),
         "decrement": newton_decrement(space, u, jacobian=True),
     }
+
+
+def chord_newton(
+    negative: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    u0: np.ndarray,
+    value: float,
+    grad: np.ndarray,
+    free: np.ndarray,
+    chol: np.ndarray | None = None,
+    max_iter: int = 50,
+) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """Minimise ``negative`` (value, gradient) over the coordinates ``free`` by Newton's method.
+
+    The Hessian comes from forward differences of the exact gradient (``len(free)`` gradient
+    calls), or is the Cholesky factor ``chol`` given (the previous M-step's), and is kept (a chord
+    method: linear convergence at the rate of the Hessian's relative error); it is recomputed when
+    a step has to be shortened. Each step is backtracked until the value decreases.
+
+    Returns
+    -------
+    (u, value, chol) or None
+        ``None`` when the Hessian is not positive definite.
+    """
+    u = u0.copy()
+    fresh = chol is None
+    if chol is None:
+        chol = _difference_cholesky(negative, u, grad, free)
+        if chol is None:
+            return None
+    for _ in range(max_iter):
+        step = -np.linalg.solve(chol.T, np.linalg.solve(chol, grad[free]))
+        if -grad[free] @ step < 1e-15 * max(1.0, abs(value)):  # the predicted gain is rounding: converged
+            break
+        t, moved = 1.0, False
+        while t > 1e-6:
+            x = u.copy()
+            x[free] += t * step
+            v, g = negative(x)
+            if v <= value:
+                moved = True
+                break
+            t *= 0.25
+        if moved:
+            u, value, grad = x, v, g
+        if t < 1.0 or not moved:
+            if fresh and not moved:
+                break
+            chol, fresh = _difference_cholesky(negative, u, grad, free), True
+            if chol is None:
+                return None
+    return u, value, chol
+
+
+def _difference_cholesky(negative: Callable, u: np.ndarray, grad: np.ndarray, free: np.ndarray) -> np.ndarray | None:
+    """Cholesky factor of the Hessian over ``free`` by forward differences of the gradient.
+
+    ``None`` when it is not positive definite.
+    """
+    h = 1e-6 * (1.0 + np.abs(u[free]))
+    H = np.empty((free.size, free.size))
+    for j, (i, hj) in enumerate(zip(free, h, strict=True)):
+        x = u.copy()
+        x[i] += hj
+        H[:, j] = (negative(x)[1][free] - grad[free]) / hj
+    H = 0.5 * (H + H.T)
+    try:
+        return np.linalg.cholesky(H)
+    except np.linalg.LinAlgError:
+        return None

@@ -7,7 +7,7 @@ import numpy as np
 import pymc as pm
 import pytensor
 
-from ..discrete.graph import support
+from ..em.discrete.graph import support
 from ..errors import ModemeanError
 from .compile import SMALL_GRAPH_MODE
 

@@ -1,15 +1,12 @@
-"""``em``: the hand-rolled EM loop (restarts, tolerance, every iteration's objective recorded).
+"""``em``: EM with the prior (column ``em``) and without it (``mle``), through the spec's EM engine.
 
-The loop is sklearn's (``n_init`` restarts of E-step, M-step, objective; keep the best), with two
-differences: it stops on the change in the *parameters* (the objective's change reaches rounding
-noise long before the parameters settle), and a decrease of the objective beyond rounding is
-recorded and reported, never taken as convergence.
+The loop and its restarts are :mod:`comparisons.em.loop`; the engine (discrete, Gaussian, Laplace or
+the model file's own steps) is ``spec.em_engine`` (:mod:`comparisons.em.choose`). This module keeps the
+best restart per column, summarises the restarts and says in words what went wrong.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,123 +15,12 @@ from ..compiled import cached
 from ..density.bounds import boundary_flags
 from ..density.prior import LogPrior
 from ..density.space import ValueSpace
-from ..errors import DegenerateFitError
+from ..em.loop import EMRun, run_restarts
 from ..results.fit import Fit, Flag, flatten
 from ..spec import ModelSpec
 from .base import Column, Option, Solver
 
-__all__ = ["EM", "EMRun", "run_em", "fit_em"]
-
-ROUNDING = 1e-12  # relative slack for the monotonicity check: smaller decreases are rounding noise
-
-
-@dataclass
-class EMRun:
-    """One restart of EM.
-
-    Attributes
-    ----------
-    params : dict of str to ndarray
-        Where the restart ended, on each parameter's own scale.
-    trace : ndarray of shape (n_iter + 1,)
-        The objective (log likelihood, plus log prior for MAP-EM) at the start and after every
-        iteration.
-    converged : bool
-        The largest change of a parameter fell below ``tol``.
-    decreases : list of (int, float)
-        Iterations at which the objective went down by more than rounding, and by how much.
-    error : str
-        Why the restart stopped early (non-finite objective, degenerate component, an exception).
-    degenerate : bool
-        The restart stopped because a component collapsed (likelihood unbounded).
-    """
-
-    params: dict[str, np.ndarray]
-    trace: np.ndarray
-    converged: bool
-    decreases: list[tuple[int, float]] = field(default_factory=list)
-    error: str = ""
-    degenerate: bool = False
-
-    @property
-    def objective(self) -> float:
-        """The final objective (``-inf`` for a restart that broke down)."""
-        return float(self.trace[-1]) if self.trace.size and not self.error else -np.inf
-
-    @property
-    def n_iter(self) -> int:
-        """Iterations performed."""
-        return max(self.trace.size - 1, 0)
-
-
-def run_em(
-    e_step: Callable[[dict], tuple[object, float]],
-    m_step: Callable[[object], dict],
-    log_prior: Callable[[dict], float] | None,
-    start: dict[str, np.ndarray],
-    *,
-    max_iter: int = 1000,
-    tol: float = 1e-8,
-) -> EMRun:
-    """Run EM from one start until the parameters stop moving.
-
-    Parameters
-    ----------
-    e_step : callable
-        ``params -> (expectations, log_likelihood)``; may raise
-        :class:`~comparisons.errors.DegenerateFitError`, which ends the restart as degenerate.
-    m_step : callable
-        ``expectations -> params``.
-    log_prior : callable or None
-        ``params -> log p(params)``; ``None`` for maximum likelihood.
-    start : dict of str to ndarray
-    max_iter : int, default 1000
-    tol : float, default 1e-8
-        Stop when ``max |new - old| / (1 + |old|)`` over every parameter entry is below ``tol``.
-
-    Returns
-    -------
-    EMRun
-    """
-    params = {k: np.asarray(v, dtype=float) for k, v in start.items()}
-    trace: list[float] = []
-    decreases: list[tuple[int, float]] = []
-
-    def objective(p):
-        expectations, loglik = e_step(p)
-        return expectations, loglik + (log_prior(p) if log_prior is not None else 0.0)
-
-    try:
-        expectations, value = objective(params)
-        trace.append(value)
-        if not np.isfinite(value):
-            return EMRun(params, np.array(trace), False, error=f"the objective is {value} at the start")
-        for it in range(1, max_iter + 1):
-            new = {k: np.asarray(v, dtype=float) for k, v in m_step(expectations).items()}
-            expectations, value = objective(new)
-            trace.append(value)
-            if not np.isfinite(value):
-                return EMRun(
-                    new,
-                    np.array(trace),
-                    False,
-                    decreases,
-                    error=f"the objective became {value} at iteration {it} (a degenerate fit: "
-                    "e.g. a component collapsed onto a single point)",
-                    degenerate=value > 0,
-                )
-            drop = value - trace[-2]
-            if drop < -ROUNDING * max(1.0, abs(value)):
-                decreases.append((it, float(drop)))
-            change = max(float(np.max(np.abs(new[k] - params[k]) / (1.0 + np.abs(params[k])))) for k in new)
-            params = new
-            if change < tol and drop >= -ROUNDING * max(1.0, abs(value)):
-                return EMRun(params, np.array(trace), True, decreases)
-    except DegenerateFitError as exc:
-        return EMRun(params, np.array(trace), False, decreases, error=f"degenerate fit: {exc}", degenerate=True)
-    except (FloatingPointError, ValueError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
-        return EMRun(params, np.array(trace), False, decreases, error=f"{type(exc).__name__}: {exc}")
-    return EMRun(params, np.array(trace), False, decreases)
+__all__ = ["EM", "fit_em"]
 
 
 def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000, tol: float = 1e-8) -> Fit:
@@ -142,7 +28,7 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
 
     Each runs from the same ``n_init`` starts (the model's ``em_starts``, rng seeded with
     ``seed``); the best restart by objective is kept and the spread of the restarts' optima is
-    reported. For a discrete latent the steps come from :mod:`comparisons.discrete` (the blocked
+    reported. For a discrete latent the steps come from :mod:`comparisons.em.discrete` (the blocked
     fast E-step when the model gives a closed-form M-step and the fast path applies). Restarts in
     which a component collapsed are reported as degenerate, with what to do.
 
@@ -152,26 +38,23 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
         ``not_applicable`` when the model declares no latent variables or no EM steps;
         ``failed`` when every restart broke down.
     """
-    if spec.em_reason:
+    engine = spec.em_engine
+    if engine is None or spec.em_reason:
         return Fit("em", "not_applicable", f"EM does not apply: {spec.em_reason}")
     rng = np.random.default_rng(seed)
-    starts = spec.em["em_starts"](spec.data, n_init, rng)
-    params = tuple(spec.em_params)
+    starts = engine.starts(n_init, rng)
+    params = tuple(engine.params)
     prior = cached(spec.compiled, ("log prior", params), lambda: LogPrior(spec.as_written, list(params)))
-    e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
-    e_step = lambda p: e_hook(spec.data, p)  # noqa: E731
     estimates: dict[str, dict[str, float]] = {}
     traces: dict[str, list[np.ndarray]] = {}
     flags: dict[str, list[Flag]] = {}
-    kind = spec.em["kind"]() if "kind" in spec.em else "hand-written"
-    approximate = "approximate" in kind
+    kind = engine.kind
     diagnostics: dict[str, Any] = {"em_kind": kind}
     space = cached(spec.compiled, ("space", params), lambda: ValueSpace(spec.model, list(params)))
     initial = dict(zip(space.names, space.constrained(space.ravel(space.initial_point))[0].tolist(), strict=True))
     kept = {}
     for column, log_prior in (("em", prior), ("mle", None)):
-        m_step = lambda e, lp=log_prior: spec.em["m_step"](spec.data, e, lp)  # noqa: E731
-        runs = [run_em(e_step, m_step, log_prior, s, max_iter=max_iter, tol=tol) for s in starts]
+        runs = run_restarts(engine, starts, prior=log_prior, max_iter=max_iter, tol=tol)
         traces[column] = [r.trace for r in runs]
         good = [r for r in runs if not r.error]
         diagnostics[column] = _summarise(runs)
@@ -186,6 +69,22 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
         errors = "; ".join(sorted({r["error"] for r in diagnostics["em"]["restarts"] if r["error"]}))
         return Fit("em", "failed", f"every EM restart broke down: {errors}", traces=traces, diagnostics=diagnostics)
     best = kept["em"]
+    return Fit(
+        "em",
+        "ok",
+        "; ".join(_messages(diagnostics, kept, kind, n_init, max_iter)),
+        estimates=estimates,
+        traces=traces,
+        converged=best.converged,
+        n_iter=best.n_iter,
+        diagnostics=diagnostics,
+        flags=flags,
+    )
+
+
+def _messages(diagnostics: dict, kept: dict[str, EMRun], kind: str, n_init: int, max_iter: int) -> list[str]:
+    """What the fit says in words: an approximate objective, decreases, no convergence, broken restarts."""
+    approximate = "approximate" in kind
     messages = []
     if approximate:
         messages.append(f"EM is {kind}: its objective is an approximate marginal likelihood")
@@ -209,17 +108,7 @@ def fit_em(spec: ModelSpec, *, seed: int, n_init: int = 5, max_iter: int = 1000,
             )
         if d["n_failed"] > d["n_degenerate"]:
             messages.append(f"{column}: {d['n_failed'] - d['n_degenerate']} of {n_init} restarts broke down")
-    return Fit(
-        "em",
-        "ok",
-        "; ".join(messages),
-        estimates=estimates,
-        traces=traces,
-        converged=best.converged,
-        n_iter=best.n_iter,
-        diagnostics=diagnostics,
-        flags=flags,
-    )
+    return messages
 
 
 def _summarise(runs: list[EMRun]) -> dict:

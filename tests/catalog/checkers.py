@@ -17,7 +17,9 @@ from pytensor.graph.replace import graph_replace, vectorize_graph
 from modemean import models
 from modemean.comparisons.density.compile import SMALL_GRAPH_MODE
 from modemean.comparisons.density.prior import LogPrior
-from modemean.comparisons.solvers.em import EMRun, run_em
+from modemean.comparisons.em.discrete import DiscreteEM
+from modemean.comparisons.em.engine import EMEngine
+from modemean.comparisons.em.loop import EMRun, run_em
 from modemean.comparisons.spec import ModelSpec
 
 ROUNDING = 1e-12  # EM's objective may dip by rounding: this much relative to its size
@@ -73,9 +75,22 @@ def _once(model: pm.Model, what: str, build):
     return _COMPILED[key]
 
 
+def engine(spec: ModelSpec) -> EMEngine:
+    """The spec's EM engine (every model these checks run on has one)."""
+    em = spec.em_engine
+    assert em is not None, f"{spec.name}: no EM engine ({spec.em_reason})"
+    return em
+
+
+def graph_e_step(spec: ModelSpec):
+    """The E-step from the model's graph: the discrete engine's own, not its blocked fast path."""
+    em = engine(spec)
+    return em.derived.e_step if isinstance(em, DiscreteEM) else em.e_step
+
+
 def em_objective(spec: ModelSpec, params: dict[str, np.ndarray], with_prior: bool = True) -> float:
     """EM's objective at ``params``: the E-step's observed-data log likelihood (+ the log prior for MAP-EM)."""
-    _, loglik = spec.em["e_step"](spec.data, params)
+    _, loglik = graph_e_step(spec)(params)
     if not with_prior:
         return float(loglik)
     prior = _once(spec.as_written, "prior", lambda: LogPrior(spec.as_written, spec.em_params))
@@ -108,7 +123,7 @@ def model_log_density(spec: ModelSpec, params: dict[str, np.ndarray]) -> float:
     joint, z0, thetas = _once(model, "joint", lambda: _joint_in_latents(model, latents))
     theta = [point[v.name] for v in thetas]
     z, value, hess = _conditional_mode(lambda z: joint(z, *theta), z0)
-    if spec.em["kind"]() in ("exact (Gaussian)", "Laplace (approximate)"):
+    if engine(spec).kind in ("exact (Gaussian)", "Laplace (approximate)"):
         sign, logdet = np.linalg.slogdet(-hess)
         assert sign > 0, f"{spec.name}: -H is not positive definite at the conditional mode"
         return float(value + 0.5 * z.size * np.log(2 * np.pi) - 0.5 * logdet)
@@ -209,14 +224,7 @@ def _conditional_mode(joint, z: np.ndarray, tol: float = 1e-11):
 def short_em_run(spec: ModelSpec, start: dict[str, np.ndarray], with_prior: bool, max_iter: int) -> EMRun:
     """``max_iter`` EM iterations from ``start`` with the model's own steps (the fast E-step where it has one)."""
     prior = LogPrior(spec.as_written, spec.em_params) if with_prior else None
-    e_hook = spec.em.get("fast_e_step", spec.em["e_step"])
-    return run_em(
-        lambda p: e_hook(spec.data, p),
-        lambda e: spec.em["m_step"](spec.data, e, prior),
-        prior,
-        start,
-        max_iter=max_iter,
-    )
+    return run_em(engine(spec), start, prior=prior, max_iter=max_iter)
 
 
 def assert_em_climbs(run: EMRun, rounding: float = ROUNDING) -> None:

@@ -13,7 +13,8 @@ from scipy import integrate, stats
 
 from modemean import models
 from modemean.comparisons.density.prior import LogPrior
-from modemean.comparisons.solvers.em import run_em
+from modemean.comparisons.em.engine import HandWritten
+from modemean.comparisons.em.loop import run_em
 from modemean.comparisons.spec import load_spec
 
 MODELS = ("beta_blockers", "rat_tumors", "censored_lifetimes")
@@ -77,7 +78,7 @@ def test_em_objective_is_the_marginal_log_density(specs, name):
     rng = np.random.default_rng(11)
     for _ in range(20):
         params = _random_params(name, rng)
-        _, loglik = spec.em["e_step"](spec.data, params)
+        _, loglik = spec.em_engine.e_step(params)
         expected = float(logp(_value_point(marginal, params)))
         assert abs(loglik + prior(params) - expected) < 1e-8, params
 
@@ -170,11 +171,7 @@ def test_censored_simulation_recovers_the_rate(solved):
     assert row["hdi_low"] < truth < row["hdi_high"]
     data = mod.simulate(20_000, np.random.default_rng(5))
     failures = np.sum(data["time"] < data["window"])
-    run = run_em(
-        lambda p: mod.e_step(data, p),
-        lambda e: mod.m_step(data, e, None),
-        None,
-        mod.em_starts(data, 1, np.random.default_rng(0))[0],
-    )
+    steps = HandWritten(mod.em_starts, mod.e_step, mod.m_step, data)
+    run = run_em(steps, steps.starts(1, np.random.default_rng(0))[0], prior=None)
     assert run.converged
     assert abs(float(run.params["lam"]) - truth) < 4 * truth / math.sqrt(failures)

@@ -178,11 +178,12 @@ def test_sparse_mode_sets_zeros_the_mean_does_not(solved):
 def test_sparse_em_keeps_a_zero_coefficient_at_zero(spec):
     s = spec("sparse_regression")
     prior = LogPrior(s.model, s.params)
-    start = s.em["em_starts"](s.data, 1, np.random.default_rng(0))[0]
+    engine = s.em_engine
+    start = engine.starts(1, np.random.default_rng(0))[0]
     start["beta"] = start["beta"].copy()
     start["beta"][0] = 0.0  # the strongest coefficient, forced to 0
-    expectations, _ = s.em["e_step"](s.data, start)
-    new = s.em["m_step"](s.data, expectations, prior)["beta"]
+    expectations, _ = engine.e_step(start)
+    new = engine.m_step(expectations, prior)["beta"]
     assert new[0] == 0.0 and np.all(np.isfinite(new))
 
 

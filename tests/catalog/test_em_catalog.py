@@ -17,6 +17,8 @@ from checkers import (
     assert_responsibilities,
     em_models,
     em_objective,
+    engine,
+    graph_e_step,
     model_log_density,
     random_params,
     short_em_run,
@@ -52,7 +54,7 @@ def test_em_objective_is_the_model_log_density(spec, name):
 @pytest.mark.parametrize("name", EM_MODELS)
 def test_em_objective_never_decreases_from_random_parameters(spec, name, with_prior):
     s = spec(name)
-    if s.em["kind"]() == "Laplace (approximate)":
+    if engine(s).kind == "Laplace (approximate)":
         pytest.skip("the Laplace engine's objective is approximate: EM does not guarantee it increases")
     start = random_params(s, np.random.default_rng(7))
     run = short_em_run(s, start, with_prior, N_ITER)
@@ -67,9 +69,9 @@ def test_em_objective_never_decreases_from_random_parameters(spec, name, with_pr
 def test_em_climbs_to_convergence_from_the_models_starts(spec, name, with_prior):
     """From each of the model's own first ``N_STARTS`` starts, EM converges and its objective never decreases."""
     s = spec(name)
-    if s.em["kind"]() == "Laplace (approximate)":
+    if engine(s).kind == "Laplace (approximate)":
         pytest.skip("the Laplace engine's objective is approximate: EM does not guarantee it increases")
-    for start in s.em["em_starts"](s.data, FEWER_STARTS.get(name, N_STARTS), np.random.default_rng(12)):
+    for start in engine(s).starts(FEWER_STARTS.get(name, N_STARTS), np.random.default_rng(12)):
         run = short_em_run(s, start, with_prior, 1000)
         assert not run.error, run.error
         assert_em_climbs(run)
@@ -79,13 +81,13 @@ def test_em_climbs_to_convergence_from_the_models_starts(spec, name, with_prior)
 @pytest.mark.parametrize("name", EM_MODELS)
 def test_responsibilities_sum_to_one(spec, name):
     s = spec(name)
-    if s.em["kind"]() != "exact (discrete)":
+    if engine(s).kind != "exact (discrete)":
         pytest.skip("no discrete latent")
     written = s.as_written
     z_shape = written.initial_point()[written.rvs_to_values[written[s.latent[0]]].name].shape
     rng = np.random.default_rng(3)
     for _ in range(N_POINTS):
-        expectations, loglik = s.em["e_step"](s.data, random_params(s, rng))  # the graph's E-step (not the fast one)
+        expectations, loglik = graph_e_step(s)(random_params(s, rng))  # the graph's E-step (not the fast one)
         resp = expectations["resp"]
         assert np.isfinite(loglik)
         assert resp.shape[:-1] == z_shape and resp.shape[-1] >= 2  # one probability per label, per latent entry

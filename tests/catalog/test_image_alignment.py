@@ -9,8 +9,9 @@ from scipy import special, stats
 
 from modemean import compare, models
 from modemean.comparisons.density.prior import LogPrior
-from modemean.comparisons.discrete import DiscreteLatentEM
-from modemean.comparisons.solvers.em import run_em
+from modemean.comparisons.em.discrete import DiscreteLatentEM
+from modemean.comparisons.em.engine import HandWritten
+from modemean.comparisons.em.loop import run_em
 from modemean.models import _images as im
 from modemean.reports import images
 from modemean.reports.load import ModelResults
@@ -80,7 +81,8 @@ def test_em_objective_never_decreases(name, with_prior):
     data, model, engine = _small(name)
     prior = LogPrior(model, ["theta"]) if with_prior else None
     for start in im.em_starts(data, 2, np.random.default_rng(0)):
-        run = run_em(engine.e_step, lambda e, d=data: im.m_step(d, e, prior), prior, start, max_iter=200)
+        steps = HandWritten(None, lambda _, p: engine.e_step(p), im.m_step, data)
+        run = run_em(steps, start, prior=prior, max_iter=200)
         assert not run.error and run.converged, run.error
         assert run.n_iter >= 3
         assert np.diff(run.trace).min() >= -1e-12 * abs(run.trace[-1]), np.diff(run.trace).min()
@@ -96,10 +98,8 @@ def catalog_em():
         engine = DiscreteLatentEM(model, "z")
         prior = LogPrior(model, ["theta"])
         start = im.em_starts(data, 1, np.random.default_rng(0))[0]
-        runs = {
-            column: run_em(engine.e_step, lambda e, p=p, d=data: im.m_step(d, e, p), p, start)
-            for column, p in (("em", prior), ("mle", None))
-        }
+        steps = HandWritten(None, lambda _, p, engine=engine: engine.e_step(p), im.m_step, data)
+        runs = {column: run_em(steps, start, prior=p) for column, p in (("em", prior), ("mle", None))}
         assert all(r.converged and not r.decreases for r in runs.values())
         y, pose, sd, K = data["y"], data["pose"], float(data["noise_sd"]), int(data["n_poses"])
         out[name] = {

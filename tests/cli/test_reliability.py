@@ -383,7 +383,7 @@ def mixture_em():
     ``log w_k + log N(x_i | mu_k, sigma_k)`` is built from PyMC's own Normal log density with ``x``
     a symbolic input, so one compilation serves every random data set (the engine compiles per
     model, i.e. per data set: far too slow for 500 examples). Each E-step applies the engine's own
-    collapse check (:class:`comparisons.discrete.estep.Degeneracy`, on the model's initial-point
+    collapse check (:class:`comparisons.em.discrete.estep.Degeneracy`, on the model's initial-point
     scale, which does not depend on the data), so a run breaks down exactly where the engine's would.
     """
     import pytensor
@@ -392,7 +392,6 @@ def mixture_em():
 
     from modemean import models
     from modemean.comparisons.density.prior import LogPrior
-    from modemean.comparisons.discrete import discrete_hooks
     from modemean.comparisons.spec import load_spec
 
     w, mu, sigma, x = pt.vector("w"), pt.vector("mu"), pt.vector("sigma"), pt.vector("x")
@@ -401,7 +400,7 @@ def mixture_em():
     module = models.get("two_gaussians")
     spec = load_spec("two_gaussians")
     prior = LogPrior(spec.as_written, spec.params)
-    degeneracy = discrete_hooks(spec.as_written, spec.latent[0], None, None)[1]().degeneracy
+    degeneracy = spec.em_engine.derived.degeneracy
 
     def e_step(data, params):
         lj = f(params["w"], params["mu"], params["sigma"], data["x"])  # (2, N)
@@ -437,13 +436,14 @@ def test_em_never_decreases_and_nothing_escapes_on_random_mixture_data(mixture_e
     The E-step applies the engine's collapse rule (a sigma below 1e-6 of its initial-point scale is a
     breakdown): without it, a run on x = [-2, -2, -2, -5.86, -5.86, 0.5, -5.86] went on past a
     collapse (sigma 6e-8, objective +36) and rounding moved it down by 1.37."""
-    from modemean.comparisons.solvers.em import run_em
+    from modemean.comparisons.em.engine import HandWritten
+    from modemean.comparisons.em.loop import run_em
 
     module, e_step, prior = mixture_em
     data = {"x": np.array(x, dtype=float)}
     lp = prior if with_prior else None
     for start in module.em_starts(data, 3, np.random.default_rng(seed)):
-        run = run_em(lambda p: e_step(data, p), lambda e: module.m_step(data, e, lp), lp, start, max_iter=100)
+        run = run_em(HandWritten(None, e_step, module.m_step, data), start, prior=lp, max_iter=100)
         last = run.n_iter - 1 if run.error else run.n_iter + 1
         assert all(it >= last for it, _ in run.decreases), (run.decreases, run.error)
         steps = np.diff(run.trace[:last])

@@ -15,7 +15,7 @@ from scipy.special import logsumexp
 
 from modemean import compare
 from modemean.cli import main
-from modemean.comparisons.solvers.em import run_em
+from modemean.comparisons.em.loop import run_em
 from modemean.comparisons.spec import load_spec
 from modemean.comparisons.teach import build_teaching
 from modemean.reports import render
@@ -45,15 +45,10 @@ def _json(site, name):
 def test_em_demo_replays_the_engines_run(site):
     data = _json(site, "em_demo")
     spec = load_spec("two_gaussians")
-    starts = spec.em["em_starts"](spec.data, 5, np.random.default_rng(SEED))
+    starts = spec.em_engine.starts(5, np.random.default_rng(SEED))
     first = data["restarts"][0]
     assert first["mu"][0] == [-0.5, 0.8] and first["w"][0] == [0.5, 0.5]
-    run = run_em(
-        lambda p: spec.em.get("fast_e_step", spec.em["e_step"])(spec.data, p),
-        lambda e: spec.em["m_step"](spec.data, e, None),
-        None,
-        starts[0],
-    )
+    run = run_em(spec.em_engine, starts[0], prior=None)
     np.testing.assert_array_equal(first["trace"], run.trace)
     np.testing.assert_allclose(first["mu"][-1], run.params["mu"], rtol=0, atol=0)
     assert len(data["restarts"]) == 5

@@ -11,8 +11,10 @@ from scipy import special, stats
 
 from modemean import models
 from modemean.comparisons.density.prior import LogPrior
-from modemean.comparisons.discrete import DiscreteLatentEM
-from modemean.comparisons.solvers.em import fit_em, run_em
+from modemean.comparisons.em.discrete import DiscreteLatentEM
+from modemean.comparisons.em.engine import HandWritten
+from modemean.comparisons.em.loop import run_em
+from modemean.comparisons.solvers.em import fit_em
 from modemean.comparisons.solvers.map import fit_map
 from modemean.comparisons.spec import load_spec, spec_from_parts
 
@@ -69,7 +71,7 @@ def test_em_log_likelihood_matches_an_independent_marginal_density(specs, name):
     spec = specs[name]
     engine = _engine(spec)
     for params in _random_params(spec, engine, np.random.default_rng(6), 4):
-        _, loglik = spec.em["e_step"](spec.data, params)
+        _, loglik = spec.em_engine.derived.e_step(params)  # the graph's E-step
         expected = _independent_loglik(name, spec.data, params)
         assert abs(loglik - expected) <= 1e-8 * max(1.0, abs(expected)), (loglik, expected)
 
@@ -80,8 +82,8 @@ def test_fast_e_step_equals_the_graph_e_step(specs, name):
     engine = _engine(spec)
     assert engine.fast_e_step(models.get(name).build, spec.data) is not None, "the fast path should apply"
     for params in _random_params(spec, engine, np.random.default_rng(3), 4):
-        fast, fast_ll = spec.em["fast_e_step"](spec.data, params)
-        full, full_ll = spec.em["e_step"](spec.data, params)
+        fast, fast_ll = spec.em_engine.e_step(params)  # the blocked one: the model gives a closed-form M-step
+        full, full_ll = spec.em_engine.derived.e_step(params)
         assert fast["resp"] is None
         np.testing.assert_allclose(fast["moments"], full["moments"], rtol=1e-10, atol=1e-10)
         assert math.isclose(fast_ll, full_ll, rel_tol=1e-12)
@@ -101,13 +103,14 @@ def test_closed_form_m_step_equals_the_numerical_m_step(specs, name, with_prior)
     # points along an EM path from the model's first start: at random points overlapping components
     # may swap, where the ordered means' constraint binds for the numerical M-step and the closed
     # form (which does not impose it, see normal_mixture_m_step) differs by design
-    params = spec.em["em_starts"](spec.data, 1, np.random.default_rng(4))[0]
+    em = spec.em_engine
+    params = em.starts(1, np.random.default_rng(4))[0]
     for it in range(12):
-        expectations, _ = spec.em["e_step"](spec.data, params)
+        expectations, _ = em.derived.e_step(params)
         if it not in (0, 1, 4, 11):
-            params = spec.em["m_step"](spec.data, expectations, prior)
+            params = em.m_step(expectations, prior)
             continue
-        closed = spec.em["m_step"](spec.data, expectations, prior)
+        closed = em.m_step(expectations, prior)
         numerical = engine.m_step(expectations, with_prior)
         for key in closed:
             np.testing.assert_allclose(closed[key], numerical[key], rtol=1e-6, atol=1e-8, err_msg=key)
@@ -155,15 +158,8 @@ def test_ml_em_equals_sklearn_from_the_same_start(specs, name):
     mixture = pytest.importorskip("sklearn.mixture")
     spec = specs[name]
     x = np.asarray(next(iter(spec.data.values())), dtype=float)
-    start = spec.em["em_starts"](spec.data, 1, np.random.default_rng(0))[0]
-    run = run_em(
-        lambda p: spec.em["fast_e_step"](spec.data, p),
-        lambda e: spec.em["m_step"](spec.data, e, None),
-        None,
-        start,
-        max_iter=5000,
-        tol=1e-12,
-    )
+    start = spec.em_engine.starts(1, np.random.default_rng(0))[0]
+    run = run_em(spec.em_engine, start, prior=None, max_iter=5000, tol=1e-12)  # the fast E-step
     gm = mixture.GaussianMixture(
         2,
         covariance_type="spherical",
@@ -211,13 +207,9 @@ def test_degenerate_component_is_reported_with_what_to_do():
         build, {"x": x}, name="collapse", latent=("z",), em={"m_step": models.get("two_gaussians").m_step}
     )
     start = {"w": np.array([0.9, 0.1]), "mu": np.array([0.0, 4.0]), "sigma": np.array([1.0, 0.01])}
-    run = run_em(
-        lambda p: spec.em["e_step"](spec.data, p),
-        lambda e: spec.em["m_step"](spec.data, e, None),
-        None,
-        start,
-        max_iter=500,
-    )
+    em = spec.em_engine
+    graph = HandWritten(None, lambda _, p: em.derived.e_step(p), lambda _, e, prior: em.m_step(e, prior), spec.data)
+    run = run_em(graph, start, prior=None, max_iter=500)
     assert run.degenerate and "collapsed" in run.error and "What to do" in run.error
 
 

@@ -1,4 +1,4 @@
-"""Exact EM for conditionally Gaussian latents, derived from the PyMC graph (comparisons/gaussian.py).
+"""Exact EM for conditionally Gaussian latents, derived from the PyMC graph (comparisons/em/gaussian/).
 
 Every reference here is computed independently of the engine: the marginal likelihood of a linear
 mixed model written in numpy/scipy (y ~ N(X beta, Z G Z' + sigma^2 I)), its maximisation by scipy,
@@ -12,8 +12,11 @@ import pytest
 from scipy import optimize, stats
 
 from modemean.comparisons.density.prior import LogPrior
+from modemean.comparisons.em.choose import ContinuousEM
+from modemean.comparisons.em.engine import HandWritten
+from modemean.comparisons.em.loop import run_em
 from modemean.comparisons.errors import ModemeanError
-from modemean.comparisons.solvers.em import fit_em, run_em
+from modemean.comparisons.solvers.em import fit_em
 from modemean.comparisons.spec import load_spec, spec_from_parts
 
 LME4_DYESTUFF_ML_DEVIANCE = 327.327059881135  # lme4 tests/lmer-1.R (Dyestuff, REML = FALSE)
@@ -78,7 +81,7 @@ def test_objective_is_the_normal_normal_marginal_at_random_parameters(dyestuff, 
     rng = np.random.default_rng(1)
     for _ in range(5):
         p = {"mu": rng.normal(1500, 50), "sigma": rng.uniform(10, 100), "tau": rng.uniform(1, 100)}
-        _, loglik = dyestuff.em["e_step"](dyestuff.data, p)
+        _, loglik = dyestuff.em_engine.e_step(p)
         assert loglik == pytest.approx(dyestuff_loglik(dyestuff.data, **p), rel=1e-10, abs=1e-8)
     for _ in range(5):
         p = {
@@ -87,7 +90,7 @@ def test_objective_is_the_normal_normal_marginal_at_random_parameters(dyestuff, 
             "tau": rng.uniform([5, 1], [50, 15]),
             "rho": rng.uniform(-0.9, 0.9),
         }
-        _, loglik = sleepstudy.em["e_step"](sleepstudy.data, p)
+        _, loglik = sleepstudy.em_engine.e_step(p)
         assert loglik == pytest.approx(sleepstudy_loglik(sleepstudy.data, **p), rel=1e-10, abs=1e-8)
 
 
@@ -97,11 +100,11 @@ def test_centred_objective_is_the_marginal_and_blocks_are_found(sleepstudy, dyes
     rng = np.random.default_rng(2)
     for _ in range(5):
         mu, tau = rng.normal(0, 10), rng.uniform(0.01, 30)
-        _, loglik = spec.em["e_step"](spec.data, {"mu": mu, "tau": tau})
+        _, loglik = spec.em_engine.e_step({"mu": mu, "tau": tau})
         assert loglik == pytest.approx(stats.norm.logpdf(y, mu, np.sqrt(s**2 + tau**2)).sum(), rel=1e-10, abs=1e-8)
-    assert spec.em["engine"]().blocks == (8, 1)
-    assert dyestuff.em["engine"]().blocks == (6, 1)
-    assert sleepstudy.em["engine"]().blocks == (18, 2)  # 18 independent 2 x 2 blocks, never a 36 x 36 inverse
+    assert spec.em_engine.derived.blocks == (8, 1)
+    assert dyestuff.em_engine.derived.blocks == (6, 1)
+    assert sleepstudy.em_engine.derived.blocks == (18, 2)  # 18 independent 2 x 2 blocks, never a 36 x 36 inverse
 
 
 # ----------------------------------------------------------------- EM's guarantees
@@ -245,8 +248,8 @@ def test_a_non_gaussian_latent_gets_the_laplace_engine():
         return model
 
     spec = spec_from_parts(poisson_effects, {"y": np.array([0, 3, 5, 1, 2, 7]), "g": DATA["g"]}, latent=("a",))
-    assert spec.em_reason == "" and spec.em["kind"]() == "Laplace (approximate)"  # tests/unit/test_laplace_em.py
-    assert spec_from_parts(_random_intercepts, DATA, latent=("a",)).em["kind"]() == "exact (Gaussian)"
+    assert spec.em_reason == "" and spec.em_engine.kind == "Laplace (approximate)"  # tests/unit/test_laplace_em.py
+    assert spec_from_parts(_random_intercepts, DATA, latent=("a",)).em_engine.kind == "exact (Gaussian)"
 
 
 # ---------------------------------------------------------- eight_schools and beta_blockers: the old closed forms
@@ -307,21 +310,20 @@ def test_automatic_e_step_reproduces_the_old_closed_forms(name):
     without) where the engine's profile stops at exactly 0 and flags it; mu moves by O(tau^2) there.
     """
     spec = load_spec(name)
-    assert set(spec.em) >= {"reason", "engine"} and spec.em_reason == ""  # derived, not hand-written
+    assert isinstance(spec.em_engine, ContinuousEM) and spec.em_reason == ""  # derived, not hand-written
     rng = np.random.default_rng(21)
     for _ in range(10):
         p = {"mu": rng.normal(0, 5), "tau": rng.gamma(1.0, 5.0)}
-        assert spec.em["e_step"](spec.data, p)[1] == pytest.approx(normal_normal_e_step(spec.data, p)[1], abs=1e-8)
+        assert spec.em_engine.e_step(p)[1] == pytest.approx(normal_normal_e_step(spec.data, p)[1], abs=1e-8)
     fit = fit_em(spec, seed=5, n_init=3)
     assert fit.ok and not fit.diagnostics["em"]["n_decreases"], fit.message
     prior = LogPrior(spec.as_written, spec.params)
     for column, log_prior in (("em", prior), ("mle", None)):
         runs = [
             run_em(
-                lambda p: normal_normal_e_step(spec.data, p),
-                lambda e, lp=log_prior: normal_normal_m_step(spec.data, e, lp),
-                log_prior,
+                HandWritten(None, normal_normal_e_step, normal_normal_m_step, spec.data),
                 s,
+                prior=log_prior,
                 max_iter=5000,
             )
             for s in normal_normal_starts(spec.data, 3, np.random.default_rng(5))

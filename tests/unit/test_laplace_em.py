@@ -1,4 +1,4 @@
-"""Laplace-EM for continuous latents that are not conditionally Gaussian (comparisons/laplace.py).
+"""Laplace-EM for continuous latents that are not conditionally Gaussian (comparisons/em/laplace.py).
 
 The references are independent of the engine, in numpy/scipy only: per group, a 1-D Newton to the
 conditional mode of the random effect, the Laplace-approximate marginal likelihood (what lme4's
@@ -18,7 +18,8 @@ import pymc as pm
 import pytest
 from scipy import optimize, special, stats
 
-from modemean.comparisons.solvers.em import fit_em, run_em
+from modemean.comparisons.em.loop import run_em
+from modemean.comparisons.solvers.em import fit_em
 from modemean.comparisons.spec import spec_from_parts
 
 TOL = 1e-5
@@ -144,11 +145,11 @@ def case(request):
 
 def test_objective_is_the_laplace_marginal_at_random_parameters(case):
     kind, spec = case
-    assert spec.em_reason == "" and spec.em["kind"]() == "Laplace (approximate)"
+    assert spec.em_reason == "" and spec.em_engine.kind == "Laplace (approximate)"
     rng = np.random.default_rng(3)
     for _ in range(5):
         p = {"mu": rng.normal(0, 1), "beta": rng.normal(0, 1), "tau": rng.uniform(0.2, 2.0)}
-        _, loglik = spec.em["e_step"](spec.data, p)
+        _, loglik = spec.em_engine.e_step(p)
         assert loglik == pytest.approx(laplace_loglik(kind, spec.data, **p), abs=1e-8)
 
 
@@ -194,14 +195,14 @@ def test_transformed_latent_is_integrated_in_its_unconstrained_space():
         return model
 
     spec = spec_from_parts(build, {"y": y, "n": n}, latent=("theta",))
-    assert spec.em["kind"]() == "Laplace (approximate)"
+    assert spec.em_engine.kind == "Laplace (approximate)"
     rng = np.random.default_rng(4)
     for _ in range(5):
         a, b = rng.uniform(0.5, 5), rng.uniform(1, 20)
         t = (y + a) / (n + a + b)
         f = stats.binom.logpmf(y, n, t) + stats.beta.logpdf(t, a, b) + np.log(t * (1 - t))
         expected = np.sum(f + 0.5 * np.log(2 * np.pi) - 0.5 * np.log((n + a + b) * t * (1 - t)))
-        assert spec.em["e_step"](spec.data, {"a": a, "b": b})[1] == pytest.approx(expected, abs=1e-8)
+        assert spec.em_engine.e_step({"a": a, "b": b})[1] == pytest.approx(expected, abs=1e-8)
 
 
 # ----------------------------------------------------------------- decreases are reported, not raised
@@ -212,13 +213,7 @@ def test_a_decrease_of_the_approximate_objective_is_recorded_not_raised():
     data = simulate("logit", 10, 1, 3)
     spec = spec_from_parts(random_intercepts("logit"), data, name="sparse", latent=("a",))
     start = {"mu": 1.5, "beta": -1.0, "tau": 4.0}
-    run = run_em(
-        lambda p: spec.em["e_step"](spec.data, p),
-        lambda e: spec.em["m_step"](spec.data, e, None),
-        None,
-        start,
-        max_iter=100,
-    )
+    run = run_em(spec.em_engine, start, prior=None, max_iter=100)
     assert run.decreases and not run.error
     assert all(d < 0 for _, d in run.decreases)
 

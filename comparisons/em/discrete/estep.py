@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DegenerateFitError
+from ...errors import DegenerateFitError
 
 __all__ = ["COLLAPSE", "softmax_in_place", "Degeneracy"]
 

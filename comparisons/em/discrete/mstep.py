@@ -18,8 +18,8 @@ from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace
 from scipy import optimize
 
-from ..density.prior import LogPrior
-from ..density.space import ValueSpace
+from ...density.prior import LogPrior
+from ...density.space import ValueSpace
 from .graph import LogJointGraph
 
 __all__ = ["NumericalMStep", "jittered_starts"]

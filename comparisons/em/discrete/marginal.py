@@ -9,8 +9,6 @@ pymc-extras' ``marginalize`` does this too but needs ``pymc < 6.4``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -19,9 +17,6 @@ from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors
 
 from .graph import LogJointGraph, observed_value
-
-if TYPE_CHECKING:
-    from .engine import DiscreteLatentEM
 
 __all__ = ["marginalize", "marginal_logp"]
 
@@ -54,7 +49,7 @@ def marginal_logp(graph: LogJointGraph, model: pm.Model, thetas: list, values: d
     return pt.logsumexp(lj, axis=0)
 
 
-def marginalize(model: pm.Model, engine: DiscreteLatentEM) -> pm.Model:
+def marginalize(model: pm.Model, latent: str, graph: LogJointGraph, shape: tuple[int, ...]) -> pm.Model:
     """A new model with the latent summed out, for find_MAP and NUTS.
 
     The new model registers the very same parameter random variables (their priors, transforms
@@ -62,9 +57,19 @@ def marginalize(model: pm.Model, engine: DiscreteLatentEM) -> pm.Model:
     latent, the observations that do not depend on it, and one observed ``CustomDist`` (named
     after the dependent observation, or ``"<latent>_marginal"`` when several depend on it) whose
     log density is :func:`marginal_logp`.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model as written.
+    latent : str
+        The discrete latent's name.
+    graph : LogJointGraph
+        Its log joint over the support (``DiscreteLatentEM.graph``).
+    shape : tuple of int
+        The latent's shape.
     """
-    z_rv = model[engine.latent]
-    graph = engine.graph
+    z_rv = model[latent]
     with pm.Model(coords=model.coords) as marginal:
         dims = model.named_vars_to_dims
         for rv in graph.thetas:
@@ -98,7 +103,7 @@ def marginalize(model: pm.Model, engine: DiscreteLatentEM) -> pm.Model:
                 dep[0].name,
                 pt.zeros(data[0].shape),
                 *thetas,
-                logp=_reduce_to(logp, data[0].ndim, len(engine.shape)),
+                logp=_reduce_to(logp, data[0].ndim, len(shape)),
                 observed=model.rvs_to_values[dep[0]],  # the written model's data (a shared variable, swappable)
                 signature=f"{','.join(cores)}->{out}",
                 dtype=str(data[0].dtype),
@@ -106,7 +111,7 @@ def marginalize(model: pm.Model, engine: DiscreteLatentEM) -> pm.Model:
         else:
             values = {o.name: model.rvs_to_values[o] for o in dep}
             lp = marginal_logp(graph, model, list(thetas), values)
-            pm.Potential(f"{engine.latent}_marginal", lp.sum())
+            pm.Potential(f"{latent}_marginal", lp.sum())
     return marginal
 
 

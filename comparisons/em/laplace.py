@@ -2,7 +2,7 @@
 
 Logistic or Poisson random effects, or a transformed latent (Beta rates, integrated in their logit
 space with the log-Jacobian): ``f(z; theta) = log p(y, z | theta)`` is not quadratic in ``z``, so
-no E-step is exact. This engine is :class:`comparisons.gaussian.GaussianLatentEM` (block detection,
+no E-step is exact. This engine is :class:`comparisons.em.gaussian.engine.GaussianLatentEM` (block detection,
 conversions, the M-step's Newton, SQUAREM, the boundary profile) with the E-step replaced by the
 Laplace approximation at the conditional mode. It is **always approximate** (``em_kind`` =
 ``"Laplace (approximate)"``), and its objective is not guaranteed to increase: decreases are
@@ -46,8 +46,9 @@ import pytensor.tensor as pt
 from pymc.logprob.utils import ParameterValueError
 from pytensor.graph.replace import graph_replace
 
-from .density.compile import compile_fast
-from .gaussian import GaussianLatentEM, NotGaussian
+from ..density.compile import compile_fast
+from .gaussian.engine import GaussianLatentEM
+from .gaussian.structure import NotGaussian
 
 __all__ = ["LaplaceLatentEM", "NotLaplace"]
 

@@ -2,8 +2,8 @@
 
 :class:`DiscreteLatentEM` puts the pieces together: the log joint over the latent's support
 (:mod:`.graph`), the E-step and its degeneracy checks (:mod:`.estep`), the quadratic fast path
-(:mod:`.fastpath`), the numerical M-step and starts (:mod:`.mstep`). :func:`discrete_hooks` turns
-it into the model contract's ``em_starts``, ``e_step``, ``m_step``.
+(:mod:`.fastpath`), the numerical M-step and starts (:mod:`.mstep`). :class:`comparisons.em.discrete.steps.DiscreteEM`
+adapts it to the EM engine contract.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ import pytensor
 from pymc.logprob.transforms import LogTransform
 from pymc.logprob.utils import ParameterValueError
 
-from ..compiled import initial_point
-from ..density.compile import compile_small
-from ..density.prior import LogPrior
-from ..density.space import ValueSpace
+from ...compiled import initial_point
+from ...density.compile import compile_small
+from ...density.prior import LogPrior
+from ...density.space import ValueSpace
 from .estep import Degeneracy, softmax_in_place
 from .fastpath import FastEStep, fast_e_step
 from .graph import LogJointGraph, log_joint_graph, observation_extra, scalar_observation, support
 from .mstep import NumericalMStep, jittered_starts
 
-__all__ = ["DiscreteLatentEM", "discrete_hooks"]
+__all__ = ["DiscreteLatentEM"]
 
 SMALL = 200_000  # below this many log-joint entries, run PyTensor's Python code (compiling costs more)
 
@@ -178,7 +178,7 @@ class DiscreteLatentEM:
         return {"resp": np.moveaxis(resp, 0, -1), "moments": moments, "params": params}, loglik
 
     def fast_e_step(self, build: Callable[[dict], pm.Model], data: dict) -> Callable | None:
-        """The blocked E-step of :func:`comparisons.discrete.fastpath.fast_e_step` (built once), or ``None``
+        """The blocked E-step of :func:`comparisons.em.discrete.fastpath.fast_e_step` (built once), or ``None``
         where it does not apply (to the observations the model holds now)."""
         if self._fast is None:
             self._fast = fast_e_step(self, build, data) or False
@@ -186,7 +186,7 @@ class DiscreteLatentEM:
 
     # ------------------------------------------------------------------ M-step and starts
     def m_step(self, expectations: dict, with_prior: bool) -> dict:
-        """The numerical M-step (:class:`comparisons.discrete.mstep.NumericalMStep`)."""
+        """The numerical M-step (:class:`comparisons.em.discrete.mstep.NumericalMStep`)."""
         if self._m_step is None:
             self._m_step = NumericalMStep(
                 self._graph, self.space, LogPrior(self.model, self.params), self.shape, self._compile
@@ -196,55 +196,3 @@ class DiscreteLatentEM:
     def starts(self, n_init: int, rng: np.random.Generator) -> list[dict]:
         """The model's initial point, then jittered by U(-1, 1) in the unconstrained space."""
         return jittered_starts(self.space, n_init, rng)
-
-
-def discrete_hooks(
-    model: pm.Model,
-    latent: str,
-    em_starts: Callable | None,
-    m_step: Callable | None,
-    build: Callable[[dict], pm.Model] | None = None,
-) -> tuple[dict[str, Callable], Callable[[], DiscreteLatentEM]]:
-    """The model contract's ``em_starts``, ``e_step``, ``m_step`` for a discrete latent.
-
-    The engine is compiled on the first call. ``e_step`` always comes from the model's graph;
-    ``m_step`` is the model file's closed form if it gives one, else the numerical M-step;
-    ``em_starts`` is the model file's, else :meth:`DiscreteLatentEM.starts`. When the model
-    gives a closed-form M-step (and ``build``, to probe the graph), ``fast_e_step`` is added: the
-    blocked E-step of :meth:`DiscreteLatentEM.fast_e_step` where it applies, else the graph's.
-
-    Returns
-    -------
-    hooks : dict of str to callable
-        Same signatures as a hand-written model file: ``em_starts(data, n_init, rng)``,
-        ``e_step(data, params)``, ``m_step(data, expectations, prior)`` (``prior`` a LogPrior or
-        None), plus ``fast_e_step(data, params)`` as above (may return ``None`` as engine) and
-        ``reset()`` (new observations were loaded into the model).
-    engine : callable
-        Returns the (cached) :class:`DiscreteLatentEM`.
-    """
-    cache: dict[str, DiscreteLatentEM] = {}
-
-    def engine() -> DiscreteLatentEM:
-        if "engine" not in cache:
-            cache["engine"] = DiscreteLatentEM(model, latent)
-        return cache["engine"]
-
-    def reset():  # new observations (comparisons.compiled)
-        if "engine" in cache:
-            cache["engine"].reset()
-
-    hooks: dict[str, Callable] = {
-        "reset": reset,
-        "em_starts": em_starts or (lambda data, n_init, rng: engine().starts(n_init, rng)),
-        "e_step": lambda data, params: engine().e_step(params),
-        "m_step": m_step or (lambda data, expectations, prior: engine().m_step(expectations, prior is not None)),
-    }
-    if m_step is not None and build is not None:
-
-        def fast(data, params):
-            step = engine().fast_e_step(build, data)
-            return (step or engine().e_step)(params)
-
-        hooks["fast_e_step"] = fast
-    return hooks, engine
