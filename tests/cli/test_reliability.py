@@ -14,8 +14,6 @@ import numpy as np
 import pymc as pm
 import pytest
 import rates_model
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from modemean import compare
 from modemean.cli import main
@@ -373,7 +371,7 @@ def test_rerun_with_the_same_seed_gives_identical_results(tmp_path):
     assert a["parameters"]["tau"]["mean"] == b["parameters"]["tau"]["mean"]
 
 
-# -- hypothesis: EM on hundreds of random mixture data sets
+# -- EM on hundreds of random mixture data sets
 
 
 @pytest.fixture(scope="module")
@@ -413,21 +411,49 @@ def mixture_em():
     return module, e_step, prior
 
 
-SMALL_DATA = st.lists(
-    st.sampled_from([-2.0, -1.0, 0.0, 0.5, 3.0]) | st.floats(-6, 6, allow_nan=False, width=32), min_size=1, max_size=15
-)
+GRID = np.array([-2.0, -1.0, 0.0, 0.5, 3.0])  # values that repeat: duplicate points
+CASES, CASES_SEED = 500, 20260427
+
+
+def mixture_cases(n: int = CASES, seed: int = CASES_SEED) -> list[tuple[np.ndarray, bool, int]]:
+    """``n`` random mixture data sets, each ``(x, with_prior, seed of the EM starts)``, from ``seed`` alone.
+
+    1 to 15 points, each a value of :data:`GRID` (duplicates), a float32 in [-6, 6] (points far apart;
+    the ends exactly, sometimes) or an earlier point moved by a few float32 ulps (near-duplicates), in
+    proportions that vary between data sets. Not hypothesis: it draws 5-15% of its numbers from the
+    constants of every module of this project imported so far, so a derandomized ``@given`` test drew
+    other data sets after other test files (1035 of 1500 EM runs differed after ``test_hashing.py``)
+    and failed in some test orders only.
+    """
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(n):
+        kinds = rng.choice(3, size=int(rng.integers(1, 16)), p=rng.dirichlet(np.ones(3)))
+        x = np.empty(kinds.size)
+        for i, kind in enumerate(kinds):
+            if kind == 2 and i:
+                near = np.float32(x[rng.integers(i)])
+                x[i] = near + np.spacing(near) * rng.integers(-3, 4)
+            elif kind == 1:
+                x[i] = np.float32(rng.choice([-6.0, 6.0]) if rng.random() < 0.1 else rng.uniform(-6, 6))
+            else:
+                x[i] = rng.choice(GRID)
+        cases.append((x, bool(rng.integers(2)), int(rng.integers(0, 2**16 + 1))))
+    return cases
+
+
+def test_the_random_mixture_data_do_not_depend_on_what_was_imported_before(tmp_path, monkeypatch):
+    """The data sets are the same after a module of new constants was imported (another test file)."""
+    before = mixture_cases(50)
+    (tmp_path / "more_constants.py").write_text("A, B, C = -5.8600001, 0.1234567, 4321\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("more_constants")
+    after = mixture_cases(50)
+    assert all(np.array_equal(a[0], b[0]) and a[1:] == b[1:] for a, b in zip(before, after, strict=True))
 
 
 @pytest.mark.slow
-@settings(
-    max_examples=500,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(x=SMALL_DATA, with_prior=st.booleans(), seed=st.integers(0, 2**16))
-def test_em_never_decreases_and_nothing_escapes_on_random_mixture_data(mixture_em, x, with_prior, seed):
+def test_em_never_decreases_and_nothing_escapes_on_random_mixture_data(mixture_em):
     """Tiny N, duplicate points, points far apart: a restart may break down (reported as an error,
     e.g. a collapsed component), but no exception escapes and the objective never decreases —
     except in the last iteration before a breakdown: as a component collapses onto duplicate
@@ -436,6 +462,16 @@ def test_em_never_decreases_and_nothing_escapes_on_random_mixture_data(mixture_e
     The E-step applies the engine's collapse rule (a sigma below 1e-6 of its initial-point scale is a
     breakdown): without it, a run on x = [-2, -2, -2, -5.86, -5.86, 0.5, -5.86] went on past a
     collapse (sigma 6e-8, objective +36) and rounding moved it down by 1.37."""
+    failures = [
+        (x.tolist(), with_prior, seed, why)
+        for x, with_prior, seed in mixture_cases()
+        if (why := em_breaks(mixture_em, x, with_prior, seed))
+    ]
+    assert not failures, failures
+
+
+def em_breaks(mixture_em, x, with_prior, seed) -> str:
+    """Why EM on ``x`` from 3 starts (``seed``) breaks the property, or ``""``."""
     from modemean.comparisons.em.engine import HandWritten
     from modemean.comparisons.em.loop import run_em
 
@@ -445,6 +481,9 @@ def test_em_never_decreases_and_nothing_escapes_on_random_mixture_data(mixture_e
     for start in module.em_starts(data, 3, np.random.default_rng(seed)):
         run = run_em(HandWritten(None, e_step, module.m_step, data), start, prior=lp, max_iter=100)
         last = run.n_iter - 1 if run.error else run.n_iter + 1
-        assert all(it >= last for it, _ in run.decreases), (run.decreases, run.error)
+        if not all(it >= last for it, _ in run.decreases):
+            return f"decreases {run.decreases} before the last iteration (error: {run.error!r})"
         steps = np.diff(run.trace[:last])
-        assert steps.size == 0 or steps.min() >= -1e-12 * max(1.0, np.abs(run.trace[:last]).max())
+        if steps.size and steps.min() < -1e-12 * max(1.0, np.abs(run.trace[:last]).max()):
+            return f"a decrease of {steps.min():.3g} (trace {run.trace[:last].tolist()})"
+    return ""
