@@ -26,13 +26,14 @@ __all__ = [
     "is_number",
 ]
 
-SCHEMA_VERSION = 3  # 2: results.json carries its schema, draws_<solver>; 3: status "interrupted"
+SCHEMA_VERSION = 4  # 2: results.json carries its schema, draws_<solver>; 3: status "interrupted"; 4: each row's
+# gap_kind, the flag kind "no_mean", and the schema, table and results.nc hold only the columns of the run's solvers
 
 # a solver's status: "interrupted" (SIGINT/SIGTERM before it finished) is written; "not_run" (not asked for) is
 # what a reader says of a solver absent from results.json
 Status = Literal["ok", "failed", "not_applicable", "interrupted", "not_run"]
 NOT_RUN: Status = "not_run"
-FlagKind = Literal["boundary", "no_mode", "r_hat", "ess", "imputed", "constant"]
+FlagKind = Literal["boundary", "no_mode", "r_hat", "ess", "imputed", "constant", "no_mean"]
 
 HDI_PROB = 0.94  # the level of every HDI (NUTS's and the approximations') and of a study's intervals
 SPREAD_RTOL = 1e-9  # a posterior sd below this x |mean| (or exactly 0) is rounding: the quantity is a constant
