@@ -81,4 +81,3 @@ def test_bioassay_skew_and_only_what_ran(tmp_path):
     again = compare("bioassay", solvers="map,nuts", seed=SEED, draws=1500, tune=1000, chains=2, out=tmp_path)
     assert again.cached and list(again.table.columns) == list(c.table.columns)
     assert list(again.table["gap_kind"]) == ["skew", "skew"]
-
