@@ -337,7 +337,13 @@ def _approximations(results: ModelResults) -> str | None:
             f"<td>{far}</td><td>{why}</td></tr>"
         )
     closest = results.closest_approximation()
-    verdict_html = f"<p>Closest to NUTS: <b>{escape(closest[1]['label'])}</b>.</p>" if closest else ""
+    verdict_html = (
+        f"<p>Closest to NUTS: <b>{escape(closest[1]['label'])}</b>.</p>"
+        if closest
+        else f"<p>{escape(results.no_closest_reason()).capitalize()}.</p>"
+        if results.no_closest_reason()
+        else ""
+    )
     figures_html = []
     skewed = [
         n
@@ -513,7 +519,7 @@ def render_index(
         if any_approximation:
             closest = r.closest_approximation()
             cells.append(
-                "<td>—</td>"
+                f'<td title="{escape(r.no_closest_reason())}">—</td>'
                 if closest is None
                 else f'<td class="closest" title="largest |gap_sd| or |ln sd_ratio|: '
                 f'{closest[1]["distance"]:.2f} ({escape(closest[1]["worst"])})">'

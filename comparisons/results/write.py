@@ -20,6 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from ..solvers import SOLVERS
+from .closest import closest_approximation
 from .fit import Fit
 from .schema import SCHEMA_VERSION
 from .table import column_owners, columns
@@ -127,6 +128,7 @@ def results_dict(
             "solvers": solvers,
             "parameters": parameters,
             "highlights": highlights or {},
+            "closest_approximation": closest_approximation(fits, table),
         }
     )
 
