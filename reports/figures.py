@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from scipy import stats
 
-from modemean.comparisons.results.schema import format_gap, is_number
+from modemean.comparisons.results.schema import format_gap, is_number, wilson
 
 from .load import draws_spread
 
@@ -31,7 +31,6 @@ __all__ = [
     "save",
     "sbc_figure",
     "vector_estimators_figure",
-    "wilson",
 ]
 
 # One look for every page: estimator column -> (colour, line style); the legend labels come from the
@@ -485,16 +484,6 @@ def vector_estimators_figure(
         handles, names = axes[1].get_legend_handles_labels()
         fig.legend(handles, names, loc="outside right center", frameon=False)
     return fig
-
-
-def wilson(covered: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The Wilson score interval (95% by default) of a binomial proportion ``covered / n``."""
-    if n <= 0:
-        return (0.0, 1.0)
-    p = covered / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
 
 
 def coverage_figure(coverage: dict[str, dict[str, dict]], labels: dict[str, str], nominal: float = 0.94) -> Figure:

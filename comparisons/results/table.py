@@ -12,7 +12,7 @@ from .fit import Fit, Flag
 from .gaps import gap_kinds
 from .schema import EM_KINDS, SPREAD_RTOL, format_number
 
-__all__ = ["GAPS", "columns", "column_owners", "printed_columns", "make_table", "format_table"]
+__all__ = ["GAPS", "columns", "column_owners", "make_table", "format_table"]
 
 # the derived columns, computed here from the solvers' columns: name -> (help, the columns it is computed from)
 GAPS = {
@@ -47,14 +47,6 @@ def _solvers_of(column: str, owned: dict) -> list[str]:
         return list(dict.fromkeys(owned[c][0] for c in GAPS[column][1] if c in owned))
     solver, d = owned[column]
     return list(dict.fromkeys([solver, *(owned[c][0] for c in d.inputs if c in owned)]))
-
-
-def printed_columns(solvers) -> list[str]:
-    """The columns the command line prints after a run of ``solvers``: those solvers' columns declared
-    ``printed``, and the gaps their run measured."""
-
-    owned = owned_columns()
-    return [c for c in columns(solvers) if c in GAPS or owned[c][1].printed]
 
 
 def column_owners(solvers: Iterable[str] | None = None) -> dict[str, dict]:
