@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from ..results.fit import Fit
 from ..results.table import columns, format_table
 from ..results.write import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
 from ..spec import ModelSpec
-from .view import html_view, status_line, text_view
+from .view import WIDTH, html_view, status_line, text_view
 
 __all__ = ["Comparison"]
 
@@ -82,14 +83,16 @@ class Comparison:
     def text(self, wide: bool = False) -> str:
         """What ``modemean run`` prints: the statuses and the table, at most 100 characters a line (vector
         parameters collapsed, :func:`~.view.text_view`); ``wide``: every column and row of the run."""
-        lines = [
-            f"{self.spec.name}: {self.spec.info.get('title', '')}"
-            + (" (cached results: nothing changed since they were made; --force recomputes)" if self.cached else "")
-        ]
+        title = f"{self.spec.name}: {self.spec.info.get('title', '')}"
+        lines = textwrap.wrap(title, WIDTH, subsequent_indent="  ")
+        if self.cached:
+            lines.append("  (cached results: nothing changed since they were made; --force recomputes)")
         width = max([5, *map(len, self.fits)])
         for method, fit in self.fits.items():
             status = fit.status if not fit.message else f"{fit.status} — {fit.message}"
-            lines.append(f"  {method:{width}s} {fit.seconds:6.1f} s  {status}")
+            lines += textwrap.wrap(
+                f"  {method:{width}s} {fit.seconds:6.1f} s  {status}", WIDTH, subsequent_indent=" " * (width + 14)
+            )
         em = self.fits.get("em")
         kind = em.diagnostics.get("em_kind", "") if em is not None and em.ok else ""
         table = format_table(self.table, columns(self.fits), em_kind=kind) if wide else text_view(self.table, kind)

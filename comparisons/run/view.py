@@ -63,9 +63,10 @@ def verdict(table: pd.DataFrame) -> str:
         where = f"{abs(gap):.2f} sd {side} {peak}"
         return f"Largest skew gap: {name}, its posterior mean {where} ({column} {format_gap(gap)})."
     kinds = pd.Series([k for k in table.get("gap_kind", []) if isinstance(k, str)])
-    if kinds.empty:
-        return "No gap measured: it needs NUTS's mean and sd, and find_MAP's or EM's mode."
     counts = ", ".join(f"{kind} {n}" for kind, n in kinds.value_counts().items())
+    if not any(_gap(row) for _, row in table.iterrows()):
+        known = f" (known without it: {counts})" if counts else ""
+        return f"No gap measured: it needs NUTS's mean and sd, and find_MAP's or EM's mode{known}."
     return f"No skew gap: every measured gap has another cause ({counts}; see gap_kind)."
 
 
