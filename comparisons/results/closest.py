@@ -67,7 +67,7 @@ def closest_approximation(fits: dict[str, Fit], table: pd.DataFrame) -> dict[str
         return {**none, "reason": "no approximation is named: NUTS, the reference, did not run or failed"}
     if nuts.converged is False or (nuts.diagnostics.get("divergences") or 0) > 0:
         return {**none, "reason": f"no approximation is named: NUTS, the reference, failed its checks ({nuts.message})"}
-    trusted = {n: m for n, m in measured.items() if m[0] is not None and m[2] is not None and m[2] <= KHAT_MAX}
+    trusted = {n: m[0] for n, m in measured.items() if m[0] is not None and m[2] is not None and m[2] <= KHAT_MAX}
     if not trusted:
         khats = ", ".join(
             f"{SOLVERS[n].label} {m[2]:.2f}" if m[2] is not None else f"{SOLVERS[n].label} none"
@@ -75,5 +75,5 @@ def closest_approximation(fits: dict[str, Fit], table: pd.DataFrame) -> dict[str
         )
         why = f"every approximation has Pareto k̂ > {KHAT_MAX} ({khats})" if measured else "no approximation succeeded"
         return {**none, "reason": f"no approximation is named: {why}"}
-    best = min(trusted, key=lambda n: trusted[n][0])
+    best = min(trusted, key=lambda n: trusted[n])
     return {**none, "solver": best, "reason": ""}

@@ -55,9 +55,9 @@ def _gap(row: pd.Series) -> tuple[float, str] | None:
 
 def verdict(table: pd.DataFrame) -> str:
     """One sentence: the largest skew gap (the mean that many posterior sds from the peak), or why none."""
-    skew = [(name, *_gap(row)) for name, row in table.iterrows() if row.get("gap_kind") == "skew" and _gap(row)]
+    skew = [(str(name), g) for name, row in table.iterrows() if row.get("gap_kind") == "skew" and (g := _gap(row))]
     if skew:
-        name, gap, column = max(skew, key=lambda item: abs(item[1]))
+        name, (gap, column) = max(skew, key=lambda item: abs(item[1][0]))
         peak = "the peak" if column == "gap_sd" else "EM's marginal mode"
         side = "above" if gap >= 0 else "below"
         where = f"{abs(gap):.2f} sd {side} {peak}"
@@ -81,7 +81,7 @@ def _groups(table: pd.DataFrame) -> list[tuple[str, list[str]]]:
 def _summary(variable: str, names: list[str], table: pd.DataFrame) -> str:
     """``b[0,0]..b[17,1]: 36 values, |gap| ≤ 0.40, kinds: skew 30, unreliable 6``."""
     gaps = [abs(g[0]) for g in (_gap(table.loc[n]) for n in names) if g]
-    kinds = pd.Series([k for k in table.loc[names, "gap_kind"] if isinstance(k, str)]) if "gap_kind" in table else []
+    kinds = pd.Series([k for k in table.get("gap_kind", pd.Series(dtype=object)).loc[names] if isinstance(k, str)])
     text = f"{names[0]}..{names[-1]}: {len(names)} values"
     if gaps:
         text += f", |gap| ≤ {max(gaps):.2f}"
@@ -93,7 +93,9 @@ def _summary(variable: str, names: list[str], table: pd.DataFrame) -> str:
 def compact_rows(table: pd.DataFrame, columns: list[str], collapse: bool = True) -> tuple[list, list[str]]:
     """The rows to show, each ``(name, cells)`` (cells formatted column-wise over the shown rows), or for a
     collapsed vector ``(summary, None)``; and the rows' notes, ``"name: notes"``."""
-    shown, out, notes = [], [], []
+    shown: list[str] = []
+    out: list[tuple[str, str | None]] = []
+    notes: list[str] = []
     for variable, names in _groups(table):
         if collapse and len(names) > VECTOR_ROWS:
             out.append((_summary(variable, names, table), None))
@@ -101,7 +103,7 @@ def compact_rows(table: pd.DataFrame, columns: list[str], collapse: bool = True)
             shown += names
             out += [(n, n) for n in names]
     cells = {c: dict(zip(shown, format_column(table.loc[shown, c], c), strict=True)) for c in columns}
-    rows = []
+    rows: list[tuple[str, list[str] | None]] = []
     for label, name in out:
         if name is None:
             rows.append((label, None))
