@@ -40,6 +40,7 @@ INFO = {
         "far tail carries so little probability that no practical sample reaches it; the NUTS mean and "
         "sd describe the bulk of the posterior."
     ),
+    "no_mean": ("alpha", "beta"),  # the (alpha + beta)^(-3/2) tail above: each row's gap_kind is "no_mean"
     "references": [
         "Tarone, R. E. (1982). The use of historical control information in testing for a trend in "
         "proportions. Biometrics 38(1), 215-220.",

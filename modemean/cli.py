@@ -76,6 +76,12 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         "to keep two model files with the same name apart",
     )
     run.add_argument(
+        "--wide",
+        action="store_true",
+        help="print every column and every row of the table (default: at most 100 characters a line, "
+        "vector parameters summarised in one line)",
+    )
+    run.add_argument(
         "--jobs",
         type=int,
         default=DEFAULT_JOBS,
@@ -262,12 +268,12 @@ def _run(args) -> int:
     if len(targets) == 1:  # one model: solved in this process
         with shown, progress.reporting(sink):
             comparison = compare(targets[0], solvers=args.solvers, **options, out=args.out, force=args.force, **extra)
-            _print_comparison(str(comparison), args.out / comparison.spec.name, comparison.cached)
+            _print_comparison(comparison.text(args.wide), args.out / comparison.spec.name, comparison.cached)
         return 0
 
     def show(outcome):
         if outcome.status == "ok":
-            _print_comparison(outcome.text, args.out / outcome.name, outcome.cached)
+            _print_comparison(outcome.wide if args.wide else outcome.text, args.out / outcome.name, outcome.cached)
 
     with shown:
         outcomes = solve_many(

@@ -21,7 +21,14 @@ def section(results: ModelResults) -> str | None:
         return None
     rows = [_row(name, a) for name, a in approximations.items()]
     closest = results.closest_approximation()
-    verdict_html = f"<p>Closest to NUTS: <b>{escape(closest[1]['label'])}</b>.</p>" if closest else ""
+    reason = results.no_closest_reason()
+    verdict_html = (
+        f"<p>Closest to NUTS: <b>{escape(closest[1]['label'])}</b>.</p>"
+        if closest
+        else f"<p>{escape(reason).capitalize()}.</p>"
+        if reason
+        else ""
+    )
     figures_html, skewed = _figures(results, approximations)
     if not skewed:
         figures_html.append(

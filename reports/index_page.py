@@ -120,7 +120,7 @@ def _model_row(r: ModelResults, labels: dict[str, str], any_approximation: bool,
     if any_approximation:
         closest = r.closest_approximation()
         cells.append(
-            "<td>—</td>"
+            f'<td title="{escape(r.no_closest_reason())}">—</td>'
             if closest is None
             else f'<td class="closest" title="largest |gap_sd| or |ln sd_ratio|: '
             f'{closest[1]["distance"]:.2f} ({escape(closest[1]["worst"])})">'

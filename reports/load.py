@@ -6,7 +6,6 @@ writes them.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,46 +110,40 @@ class ModelResults:
 
     def approximations(self) -> dict[str, dict[str, Any]]:
         """Each approximation of the posterior that ran (a solver whose columns include ``<x>_gap_sd``,
-        its distance from NUTS): ``{"label", "status", "message", "khat", "distance", "worst"}``.
+        its distance from NUTS): ``{"label", "status", "message", "khat", "distance", "worst", "prefix"}``.
 
-        ``distance`` is the largest, over the parameters, of ``|<x>_gap_sd|`` (its mean off NUTS's, in
-        NUTS sds) and ``|ln <x>_sd_ratio|`` (its sd off by that factor), with ``worst`` the parameter
-        where it is reached; ``None`` without NUTS or when the approximation failed.
+        ``distance`` (the largest, over the parameters, of ``|<x>_gap_sd|`` and ``|ln <x>_sd_ratio|``),
+        ``worst`` (the parameter where it is reached) and ``khat`` are the engine's, from results.json's
+        ``closest_approximation.measured``; ``None`` without NUTS or when the approximation failed.
         """
+        measured = (self.data.get("closest_approximation") or {}).get("measured", {})
         out = {}
         for name, solver in self.schema["solvers"].items():
             gap = next((c for c in solver["columns"] if c.endswith("_gap_sd")), None)
             status = self.solver(name)
             if gap is None or status["status"] == NOT_RUN:
                 continue
-            prefix = gap.removesuffix("_gap_sd")
-            worst, distance = None, None
-            for parameter, row in self.parameters.items():
-                shift, ratio = row.get(gap), row.get(f"{prefix}_sd_ratio")
-                if not (is_number(shift) and is_number(ratio) and ratio > 0):
-                    continue
-                size = max(abs(shift), abs(math.log(ratio)))
-                if distance is None or size > distance:
-                    worst, distance = parameter, size
-            khat = next(
-                (row[f"{prefix}_khat"] for row in self.parameters.values() if is_number(row.get(f"{prefix}_khat"))),
-                None,
-            )
+            found = measured.get(name, {})
             out[name] = {
                 "label": solver["label"],
                 "status": status["status"],
                 "message": status.get("message", ""),
-                "khat": khat,
-                "distance": distance,
-                "worst": worst,
-                "prefix": prefix,
+                "khat": found.get("khat"),
+                "distance": found.get("distance"),
+                "worst": found.get("worst"),
+                "prefix": gap.removesuffix("_gap_sd"),
             }
         return out
 
     def closest_approximation(self) -> tuple[str, dict[str, Any]] | None:
-        """The approximation with the smallest :meth:`approximations` distance, or ``None``."""
-        ranked = [(n, a) for n, a in self.approximations().items() if a["distance"] is not None]
-        return min(ranked, key=lambda item: item[1]["distance"]) if ranked else None
+        """The approximation the engine names closest to NUTS (NUTS reliable, its k̂ ≤ 0.7), or ``None``
+        (:meth:`no_closest_reason` says why)."""
+        name = (self.data.get("closest_approximation") or {}).get("solver")
+        return (name, self.approximations()[name]) if name else None
+
+    def no_closest_reason(self) -> str:
+        """Why no approximation is named closest to NUTS; empty when one is, or none ran."""
+        return (self.data.get("closest_approximation") or {}).get("reason", "")
 
 
 def boundary_of(row: dict[str, Any], column: str) -> float | None:

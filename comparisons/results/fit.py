@@ -26,12 +26,13 @@ class Flag:
     column : str or None
         The table column the warning is about (``"map"``, ``"em"``, ``"mle"``, ``"r_hat"``,
         ``"ess_bulk"``); ``None`` for the row as a whole.
-    kind : {"boundary", "no_mode", "r_hat", "ess", "imputed", "constant"}
+    kind : {"boundary", "no_mode", "r_hat", "ess", "imputed", "constant", "no_mean"}
         ``boundary``: the estimate sits on a finite bound of the support (``value``: the bound);
         ``no_mode``: there is no mode where the optimiser stopped (``value``: the bound the density
         is unbounded towards, or the parameter's value a step uphill); ``r_hat`` / ``ess``: the
         sampler's check failed (``value``: R-hat, bulk ESS); ``imputed``: the row is a missing
-        observation PyMC imputed; ``constant``: no posterior spread (``value``: the sd).
+        observation PyMC imputed; ``constant``: no posterior spread (``value``: the sd); ``no_mean``: the
+        posterior mean does not exist (``value``: the draws' tail Pareto k̂, :mod:`~.gaps`).
     value : float or None
     text : str
         One sentence, starting with the column (``"map: on the boundary tau = 0 (...)"``).

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
 from ..solvers import owned_columns
 from .fit import Fit, Flag
+from .gaps import gap_kinds
 from .schema import EM_KINDS, SPREAD_RTOL, format_number
 
-__all__ = ["GAPS", "columns", "column_owners", "printed_columns", "make_table", "format_table"]
+__all__ = ["GAPS", "columns", "column_owners", "make_table", "format_table"]
 
 # the derived columns, computed here from the solvers' columns: name -> (help, the columns it is computed from)
 GAPS = {
@@ -21,38 +24,49 @@ GAPS = {
 }
 
 
-def columns() -> list[str]:
-    """The table's columns: the solvers' estimates (registry order), the gaps, then per-parameter checks."""
+def columns(solvers: Iterable[str] | None = None) -> list[str]:
+    """The table's columns: the solvers' estimates (registry order), the gaps, then per-parameter checks.
+
+    ``solvers``, when given (the solvers of a run), keeps only the columns whose every solver ran (a
+    gap, or an approximation's column relative to NUTS, needs each solver it is computed from).
+    """
 
     owned = owned_columns()
-    return (
+    names = (
         [c for c, (_, d) in owned.items() if not d.check] + list(GAPS) + [c for c, (_, d) in owned.items() if d.check]
     )
+    if solvers is None:
+        return names
+    ran = set(solvers)
+    return [c for c in names if set(_solvers_of(c, owned)) <= ran]
 
 
-def printed_columns(solvers) -> list[str]:
-    """The columns the command line prints after a run of ``solvers``: those solvers' columns declared
-    ``printed``, and the gaps."""
+def _solvers_of(column: str, owned: dict) -> list[str]:
+    """The solvers a column needs: its owner and the owners of the columns it is computed from."""
+    if column in GAPS:
+        return list(dict.fromkeys(owned[c][0] for c in GAPS[column][1] if c in owned))
+    solver, d = owned[column]
+    return list(dict.fromkeys([solver, *(owned[c][0] for c in d.inputs if c in owned)]))
 
-    owned = owned_columns()
-    return [c for c in columns() if c in GAPS or (owned[c][0] in solvers and owned[c][1].printed)]
 
-
-def column_owners() -> dict[str, dict]:
-    """Every column, in table order: ``solvers`` (its owner, or every solver a gap needs), ``help``,
-    ``marker`` (legend label on the density figures, or ``None``) and ``check`` (a diagnostic column)."""
+def column_owners(solvers: Iterable[str] | None = None) -> dict[str, dict]:
+    """Every column (of a run of ``solvers``, when given), in table order: ``solvers`` (its owner, or every
+    solver a gap needs), ``help``, ``marker`` (legend label on the density figures, or ``None``) and
+    ``check`` (a diagnostic column)."""
 
     owned = owned_columns()
     out = {}
-    for column in columns():
+    for column in columns(solvers):
         if column in GAPS:
-            help_text, inputs = GAPS[column]
-            owners = list(dict.fromkeys(owned[c][0] for c in inputs if c in owned))
-            out[column] = {"solvers": owners, "help": help_text, "marker": None, "check": False}
+            out[column] = {
+                "solvers": _solvers_of(column, owned),
+                "help": GAPS[column][0],
+                "marker": None,
+                "check": False,
+            }
         else:
-            solver, d = owned[column]
-            solvers = list(dict.fromkeys([solver, *(owned[c][0] for c in d.inputs if c in owned)]))
-            out[column] = {"solvers": solvers, "help": d.help, "marker": d.marker, "check": d.check}
+            d = owned[column][1]
+            out[column] = {"solvers": _solvers_of(column, owned), "help": d.help, "marker": d.marker, "check": d.check}
     return out
 
 
@@ -70,9 +84,11 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Fla
     Returns
     -------
     pandas.DataFrame
-        Index: flat parameter names. Columns: :func:`columns` (NaN where a solver does not
-        apply or failed), ``flags`` (the row's :class:`~comparisons.results.fit.Flag` list, the solvers'
-        and the table's own) and ``notes`` (their texts joined by "; ").
+        Index: flat parameter names. Columns: :func:`columns` of the solvers in ``fits`` (NaN where a
+        solver does not apply or failed; no column of a solver that did not run), ``flags`` (the row's
+        :class:`~comparisons.results.fit.Flag` list, the solvers' and the table's own), ``notes`` (their
+        texts joined by "; ") and ``gap_kind`` (why the row's peak and mean differ,
+        :func:`~comparisons.results.gaps.gap_kinds`; ``None`` where nothing was measured).
         ``gap_sd = (mean - map) / sd``, left NaN everywhere when find_MAP found no mode (a
         ``no_mode`` flag on ``map``: the density still rises where it stopped, so a distance would
         measure where it gave up);
@@ -83,7 +99,7 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Fla
         NUTS) are computed last, from the merged table, and left NaN on such a row too.
     """
 
-    names = columns()
+    names = columns(fits)
     rows = {name: dict.fromkeys(names, np.nan) for name in order}
     extra = notes or {}
     notes = {name: list(extra.get(name, [])) for name in order}
@@ -97,15 +113,21 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Fla
                 notes[name].extend(flags)
     table = pd.DataFrame.from_dict(rows, orient="index", columns=names)
     no_mode = {f.column for fit in fits.values() for flags in fit.flags.values() for f in flags if f.kind == "no_mode"}
-    for gap, (_, (peak, mean, sd)) in GAPS.items():
+    gaps = [g for g in GAPS if g in names]
+    for gap in gaps:
+        peak, mean, sd = GAPS[gap][1]
         table[gap] = (table[mean] - table[peak]) / table[sd]
         if peak in no_mode:
             table[gap] = np.nan  # the peak column's point is not a mode in any coordinate: no peak to measure from
-    computed = {c: d.formula for c, (_, d) in owned_columns().items() if d.formula is not None}
+    computed = {c: d.formula for c, (_, d) in owned_columns().items() if d.formula is not None and c in names}
     for column, formula in computed.items():
         table[column] = formula(table)
-    constant = (table["sd"] <= SPREAD_RTOL * table["mean"].abs()) | (table["sd"] == 0)
-    table.loc[constant, [*GAPS, *computed]] = np.nan
+    constant = (
+        (table["sd"] <= SPREAD_RTOL * table["mean"].abs()) | (table["sd"] == 0)
+        if {"sd", "mean"} <= set(names)
+        else pd.Series(False, index=table.index)
+    )
+    table.loc[constant, [*gaps, *computed]] = np.nan
     for name in table.index[constant]:
         spread = float(table.loc[name, "sd"])
         notes[name].append(
@@ -113,6 +135,7 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Fla
         )
     table["flags"] = [notes[n] for n in order]
     table["notes"] = ["; ".join(f.text for f in notes[n]) for n in order]
+    table["gap_kind"] = gap_kinds(fits, table)
     table.index.name = "parameter"
     return table
 
@@ -123,7 +146,7 @@ def format_table(table: pd.DataFrame, shown: list[str] | None = None, em_kind: s
     ``em_kind`` (the EM fit's ``diagnostics["em_kind"]``), when given, is a footnote on ``em`` and
     ``mle``; an approximate kind also marks those column names ``≈``.
     """
-    shown = columns() if shown is None else shown
+    shown = [c for c in columns() if c in table.columns] if shown is None else shown
     approximate = "approximate" in em_kind
     head = ["parameter", *(f"{c}≈" if approximate and c in ("em", "mle") else c for c in shown)]
     lines, footnotes = [], []

@@ -20,6 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from ..solvers import SOLVERS
+from .closest import closest_approximation
 from .fit import Fit
 from .schema import SCHEMA_VERSION
 from .table import column_owners, columns
@@ -47,8 +48,11 @@ def versions() -> dict[str, str]:
     return out
 
 
-def schema() -> dict[str, Any]:
+def schema(solvers: list[str] | None = None) -> dict[str, Any]:
     """What the columns and solvers are, written into ``results.json`` so reports never import the engine.
+
+    ``solvers``: the solvers of the run (default: every registered one); only their columns are listed
+    (every registered solver is, with the columns it would fill).
 
     Returns
     -------
@@ -59,7 +63,7 @@ def schema() -> dict[str, Any]:
         when no solvers are named).
     """
     return {
-        "columns": column_owners(),
+        "columns": column_owners(solvers),
         "solvers": {
             name: {
                 "label": s.label,
@@ -96,15 +100,20 @@ def results_dict(
             "diagnostics": fit.diagnostics,
             "flags": {name: [f.as_dict() for f in flags] for name, flags in fit.flags.items()},
         }
-    names = columns()
+    names = columns(fits)
     parameters = {
-        str(p): {**{c: row[c] for c in names}, "notes": row["notes"], "flags": [f.as_dict() for f in row["flags"]]}
+        str(p): {
+            **{c: row[c] for c in names},
+            "gap_kind": row.get("gap_kind"),
+            "notes": row["notes"],
+            "flags": [f.as_dict() for f in row["flags"]],
+        }
         for p, row in table.iterrows()
     }
     return jsonable(
         {
             "schema_version": SCHEMA_VERSION,
-            "schema": schema(),
+            "schema": schema(list(fits)),
             "model": name,
             "title": info.get("title", name),
             "story": info.get("story", ""),
@@ -119,6 +128,7 @@ def results_dict(
             "solvers": solvers,
             "parameters": parameters,
             "highlights": highlights or {},
+            "closest_approximation": closest_approximation(fits, table),
         }
     )
 
@@ -126,9 +136,10 @@ def results_dict(
 def results_tree(
     fits: dict[str, Fit], table: pd.DataFrame, payload: dict[str, np.ndarray] | None = None
 ) -> xr.DataTree:
-    """Each solver's draws in its group (the reference posterior at the root), the table as
-    ``point_estimates``, each solver's objective traces as ``<solver>_trace`` (EM: ``em_trace``), and
-    the model's ``payload`` arrays (if any) as ``payload`` (dimensions ``<name>_0``, ``<name>_1``, ...)."""
+    """Each solver's draws in its group (the reference posterior at the root), the table's columns (those
+    of the solvers in ``fits``) as ``point_estimates``, each solver's objective traces as ``<solver>_trace``
+    (EM: ``em_trace``), and the model's ``payload`` arrays (if any) as ``payload`` (dimensions ``<name>_0``,
+    ``<name>_1``, ...)."""
     groups: dict[str, xr.DataTree] = {}  # results.nc group -> draws
     for name, fit in fits.items():
         group = SOLVERS[name].group if name in SOLVERS else None
@@ -141,7 +152,7 @@ def results_tree(
         else:
             tree[group] = draws.copy()
     estimates = xr.Dataset(
-        {c: ("parameter", table[c].to_numpy(dtype=float)) for c in columns()},
+        {c: ("parameter", table[c].to_numpy(dtype=float)) for c in columns(fits)},
         coords={"parameter": table.index.to_numpy(dtype=str)},
     )
     tree["point_estimates"] = xr.DataTree(estimates)

@@ -58,6 +58,8 @@ class Outcome:
         ``ok``: the comparison as printed (status per solver, the table); ``failed``: one line saying why.
     cached : bool
         The stored results were reused.
+    wide : str
+        ``ok``: the comparison with every column and row (``modemean run --wide``).
     """
 
     target: str
@@ -65,6 +67,7 @@ class Outcome:
     name: str | None = None
     text: str = ""
     cached: bool = False
+    wide: str = ""
 
 
 def solve_many(
@@ -200,7 +203,7 @@ def _stored(target: str, kwargs: dict, sink: progress.Sink | None) -> Outcome | 
         return None
     if comparison is None:
         return None
-    return Outcome(target, "ok", comparison.spec.name, str(comparison), cached=True)
+    return Outcome(target, "ok", comparison.spec.name, str(comparison), True, comparison.text(wide=True))
 
 
 def _work(index: int, target: str, kwargs: dict, events, report: bool, cores: int) -> None:
@@ -216,7 +219,9 @@ def _work(index: int, target: str, kwargs: dict, events, report: bool, cores: in
     try:
         with progress.reporting(sink):
             comparison = compare(target, **kwargs)
-        outcome = Outcome(target, "ok", comparison.spec.name, str(comparison), comparison.cached)
+        outcome = Outcome(
+            target, "ok", comparison.spec.name, str(comparison), comparison.cached, comparison.text(wide=True)
+        )
     except KeyboardInterrupt:
         outcome = Outcome(target, "interrupted")
     except ModemeanError as exc:

@@ -63,14 +63,15 @@ def load_cached(folder: Path, key: str | None) -> tuple[dict[str, Fit], pd.DataF
         tree = read_tree(folder, lambda group: group != "point_estimates")
     except (OSError, ValueError):
         return None
-    names = columns()
+    names = columns(results["solvers"])
     rows = results["parameters"].values()
     if not set(results["solvers"]) <= set(SOLVERS) or any(set(names) - set(row) for row in rows):
         return None  # made with solvers or columns this engine does not have
     table = pd.DataFrame.from_dict(results["parameters"], orient="index")
     table[names] = table[names].astype(float)
     table["flags"] = [[Flag(**f) for f in row["flags"]] for row in rows]
-    table = table[[*names, "flags", "notes"]]
+    table["gap_kind"] = [row.get("gap_kind") for row in rows]
+    table = table[[*names, "flags", "notes", "gap_kind"]]
     table.index.name = "parameter"
     fits = {}
     others = (

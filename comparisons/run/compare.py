@@ -19,6 +19,7 @@ from ..errors import ModemeanError, interrupted
 from ..formula import is_bambi_model, spec_from_bambi, with_deterministics
 from ..missing import imputed_notes, imputed_variables
 from ..results.fit import Fit, flat_names
+from ..results.gaps import no_mean_flags
 from ..results.table import make_table
 from ..solvers import SEED, SOLVERS, check_options
 from ..spec import ModelSpec, load_spec, spec_from_parts
@@ -228,8 +229,11 @@ def _payload(spec: ModelSpec, comparison: Comparison) -> dict[str, Any]:
 
 
 def _table(fits: dict[str, Fit], spec: ModelSpec) -> pd.DataFrame:
-    """The comparison table, imputed entries marked as such."""
-    return make_table(fits, _order(spec), imputed_notes(spec.model))
+    """The comparison table, imputed entries marked as such, and means that do not exist."""
+    notes = imputed_notes(spec.model)
+    for name, flags in no_mean_flags(fits, spec.info).items():
+        notes.setdefault(name, []).extend(flags)
+    return make_table(fits, _order(spec), notes)
 
 
 def _order(spec: ModelSpec) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,14 +11,15 @@ import pandas as pd
 import xarray as xr
 
 from ..results.fit import Fit
-from ..results.table import format_table, printed_columns
+from ..results.table import columns, format_table
 from ..results.write import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
 from ..spec import ModelSpec
+from .view import WIDTH, html_view, status_line, text_view
 
 __all__ = ["Comparison"]
 
 
-@dataclass
+@dataclass(repr=False)
 class Comparison:
     """The outcome of :func:`compare`.
 
@@ -78,19 +80,29 @@ class Comparison:
         dump_json(self.results, folder / "results.json")
         return folder
 
-    def __str__(self) -> str:
-        lines = [
-            f"{self.spec.name}: {self.spec.info.get('title', '')}"
-            + (" (cached results: nothing changed since they were made; --force recomputes)" if self.cached else "")
-        ]
+    def text(self, wide: bool = False) -> str:
+        """What ``modemean run`` prints: the statuses and the table, at most 100 characters a line (vector
+        parameters collapsed, :func:`~.view.text_view`); ``wide``: every column and row of the run."""
+        title = f"{self.spec.name}: {self.spec.info.get('title', '')}"
+        lines = textwrap.wrap(title, WIDTH, subsequent_indent="  ")
+        if self.cached:
+            lines.append("  (cached results: nothing changed since they were made; --force recomputes)")
         width = max([5, *map(len, self.fits)])
         for method, fit in self.fits.items():
             status = fit.status if not fit.message else f"{fit.status} — {fit.message}"
-            lines.append(f"  {method:{width}s} {fit.seconds:6.1f} s  {status}")
+            lines += textwrap.wrap(
+                f"  {method:{width}s} {fit.seconds:6.1f} s  {status}", WIDTH, subsequent_indent=" " * (width + 14)
+            )
         em = self.fits.get("em")
         kind = em.diagnostics.get("em_kind", "") if em is not None and em.ok else ""
-        return "\n".join(lines) + "\n\n" + format_table(self.table, printed_columns(self.fits), em_kind=kind)
+        table = format_table(self.table, columns(self.fits), em_kind=kind) if wide else text_view(self.table, kind)
+        return "\n".join(lines) + "\n\n" + table
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return f"<Comparison {self.spec.name}: {status_line(self.fits)}{' (cached)' if self.cached else ''}>"
 
     def _repr_html_(self) -> str:
-        shown = self.table.drop(columns="flags")
-        return f"<h4>{self.spec.name}</h4>" + shown.to_html(float_format=lambda v: f"{v:.4g}", na_rep="—")
+        return html_view(self.spec.name, self.spec.info.get("title", ""), self.fits, self.table)

@@ -13,7 +13,7 @@ from scipy import stats
 
 from ..results.schema import HDI_PROB
 
-__all__ = ["summarise", "format_summary", "ESTIMATORS", "LEVEL", "SCHEMA", "sbc_bins", "wilson"]
+__all__ = ["summarise", "format_summary", "ESTIMATORS", "LEVEL", "SCHEMA", "sbc_bins"]
 
 SCHEMA = 1
 ESTIMATORS = ("map", "em", "mle", "mean", "median", "mode")  # point estimates scored against the truth
@@ -162,23 +162,6 @@ def _coverage(records: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
                     "missing": missing,
                 }
     return out
-
-
-def wilson(covered: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """The Wilson score interval (95% by default) of a binomial proportion ``covered / n``.
-
-    Returns
-    -------
-    tuple of float
-        ``(low, high)`` with ``0 <= low <= covered / n <= high <= 1`` exactly: the bounds are clipped to
-        [0, 1] and to hold the rate, so 0 of n ends at 0 and n of n at 1 (rounding alone gives 1 - 1e-16).
-    """
-    if n <= 0:
-        return (0.0, 1.0)
-    p = covered / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(min(max(centre - half, 0.0), p)), float(max(min(centre + half, 1.0), p))
 
 
 def _laplace(mode, sd) -> tuple[float | None, float | None]:

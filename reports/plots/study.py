@@ -8,8 +8,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from modemean.comparisons.results.schema import is_number
-from modemean.comparisons.studies.summary import wilson
+from modemean.comparisons.results.schema import is_number, wilson
 
 from .style import HDI_FILL, MORE_STYLES, STYLES, figure, rc
 

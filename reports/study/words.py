@@ -6,7 +6,7 @@ import math
 from collections import Counter
 from typing import Any
 
-from modemean.comparisons.results.schema import format_number, is_number
+from modemean.comparisons.results.schema import format_number, is_number, wilson
 
 from .load import BIAS_SE, INTERVALS_SHORT, NOMINAL, SBC_ALPHA, TIE_SE, Study, label
 
@@ -108,10 +108,12 @@ def answer(study: Study, param: str) -> str:
 
 
 def coverage_words(c: dict) -> str:
-    """``92.1% ± 4.4%``; ``100% (20 of 20)`` where the standard error is 0 (every or no replicate covered)."""
+    """``92.1% ± 4.4%``; ``100% (20 of 20; 95% Wilson interval 83.9–100%)`` where the standard error is 0
+    (every or no replicate covered: a Wald ± would read ± 0)."""
     if is_number(c.get("se")) and c["se"] > 0:
         return as_percent(c["rate"], c["se"])
-    return f"{100 * c['rate']:.0f}% ({c['covered']} of {c['n']})"
+    lo, hi = wilson(c["covered"], c["n"])
+    return f"{100 * c['rate']:.0f}% ({c['covered']} of {c['n']}; 95% Wilson interval {100 * lo:.1f}–{100 * hi:.1f}%)"
 
 
 def is_biased(v: dict) -> bool:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from modemean.comparisons.studies.summary import wilson
+from modemean.comparisons.results.schema import wilson
 from modemean.reports.plots.study import coverage_figure
 from modemean.reports.plots.style import save
 

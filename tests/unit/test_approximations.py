@@ -18,6 +18,7 @@ import pytest
 import xarray as xr
 from scipy import optimize, special, stats
 
+from modemean.comparisons.results.closest import closest_approximation
 from modemean.comparisons.results.fit import Fit
 from modemean.comparisons.results.schema import KHAT_MAX
 from modemean.comparisons.results.table import make_table
@@ -336,6 +337,29 @@ def test_report_shows_the_approximations_and_the_closest(tmp_path):
     assert not list(folder.glob("fig-approximations-*-mu.png"))
     index = (tmp_path / "index.html").read_text()
     assert "closest approximation to NUTS" in index and "ADVI (full-rank)</td>" in index
+
+
+def test_no_closest_approximation_without_a_reliable_nuts_or_a_trusted_khat():
+    """Issue 32, item 7: an approximation is named closest to NUTS only when NUTS passed its checks and the
+    approximation's k̂ is at most 0.7; otherwise the reason is data."""
+    rng = np.random.default_rng(1)
+    draws = {"mu": rng.normal(1.0, 0.5, (2, 500)), "tau": rng.gamma(1.5, 2.0, (2, 500))}
+    summary = summarise_draws(az.from_dict({"posterior": draws}).posterior)
+    close = {"mu": rng.normal(1.0, 0.5, 1000), "tau": rng.gamma(1.5, 2.0, 1000)}
+
+    def closest(nuts, khat):
+        fits = {"nuts": nuts, "advi": _approximation("advi", "advi", close, khat)}
+        return closest_approximation(fits, make_table(fits, ["mu", "tau"]))
+
+    reliable = Fit("nuts", "ok", "", 1.0, summary, converged=True, diagnostics={"divergences": 0})
+    assert closest(reliable, 0.3)["solver"] == "advi"
+    diverging = Fit("nuts", "ok", "267 divergent transitions", 1.0, summary, converged=False)
+    named = closest(diverging, 0.3)
+    assert named["solver"] is None and "267 divergent transitions" in named["reason"]
+    assert named["measured"]["advi"]["distance"] < 0.3  # still measured, for the model page's table
+    untrusted = closest(reliable, 0.9)
+    assert untrusted["solver"] is None and "k̂ > 0.7 (ADVI (mean-field) 0.90)" in untrusted["reason"]
+    assert closest_approximation({"nuts": reliable}, make_table({"nuts": reliable}, ["mu"])) is None
 
 
 def test_solvers_all_and_the_missing_extra(monkeypatch):

@@ -132,7 +132,7 @@ def test_a_new_solver_is_one_class_and_one_registry_line(tmp_path, monkeypatch, 
     assert again.cached
     assert again.fits["shifted"].estimates["shifted_mean"]["lam"] == row["shifted_mean"]
     np.testing.assert_array_equal(again.fits["shifted"].draws["posterior"]["lam"].values, stored)
-    assert list(again.table.columns) == [*schema["columns"], "flags", "notes"]
+    assert list(again.table.columns) == [*schema["columns"], "flags", "notes", "gap_kind"]
 
     assert main(["report", "--out", str(out)]) == 0
     page = (out / "rates" / "index.html").read_text()
