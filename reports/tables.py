@@ -191,13 +191,8 @@ def comparison_table(results: ModelResults) -> str:
 
 
 def shown_columns(results: ModelResults) -> dict[str, dict[str, Any]]:
-    """The schema's columns without those of optional solvers (``default`` false) that were not run."""
-    optional = {name for name, s in results.schema["solvers"].items() if not s.get("default", True)}
-    return {
-        c: v
-        for c, v in results.columns.items()
-        if not (v["solvers"][0] in optional and results.solver(v["solvers"][0])["status"] == "not_run")
-    }
+    """The schema's columns without those of a solver that was not run (only what ran is shown)."""
+    return {c: v for c, v in results.columns.items() if all(s in results.ran for s in v["solvers"])}
 
 
 def _gap_class(value: Any) -> str:
@@ -220,7 +215,7 @@ def notes_html(results: ModelResults) -> str:
 def solver_table(results: ModelResults) -> str:
     """Status, time, convergence and message of each solver, with anchors ``#solver-<method>``."""
     rows = []
-    for method, label in results.labels.items():
+    for method, label in results.ran.items():
         s = results.solver(method)
         status = STATUS_WORDS.get(s["status"], s["status"])
         converged = {True: "yes", False: "no", None: "—"}[s.get("converged")]
