@@ -13,10 +13,10 @@ import modemean.reports.html as html  # "from . import html" would import the pa
 from modemean.comparisons.results.schema import format_number
 
 from .approximations import section as approximations_section
+from .densities import densities_section
 from .diagnostics import diagnostics_html
-from .html import N_SHOWN
 from .images import section as image_section
-from .load import ModelResults, draws_spread, zero_spread
+from .load import ModelResults, draws_spread
 from .page_parts import CSV, run_settings, shown_path, source_section, toc, write_csv
 from .plots import model as plots
 from .tables import (
@@ -29,8 +29,6 @@ from .tables import (
 )
 from .verdict import verdict
 from .views import forest_section, pair_section, trace_section
-
-N_DRAWN = 40  # at most this many density figures per page (an image model has hundreds of parameters)
 
 
 @dataclass(frozen=True)
@@ -118,57 +116,8 @@ def _table(results: ModelResults) -> str:
     )
 
 
-def _densities(results: ModelResults) -> str:
-    ranked = results.ranked()
-    drawn, undrawn = ranked[:N_DRAWN], ranked[N_DRAWN:]
-    shown, rest = drawn[:N_SHOWN], drawn[N_SHOWN:]
-    density = [_density(results, name, i) for i, name in enumerate(drawn)]
-    figures_html = "".join(density[: len(shown)])
-    if rest:
-        figures_html += (
-            f"<details><summary>The other {len(rest)} parameters ({', '.join(map(escape, rest))})"
-            f"</summary>{''.join(density[len(shown) :])}</details>"
-        )
-    if undrawn:
-        figures_html += (
-            f"<p>{len(undrawn)} less skewed parameters are not drawn (the {N_DRAWN} most skewed are); "
-            "their numbers are in the table and in results.json.</p>"
-        )
-    return (
-        "<p>Grey: NUTS density (ArviZ KDE) with its 94% HDI shaded; dotted: the Laplace approximation "
-        "N(MAP, laplace_sd); vertical lines: the estimators, in the same colours and line styles on every page. "
-        "Estimators that coincide are drawn as nested stripes (the earlier in the legend, the wider); one "
-        "outside the plotted range is shown as an arrow with its value. Most skewed parameters first.</p>"
-        f"{figures_html}"
-    )
-
-
 def _diagnostics(results: ModelResults) -> str:
     return solver_table(results) + diagnostics_html(results)
-
-
-def _density(results: ModelResults, name: str, index: int) -> str:
-    row = results.parameters[name]
-    draws = results.draws.get(name)
-    if zero_spread(row) or (draws is not None and not draws_spread(draws)):
-        return (
-            f'<p class="no-density">{escape(name)}: no density figure: every draw has the same value '
-            f"({escape(format_number(row.get('mean')))}), a constant, so there is no spread to draw.</p>"
-        )
-    markers = {c: d["marker"] for c, d in results.columns.items() if d.get("marker")}
-    fig = plots.density_figure(name, row, results.draws.get(name), markers)
-    if results.draws.get(name) is not None:
-        caption = f"{name}: NUTS density and the point estimates."
-    else:
-        why = results.solver("nuts").get("message") or "NUTS did not run"
-        caption = f"{name}: no NUTS draws ({why}); point estimates and the Laplace curve only."
-    return html.figure(
-        fig,
-        results.folder,
-        f"fig-density-{index:02d}-{html.slug(name)}.png",
-        f"posterior density of {name} with the estimators marked",
-        caption,
-    )
 
 
 def _em_trace(results: ModelResults) -> str:
@@ -244,7 +193,7 @@ SECTIONS = [
     Section("checks", "NUTS: trace and rank plots", trace_section),
     Section("pair", "Pair plot", pair_section),
     Section("forest", "Vector parameters: forest plot", forest_section),
-    Section("figures", "Posterior densities", _densities),
+    Section("figures", "Posterior densities", densities_section),
     Section("approximations", "Approximations of the posterior", approximations_section),
     Section("em-trace", "EM: the climb", _em_trace),
     Section("reparameterisation", "Reparameterisation: the mode moves, the median does not", _reparameterisation),
