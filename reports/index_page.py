@@ -1,4 +1,4 @@
-"""The site's index (``DIR/index.html``): every model by |gap_sd|, the studies, the teaching pages."""
+"""The site's index (``DIR/index.html``): every model by its largest skew gap, the studies, the teaching pages."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 
 import modemean.reports.html as html  # "from . import html" would import the package reports/__init__
-from modemean.comparisons.results.schema import format_number
+from modemean.comparisons.results.schema import GAP_KINDS, format_number
 
 from .load import ModelResults
+from .ranking import KIND_WORDS, other_gaps, skew_headline
 from .study.load import PAGE
 from .study.words import study_summary
 from .tables import APPROXIMATELY, STATUS_WORDS, em_kind, table_tools
@@ -29,9 +30,11 @@ def render_index(
 <h1>modemean: peak versus centre of mass</h1>
 <p>Each model solved three ways — the posterior mode (find_MAP), EM (the marginal mode) and NUTS (the
 whole posterior). The headline is <b>gap_sd</b> = (mean − map) / sd: how many posterior standard
-deviations separate the centre of mass from the peak. Models are sorted by its absolute size. Where
-find_MAP's starts reached different local modes ("several modes") the gap can measure the distance
-between modes rather than skew: the model page says which.</p>
+deviations separate the centre of mass from the peak. Models are sorted by their largest <b>skew</b> gap
+(the peak and the centre of mass of one unimodal, skewed posterior), largest |gap| first. A gap with another
+cause — a peak on a boundary, find_MAP's joint mode of a hierarchy against the marginal posterior, several
+modes, no mode, no finite mean, or NUTS diagnostics that failed — is listed under <i>other gaps</i> with its
+kind, and not ranked as skew. Click a gap column to sort by |gap|.</p>
 {_models_html(all_results, studies)}
 {_studies_html(studies)}{extra}
 """
@@ -60,7 +63,7 @@ def _models_html(all_results: list[ModelResults], studies: list) -> str:
     """The models' table, sorted by |headline gap|, or a line saying how to make results."""
 
     def key(r):
-        head = r.headline()
+        head = skew_headline(r)
         return -abs(head[1]) if head else np.inf
 
     labels = _solver_labels(all_results)
@@ -68,11 +71,12 @@ def _models_html(all_results: list[ModelResults], studies: list) -> str:
     with_study = {st.name for st in studies}
     rows = [_model_row(r, labels, any_approximation, r.name in with_study) for r in sorted(all_results, key=key)]
     head = "".join(
-        f"<th>{escape(h)}</th>"
+        ('<th data-sort="abs">' if "gap" in h else "<th>") + f"{escape(h)}</th>"
         for h in (
             "model",
             "title",
-            "largest |gap_sd| (parameter)",
+            "largest skew gap (parameter)",
+            "other gaps (why)",
             *labels.values(),
             *(["closest approximation to NUTS"] if any_approximation else []),
             "data",
@@ -87,20 +91,37 @@ def _models_html(all_results: list[ModelResults], studies: list) -> str:
 
 
 def _headline(r: ModelResults) -> str:
-    """The largest gap with its parameter (from EM's mode where find_MAP found none), and a several-modes note."""
-    head = r.headline()
-    headline = (
-        f"{format_number(head[1], 'gap_sd')} ({escape(head[0])}"
-        + (f", from EM's mode{_approximately(r)}: find_MAP found none)" if head[2] == "gap_sd_em" else ")")
-        if head
-        else "— (needs a mode and NUTS)"
+    """The largest skew gap with its parameter (from EM's mode where find_MAP found none); in results without
+    gap kinds, the largest gap and a several-modes note."""
+    head = skew_headline(r)
+    if not head:
+        return "— (no skew gap)" if r.headline() else "— (needs a mode and NUTS)"
+    headline = f"{format_number(head[1], 'gap_sd')} ({escape(head[0])}" + (
+        f", from EM's mode{_approximately(r)}: find_MAP found none)" if head[2] == "gap_sd_em" else ")"
     )
-    if head and head[2] == "gap_sd" and r.solver("map").get("diagnostics", {}).get("starts_agree") is False:
+    kinds = any(r.gap_kind(n) for n in r.parameters)
+    if not kinds and head[2] == "gap_sd" and r.solver("map").get("diagnostics", {}).get("starts_agree") is False:
         headline += (
             '<br><span class="note" title="find_MAP\'s starts reached different local modes: the gap may '
             'measure the distance between modes rather than skew (see the model page)">several modes</span>'
         )
     return headline
+
+
+def _other_gaps(r: ModelResults) -> str:
+    """The largest gap of each other kind, most telling first: ``−19.19 tau (joint ≠ marginal)``."""
+    items = [
+        f'<span class="kind kind-{kind}" title="{escape(GAP_KINDS.get(kind, kind))}">{format_number(gap, column)} '
+        f"({escape(name)}, {escape(KIND_WORDS.get(kind, kind))})</span>"
+        for kind, gap, name, column in other_gaps(r)
+    ]
+    return "<br>".join(items) or "—"
+
+
+def _other_value(r: ModelResults) -> str:
+    """The number the other-gaps cell sorts by: its largest |gap|."""
+    gaps = [abs(gap) for _, gap, _, _ in other_gaps(r)]
+    return f' data-value="{max(gaps)!r}"' if gaps else ""
 
 
 def _model_row(r: ModelResults, labels: dict[str, str], any_approximation: bool, has_study: bool) -> str:
@@ -128,7 +149,8 @@ def _model_row(r: ModelResults, labels: dict[str, str], any_approximation: bool,
         )
     return (
         f'<tr data-model="{name}"><th scope="row"><a href="{name}/index.html">{name}</a></th>'
-        f'<td>{escape(r.data.get("title", ""))}</td><td class="gap">{_headline(r)}</td>{"".join(cells)}'
+        f'<td>{escape(r.data.get("title", ""))}</td><td class="gap">{_headline(r)}</td>'
+        f'<td class="gap other"{_other_value(r)}>{_other_gaps(r)}</td>{"".join(cells)}'
         f'<td><a href="{name}/results.json">json</a> · <a href="{name}/results.nc">nc</a>'
         + (f' · <a href="{name}/study.html">study</a>' if has_study else "")
         + "</td></tr>"

@@ -40,6 +40,9 @@ class ModelResults:
     solver_draws : dict of str to dict of str to ndarray
         The draws of every other solver that keeps them in its own group (the approximations:
         ``laplace``, ``advi``, ...), solver to flat parameter name to shape ``(n,)``.
+    nuts : xarray.DataTree or None
+        NUTS's ``posterior`` and ``sample_stats`` (``diverging``) as ArviZ reads them, for its standard
+        plots; ``None`` when NUTS left no draws.
     """
 
     name: str
@@ -48,6 +51,7 @@ class ModelResults:
     draws: dict[str, np.ndarray] = field(default_factory=dict)
     traces: dict[str, list[np.ndarray]] = field(default_factory=dict)
     solver_draws: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    nuts: Any = None
 
     @property
     def schema(self) -> dict[str, Any]:
@@ -69,6 +73,16 @@ class ModelResults:
     def parameters(self) -> dict[str, dict[str, Any]]:
         """Flat parameter name to its row of the comparison table (``None`` for missing values)."""
         return self.data["parameters"]
+
+    @property
+    def ran(self) -> dict[str, str]:
+        """:attr:`labels` of the solvers this run asked for (``solvers`` of ``results.json``), in run order."""
+        return {m: label for m, label in self.labels.items() if self.solver(m)["status"] != NOT_RUN}
+
+    def gap_kind(self, name: str) -> str | None:
+        """Why the parameter's peak and centre of mass differ (``GAP_KINDS``), or ``None`` in results
+        written before the engine recorded it."""
+        return self.parameters[name].get("gap_kind")
 
     def solver(self, method: str) -> dict[str, Any]:
         """The ``solvers`` entry of ``method``; ``{"status": "not_run"}`` if it was not asked for."""
@@ -199,10 +213,16 @@ def load_model(out: Path, name: str) -> ModelResults:
         for s, d in data["schema"]["solvers"].items()
         if d.get("has_draws") and d.get("draws_group") not in (None, "/")
     }
-    read = {"posterior", "em_trace", *groups.values()}  # and their subgroups; not the table, stats or payload
+    read = {
+        "posterior",
+        "sample_stats",
+        "em_trace",
+        *groups.values(),
+    }  # and their subgroups; not the table, stats or payload
     try:
         tree = read_tree(folder, lambda group: group.split("/")[0] in read)
         draws = flat_draws(tree["posterior"].to_dataset()) if "posterior" in tree.children else {}
+        nuts = tree.filter(lambda node: node.name in ("posterior", "sample_stats")) if draws else None
         em_traces = traces(tree["em_trace"].to_dataset()) if "em_trace" in tree.children else {}
         solver_draws = {
             s: flat_draws(tree[g]["posterior"].to_dataset())
@@ -211,7 +231,7 @@ def load_model(out: Path, name: str) -> ModelResults:
         }
     except (OSError, ValueError, KeyError) as exc:
         raise ModemeanError(f"cannot read {nc_path}: {exc}; {rerun} again") from exc
-    return ModelResults(name, folder, data, draws, em_traces, solver_draws)
+    return ModelResults(name, folder, data, draws, em_traces, solver_draws, nuts)
 
 
 def load_all(out: Path, names: list[str] | None = None) -> list[ModelResults]:

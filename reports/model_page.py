@@ -13,10 +13,11 @@ import modemean.reports.html as html  # "from . import html" would import the pa
 from modemean.comparisons.results.schema import format_number
 
 from .approximations import section as approximations_section
+from .densities import densities_section
 from .diagnostics import diagnostics_html
-from .html import N_SHOWN
 from .images import section as image_section
-from .load import ModelResults, draws_spread, zero_spread
+from .load import ModelResults, draws_spread
+from .page_parts import CSV, run_settings, shown_path, source_section, toc, write_csv
 from .plots import model as plots
 from .tables import (
     STATUS_WORDS,
@@ -27,8 +28,7 @@ from .tables import (
     solver_table,
 )
 from .verdict import verdict
-
-N_DRAWN = 40  # at most this many density figures per page (an image model has hundreds of parameters)
+from .views import forest_section, pair_section, trace_section
 
 
 @dataclass(frozen=True)
@@ -51,18 +51,22 @@ def render_model(results: ModelResults) -> Path:
     for old in folder.glob("fig-*.png"):
         old.unlink()
     title = results.data.get("title") or results.name
-    parts = []
+    parts, headings = [], []
     for section in SECTIONS:
         part = section.render(results)
         if part:
             head = f'<h2 id="{section.id}">{escape(section.title)}</h2>' if section.title is not None else ""
             parts.append(f'<section class="section-{section.id}">{head}{part}</section>')
-    solvers = ", ".join(results.labels.values())
+            headings.append((section.id, section.title or section.id.capitalize()))
+    write_csv(results)
+    solvers = ", ".join(results.ran.values())
     study = '<a href="study.html">simulation study</a>' if (folder / "study.json").is_file() else ""
     body = (
         f'<nav><a href="../index.html">← all models</a><a href="results.json">results.json</a>'
-        f'<a href="results.nc">results.nc</a>{study}</nav><h1>{escape(title)}</h1>'
-        f"<p><code>{escape(results.name)}</code> — {escape(solvers)}, side by side.</p>\n" + "\n".join(parts)
+        f'<a href="results.nc">results.nc</a><a href="{CSV}" download>table.csv</a>{study}</nav>'
+        f"<h1>{escape(title)}</h1>"
+        f"<p><code>{escape(results.name)}</code> — solved with {escape(solvers)}.</p>\n{toc(headings)}\n"
+        + "\n".join(parts)
     )
     page = folder / "index.html"
     page.write_text(html.page(f"{title} — modemean", body))
@@ -106,62 +110,14 @@ def _table(results: ModelResults) -> str:
         "gap_sd), the rest behind <i>show all columns</i>. <b>gap_sd</b> = (mean − map) / sd, shaded by size "
         "(≥ 0.2 and ≥ 0.5). Click a column name to sort, type in the box to filter the parameters. Hover a column "
         "name for its meaning; an empty cell says why it is empty and links "
-        f"to that solver's status below.</p>{em_kind_html(results)}{comparison_table(results)}"
+        f'to that solver\'s status below. The whole table: <a href="{CSV}" download>{CSV}</a>.</p>'
+        f"{em_kind_html(results)}{comparison_table(results)}"
         f"<h3>Notes</h3>{notes_html(results)}"
-    )
-
-
-def _densities(results: ModelResults) -> str:
-    ranked = results.ranked()
-    drawn, undrawn = ranked[:N_DRAWN], ranked[N_DRAWN:]
-    shown, rest = drawn[:N_SHOWN], drawn[N_SHOWN:]
-    density = [_density(results, name, i) for i, name in enumerate(drawn)]
-    figures_html = "".join(density[: len(shown)])
-    if rest:
-        figures_html += (
-            f"<details><summary>The other {len(rest)} parameters ({', '.join(map(escape, rest))})"
-            f"</summary>{''.join(density[len(shown) :])}</details>"
-        )
-    if undrawn:
-        figures_html += (
-            f"<p>{len(undrawn)} less skewed parameters are not drawn (the {N_DRAWN} most skewed are); "
-            "their numbers are in the table and in results.json.</p>"
-        )
-    return (
-        "<p>Grey: NUTS density (ArviZ KDE) with its 94% HDI shaded; dotted: the Laplace approximation "
-        "N(MAP, laplace_sd); vertical lines: the estimators, in the same colours and line styles on every page. "
-        "Estimators that coincide are drawn as nested stripes (the earlier in the legend, the wider); one "
-        "outside the plotted range is shown as an arrow with its value. Most skewed parameters first.</p>"
-        f"{figures_html}"
     )
 
 
 def _diagnostics(results: ModelResults) -> str:
     return solver_table(results) + diagnostics_html(results)
-
-
-def _density(results: ModelResults, name: str, index: int) -> str:
-    row = results.parameters[name]
-    draws = results.draws.get(name)
-    if zero_spread(row) or (draws is not None and not draws_spread(draws)):
-        return (
-            f'<p class="no-density">{escape(name)}: no density figure: every draw has the same value '
-            f"({escape(format_number(row.get('mean')))}), a constant, so there is no spread to draw.</p>"
-        )
-    markers = {c: d["marker"] for c, d in results.columns.items() if d.get("marker")}
-    fig = plots.density_figure(name, row, results.draws.get(name), markers)
-    if results.draws.get(name) is not None:
-        caption = f"{name}: NUTS density and the point estimates."
-    else:
-        why = results.solver("nuts").get("message") or "NUTS did not run"
-        caption = f"{name}: no NUTS draws ({why}); point estimates and the Laplace curve only."
-    return html.figure(
-        fig,
-        results.folder,
-        f"fig-density-{index:02d}-{html.slug(name)}.png",
-        f"posterior density of {name} with the estimators marked",
-        caption,
-    )
 
 
 def _em_trace(results: ModelResults) -> str:
@@ -214,10 +170,10 @@ def _metadata(results: ModelResults) -> str:
     rows = [
         ("model", results.name),
         ("seed", d.get("seed")),
-        ("source", d.get("source", "—")),
+        ("source", shown_path(d["source"]) if d.get("source") else "—"),
         ("schema version", d.get("schema_version", "—")),
     ]
-    rows += [(f"setting: {k}", v) for k, v in (d.get("settings") or {}).items()]
+    rows += [(f"setting: {k}", v) for k, v in run_settings(results).items() if k != "seed"]
     rows += [(f"version: {k}", v) for k, v in (d.get("versions") or {}).items()]
     body = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
     return (
@@ -234,10 +190,14 @@ SECTIONS = [
     Section("story", "The model", _story),
     Section("images", None, image_section),  # reports/images.py: an image model's pictures, with its own heading
     Section("table", "Comparison table", _table),
-    Section("figures", "Posterior densities", _densities),
+    Section("checks", "NUTS: trace and rank plots", trace_section),
+    Section("pair", "Pair plot", pair_section),
+    Section("forest", "Vector parameters: forest plot", forest_section),
+    Section("figures", "Posterior densities", densities_section),
     Section("approximations", "Approximations of the posterior", approximations_section),
     Section("em-trace", "EM: the climb", _em_trace),
     Section("reparameterisation", "Reparameterisation: the mode moves, the median does not", _reparameterisation),
     Section("diagnostics", "Diagnostics", _diagnostics),
+    Section("source", "The model's PyMC source", source_section),
     Section("metadata", "Run metadata", _metadata),
 ]

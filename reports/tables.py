@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from modemean.comparisons.results.schema import EM_KINDS, format_number, is_number
+from modemean.comparisons.results.schema import EM_KINDS, GAP_KINDS, format_number, is_number
 
 from .load import ModelResults, boundary_of, zero_spread
+from .ranking import KIND_WORDS, kind_text
 
 __all__ = [
     "APPROXIMATELY",
@@ -33,6 +34,8 @@ STATUS_WORDS = {
 }
 
 
+KIND = "gap_kind"  # a row's gap kind (results.json), shown after gap_sd when the results record kinds
+KIND_HELP = "why the peak and the centre of mass differ: " + "; ".join(f"{k}: {v}" for k, v in GAP_KINDS.items())
 LEAD = ("map", "em", "mean", "median", "sd", "gap_sd")  # the columns a reader needs first; the rest on request
 
 
@@ -130,12 +133,16 @@ def comparison_table(results: ModelResults) -> str:
     kind = em_kind(results)
     shown = shown_columns(results)
     columns = {c: shown[c] for c in lead_first(shown)}
-    more = {c for c in columns if c not in LEAD}
+    if any(results.gap_kind(n) for n in results.parameters):  # why each gap exists, next to the gap
+        order = [c for c in columns if c != KIND]
+        order.insert(order.index("gap_sd") + 1 if "gap_sd" in order else len(order), KIND)
+        columns = {c: columns.get(c) or {"help": KIND_HELP, "solvers": ["nuts"]} for c in order}
+    more = {c for c in columns if c not in (*LEAD, KIND)}
 
     def header(c):
         help_text = columns[c]["help"]
         css = " ".join(["gap"] * (c == "gap_sd") + ["more"] * (c in more))
-        css = f' class="{css}"' if css else ""
+        css = (f' class="{css}"' if css else "") + (' data-sort="abs"' if c in ("gap_sd", "gap_sd_em") else "")
         if c not in ("em", "mle") or not kind:
             return f'<th title="{escape(help_text)}"{css}>{c}</th>'
         mark = "≈" if "approximate" in kind else ""
@@ -152,7 +159,13 @@ def comparison_table(results: ModelResults) -> str:
             value = row.get(column)
             classes = ["gap", _gap_class(value)] if column in ("gap_sd", "gap_sd_em") else []
             classes += ["more"] * (column in more)
-            if is_number(value):
+            if column == KIND:
+                kind = row.get(KIND)
+                cells.append(
+                    f'<td class="kind" title="{escape(kind_text(kind))}">'
+                    f"{escape(KIND_WORDS.get(kind, kind or ''))}</td>"
+                )
+            elif is_number(value):
                 text = escape(format_number(value, column))
                 bound = boundary_of(row, column)
                 if bound is not None:
@@ -178,13 +191,8 @@ def comparison_table(results: ModelResults) -> str:
 
 
 def shown_columns(results: ModelResults) -> dict[str, dict[str, Any]]:
-    """The schema's columns without those of optional solvers (``default`` false) that were not run."""
-    optional = {name for name, s in results.schema["solvers"].items() if not s.get("default", True)}
-    return {
-        c: v
-        for c, v in results.columns.items()
-        if not (v["solvers"][0] in optional and results.solver(v["solvers"][0])["status"] == "not_run")
-    }
+    """The schema's columns without those of a solver that was not run (only what ran is shown)."""
+    return {c: v for c, v in results.columns.items() if all(s in results.ran for s in v["solvers"])}
 
 
 def _gap_class(value: Any) -> str:
@@ -207,7 +215,7 @@ def notes_html(results: ModelResults) -> str:
 def solver_table(results: ModelResults) -> str:
     """Status, time, convergence and message of each solver, with anchors ``#solver-<method>``."""
     rows = []
-    for method, label in results.labels.items():
+    for method, label in results.ran.items():
         s = results.solver(method)
         status = STATUS_WORDS.get(s["status"], s["status"])
         converged = {True: "yes", False: "no", None: "—"}[s.get("converged")]

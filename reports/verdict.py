@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from modemean.comparisons.results.schema import format_gap, is_number
+from modemean.comparisons.results.schema import GAP_KINDS, format_gap, is_number
 
 from .load import ModelResults, boundary_of
+from .ranking import KIND_WORDS, skew_headline
 from .tables import APPROXIMATELY, em_kind
 
 __all__ = ["verdict"]
@@ -31,7 +32,7 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
         (how far the mean is from the MAP, a boundary mode, the Laplace mass outside the
         support, how EM's marginal mode compares), then sampler warnings.
     """
-    lines = []
+    lines = _kind_lead(results)
     approximate = "approximate" in em_kind(results)
     for method, label in results.labels.items():
         solver = results.solver(method)
@@ -56,10 +57,12 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
     skewed = [n for n in ranked if abs(results.gap(n)[0]) >= NEGLIGIBLE_GAP][:n_params]
     for name in skewed:
         row = results.parameters[name]
+        kind = results.gap_kind(name)
+        lead = f"{KIND_WORDS.get(kind, kind).capitalize()} gap — " if kind else ""
         if is_number(row.get("gap_sd")):
-            lines.append(_parameter_sentence(name, row, results.draws.get(name), approximate))
+            lines.append(lead + _parameter_sentence(name, row, results.draws.get(name), approximate))
         else:
-            lines.append(_no_mode_sentence(name, row, approximate))
+            lines.append(lead + _no_mode_sentence(name, row, approximate))
     if ranked and not skewed:
         top = ranked[0]
         lines.append(
@@ -71,6 +74,26 @@ def verdict(results: ModelResults, n_params: int = 3) -> list[str]:
         lines.append(
             f"NUTS warns: {nuts['message']}; the sample-based columns (mean, median, mode, sd, HDI) "
             "are less certain than their digits suggest."
+        )
+    return lines
+
+
+def _kind_lead(results: ModelResults) -> list[str]:
+    """The verdict's first line: the kind of the largest gap (and, if that is not skew, the largest skew gap)."""
+    head = results.headline()
+    kind = results.gap_kind(head[0]) if head else None
+    if not kind:
+        return []
+    lines = [
+        f"The largest gap, {head[0]}'s {format_gap(head[1])} sd, is a {KIND_WORDS.get(kind, kind)} gap: "
+        f"{GAP_KINDS.get(kind, kind)}."
+    ]
+    skew = skew_headline(results)
+    if kind != "skew":
+        lines.append(
+            f"The largest skew gap is {skew[0]}'s {format_gap(skew[1])} sd."
+            if skew
+            else "No gap here is skew: none measures the shape of a unimodal posterior."
         )
     return lines
 

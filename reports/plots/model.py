@@ -1,133 +1,13 @@
-"""The model page's figures: posterior densities, approximations, the EM trace, reparameterisation."""
+"""The model page's figures (the densities are in :mod:`.density`): approximations, the EM trace, reparameterisation."""
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
-from scipy import stats
 
-from modemean.comparisons.results.schema import format_gap, is_number
-
-from ..load import draws_spread
-from .style import DENSITY, HDI_FILL, LAPLACE, MORE_STYLES, STYLES, figure, kde, rc
-
-
-def density_figure(name: str, row: dict, draws: np.ndarray | None, markers: dict[str, str]) -> Figure:
-    """The NUTS density of one parameter with every estimator marked.
-
-    Parameters
-    ----------
-    name : str
-        Flat parameter name, e.g. ``"tau"`` or ``"theta[0]"``.
-    row : dict
-        The parameter's row of ``results.json`` (``map``, ``em``, ``hdi_low``, ...; ``None``
-        where missing).
-    draws : ndarray of shape (n,) or None
-        NUTS draws; without them only the Laplace curve and the point estimates are drawn.
-    markers : dict of str to str
-        The columns to draw as vertical lines and their legend labels (the schema's ``marker``).
-
-    Returns
-    -------
-    Figure
-        Density (grey), shaded 94% HDI, Laplace normal curve at the MAP (dotted), vertical lines
-        for the estimators in ``markers`` (styles from :data:`STYLES`); an estimator outside the
-        plotted range is shown as an arrow at the edge with its value. When every draw is positive and the Laplace curve
-        has mass below 0, that mass is hatched and its share printed.
-    """
-    with rc():
-        fig, (ax,) = figure(9.5, 4.8)
-        handles = []
-        lo, hi = _x_range(row, draws, markers)
-        has_draws = draws_spread(draws)  # constant draws have no density (ArviZ's KDE would warn)
-        if has_draws:
-            grid, pdf = kde(draws)
-            ax.plot(grid, pdf, color=DENSITY, lw=2.2)
-            handles.append(Line2D([], [], color=DENSITY, lw=2.2, label="NUTS density"))
-            if is_number(row.get("hdi_low")) and is_number(row.get("hdi_high")):
-                inside = (grid >= row["hdi_low"]) & (grid <= row["hdi_high"])
-                ax.fill_between(grid, pdf, where=inside, color=HDI_FILL, lw=0)
-                handles.append(Patch(color=HDI_FILL, label="94% HDI"))
-        _laplace_curve(ax, row, draws if has_draws else None, lo, hi, handles)
-        ax.set_xlim(lo, hi)
-        ax.set_ylim(bottom=0)
-        top = ax.get_ylim()[1]
-        _markers(ax, row, markers, (lo, hi, top), handles)
-        gap = row.get("gap_sd")
-        ax.set_title(f"{name}" + (f"   (gap_sd = {format_gap(gap)})" if is_number(gap) else ""), loc="left")
-        ax.set_xlabel(name)
-        ax.set_ylabel("density")
-        fig.legend(handles=handles, loc="outside right center", frameon=False)
-    return fig
-
-
-def _laplace_curve(ax, row: dict, draws: np.ndarray | None, lo: float, hi: float, handles: list) -> None:
-    """The Laplace normal at the MAP; with positive ``draws``, its mass below 0 hatched and its share labelled."""
-    if is_number(row.get("map")) and is_number(row.get("laplace_sd")) and row["laplace_sd"] > 0:
-        x = np.linspace(lo, hi, 400)
-        normal = stats.norm(row["map"], row["laplace_sd"])
-        label, colour, style = LAPLACE
-        ax.plot(x, normal.pdf(x), color=colour, ls=style, lw=2.0)
-        handles.append(Line2D([], [], color=colour, ls=style, lw=2.0, label=label))
-        below = normal.cdf(0.0)
-        if draws is not None and np.min(draws) >= 0 and below >= 0.005 and lo < 0 < hi:
-            neg = x[x <= 0]
-            ax.fill_between(neg, normal.pdf(neg), facecolor="none", edgecolor=colour, hatch="///", lw=0)
-            handles.append(
-                Patch(
-                    facecolor="none",
-                    edgecolor=colour,
-                    hatch="///",
-                    label=f"Laplace mass below 0: {below:.0%}\n(the posterior has none)",
-                )
-            )
-
-
-def _markers(ax, row: dict, markers: dict[str, str], frame: tuple[float, float, float], handles: list) -> None:
-    """A vertical line per estimator (earlier ones wider); one outside ``lo..hi`` is an arrow at the edge."""
-    lo, hi, top = frame
-    extra = iter(MORE_STYLES * len(markers))
-    for i, (key, label) in enumerate(markers.items()):
-        colour, style = STYLES.get(key) or next(extra)
-        value = row.get(key)
-        if not is_number(value):
-            continue
-        # earlier markers are drawn wider, so estimators that coincide show as nested stripes
-        width = max(7.0 - 1.0 * i, 2.4)
-        handles.append(Line2D([], [], color=colour, ls=style, lw=width, label=label))
-        if lo <= value <= hi:
-            ax.axvline(value, color=colour, ls=style, lw=width, zorder=2 + i)
-        else:  # off the plotted range: an arrow at the edge, labelled with the value
-            edge, align = (hi, "right") if value > hi else (lo, "left")
-            text = f"{key} = {value:.3g} →" if value > hi else f"← {key} = {value:.3g}"
-            ax.annotate(
-                text,
-                xy=(edge, top * (0.9 - 0.09 * i)),
-                ha=align,
-                va="center",
-                fontsize=11,
-                color=colour,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85},
-            )
-
-
-def _x_range(row: dict, draws: np.ndarray | None, markers: dict[str, str]) -> tuple[float, float]:
-    """Plot range: the bulk of the draws, widened to show the Laplace curve's tails (within reason)."""
-    if draws_spread(draws):
-        lo, hi = np.quantile(draws, [0.002, 0.998])
-        span = hi - lo if hi > lo else 1.0
-    else:
-        centre = next((row[k] for k in markers if is_number(row.get(k))), 0.0)
-        span = 2 * row["laplace_sd"] if is_number(row.get("laplace_sd")) and row["laplace_sd"] > 0 else 1.0
-        lo, hi = centre - span, centre + span
-    if is_number(row.get("map")) and is_number(row.get("laplace_sd")) and lo <= row["map"] <= hi:
-        lo = max(min(lo, row["map"] - 2.5 * row["laplace_sd"]), lo - 0.5 * span)
-        hi = min(max(hi, row["map"] + 2.5 * row["laplace_sd"]), hi + 0.5 * span)
-    pad = 0.03 * (hi - lo)
-    return float(lo - pad), float(hi + pad)
+from .style import DENSITY, HDI_FILL, MORE_STYLES, STYLES, figure, kde, rc
 
 
 def approximations_figure(name: str, draws: np.ndarray, approximations: dict[str, np.ndarray | None]) -> Figure:

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 matplotlib.use("Agg")
-
+from matplotlib import pyplot  # noqa: E402 -- after choosing the headless backend
 
 # One look for every page: estimator column -> (colour, line style); the legend labels come from the
 # results' schema (each solver's column declarations). Okabe-Ito colours (distinguishable with
@@ -61,6 +61,7 @@ def save(fig: Figure, path: Path) -> Path:
     """Write ``fig`` as a PNG at ``path`` and return the path."""
     with rc():
         fig.savefig(path, dpi=DPI, format="png")
+    pyplot.close(fig)  # arviz-plots draws through pyplot, which keeps every figure open until closed
     return path
 
 

@@ -9,7 +9,8 @@ from modemean.comparisons.results.schema import format_gap
 from modemean.comparisons.results.table import make_table
 from modemean.comparisons.results.write import dump_json, results_dict, results_tree
 from modemean.reports import render
-from modemean.reports.plots.model import density_figure, em_trace_figure
+from modemean.reports.plots.density import density_figure
+from modemean.reports.plots.model import em_trace_figure
 from modemean.reports.tables import LEAD
 
 
