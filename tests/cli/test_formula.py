@@ -14,6 +14,7 @@ import pytest
 
 from modemean import compare
 from modemean.cli import main
+from modemean.comparisons.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 SLEEPSTUDY = ROOT / "models" / "data" / "sleepstudy.csv"
@@ -70,9 +71,10 @@ def test_sleepstudy_formula_mle_is_the_catalog_models_and_lme4s(formula_run):
 
 
 def test_the_formula_records_the_priors_bambi_chose():
-    from modemean.comparisons.formula import spec_from_formula
+    import bambi
+    import pandas as pd
 
-    priors = spec_from_formula(FORMULA, SLEEPSTUDY).info["formula"]["priors"]
+    priors = load_spec(bambi.Model(FORMULA, pd.read_csv(SLEEPSTUDY))).info["formula"]["priors"]
     assert set(priors) == {"Intercept", "Days", "1|Subject", "Days|Subject", "sigma"}
     assert priors["sigma"].startswith("HalfStudentT")
 
@@ -114,10 +116,8 @@ def test_a_bambi_model_rebuilt_on_other_data_keeps_its_priors():
     import bambi
     import pandas as pd
 
-    from modemean.comparisons.formula import spec_from_bambi
-
     frame = pd.read_csv(SLEEPSTUDY)
-    spec = spec_from_bambi(bambi.Model(FORMULA, frame))
+    spec = load_spec(bambi.Model(FORMULA, frame))
     data = dict(spec.data, Reaction=spec.data["Reaction"] * 2.0)  # a response with another scale
     other = spec.with_data(data)
     point = spec.model.initial_point()
