@@ -21,7 +21,7 @@ import pymc as pm
 
 from ..errors import ModemeanError
 from .graph import correlate, rename
-from .names import add_uncentred_intercept, describe_priors, lme4_names, sd_name, split_term
+from .names import INTERCEPT, add_uncentred_intercept, describe_priors, lme4_names, sd_name, split_term
 
 __all__ = ["bambi_model", "formula_parts", "is_bambi_model", "lme4_formula"]
 
@@ -141,7 +141,7 @@ def build_formula(
     bambi.build()
     model = bambi.backend.model
     component = bambi.parameters[bambi.family.likelihood.parent]
-    add_uncentred_intercept(model, component)
+    uncentred = add_uncentred_intercept(model, component)
     by_factor = defaultdict(list)
     for term in component.group_specific_terms:
         by_factor[split_term(term)[1]].append(term)
@@ -149,4 +149,6 @@ def build_formula(
         if len(terms) > 1:
             model = correlate(model, factor, terms)
     names = {f"{t}_sigma": sd_name(t) for t in component.group_specific_terms}
+    if component.intercept_term is not None and not uncentred:  # nothing centred: Bambi's Intercept is lme4's
+        names[component.intercept_term.alias or component.intercept_term.name] = INTERCEPT
     return rename(model, names, drop=tuple(d.name for d in model.deterministics if d.name in bambi.parameters))
