@@ -63,7 +63,8 @@ def test_cbpp_formula_laplace_em_is_glmers_nagq1_fit():
     assert ours == pytest.approx(theirs, rel=5e-4)
     # glmer's objective, in numpy: -92.0262818648 at modemean's mle, -92.0262862017 at glmer's estimates (its
     # stored logLik, -92.0265664, is not its own Laplace value there): glmer stopped 4.3e-6 short, which allows
-    # (Intercept) 5.5e-4 ... period4 1.2e-3 of distance; glmer lies 1.9e-4 ... 5.7e-4 away
+    # (Intercept) 6.8e-4, period2 9.0e-4, period3 9.6e-4, period4 1.3e-3, sd 5.3e-4 of distance; glmer lies
+    # -1.9e-4, -4.1e-4, -4.6e-4, -5.7e-4, 1.9e-4 away
     y, n = frame["incidence"].to_numpy(float), frame["size"].to_numpy(float)
     X = np.column_stack([np.ones(len(y))] + [(frame["period"] == k).to_numpy(float) for k in (2, 3, 4)])
 
