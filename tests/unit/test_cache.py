@@ -178,7 +178,10 @@ def test_key_sees_the_model_helpers_a_model_imports(tmp_path, monkeypatch):
     (catalog / "_deeper.py").write_text("depth = 2\n")  # a helper's helper
     (catalog / "_unused.py").write_text("x = 2\n")
     for name in forms:
-        assert cache.cache_key(SimpleNamespace(source=str(catalog / f"{name}.py"), data={}, info={}), {"seed": 1}) != keys[name]
+        assert (
+            cache.cache_key(SimpleNamespace(source=str(catalog / f"{name}.py"), data={}, info={}), {"seed": 1})
+            != keys[name]
+        )
     (catalog / "plain.py").write_text("import numpy\n")
     plain = SimpleNamespace(source=str(catalog / "plain.py"), data={}, info={})
     before = cache.cache_key(plain, {"seed": 1})
