@@ -24,6 +24,7 @@ from .density.compile import compile_small
 from .em.choose import choose_engine
 from .em.engine import EM_HOOKS, EMEngine
 from .errors import ModemeanError
+from .formula import formula_parts, is_bambi_model
 from .missing import check_missing
 
 __all__ = ["ModelSpec", "load_spec", "observed_keys", "spec_from_parts"]
@@ -207,8 +208,11 @@ class ModelSpec:
         return list(engine.params) if engine is not None else self.params
 
 
-def load_spec(target: str | Path | ModuleType) -> ModelSpec:
-    """Load a catalog model by name, a model file by path, or an imported module.
+def load_spec(target: str | Path | ModuleType | Any) -> ModelSpec:
+    """Load a catalog model by name, a model file by path, an imported module, or a ``bambi.Model``.
+
+    A Bambi model (or a model file whose ``build`` returns one) becomes lme4's model: correlated
+    group-specific terms, lme4's names, every effect latent (:mod:`comparisons.formula`).
 
     Raises
     ------
@@ -216,6 +220,8 @@ def load_spec(target: str | Path | ModuleType) -> ModelSpec:
         Unknown name (with close matches), a file that does not exist or raises on import, a
         module that breaks the contract (naming the missing part), or bad data.
     """
+    if is_bambi_model(target):
+        return spec_from_parts(**formula_parts(target))
     if isinstance(target, ModuleType):
         module = target
     elif str(target).endswith(".py") or Path(str(target)).is_file():
@@ -302,8 +308,13 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
     except Exception as exc:
         raise ModemeanError(f"model {name!r}: load_data() raised {type(exc).__name__}: {exc}") from exc
     data = check_data(raw, name, getattr(module, "DATA", None))
+    build, built = module.build, _call_build(module.build, data, name)
+    if is_bambi_model(built):  # build returned a Bambi model: its formula's parts, with the file's INFO
+        parts = formula_parts(built, name=name)
+        build, data, latent, em, built = parts["build"], check_data(parts["data"], name), parts["latent"], {}, None
+        info = {**parts["info"], **info}
     return _assemble(
-        module.build,
+        build,
         data,
         name,
         dict(info),
@@ -314,6 +325,7 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
         getattr(module, "highlights", None),
         getattr(module, "payload", None),
         getattr(module, "TRUTH", None),
+        built,
     )
 
 
@@ -329,9 +341,11 @@ def _assemble(
     highlights: Callable | None,
     payload: Callable | None,
     truth: dict[str, Any] | None = None,
+    built: Any = None,
 ) -> ModelSpec:
-    """Build the model on checked ``data``, its observations as shared variables, and derive latents and EM."""
-    built = _build(build, data, name)
+    """Build the model on checked ``data`` (unless ``built`` is it), its observations as shared variables,
+    and derive latents and EM."""
+    built = _build(build, data, name, built)
     shared = share_observed(built)
     model, em, written = choose_engine(built, latent, dict(hooks), name, build, data)
     compiled = Compiled([], data)
@@ -417,11 +431,15 @@ def observed_keys(spec: ModelSpec) -> dict[str, str]:
     return keys
 
 
-def _build(build: Callable, data: dict, name: str) -> pm.Model:
+def _call_build(build: Callable, data: dict, name: str) -> Any:
     try:
-        model = build(data)
+        return build(data)
     except Exception as exc:
         raise ModemeanError(f"model {name!r}: build(data) raised {type(exc).__name__}: {exc}") from exc
+
+
+def _build(build: Callable, data: dict, name: str, model: Any = None) -> pm.Model:
+    model = _call_build(build, data, name) if model is None else model
     if not isinstance(model, pm.Model):
         raise ModemeanError(f"model {name!r}: build(data) must return a pymc.Model, got {type(model).__name__}")
     check_missing(data, model, name)  # missing values PyMC did not impute are refused, naming the data

@@ -1,6 +1,6 @@
-"""A Bambi model, or a formula on a data frame, as a modemean model spec.
+"""A Bambi model as the parts of a modemean model spec (:func:`comparisons.spec.load_spec` assembles them).
 
-The spec's ``build(data)`` makes the Bambi model again on the data (columns as numeric arrays,
+The parts' ``build(data)`` makes the Bambi model again on the data (columns as numeric arrays,
 text columns as integer codes of their levels) with the priors Bambi chose on the original data
 frozen, adds lme4's correlations and ``(Intercept)`` (:mod:`.graph`, :mod:`.names`) and returns
 the PyMC model. Every group-specific term's standard-normal offset is latent, so EM integrates the
@@ -9,10 +9,10 @@ effects out: ``mle`` is lme4's ML fit (``lmer(..., REML = FALSE)``, ``glmer``).
 
 from __future__ import annotations
 
-import dataclasses
+import re
 from collections import defaultdict
 from functools import partial
-from pathlib import Path
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
@@ -20,14 +20,14 @@ import pandas as pd
 import pymc as pm
 
 from ..errors import ModemeanError
-from ..spec import ModelSpec, spec_from_parts
-from .csv import read_table
 from .graph import correlate, rename
-from .names import add_uncentred_intercept, describe_priors, lme4_names, sd_name, split_term
+from .names import INTERCEPT, add_uncentred_intercept, describe_priors, lme4_names, sd_name, split_term
 
-__all__ = ["bambi_model", "is_bambi_model", "spec_from_bambi", "spec_from_formula"]
+__all__ = ["bambi_model", "formula_parts", "is_bambi_model", "lme4_formula"]
 
 EXTRA = "formulas need Bambi: pip install 'modemean[formula]'"
+# lme4's binomial response cbind(successes, trials - successes), which Bambi writes p(successes, trials)
+CBIND = re.compile(r"^\s*cbind\(\s*(\w+)\s*,\s*(\w+)\s*-\s*\1\s*\)")
 
 
 def is_bambi_model(target: Any) -> bool:
@@ -52,27 +52,21 @@ def bambi_model(formula: Any, frame: pd.DataFrame, family: Any = "gaussian", **k
     if isinstance(family, str) and family not in known:
         raise ModemeanError(f"unknown family {family!r}: Bambi knows {', '.join(sorted(known))}")
     try:
-        return bambi.Model(formula, frame, family=family, **kwargs)
+        return bambi.Model(lme4_formula(formula), frame, family=family, **kwargs)
     except Exception as exc:  # noqa: BLE001 -- formulae and Bambi raise many types: one line each
         first = (str(exc).strip().splitlines() or [""])[0]
         raise ModemeanError(f"formula {str(formula)!r}: {type(exc).__name__}: {first}") from exc
 
 
-def spec_from_formula(
-    formula: str, data: str | Path | pd.DataFrame, *, family: str = "gaussian", name: str = "formula"
-) -> ModelSpec:
-    """The spec of ``formula`` on a CSV file (or a data frame), e.g. ``Reaction ~ Days + (Days | Subject)``."""
-    frame = data if isinstance(data, pd.DataFrame) else read_table(data)
-    spec = spec_from_bambi(bambi_model(formula, frame, family), name=name)
-    return spec if isinstance(data, pd.DataFrame) else _with_source(spec, str(data))
+def lme4_formula(formula: str) -> str:
+    """``formula`` in Bambi's syntax: lme4's ``cbind(y, n - y) ~ ...`` is Bambi's ``p(y, n) ~ ...``."""
+    return CBIND.sub(r"p(\1, \2)", formula) if isinstance(formula, str) else formula
 
 
-def _with_source(spec: ModelSpec, path: str) -> ModelSpec:
-    return dataclasses.replace(spec, source=path)
-
-
-def spec_from_bambi(bambi: Any, *, name: str = "formula") -> ModelSpec:
-    """The spec of a Bambi model: latents, lme4's names and the priors Bambi chose (``info["formula"]``)."""
+def formula_parts(bambi: Any, *, name: str = "formula") -> dict[str, Any]:
+    """A Bambi model as :func:`comparisons.spec.spec_from_parts`'s arguments: ``build``, ``data``, ``name``,
+    ``info`` (with ``info["formula"]``: the formula, family, the priors Bambi chose, lme4's names, the
+    text columns' levels and Bambi's version, all in the cache key) and ``latent`` (every ``*_offset``)."""
     data, levels = encode(bambi.data)
     options = {"noncentered": bambi.noncentered, "center_predictors": bambi.center_predictors}
     build = partial(build_formula, bambi.formula, bambi.family, frozen_priors(bambi), levels, options)
@@ -94,9 +88,12 @@ def spec_from_bambi(bambi: Any, *, name: str = "formula") -> ModelSpec:
             "family": bambi.family.name,
             "priors": describe_priors(bambi),
             "lme4 names": lme4_names(component),
+            "levels": {key: [str(level) for level in values] for key, values in levels.items()},
+            "options": options,
+            "bambi": version("bambi"),
         },
     }  # fmt: skip
-    return spec_from_parts(build, data, name=name, info=info, latent=latent)
+    return {"build": build, "data": data, "name": name, "info": info, "latent": latent}
 
 
 def encode(frame: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str, list]]:
@@ -144,7 +141,7 @@ def build_formula(
     bambi.build()
     model = bambi.backend.model
     component = bambi.parameters[bambi.family.likelihood.parent]
-    add_uncentred_intercept(model, component)
+    uncentred = add_uncentred_intercept(model, component)
     by_factor = defaultdict(list)
     for term in component.group_specific_terms:
         by_factor[split_term(term)[1]].append(term)
@@ -152,4 +149,6 @@ def build_formula(
         if len(terms) > 1:
             model = correlate(model, factor, terms)
     names = {f"{t}_sigma": sd_name(t) for t in component.group_specific_terms}
+    if component.intercept_term is not None and not uncentred:  # nothing centred: Bambi's Intercept is lme4's
+        names[component.intercept_term.alias or component.intercept_term.name] = INTERCEPT
     return rename(model, names, drop=tuple(d.name for d in model.deterministics if d.name in bambi.parameters))

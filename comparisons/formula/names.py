@@ -8,6 +8,7 @@ deterministic, so every point estimate (map, em, mle) and every draw has it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -71,13 +72,17 @@ def add_uncentred_intercept(model: pm.Model, component: Any) -> bool:
 
 
 def lme4_names(component: Any) -> dict[str, str]:
-    """The table rows of a vector common term, each with lme4's name: ``{"period[0]": "period2", ...}``."""
+    """The table rows of a vector common term, each with lme4's name: ``{"period[0]": "period2", ...}``.
+
+    A factor made in the formula, ``C(period)``, is named as lme4 names a factor column: ``period2``.
+    """
     names = {}
     for term in component.common_terms.values():
         label = term.alias or term.name
+        base = re.sub(r"^C\((\w+)\)$", r"\1", term.name)
         for dim, levels in term.coords.items():
             if dim.startswith(term.name):
-                names.update({f"{label}[{i}]": f"{term.name}{level}" for i, level in enumerate(levels)})
+                names.update({f"{label}[{i}]": f"{base}{level}" for i, level in enumerate(levels)})
     return names
 
 

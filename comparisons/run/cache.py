@@ -36,10 +36,16 @@ def cache_key(spec: ModelSpec, settings: dict[str, Any], build=None) -> str | No
         seed, draws, tune, chains, n_init, solvers.
     build : callable, optional
         For a model given as a function: its source is hashed instead of a file.
+
+    A formula's model is keyed by ``spec.info["formula"]`` (formula, family, priors, levels, Bambi's
+    version) and its data, every column as read from the CSV file or data frame (``hash_data``).
     """
     h = hashlib.sha256()
-    if not hash_source(h, spec.source, build):
+    formula = spec.info.get("formula")  # a formula's model (comparisons.formula): no file, or a file calling Bambi
+    if not hash_source(h, spec.source, build) and formula is None:
         return None
+    if formula is not None:  # the formula, family, priors Bambi chose, text columns' levels, Bambi's version
+        hash_settings(h, formula)
     hash_data(h, spec.data)
     hash_settings(h, settings)
     hash_code(h)

@@ -16,7 +16,7 @@ import pymc as pm
 
 from ..density.start import check_start
 from ..errors import ModemeanError, interrupted
-from ..formula import is_bambi_model, spec_from_bambi, with_deterministics
+from ..formula import is_bambi_model, with_deterministics, with_lme4_names
 from ..missing import imputed_notes, imputed_variables
 from ..results.fit import Fit, flat_names
 from ..results.gaps import no_mean_flags
@@ -109,8 +109,9 @@ def compare(
             if out is not None:
                 Comparison(spec, fits, _table(fits, spec), {**settings, "interrupted": True}, key).save(out)
             raise
-        if "formula" in spec.info:  # lme4's (Intercept) at EM's points too
-            fits = with_deterministics(fits, spec)
+        if "formula" in spec.info:  # lme4's (Intercept) at EM's points too, lme4's names for vector terms' rows
+            fits = with_deterministics(fits, spec.model, spec.params)
+            fits = with_lme4_names(fits, spec.info["formula"]["lme4 names"])
         comparison = Comparison(spec, fits, _table(fits, spec), settings, key)
         comparison.highlights = _highlights(spec, comparison)
         comparison.payload = _payload(spec, comparison)
@@ -158,7 +159,7 @@ def _prepare(model, data, solvers, seed, out, options_and_parts) -> tuple[ModelS
     if is_bambi_model(model):  # a formula: Bambi's model with lme4's correlations and names (comparisons.formula)
         name = parts.get("name", "formula")
         check_name(name)
-        spec = spec_from_bambi(model, name=name)
+        spec = dataclasses.replace(load_spec(model), name=name)
     elif callable(model) and not isinstance(model, ModuleType):
         if data is None:
             raise ModemeanError("compare(build, data): a build function needs its data dict")
@@ -247,4 +248,6 @@ def _order(spec: ModelSpec) -> list[str]:
     names = spec.params + [rv.name for rv in model.free_RVs if rv.name in spec.latent]
     joined = {imp.name for imp in imputed_variables(model)}
     names += [d.name for d in model.deterministics if d.name not in joined]
-    return [flat for n in names for flat in flat_names(n, tuple(int(s) for s in model[n].shape.eval()))]
+    rows = [flat for n in names for flat in flat_names(n, tuple(int(s) for s in model[n].shape.eval()))]
+    lme4 = spec.info.get("formula", {}).get("lme4 names", {})  # a formula's vector terms: lme4's row names
+    return [lme4.get(row, row) for row in rows]

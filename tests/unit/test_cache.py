@@ -174,13 +174,16 @@ def test_key_sees_the_model_helpers_a_model_imports(tmp_path, monkeypatch):
     keys = {}
     for name in forms:
         assert hashing.catalog_imports(catalog / f"{name}.py") == [catalog / "_deeper.py", catalog / "_shared.py"], name
-        keys[name] = cache.cache_key(SimpleNamespace(source=str(catalog / f"{name}.py"), data={}), {"seed": 1})
+        keys[name] = cache.cache_key(SimpleNamespace(source=str(catalog / f"{name}.py"), data={}, info={}), {"seed": 1})
     (catalog / "_deeper.py").write_text("depth = 2\n")  # a helper's helper
     (catalog / "_unused.py").write_text("x = 2\n")
     for name in forms:
-        assert cache.cache_key(SimpleNamespace(source=str(catalog / f"{name}.py"), data={}), {"seed": 1}) != keys[name]
+        assert (
+            cache.cache_key(SimpleNamespace(source=str(catalog / f"{name}.py"), data={}, info={}), {"seed": 1})
+            != keys[name]
+        )
     (catalog / "plain.py").write_text("import numpy\n")
-    plain = SimpleNamespace(source=str(catalog / "plain.py"), data={})
+    plain = SimpleNamespace(source=str(catalog / "plain.py"), data={}, info={})
     before = cache.cache_key(plain, {"seed": 1})
     (catalog / "_shared.py").write_text("from ._deeper import depth  # edited\n")
     assert cache.cache_key(plain, {"seed": 1}) == before  # a model not using it: still cached

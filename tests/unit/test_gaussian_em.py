@@ -9,6 +9,7 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytest
+from mixed_reference import lmm_loglik
 from scipy import optimize, stats
 
 from modemean.comparisons.density.prior import LogPrior
@@ -23,20 +24,6 @@ LME4_DYESTUFF_ML_DEVIANCE = 327.327059881135  # lme4 tests/lmer-1.R (Dyestuff, R
 
 
 # ----------------------------------------------------------------- independent references (numpy/scipy only)
-
-
-def lmm_loglik(y, X, Z, groups, beta, sigma, G):
-    """log N(y | X beta, Z G Z' + sigma^2 I), one independent block per group (groups of equal size,
-    as in Dyestuff and sleepstudy: all blocks at once)."""
-    order = np.argsort(groups, kind="stable")
-    n_groups = len(np.unique(groups))
-    size = len(y) // n_groups
-    r = (y - X @ beta)[order].reshape(n_groups, size)
-    Zg = Z[order].reshape(n_groups, size, -1)
-    V = Zg @ G @ np.transpose(Zg, (0, 2, 1)) + sigma**2 * np.eye(size)
-    _, logdet = np.linalg.slogdet(V)
-    quad = np.einsum("gi,gi->g", r, np.linalg.solve(V, r[..., None])[..., 0])
-    return float(-0.5 * (quad + logdet + size * np.log(2 * np.pi)).sum())
 
 
 def dyestuff_loglik(data, mu, sigma, tau):
