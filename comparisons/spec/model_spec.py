@@ -18,13 +18,13 @@ import pymc as pm
 
 from modemean import models
 
-from .checks import check_data, missing
-from .compiled import Compiled, Source, cached, initial_point, same_array, share_observed
-from .density.compile import compile_small
-from .em.choose import choose_engine
-from .em.engine import EM_HOOKS, EMEngine
-from .errors import ModemeanError
-from .missing import check_missing
+from ..checks import check_data, missing
+from ..compiled import Compiled, Source, cached, initial_point, same_array, share_observed
+from ..density.compile import compile_small
+from ..em.choose import choose_engine
+from ..em.engine import EM_HOOKS, EMEngine
+from ..errors import ModemeanError
+from ..missing import check_missing
 
 __all__ = ["ModelSpec", "load_spec", "observed_keys", "spec_from_parts"]
 
