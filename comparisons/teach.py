@@ -46,7 +46,7 @@ from .results.write import jsonable, write_atomic
 from .run.compare import compare
 from .run.hashing import CATALOG, hash_code, hash_settings
 from .solvers import SEED, SOLVERS
-from .spec import load_spec
+from .spec.load import load_spec
 
 __all__ = [
     "em_demo_data",

@@ -244,7 +244,7 @@ def _run(args) -> int:
     from .comparisons.run.compare import compare
     from .comparisons.run.output import plan_output
     from .comparisons.solvers import check_options, run_options
-    from .comparisons.spec import load_spec
+    from .comparisons.spec.load import load_spec
 
     options = {name: getattr(args, name) for name in run_options()}
     check_options(args.solvers, options)

@@ -26,7 +26,6 @@ KNOWN_CIRCLES: list[set[str]] = [
 ]
 # (importing module, private name) pairs that exist today; the same only-shrinks rule
 KNOWN_PRIVATE: set[tuple[str, str]] = {
-    ("modemean.comparisons.missing", "_positions"),
     ("modemean.comparisons.studies.replicate", "_flat_draws"),
 }
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pymc as pm
 
 from ..errors import ModemeanError
-from ..spec import ModelSpec, spec_from_parts
+from ..spec.model_spec import ModelSpec, spec_from_parts
 from .csv import read_table
 from .graph import correlate, rename
 from .names import add_uncentred_intercept, describe_priors, lme4_names, sd_name, split_term

@@ -14,7 +14,7 @@ import pytensor
 from pytensor.graph.traversal import ancestors
 
 from ..results.fit import Fit, flat_names
-from ..spec import ModelSpec
+from ..spec.model_spec import ModelSpec
 
 __all__ = ["with_deterministics"]
 

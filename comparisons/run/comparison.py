@@ -12,7 +12,7 @@ import xarray as xr
 from ..results.fit import Fit
 from ..results.table import format_table, printed_columns
 from ..results.write import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
-from ..spec import ModelSpec
+from ..spec.model_spec import ModelSpec
 
 __all__ = ["Comparison"]
 

@@ -13,14 +13,14 @@ import pymc as pm
 import xarray as xr
 from scipy import stats
 
-from ..compiled import cached
 from ..density.start import discrete_message, free_discrete
 from ..errors import ModemeanError, interrupted
-from ..missing import imputed_variables
 from ..results.fit import Fit, Flag, flat_names
 from ..results.schema import HDI_PROB
 from ..run import progress
-from ..spec import ModelSpec
+from ..spec.data import imputed_variables
+from ..spec.model_spec import ModelSpec
+from ..spec.observations import cached
 from ..system import chain_processes
 from .base import Column, Option, Solver
 
@@ -71,7 +71,7 @@ def fit_nuts(
     # each start a fresh interpreter and import PyMC again (~3 s per run, more than bioassay's sampling)
     mp_ctx = "fork" if sys.platform == "linux" else None
     # the model frozen once (pymc's freeze_model caches the compiled log density and initial point), its
-    # observations swapped with the spec's (comparisons.compiled): a refit on new data compiles nothing here
+    # observations swapped with the spec's (comparisons.spec.observations): a refit on new data compiles nothing here
     frozen = cached(spec.compiled, "nuts model", lambda: _frozen(spec))
     idata = pm.sample(
         draws=draws,

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .model_spec import ModelSpec, load_spec, observed_keys, spec_from_parts
+    from .load import load_spec
+    from .model_spec import ModelSpec, observed_keys, spec_from_parts
 
 __all__ = ["ModelSpec", "load_spec", "observed_keys", "spec_from_parts"]
-_HOME = {"ModelSpec": "model_spec", "load_spec": "model_spec", "observed_keys": "model_spec",
+_HOME = {"ModelSpec": "model_spec", "load_spec": "load", "observed_keys": "model_spec",
          "spec_from_parts": "model_spec"}  # fmt: skip
 
 

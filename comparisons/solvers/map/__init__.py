@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...compiled import cached
 from ...density.bounds import boundary_flags
 from ...density.space import model_space
 from ...density.start import discrete_message, free_discrete
 from ...results.fit import Fit, Flag
-from ...spec import ModelSpec
+from ...spec.model_spec import ModelSpec
+from ...spec.observations import cached
 from ..base import Column, Option, Solver
 from .mode_audit import no_mode
 from .spread import laplace_sd, map_unconstrained
