@@ -207,9 +207,9 @@ def sbc_ranks(fit, truth: dict[str, float], draws: int) -> dict[str, Any]:
         ``{"draws": L, "ranks": {flat name: rank in 0..L}, "ess_bulk": {flat name: ESS}}`` for each
         parameter that has a truth.
     """
-    from ..solvers.nuts import _flat_draws
+    from ..solvers.nuts import flat_draws
 
-    flat = _flat_draws(fit.draws.posterior)
+    flat = flat_draws(fit.draws.posterior)
     pooled_size = min((np.size(v) for v in flat.values()), default=0)
     size = min(draws, pooled_size)
     ranks, ess = {}, {}
