@@ -351,7 +351,7 @@ def _study(args) -> int:
 def _teach(args) -> int:
     from .comparisons.run.output import check_writable
     from .comparisons.solvers import check_options
-    from .comparisons.teach import build_teaching
+    from .comparisons.teaching import build_teaching
 
     check_options("map,em", {"seed": args.seed, "n_init": args.n_init})
     check_writable(args.out)
