@@ -76,8 +76,13 @@ def check_data(
                 "remove them, or mark them missing (NaN or a masked array) for PyMC to impute them",
             )
         out[key] = arr
+    _check_declared(out, declared or {}, name)
+    return out
+
+
+def _check_declared(out: dict[str, np.ndarray], declared: dict, name: str) -> None:
+    """Raise unless the arrays ``out`` have the kinds and dimensions the model's ``DATA`` declares."""
     lengths: dict[str, tuple[int, str]] = {}
-    declared = declared or {}
     for key, (kind, dims) in declared.items():
         if key not in out:
             raise ModemeanError(f"model {name!r}: data {key!r} is missing (the model declares {sorted(declared)})")
@@ -104,7 +109,6 @@ def check_data(
                     f"model {name!r}: data {key!r} has {size} entries along {dim!r} but "
                     f"{seen[1]!r} has {seen[0]}: they must match"
                 )
-    return out
 
 
 def _as_array(value: Any) -> np.ndarray:
