@@ -250,7 +250,7 @@ def _run(args) -> int:
     from .comparisons.run.compare import compare
     from .comparisons.run.output import plan_output
     from .comparisons.solvers import check_options, run_options
-    from .comparisons.spec import load_spec
+    from .comparisons.spec.load import load_spec
 
     options = {name: getattr(args, name) for name in run_options()}
     check_options(args.solvers, options)
@@ -357,7 +357,7 @@ def _study(args) -> int:
 def _teach(args) -> int:
     from .comparisons.run.output import check_writable
     from .comparisons.solvers import check_options
-    from .comparisons.teach import build_teaching
+    from .comparisons.teaching import build_teaching
 
     check_options("map,em", {"seed": args.seed, "n_init": args.n_init})
     check_writable(args.out)

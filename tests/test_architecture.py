@@ -25,10 +25,7 @@ KNOWN_CIRCLES: list[set[str]] = [
     # fmt: skip
 ]
 # (importing module, private name) pairs that exist today; the same only-shrinks rule
-KNOWN_PRIVATE: set[tuple[str, str]] = {
-    ("modemean.comparisons.missing", "_positions"),
-    ("modemean.comparisons.studies.replicate", "_flat_draws"),
-}
+KNOWN_PRIVATE: set[tuple[str, str]] = set()
 
 
 @cache

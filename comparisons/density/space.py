@@ -17,12 +17,12 @@ import pytensor.tensor as pt
 from pymc.logprob.transforms import IntervalTransform, LogOddsTransform, LogTransform
 from pytensor.graph.replace import graph_replace, vectorize_graph
 
-from ..compiled import cached, initial_point
 from ..results.fit import flat_names
+from ..spec.observations import cached, initial_point
 from .compile import SMALL_GRAPH_MODE, compile_by_size, compile_small, large_data
 
 if TYPE_CHECKING:
-    from ..spec import ModelSpec
+    from ..spec.model_spec import ModelSpec
 
 __all__ = ["ValueSpace", "model_space", "shape_of"]
 
@@ -93,7 +93,7 @@ class ValueSpace:
         self._coordinates = _coordinates(model, self.value_vars, shapes)
 
     def reset(self) -> None:
-        """Forget the last Hessian (the observations changed, :mod:`comparisons.compiled`)."""
+        """Forget the last Hessian (the observations changed, :mod:`comparisons.spec.observations`)."""
         self._last_hessian = (None, None, None)
 
     @property

@@ -24,7 +24,7 @@ from pytensor.graph.traversal import ancestors
 
 from ..density.prior import LogPrior
 from ..errors import ModemeanError
-from ..missing import imputed_variables
+from ..spec.data import imputed_variables
 from .boundary import Boundary
 from .discrete import DiscreteEM, discrete_chain, discrete_latents, marginalize
 from .discrete.engine import DiscreteLatentEM
@@ -234,7 +234,7 @@ class DerivedChoice:
         return self._boundary[with_prior]
 
     def reset(self) -> None:
-        """New observations (:mod:`comparisons.compiled`): start as a freshly built engine would."""
+        """New observations (:mod:`comparisons.spec.observations`): start as a freshly built engine would."""
         self._boundary.clear()
         if self._engine is not None:
             self._engine.reset()

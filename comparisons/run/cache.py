@@ -20,7 +20,7 @@ from ..results.fit import Fit, Flag
 from ..results.read import payload, read_json, read_tree, solver_draws, traces
 from ..results.table import columns
 from ..solvers import SOLVERS
-from ..spec import ModelSpec
+from ..spec.model_spec import ModelSpec
 from .hashing import hash_code, hash_data, hash_settings, hash_source
 
 __all__ = ["cache_key", "load_cached"]

@@ -17,12 +17,13 @@ import pymc as pm
 from ..density.start import check_start
 from ..errors import ModemeanError, interrupted
 from ..formula import is_bambi_model, with_deterministics, with_lme4_names
-from ..missing import imputed_notes, imputed_variables
 from ..results.fit import Fit, flat_names
 from ..results.gaps import no_mean_flags
 from ..results.table import make_table
 from ..solvers import SEED, SOLVERS, check_options
-from ..spec import ModelSpec, load_spec, spec_from_parts
+from ..spec.data import imputed_notes, imputed_variables
+from ..spec.load import load_spec
+from ..spec.model_spec import ModelSpec, spec_from_parts
 from . import progress
 from .cache import cache_key, load_cached
 from .comparison import Comparison

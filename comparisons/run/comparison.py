@@ -13,7 +13,7 @@ import xarray as xr
 from ..results.fit import Fit
 from ..results.table import columns, format_table
 from ..results.write import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
-from ..spec import ModelSpec
+from ..spec.model_spec import ModelSpec
 from .view import WIDTH, html_view, status_line, text_view
 
 __all__ = ["Comparison"]

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..results.fit import Fit
-    from ..spec import ModelSpec
+    from ..spec.model_spec import ModelSpec
 
 __all__ = ["Column", "Option", "Solver", "SEED"]
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from ..compiled import cached
 from ..density.bounds import boundary_flags
 from ..density.prior import LogPrior
 from ..density.space import ValueSpace
 from ..em.loop import EMRun, run_restarts
 from ..results.fit import Fit, Flag, flatten
-from ..spec import ModelSpec
+from ..spec.model_spec import ModelSpec
+from ..spec.observations import cached
 from .base import Column, Option, Solver
 
 __all__ = ["EM", "fit_em"]

@@ -13,18 +13,18 @@ import pymc as pm
 import xarray as xr
 from scipy import stats
 
-from ..compiled import cached
 from ..density.start import discrete_message, free_discrete
 from ..errors import ModemeanError, interrupted
-from ..missing import imputed_variables
 from ..results.fit import Fit, Flag, flat_names
 from ..results.schema import HDI_PROB
 from ..run import progress
-from ..spec import ModelSpec
+from ..spec.data import imputed_variables
+from ..spec.model_spec import ModelSpec
+from ..spec.observations import cached
 from ..system import chain_processes
 from .base import Column, Option, Solver
 
-__all__ = ["NUTS", "SAMPLERS", "fit_nuts", "summarise_draws"]
+__all__ = ["NUTS", "SAMPLERS", "fit_nuts", "flat_draws", "summarise_draws"]
 
 RHAT_MAX = 1.01
 ESS_MIN = 400  # bulk ESS below this makes tail quantities and the sample mode unreliable
@@ -71,7 +71,7 @@ def fit_nuts(
     # each start a fresh interpreter and import PyMC again (~3 s per run, more than bioassay's sampling)
     mp_ctx = "fork" if sys.platform == "linux" else None
     # the model frozen once (pymc's freeze_model caches the compiled log density and initial point), its
-    # observations swapped with the spec's (comparisons.compiled): a refit on new data compiles nothing here
+    # observations swapped with the spec's (comparisons.spec.observations): a refit on new data compiles nothing here
     frozen = cached(spec.compiled, "nuts model", lambda: _frozen(spec))
     idata = pm.sample(
         draws=draws,
@@ -194,7 +194,7 @@ def summarise_draws(posterior: xr.DataTree | xr.Dataset) -> dict[str, dict[str, 
     """
     import arviz as az
 
-    flat = az.from_dict({"posterior": _flat_draws(posterior)})
+    flat = az.from_dict({"posterior": flat_draws(posterior)})
     summary = az.summary(flat, kind="all", ci_kind="hdi", ci_prob=HDI_PROB, round_to="none")
     median = az.median(flat, round_to="none")
     mode = az.mode(flat, round_to="none")
@@ -214,8 +214,12 @@ def summarise_draws(posterior: xr.DataTree | xr.Dataset) -> dict[str, dict[str, 
     return out
 
 
-def _flat_draws(posterior) -> dict[str, np.ndarray]:
-    """Each scalar parameter as its own ``(chain, draw)`` array, named ``theta[0]``, ..."""
+def flat_draws(posterior) -> dict[str, np.ndarray]:
+    """Each scalar parameter as its own ``(chain, draw)`` array, named ``theta[0]``, ...
+
+    The chains stay apart (``az.from_dict`` and the SBC ranks need them); the reports' reader
+    :func:`comparisons.results.read.flat_draws` concatenates them.
+    """
     ds = posterior.to_dataset() if isinstance(posterior, xr.DataTree) else posterior
     out = {}
     for name, da in ds.data_vars.items():

@@ -12,7 +12,7 @@ from ..system import available_cores
 from .replicate import TRUTHS, check_truth
 
 if TYPE_CHECKING:
-    from ..spec import ModelSpec
+    from ..spec.model_spec import ModelSpec
 
 __all__ = ["Plan", "validate"]
 
@@ -67,7 +67,8 @@ def validate(
     and settle what the study is."""
     from ..run.output import check_writable
     from ..solvers import SEED, SOLVERS, check_options
-    from ..spec import load_spec, observed_keys
+    from ..spec.load import load_spec
+    from ..spec.model_spec import observed_keys
 
     seed = SEED.default if seed is None else seed
     chosen, values = check_options(solvers, {"seed": seed, **options})

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import ModemeanError
 
 if TYPE_CHECKING:  # PyMC (and PyTensor) only when a Replicator is built: a Dask worker sets its compile dir first
-    from ..spec import ModelSpec
+    from ..spec.model_spec import ModelSpec
 
 __all__ = ["Replicator", "replicate_seeds", "one_line"]
 
@@ -82,9 +82,9 @@ class Replicator:
         import pymc as pm
         from pymc.pytensorf import compile, find_rng_nodes
 
-        from ..checks import missing
-        from ..missing import imputed_variables
-        from ..spec import load_spec, observed_keys
+        from ..spec.data import imputed_variables, missing
+        from ..spec.load import load_spec
+        from ..spec.model_spec import observed_keys
 
         spec = spec if spec is not None else load_spec(target)
         # chains one after another: a study's parallelism is its replicates (and a Dask worker is daemonic)
@@ -207,9 +207,9 @@ def sbc_ranks(fit, truth: dict[str, float], draws: int) -> dict[str, Any]:
         ``{"draws": L, "ranks": {flat name: rank in 0..L}, "ess_bulk": {flat name: ESS}}`` for each
         parameter that has a truth.
     """
-    from ..solvers.nuts import _flat_draws
+    from ..solvers.nuts import flat_draws
 
-    flat = _flat_draws(fit.draws.posterior)
+    flat = flat_draws(fit.draws.posterior)
     pooled_size = min((np.size(v) for v in flat.values()), default=0)
     size = min(draws, pooled_size)
     ranks, ess = {}, {}

@@ -54,7 +54,7 @@ coordinate (the closed-form M-step updates each one from its own weighted moment
 
 
 def render(out: Path, data: dict) -> Path:
-    """Write ``out/teaching/em_bound.html`` from :func:`comparisons.teach.em_bound_data`'s numbers."""
+    """Write ``out/teaching/em_bound.html`` from :func:`comparisons.teaching.em_bound.em_bound_data`'s numbers."""
     steps = data["steps"]
     first = steps[0]
     radios = "".join(

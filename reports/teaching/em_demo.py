@@ -83,7 +83,7 @@ def _lesson(restarts: list[dict], peaks: dict[tuple, str]) -> str:
 
 
 def render(out: Path, data: dict) -> Path:
-    """Write ``out/teaching/em_demo.html`` from :func:`comparisons.teach.em_demo_data`'s numbers."""
+    """Write ``out/teaching/em_demo.html`` from :func:`comparisons.teaching.em_demo.em_demo_data`'s numbers."""
     restarts = data["restarts"]
     options, rows, peaks = _starts(restarts)
     lesson = _lesson(restarts, peaks)

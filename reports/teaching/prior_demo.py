@@ -53,7 +53,7 @@ def _prior_figure(data: dict) -> Figure:
 
 
 def render(out: Path, data: dict) -> Path:
-    """Write ``out/teaching/prior_demo.html`` from :func:`comparisons.teach.prior_demo_data`'s numbers."""
+    """Write ``out/teaching/prior_demo.html`` from :func:`comparisons.teaching.prior_demo.prior_demo_data`'s numbers."""
     lap, mle = data["laplace"], np.asarray(data["mle"])
     maps, means = np.asarray(lap["map"]), np.asarray(lap["mean"])
     atol = lap["zero_atol"]

@@ -121,7 +121,7 @@ def test_data_declared_int_with_fractions(tmp_path):
 
 
 def test_data_with_mismatched_shapes_names_both_variables():
-    from modemean.comparisons.checks import check_data
+    from modemean.comparisons.spec.data import check_data
 
     declared = {"y": ("float", ("school",)), "sigma": ("float", ("school",))}
     with pytest.raises(ModemeanError, match="data 'sigma' has 7 entries along 'school' but 'y' has 8"):
@@ -136,7 +136,7 @@ def test_catalog_models_declare_data_that_passes():
     for name in models.CATALOG:
         module = models.get(name)
         if hasattr(module, "DATA"):
-            from modemean.comparisons.checks import check_data
+            from modemean.comparisons.spec.data import check_data
 
             check_data(module.load_data(), name, module.DATA)
 

@@ -19,12 +19,12 @@ import pymc as pm
 import pytest
 
 from modemean import compare
-from modemean.comparisons.checks import check_data
 from modemean.comparisons.errors import ModemeanError
 from modemean.comparisons.results.fit import Fit
 from modemean.comparisons.results.table import make_table
 from modemean.comparisons.run.cache import cache_key
 from modemean.comparisons.spec import load_spec
+from modemean.comparisons.spec.data import check_data
 
 CLI = [sys.executable, "-m", "modemean.cli"]
 FAST_NUTS = {"draws": 300, "tune": 300, "chains": 2}

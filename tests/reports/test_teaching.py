@@ -17,7 +17,7 @@ from modemean import compare
 from modemean.cli import main
 from modemean.comparisons.em.loop import run_em
 from modemean.comparisons.spec import load_spec
-from modemean.comparisons.teach import build_teaching
+from modemean.comparisons.teaching import build_teaching
 from modemean.reports import render
 from modemean.reports.teaching import render_teaching
 from modemean.reports.teaching.loss_demo import expected_losses

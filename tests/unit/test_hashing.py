@@ -9,7 +9,7 @@ import numpy as np
 from modemean.comparisons.run.cache import cache_key
 from modemean.comparisons.run.hashing import hash_data, hash_settings
 from modemean.comparisons.studies.study import study_key
-from modemean.comparisons.teach import teaching_key
+from modemean.comparisons.teaching import teaching_key
 
 N = 2000  # more entries than numpy prints in full: str() of both arrays is the same "[0.0 1.0 2.0 ... 1999.0]"
 

@@ -17,10 +17,10 @@ import pytensor
 from pymc.logprob.transforms import LogTransform
 from pymc.logprob.utils import ParameterValueError
 
-from ...compiled import initial_point
 from ...density.compile import compile_small
 from ...density.prior import LogPrior
 from ...density.space import ValueSpace
+from ...spec.observations import initial_point
 from .estep import Degeneracy, softmax_in_place
 from .fastpath import FastEStep, fast_e_step
 from .graph import LogJointGraph, log_joint_graph, observation_extra, scalar_observation, support
@@ -70,7 +70,7 @@ class DiscreteLatentEM:
         self._fast: FastEStep | Literal[False] | None = None  # False: no fast path (checked once)
 
     def reset(self) -> None:
-        """The observations changed (:mod:`comparisons.compiled`): re-read what was read from them as arrays
+        """The observations changed (:mod:`comparisons.spec.observations`): re-read what was read from them as arrays
         (the features ``[1, y, y^2]``, the fast path's standardisation, which is checked again)."""
         self._features = scalar_observation(self.model, self._graph.dependent, self.shape)
         if self._fast:

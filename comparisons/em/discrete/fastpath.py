@@ -15,7 +15,7 @@ import numpy as np
 import pymc as pm
 from pymc.logprob.utils import ParameterValueError
 
-from ...compiled import share_observed
+from ...spec.observations import share_observed
 
 if TYPE_CHECKING:
     from .engine import DiscreteLatentEM

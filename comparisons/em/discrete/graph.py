@@ -21,9 +21,9 @@ from pytensor.graph.traversal import ancestors, applys_between
 from pytensor.tensor.random.basic import BernoulliRV, CategoricalRV
 from pytensor.tensor.shape import SpecifyShape
 
-from ...compiled import initial_point
 from ...density.compile import compile_small
 from ...errors import ModemeanError
+from ...spec.observations import initial_point
 
 __all__ = [
     "LogJointGraph",

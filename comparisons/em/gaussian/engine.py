@@ -23,10 +23,10 @@ from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors
 
-from ...compiled import initial_point
 from ...density.compile import compile_fast
 from ...density.prior import LogPrior
 from ...density.space import ValueSpace
+from ...spec.observations import initial_point
 from .qfunction import maximise_q, maximise_value, sigma_point_q
 from .structure import NotGaussian, block_hessian, check_quadratic, find_blocks
 
@@ -122,7 +122,7 @@ class GaussianLatentEM:
 
     def reset(self) -> None:
         """Forget the warm starts (the last conditional mean, the M-step's curvature): behave as when built
-        on the observations the model holds now (:mod:`comparisons.compiled`)."""
+        on the observations the model holds now (:mod:`comparisons.spec.observations`)."""
         self._z_last = self._z0_init.copy()
         self._curvature = {}
 

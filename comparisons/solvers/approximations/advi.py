@@ -40,7 +40,7 @@ from ...density.compile import compile_small
 from ...density.space import model_space
 from ...density.start import discrete_message, free_discrete
 from ...results.fit import Fit
-from ...spec import ModelSpec
+from ...spec.model_spec import ModelSpec
 from .base import Approximation, approximation_fit
 
 __all__ = [
@@ -120,7 +120,7 @@ def fit_gaussian_vi(spec: ModelSpec, method: str, *, seed: int, draws: int, max_
     discrete = free_discrete(model)
     if discrete:
         return Fit(method, "not_applicable", discrete_message(discrete, "ADVI fits continuous parameters only"))
-    space = model_space(spec)  # shared with map's (comparisons.compiled)
+    space = model_space(spec)  # shared with map's (comparisons.spec.observations)
     rate = pytensor.shared(np.float64(LEARNING_RATE), name="learning_rate")
     average = _WindowAverage(WINDOW, TOLERANCE, rate)
     with _quiet_pymc():

@@ -32,7 +32,7 @@ from ...results.schema import HDI_PROB, KHAT_GOOD, KHAT_MAX
 from ..base import Column, Option, Solver
 
 if TYPE_CHECKING:
-    from ...spec import ModelSpec
+    from ...spec.model_spec import ModelSpec
 
 __all__ = [
     "APPROX_DRAWS",

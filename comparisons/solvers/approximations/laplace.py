@@ -25,7 +25,7 @@ from ...density.optimize import DECREMENT_TOL, jacobian_mode
 from ...density.space import model_space
 from ...density.start import discrete_message, free_discrete
 from ...results.fit import Fit
-from ...spec import ModelSpec
+from ...spec.model_spec import ModelSpec
 from .base import Approximation, approximation_fit
 
 __all__ = ["PREFIX", "LaplaceSampling", "fit_laplace_sampling"]
@@ -70,7 +70,7 @@ def fit_laplace_sampling(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fi
         return Fit(
             "laplace", "not_applicable", discrete_message(discrete, "Laplace sampling needs continuous parameters only")
         )
-    space = model_space(spec)  # shared with map's (comparisons.compiled)
+    space = model_space(spec)  # shared with map's (comparisons.spec.observations)
     mode, audit = jacobian_mode(space, space.ravel(space.initial_point))
     hess = space.hessian(mode, jacobian=True)
     where = ", ".join(f"{n} = {v:.4g}" for n, v in list(zip(space.names, space.constrained(mode)[0], strict=True))[:4])

@@ -23,7 +23,7 @@ from ...density.space import ValueSpace, model_space
 from ...density.start import discrete_message, free_discrete
 from ...errors import ModemeanError
 from ...results.fit import Fit
-from ...spec import ModelSpec
+from ...spec.model_spec import ModelSpec
 from ..base import Option
 from .base import APPROX_DRAWS, Approximation, approximation_fit
 
@@ -108,7 +108,7 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
     import blackjax
     from pymc.sampling.jax import get_jaxified_graph
 
-    space = model_space(spec)  # shared with map's (comparisons.compiled)
+    space = model_space(spec)  # shared with map's (comparisons.spec.observations)
     log_density = _jax_log_density(space, jax, get_jaxified_graph)
     key_path, key_draws = jax.random.split(jax.random.key(seed))
     start = jax.numpy.asarray(space.ravel(space.initial_point))

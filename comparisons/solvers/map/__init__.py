@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...compiled import cached
 from ...density.bounds import boundary_flags
 from ...density.space import model_space
 from ...density.start import discrete_message, free_discrete
 from ...results.fit import Fit, Flag
-from ...spec import ModelSpec
+from ...spec.model_spec import ModelSpec
+from ...spec.observations import cached
 from ..base import Column, Option, Solver
 from .mode_audit import no_mode
 from .spread import laplace_sd, map_unconstrained
@@ -78,7 +78,7 @@ def _fit_map(spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
     discrete = free_discrete(model)
     if discrete:
         return Fit("map", "not_applicable", discrete_message(discrete, "find_MAP optimises continuous parameters only"))
-    # compiled once per model (and shared by the specs with_data derives, comparisons.compiled)
+    # compiled once per model (and shared by the specs with_data derives, comparisons.spec.observations)
     space = model_space(spec)
     objective = cached(spec.compiled, "find_MAP objective", lambda: Objective(model))
     starts = [run_start(objective, space, seed, k) for k in range(n_starts)]

@@ -16,7 +16,7 @@ from ...density.bounds import support_bounds
 from ...density.optimize import newton
 from ...density.space import ValueSpace, shape_of
 from ...results.fit import Flag, flat_names
-from ...spec import ModelSpec
+from ...spec.model_spec import ModelSpec
 from .starts import agrees
 
 __all__ = ["no_mode", "hyper_scales", "profile", "still_rising"]

@@ -16,9 +16,9 @@ from pymc.blocking import DictToArrayBijection
 from pymc.initial_point import make_initial_point_fns_per_chain
 from pymc.tuning.starting import scipy_optimize_funcs_from_loss
 
-from ...compiled import initial_point
 from ...density.optimize import DECREMENT_TOL, newton, newton_decrement
 from ...density.space import ValueSpace
+from ...spec.observations import initial_point
 
 __all__ = ["Objective", "Start", "run_start", "agrees", "same_mode", "AGREE_RTOL"]
 
@@ -82,7 +82,7 @@ class Start:
 
 class Objective:
     """find_MAP's objective, compiled once per model and shared by every start, polish, fit and spec that
-    ``with_data`` derives (:mod:`comparisons.compiled`).
+    ``with_data`` derives (:mod:`comparisons.spec.observations`).
 
     This is the one density compiled twice per model, on purpose: the starts run find_MAP's own loss in
     PyMC's default (compiled) mode, so that start 0 is bitwise ``pm.find_MAP(jitter=False)``; the audit

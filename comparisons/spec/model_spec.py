@@ -1,35 +1,24 @@
-"""Load a model (catalog name or a researcher's own file), check its contract and its data."""
+"""A model ready to solve (:class:`ModelSpec`): assembled from a build function and checked data, and
+rebuilt (or its observations swapped) on other data (:meth:`ModelSpec.with_data`, :func:`observed_keys`)."""
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import hashlib
-import importlib.util
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pymc as pm
 
-from modemean import models
+from ..density.compile import compile_small
+from ..em.choose import choose_engine
+from ..em.engine import EM_HOOKS, EMEngine
+from ..errors import ModemeanError
+from .data import check_data, check_missing, missing
+from .observations import Compiled, Source, cached, initial_point, same_array, share_observed
 
-from .checks import check_data, missing
-from .compiled import Compiled, Source, cached, initial_point, same_array, share_observed
-from .density.compile import compile_small
-from .em.choose import choose_engine
-from .em.engine import EM_HOOKS, EMEngine
-from .errors import ModemeanError
-from .formula import formula_parts, is_bambi_model
-from .missing import check_missing
-
-__all__ = ["ModelSpec", "load_spec", "observed_keys", "spec_from_parts"]
-
-INFO_KEYS = ("title", "story", "why_skewed", "references")
+__all__ = ["ModelSpec", "assemble", "call_build", "observed_keys", "spec_from_parts"]
 
 
 @dataclass(frozen=True)
@@ -79,7 +68,7 @@ class ModelSpec:
         hold fixed (``modemean study --truth fixed``).
     compiled : Compiled or None
         The model's observations as shared variables and every function compiled from it
-        (:mod:`comparisons.compiled`), shared with the specs :meth:`with_data` derives when only
+        (:mod:`comparisons.spec.observations`), shared with the specs :meth:`with_data` derives when only
         observations change. Reading :attr:`model`, :attr:`written` or :attr:`em_engine` loads this
         spec's observations into those variables (a no-op when they hold them already).
     """
@@ -167,7 +156,7 @@ class ModelSpec:
         unchanged = all(same_array(data[k], self.data[k]) for k in data)
         if compiled is not None and (compiled.swappable or unchanged) and compiled.holds(self.data, data):
             return dataclasses.replace(self, data=data)
-        fresh = _assemble(
+        fresh = assemble(
             self.build, data, self.name, self.info, self.latent, dict(self.hooks), self.sample_kwargs, self.source,
             self.highlights, self.payload, self.truth,
         )  # fmt: skip
@@ -208,29 +197,6 @@ class ModelSpec:
         return list(engine.params) if engine is not None else self.params
 
 
-def load_spec(target: str | Path | ModuleType | Any) -> ModelSpec:
-    """Load a catalog model by name, a model file by path, an imported module, or a ``bambi.Model``.
-
-    A Bambi model (or a model file whose ``build`` returns one) becomes lme4's model: correlated
-    group-specific terms, lme4's names, every effect latent (:mod:`comparisons.formula`).
-
-    Raises
-    ------
-    ModemeanError
-        Unknown name (with close matches), a file that does not exist or raises on import, a
-        module that breaks the contract (naming the missing part), or bad data.
-    """
-    if is_bambi_model(target):
-        return spec_from_parts(**formula_parts(target))
-    if isinstance(target, ModuleType):
-        module = target
-    elif str(target).endswith(".py") or Path(str(target)).is_file():
-        module = _import_file(Path(target))
-    else:
-        module = _import_catalog(str(target))
-    return _spec_from_module(module)
-
-
 def spec_from_parts(
     build: Callable[[dict], pm.Model],
     data: dict[str, Any],
@@ -244,92 +210,12 @@ def spec_from_parts(
     """Make a spec from a build function and its data, for models that live in a notebook."""
     info = {"title": name, "story": "", "why_skewed": "", "references": [], **(info or {})}
     data = check_data(data, name)
-    return _assemble(
+    return assemble(
         build, data, name, info, tuple(latent), dict(em or {}), dict(sample_kwargs or {}), "<python>", None, None
     )
 
 
-def _import_catalog(name: str) -> ModuleType:
-    if name not in models.CATALOG:
-        close = difflib.get_close_matches(name, models.CATALOG, n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}?" if close else "run 'modemean list' to see them"
-        raise ModemeanError(f"unknown model {name!r}: {hint} (or pass a path to a model .py file)")
-    try:
-        return models.get(name)
-    except Exception as exc:  # a broken catalog file must still give a one-line message
-        raise ModemeanError(f"model {name!r} raised on import: {type(exc).__name__}: {exc}") from exc
-
-
-def _import_file(path: Path) -> ModuleType:
-    if not path.is_file():
-        raise ModemeanError(f"model file {str(path)!r} does not exist: give a path to a .py file or a catalog name")
-    path = path.resolve()
-    mod_name = f"modemean_user_{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
-    loader_spec = importlib.util.spec_from_file_location(mod_name, path)
-    if loader_spec is None or loader_spec.loader is None:  # a suffix no import loader knows (model.txt)
-        raise ModemeanError(f"model file {str(path)!r} cannot be imported as Python: give a path to a .py file")
-    module = importlib.util.module_from_spec(loader_spec)
-    sys.modules[mod_name] = module
-    # the researcher's project is importable while the file is (from models.common import helper), as when
-    # run with python: its root is the first parent folder that is not a package (has no __init__.py)
-    root = next((str(p) for p in path.parents if not (p / "__init__.py").is_file()), str(path.parent))
-    added = root not in sys.path
-    if added:
-        sys.path.insert(0, root)
-    try:
-        loader_spec.loader.exec_module(module)
-    except Exception as exc:
-        sys.modules.pop(mod_name, None)
-        raise ModemeanError(f"model file {str(path)!r} raised on import: {type(exc).__name__}: {exc}") from exc
-    finally:
-        if added and root in sys.path:
-            sys.path.remove(root)
-    return module
-
-
-def _spec_from_module(module: ModuleType) -> ModelSpec:
-    file = getattr(module, "__file__", None) or module.__name__
-    name = Path(file).stem if file.endswith(".py") else module.__name__
-    missing = [attr for attr in ("INFO", "load_data", "build") if not hasattr(module, attr)]
-    if missing:
-        raise ModemeanError(
-            f"model {name!r} does not follow the contract: missing {', '.join(missing)} "
-            "(see README, 'How to add a model')"
-        )
-    info = module.INFO
-    missing_info = [k for k in INFO_KEYS if k not in info] if isinstance(info, dict) else list(INFO_KEYS)
-    if missing_info:
-        raise ModemeanError(f"model {name!r}: INFO lacks {', '.join(missing_info)} (see README, 'How to add a model')")
-    latent = tuple(getattr(module, "LATENT", ()))
-    present = [h for h in EM_HOOKS if callable(getattr(module, h, None))]
-    em = {h: getattr(module, h) for h in present} if latent else {}
-    try:
-        raw = module.load_data()
-    except Exception as exc:
-        raise ModemeanError(f"model {name!r}: load_data() raised {type(exc).__name__}: {exc}") from exc
-    data = check_data(raw, name, getattr(module, "DATA", None))
-    build, built = module.build, _call_build(module.build, data, name)
-    if is_bambi_model(built):  # build returned a Bambi model: its formula's parts, with the file's INFO
-        parts = formula_parts(built, name=name)
-        build, data, latent, em, built = parts["build"], check_data(parts["data"], name), parts["latent"], {}, None
-        info = {**parts["info"], **info}
-    return _assemble(
-        build,
-        data,
-        name,
-        dict(info),
-        latent,
-        em,
-        dict(getattr(module, "SAMPLER", {})),
-        file,
-        getattr(module, "highlights", None),
-        getattr(module, "payload", None),
-        getattr(module, "TRUTH", None),
-        built,
-    )
-
-
-def _assemble(
+def assemble(
     build: Callable[[dict], pm.Model],
     data: dict[str, np.ndarray],
     name: str,
@@ -431,7 +317,7 @@ def observed_keys(spec: ModelSpec) -> dict[str, str]:
     return keys
 
 
-def _call_build(build: Callable, data: dict, name: str) -> Any:
+def call_build(build: Callable, data: dict, name: str) -> Any:
     try:
         return build(data)
     except Exception as exc:
@@ -439,7 +325,7 @@ def _call_build(build: Callable, data: dict, name: str) -> Any:
 
 
 def _build(build: Callable, data: dict, name: str, model: Any = None) -> pm.Model:
-    model = _call_build(build, data, name) if model is None else model
+    model = call_build(build, data, name) if model is None else model
     if not isinstance(model, pm.Model):
         raise ModemeanError(f"model {name!r}: build(data) must return a pymc.Model, got {type(model).__name__}")
     check_missing(data, model, name)  # missing values PyMC did not impute are refused, naming the data

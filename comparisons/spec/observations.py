@@ -5,9 +5,9 @@ function compiled from the model would have to be compiled again for other data.
 constant becomes a shared variable of the same type (:func:`share_observed`) right after ``build``,
 and one :class:`Compiled` per built model keeps those variables and every function compiled from
 the model: find_MAP's objective, the parameter space's density, gradient and Hessian-vector
-products, the EM engines, the frozen model NUTS samples. :meth:`comparisons.spec.ModelSpec.with_data`
+products, the EM engines, the frozen model NUTS samples. :meth:`comparisons.spec.model_spec.ModelSpec.with_data`
 gives a spec that shares its :class:`Compiled` when only observed arrays change; reading a spec's
-``model``, ``written`` or ``em`` loads that spec's own arrays into the shared variables
+``model``, ``written`` or ``em_engine`` loads that spec's own arrays into the shared variables
 (:meth:`Compiled.load`, a no-op when they already hold them), so an earlier spec of the same model
 stays valid and gives its own answers.
 
@@ -96,7 +96,7 @@ class Compiled:
     swappable : bool or None
         Whether a data array that is an observation is used by ``build`` for nothing else, so that
         swapping the variables' values gives the model ``build`` would give: ``None`` until
-        :meth:`comparisons.spec.ModelSpec.with_data` has checked it once, against a rebuild.
+        :meth:`comparisons.spec.model_spec.ModelSpec.with_data` has checked it once, against a rebuild.
     """
 
     def __init__(self, sources: list[Source], data: dict[str, np.ndarray]):
