@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import importlib.util
 import sys
@@ -25,10 +24,12 @@ from .discrete import discrete_chain, discrete_hooks, discrete_latents, marginal
 from .errors import ModemeanError
 from .gaussian import check_latent_names, check_not_hyperparameter, gaussian_hooks
 from .missing import check_missing, imputed_variables
+from .run.output import check_target
 
-__all__ = ["ModelSpec", "load_spec", "observed_keys", "spec_from_parts"]
+__all__ = ["ModelSpec", "contract_problems", "load_spec", "observed_keys", "spec_from_parts"]
 
 INFO_KEYS = ("title", "story", "why_skewed", "references")
+INFO_DEFAULTS: dict[str, Any] = {"story": "", "why_skewed": "", "references": []}  # title: the model's name
 EM_HOOKS = ("em_starts", "e_step", "m_step")
 
 
@@ -41,7 +42,8 @@ class ModelSpec:
     name : str
         Catalog name, or the file's stem for a model file outside the catalog.
     info : dict
-        ``title``, ``story``, ``why_skewed``, ``references``.
+        ``title``, ``story``, ``why_skewed``, ``references`` (each optional in the model file: the title
+        defaults to the name, the others to empty) and ``missing``, the INFO fields the file did not give.
     data : dict of str to ndarray
         What ``build`` was given.
     model : pymc.Model
@@ -249,10 +251,7 @@ def spec_from_parts(
 
 
 def _import_catalog(name: str) -> ModuleType:
-    if name not in models.CATALOG:
-        close = difflib.get_close_matches(name, models.CATALOG, n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}?" if close else "run 'modemean list' to see them"
-        raise ModemeanError(f"unknown model {name!r}: {hint} (or pass a path to a model .py file)")
+    check_target(name)  # an unknown name: its close matches
     try:
         return models.get(name)
     except Exception as exc:  # a broken catalog file must still give a one-line message
@@ -260,8 +259,7 @@ def _import_catalog(name: str) -> ModuleType:
 
 
 def _import_file(path: Path) -> ModuleType:
-    if not path.is_file():
-        raise ModemeanError(f"model file {str(path)!r} does not exist: give a path to a .py file or a catalog name")
+    check_target(str(path))  # no such file
     path = path.resolve()
     mod_name = f"modemean_user_{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
     loader_spec = importlib.util.spec_from_file_location(mod_name, path)
@@ -289,21 +287,18 @@ def _import_file(path: Path) -> ModuleType:
 def _spec_from_module(module: ModuleType) -> ModelSpec:
     file = getattr(module, "__file__", None) or module.__name__
     name = Path(file).stem if file.endswith(".py") else module.__name__
-    missing = [attr for attr in ("INFO", "load_data", "build") if not hasattr(module, attr)]
-    if missing:
+    problems = contract_problems(module)
+    if problems:  # every one at once, not one per try
         raise ModemeanError(
-            f"model {name!r} does not follow the contract: missing {', '.join(missing)} "
-            "(see README, 'How to add a model')"
+            f"model {name!r} does not follow the contract: {'; '.join(problems)} (see docs/model-file.md)"
         )
-    info = module.INFO
-    missing_info = [k for k in INFO_KEYS if k not in info] if isinstance(info, dict) else list(INFO_KEYS)
-    if missing_info:
-        raise ModemeanError(f"model {name!r}: INFO lacks {', '.join(missing_info)} (see README, 'How to add a model')")
+    given = dict(getattr(module, "INFO", {}))
+    info = {**INFO_DEFAULTS, "title": name, **given, "missing": [k for k in INFO_KEYS if k not in given]}
     latent = tuple(getattr(module, "LATENT", ()))
     present = [h for h in EM_HOOKS if callable(getattr(module, h, None))]
     em = {h: getattr(module, h) for h in present} if latent else {}
     try:
-        raw = module.load_data()
+        raw = module.load_data() if hasattr(module, "load_data") else {}  # none: build writes its data itself
     except Exception as exc:
         raise ModemeanError(f"model {name!r}: load_data() raised {type(exc).__name__}: {exc}") from exc
     data = check_data(raw, name, getattr(module, "DATA", None))
@@ -311,7 +306,7 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
         module.build,
         data,
         name,
-        dict(info),
+        info,
         latent,
         em,
         dict(getattr(module, "SAMPLER", {})),
@@ -320,6 +315,36 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
         getattr(module, "payload", None),
         getattr(module, "TRUTH", None),
     )
+
+
+def contract_problems(module: ModuleType) -> list[str]:
+    """Every way a model file breaks the contract (docs/model-file.md), each a short phrase; empty when it keeps it.
+
+    Only ``build`` is required; ``INFO`` (each field optional), ``load_data``, ``LATENT``, ``DATA``,
+    ``SAMPLER`` and ``TRUTH`` are checked for their type when given.
+    """
+    problems = []
+    if not hasattr(module, "build"):
+        problems.append("missing build (a function build(data) -> pymc.Model)")
+    for attr in ("build", "load_data", "highlights", "payload", *EM_HOOKS):
+        if hasattr(module, attr) and not callable(getattr(module, attr)):
+            problems.append(f"{attr} must be a function, got {type(getattr(module, attr)).__name__}")
+    for attr, kind in (("INFO", dict), ("DATA", dict), ("SAMPLER", dict), ("TRUTH", dict), ("LATENT", (tuple, list))):
+        value = getattr(module, attr, None)
+        if value is not None and not isinstance(value, kind):
+            what = "a dict" if kind is dict else "a tuple of variable names"
+            problems.append(f"{attr} must be {what}, got {type(value).__name__}")
+    info = getattr(module, "INFO", None)
+    if isinstance(info, dict):
+        wrong = [k for k in ("title", "story", "why_skewed") if k in info and not isinstance(info[k], str)]
+        problems += [f"INFO[{k!r}] must be a string, got {type(info[k]).__name__}" for k in wrong]
+        references = info.get("references", [])
+        if not isinstance(references, (list, tuple)) or not all(isinstance(r, str) for r in references):
+            problems.append("INFO['references'] must be a list of strings")
+    latent = getattr(module, "LATENT", ())
+    if isinstance(latent, (tuple, list)) and not all(isinstance(v, str) for v in latent):
+        problems.append("LATENT must name variables (strings)")
+    return problems
 
 
 def _assemble(

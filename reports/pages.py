@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
 import numpy as np
 
-from modemean.comparisons.results.schema import format_number
+from modemean.comparisons.results.schema import STATUS_WORDS, format_number
+from modemean.comparisons.run import progress
 
 from . import figures
 from .images import section as image_section
 from .load import ModelResults, draws_spread, find_models, load_all, load_model, zero_spread
 from .tables import (
-    STATUS_WORDS,
     TABLE_JS,
     comparison_table,
     diagnostics_html,
@@ -122,6 +123,9 @@ def render(
     inputs = ("results.json", "results.nc", SUMMARY)
     chosen = [n for n in (names or found) if n in found]
     todo = [n for n in chosen if stale(out / n / "index.html", [out / n / f for f in inputs], force)]
+    if len(chosen) > len(todo):
+        kept = f"{len(chosen) - len(todo)} kept (up to date; --force renders them again)"
+        progress.emit("done", model="model pages", seconds=0.0, cached=True, kept=kept)
     _render_models(out, sorted(todo, key=lambda n: -len(all_results[n].parameters)), jobs)  # the largest first
     all_studies = {n: load_study(out, n) for n in studies}
     for name in [n for n in (names or studies) if n in studies]:
@@ -134,16 +138,21 @@ def _render_models(out: Path, names: list[str], jobs: int) -> None:
     """:func:`render_model` for each of ``names``, in ``jobs`` worker processes when there is more than one."""
     if jobs <= 1 or len(names) <= 1:
         for name in names:
-            _render_one(out, name)
+            progress.emit("step", model=f"{name}/index.html", what="rendering")
+            progress.emit("done", model=f"{name}/index.html", seconds=_render_one(out, name), cached=False)
         return
     context = multiprocessing.get_context("forkserver")  # not fork: a clean process, whatever threads run here
     with ProcessPoolExecutor(min(jobs, len(names)), mp_context=context) as pool:
-        for page in [pool.submit(_render_one, out, name) for name in names]:
-            page.result()  # a worker's error (e.g. an unreadable results.nc) is raised here
+        pages = {pool.submit(_render_one, out, name): name for name in names}
+        for page in as_completed(pages):  # a worker's error (e.g. an unreadable results.nc) is raised here
+            progress.emit("done", model=f"{pages[page]}/index.html", seconds=page.result(), cached=False)
 
 
-def _render_one(out: Path, name: str) -> None:
+def _render_one(out: Path, name: str) -> float:
+    """Render one model's page; the seconds it took."""
+    start = time.perf_counter()
     render_model(load_model(out, name))
+    return time.perf_counter() - start
 
 
 def stale(page: Path, inputs: list[Path], force: bool = False) -> bool:
@@ -235,8 +244,15 @@ def _story(results: ModelResults) -> str:
     d = results.data
     refs = "".join(f"<li>{escape(r)}</li>" for r in d.get("references", []))
     heading = "Why the posterior is skewed" if d.get("skewed", True) else "Why the posterior is not skewed"
+    missing = d.get("info_missing") or []
+    note = (
+        f'<p class="note">The model file\'s INFO does not give {escape(", ".join(missing))}: add '
+        f"INFO = {{{escape(', '.join(repr(k) + ': ...' for k in missing))}}} to say what the model is.</p>"
+        if missing
+        else ""
+    )
     return (
-        f"<p>{escape(d.get('story', ''))}</p><h3>{heading}</h3>"
+        f"{note}<p>{escape(d.get('story', ''))}</p><h3>{heading}</h3>"
         f"<p>{escape(d.get('why_skewed', ''))}</p><h3>References</h3><ul>{refs or '<li>none given</li>'}</ul>"
     )
 

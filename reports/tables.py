@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from modemean.comparisons.results.schema import EM_KINDS, format_number, is_number
+from modemean.comparisons.results.schema import EM_KINDS, STATUS_WORDS, format_number, is_number
 
 from .load import ModelResults, boundary_of, zero_spread
 
@@ -24,14 +24,6 @@ __all__ = [
     "diagnostics_html",
     "html_table",
 ]
-
-STATUS_WORDS = {
-    "warn": "ok, with warnings",
-    "failed": "failed",
-    "not_applicable": "not applicable",
-    "not_run": "not run",
-    "no_mode": "no mode",
-}
 
 
 LEAD = ("map", "em", "mean", "median", "sd", "gap_sd")  # the columns a reader needs first; the rest on request

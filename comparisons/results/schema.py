@@ -21,6 +21,7 @@ __all__ = [
     "GAP_KINDS",
     "GapKind",
     "Status",
+    "STATUS_WORDS",
     "format_gap",
     "format_number",
     "is_number",
@@ -32,6 +33,16 @@ SCHEMA_VERSION = 3  # 2: results.json carries its schema, draws_<solver>; 3: sta
 # what a reader says of a solver absent from results.json
 Status = Literal["ok", "failed", "not_applicable", "interrupted", "not_run"]
 NOT_RUN: Status = "not_run"
+# how a person reads a status (the command line, the pages); "warn" and "no_mode" are the pages' refinements of ok
+STATUS_WORDS: dict[str, str] = {
+    "ok": "ok",
+    "warn": "ok, with warnings",
+    "failed": "failed",
+    "not_applicable": "not applicable",
+    "interrupted": "interrupted",
+    "not_run": "not run",
+    "no_mode": "no mode",
+}
 FlagKind = Literal["boundary", "no_mode", "r_hat", "ess", "imputed", "constant"]
 
 HDI_PROB = 0.94  # the level of every HDI (NUTS's and the approximations') and of a study's intervals

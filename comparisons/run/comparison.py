@@ -10,9 +10,11 @@ import pandas as pd
 import xarray as xr
 
 from ..results.fit import Fit
+from ..results.schema import STATUS_WORDS
 from ..results.table import format_table, printed_columns
 from ..results.write import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
 from ..spec import ModelSpec
+from .output import shown_source, source_id
 
 __all__ = ["Comparison"]
 
@@ -58,9 +60,10 @@ class Comparison:
             self.settings,
             self.fits,
             self.table,
-            self.spec.source,
+            shown_source(self.spec.source),
             self.cache_key,
             self.highlights,
+            source_id(self.spec.source),
         )
 
     @property
@@ -85,7 +88,8 @@ class Comparison:
         ]
         width = max([5, *map(len, self.fits)])
         for method, fit in self.fits.items():
-            status = fit.status if not fit.message else f"{fit.status} — {fit.message}"
+            word = STATUS_WORDS.get(fit.status, fit.status)
+            status = word if not fit.message else f"{word} — {fit.message}"
             lines.append(f"  {method:{width}s} {fit.seconds:6.1f} s  {status}")
         em = self.fits.get("em")
         kind = em.diagnostics.get("em_kind", "") if em is not None and em.ok else ""

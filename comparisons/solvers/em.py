@@ -21,7 +21,8 @@ from ..density.space import ValueSpace
 from ..errors import DegenerateFitError
 from ..results.fit import Fit, Flag, flatten
 from ..spec import ModelSpec
-from .base import Column, Option, Solver
+from .base import Column, Solver
+from .declared import SOLVER_OPTIONS
 
 __all__ = ["EM", "EMRun", "run_em", "fit_em"]
 
@@ -261,7 +262,7 @@ class EM(Solver):
         ),
         "mle": Column("maximum-likelihood estimate (EM without the prior)", marker="MLE (EM without prior)"),
     }
-    options = {"n_init": Option(int, 5, "EM restarts", low=1)}
+    options = SOLVER_OPTIONS["em"]
 
     def fit(self, spec: ModelSpec, *, seed: int, n_init: int) -> Fit:
         return fit_em(spec, seed=seed, n_init=n_init)
