@@ -373,7 +373,7 @@ def build_teaching(
     for name, (make, settings) in makers.items():
         path, key = folder / f"{name}.json", teaching_key(name, settings)
         if not force and _stored_key(path) == key:
-            progress.emit("done", model=path.name, seconds=0.0, cached=True, kept="kept (up to date)")
+            progress.emit("done", model=path.name, seconds=0.0, cached=True, said="kept (up to date)")
             done.append((path, False))
             continue
         start = time.perf_counter()

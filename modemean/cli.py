@@ -260,8 +260,9 @@ def main(argv: list[str] | None = None) -> int:
 def _list() -> int:
     from . import models
 
+    width = max(map(len, models.CATALOG))
     for name in models.CATALOG:
-        print(f"{name:22s} {models.info(name)['title']}")
+        print(f"{name:{width}s}  {models.info(name)['title']}")
     return 0
 
 
@@ -413,9 +414,11 @@ def _report(args) -> int:
     sink, shown = progress.display(args.quiet)
     with shown, progress.reporting(sink):
         start = time.perf_counter()
-        progress.emit("step", model="teaching pages", what="rendering")
         teaching = render_teaching(args.out, force=args.force)
-        progress.emit("done", model="teaching pages", seconds=time.perf_counter() - start, cached=False)
+        if teaching:  # said once done: a folder without results gets its one error line alone
+            seconds = time.perf_counter() - start
+            said = f"done in {seconds:.1f} s"
+            progress.emit("done", model="teaching pages", seconds=seconds, cached=False, said=said)
         index = render(args.out, args.models or None, extra_pages=teaching, force=args.force, jobs=args.jobs)
     print(f"wrote {index}")
     return 0

@@ -125,7 +125,7 @@ def render(
     todo = [n for n in chosen if stale(out / n / "index.html", [out / n / f for f in inputs], force)]
     if len(chosen) > len(todo):
         kept = f"{len(chosen) - len(todo)} kept (up to date; --force renders them again)"
-        progress.emit("done", model="model pages", seconds=0.0, cached=True, kept=kept)
+        progress.emit("done", model="model pages", seconds=0.0, cached=True, said=kept)
     _render_models(out, sorted(todo, key=lambda n: -len(all_results[n].parameters)), jobs)  # the largest first
     all_studies = {n: load_study(out, n) for n in studies}
     for name in [n for n in (names or studies) if n in studies]:

@@ -19,7 +19,7 @@ Events (``kind``, then keyword data; every event carries ``model``):
 ``modemean teach`` and ``report`` name each file or page as the ``model`` of their events:
 
 - ``step``: its work starts (``what``: ``"computing"``, ``"rendering"``);
-- ``done`` with ``kept`` (what to say instead of a time, e.g. ``"kept (up to date)"``) when nothing was redone.
+- ``done`` with ``said``: what to say of it instead of ``done in ... s`` (``"kept (up to date)"``), always said.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class Lines:
             self.finished += 1
             count = f" [{self.finished}/{self.total}]" if self.total else ""
             how = "results reused (nothing changed)" if data["cached"] else f"done in {data['seconds']:.1f} s"
-            how = data.get("kept") or how
+            how = data.get("said") or how
             self._say(f"{self._prefix(model)} {how}{count}")
 
 
@@ -255,8 +255,8 @@ class Bars:
             )
         elif kind in ("done", "failed"):
             self._drop_chains(model)
-            if kind == "done" and (model in self.steps or data.get("kept")):
-                said = data.get("kept") or f"done in {data['seconds']:.1f} s"
+            if kind == "done" and (model in self.steps or data.get("said")):
+                said = data.get("said") or f"done in {data['seconds']:.1f} s"
                 self.progress.console.print(f"{model}: {said}", highlight=False)
             task = self.current.pop(model, None)
             if task is not None:
