@@ -1,6 +1,7 @@
 """The catalog: one file per model in this folder.
 
-Every model file follows the same contract (see the README, "How to add a model"):
+Every model file follows the same contract (docs/model-file.md); only ``build`` is required, and every
+catalog file gives the rest:
 
 ``INFO``
     dict with ``title``, ``story``, ``why_skewed`` (one paragraph each) and ``references`` (list).

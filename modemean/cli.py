@@ -7,6 +7,7 @@ already written is lost.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import signal
 import sys
@@ -19,23 +20,54 @@ DEFAULT_JOBS = min(2, os.cpu_count() or 1)  # models solved at once by a run of 
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # one line, no usage dump
-        self.exit(
-            2,
-            f"modemean: error: {message} (see 'modemean {self.prog.split()[-1]} --help')\n"
-            if " " in self.prog
-            else f"modemean: error: {message} (see 'modemean --help')\n",
-        )
+    """One line per error, no usage dump; no abbreviated options (``--chain 2`` is an error, not ``--chains``)."""
+
+    commands: argparse._SubParsersAction | None = None  # the top parser's subcommands
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        self.exit(2, f"modemean: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """Parse; an unknown option is refused naming the closest option of its command and that command's help."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            commands = self.commands.choices if self.commands is not None else {}
+            command = commands.get(getattr(parsed, "command", None) or "", self)
+            known = [o for o in command._option_string_actions if o.startswith("--")]
+            word = next((e for e in extra if e.startswith("-")), extra[0])
+            close = difflib.get_close_matches(word.split("=")[0], known, n=1, cutoff=0.6)
+            what = "unknown option" if word.startswith("-") else "unexpected argument"
+            hint = f": did you mean {close[0]}?" if close else ""
+            command.error(f"{what} {word}{hint}")
+        return parsed
 
 
-def _parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser; the solvers' flags are generated from the registry's declared options, which is
-    imported (with PyMC) only for the commands that run solvers, so ``list`` and ``--help`` stay light."""
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("modemean")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The parser; the solvers' flags come from their declared options (plain data, no PyMC), so every
+    argument is checked, and ``--help`` shown, before the engine is imported."""
+    from .comparisons.solvers import default_solvers, run_options
+    from .comparisons.solvers.declared import solver_names
+
     parser = _Parser(
         prog="modemean",
         description="One PyMC model, several answers: the posterior mode (find_MAP), EM and NUTS, side by side.",
     )
+    parser.add_argument("--version", action="version", version=f"modemean {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.commands = sub
     sub.add_parser("list", help="list the catalog models", description="List the catalog models.")
     run = sub.add_parser(
         "run",
@@ -54,16 +86,13 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     run.add_argument("--data", type=Path, help="the CSV file (a header line of column names) the formula reads")
     run.add_argument("--family", default="gaussian", help="Bambi's family for --formula (default %(default)s)")
-    if command == "run":
-        from .comparisons.solvers import SOLVERS, default_solvers, run_options
-
-        for name, option in run_options().items():
-            _add_option(run, name, option)
-        run.add_argument(
-            "--solvers",
-            default=",".join(default_solvers()),
-            help=f"comma-separated subset of {', '.join(SOLVERS)}, or all (default %(default)s)",
-        )
+    for name, option in run_options().items():
+        _add_option(run, name, option)
+    run.add_argument(
+        "--solvers",
+        default=",".join(default_solvers()),
+        help=f"comma-separated subset of {', '.join(solver_names())}, or all (default %(default)s)",
+    )
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
     run.add_argument(
         "--force",
@@ -125,16 +154,13 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     study.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
     study.add_argument("--force", action="store_true", help="discard replicates of a study with other settings in OUT")
     study.add_argument("--quiet", action="store_true", help="no progress bar")
-    if command == "study":
-        from .comparisons.solvers import SOLVERS, default_solvers, run_options
-
-        for name, option in run_options().items():
-            _add_option(study, name, option)
-        study.add_argument(
-            "--solvers",
-            default=",".join(default_solvers()),
-            help=f"comma-separated subset of {', '.join(SOLVERS)}, or all (default %(default)s)",
-        )
+    for name, option in run_options().items():
+        _add_option(study, name, option)
+    study.add_argument(
+        "--solvers",
+        default=",".join(default_solvers()),
+        help=f"comma-separated subset of {', '.join(solver_names())}, or all (default %(default)s)",
+    )
     teach = sub.add_parser(
         "teach",
         help="compute the teaching pages' numbers (EM demo, prior paths)",
@@ -153,11 +179,11 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     teach.add_argument(
         "--force", action="store_true", help="recompute every file, even those up to date for these settings"
     )
-    if command == "teach":
-        from .comparisons.solvers import run_options
-
-        for name in ("seed", "n_init"):
-            _add_option(teach, name, run_options()[name])
+    for name in ("seed", "n_init"):
+        _add_option(teach, name, run_options()[name])
+    teach.add_argument(
+        "--quiet", action="store_true", help="no progress messages (bars on a terminal, else a line per file)"
+    )
     report = sub.add_parser(
         "report",
         help="render HTML reports from saved results",
@@ -186,6 +212,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder holding the results; pages are written there (default %(default)s)",
     )
+    report.add_argument(
+        "--quiet", action="store_true", help="no progress messages (bars on a terminal, else a line per page)"
+    )
     return parser
 
 
@@ -211,8 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGINT, interrupt)
 
-    try:  # the parser of 'run' imports the solver registry (PyMC): an interruption there is one too
-        args = _parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
         quiet_libraries()  # PyMC's optimiser/Hessian notes and numba's object-mode notes: the table's flags say it
         if args.command == "list":
             return _list()
@@ -237,8 +266,9 @@ def main(argv: list[str] | None = None) -> int:
 def _list() -> int:
     from . import models
 
+    width = max(map(len, models.CATALOG))
     for name in models.CATALOG:
-        print(f"{name:22s} {models.info(name)['title']}")
+        print(f"{name:{width}s}  {models.info(name)['title']}")
     return 0
 
 
@@ -246,14 +276,12 @@ def _run(args) -> int:
     from . import models
     from .comparisons.errors import ModemeanError
     from .comparisons.run import progress
-    from .comparisons.run.batch import solve_many
-    from .comparisons.run.compare import compare
-    from .comparisons.run.output import plan_output
-    from .comparisons.solvers import check_options, run_options
-    from .comparisons.spec.load import load_spec
+    from .comparisons.run.output import check_target, plan_output
+    from .comparisons.solvers import run_options
+    from .comparisons.solvers.declared import check_declared
 
     options = {name: getattr(args, name) for name in run_options()}
-    check_options(args.solvers, options)
+    check_declared(args.solvers, options)  # every argument is checked before the engine (PyMC) is imported
     _check_jobs(args.jobs)
     if args.formula is not None or args.data is not None:
         return _run_formula(args, options)
@@ -262,7 +290,12 @@ def _run(args) -> int:
     targets = list(models.CATALOG) if args.models == ["all"] else args.models
     # results folders unique per model source, checked for every target before any solver runs; an unknown
     # name (close matches said) or no such file is refused before anything runs
-    plan_output(targets, args.out, args.name, check_target=load_spec)
+    plan_output(targets, args.out, args.name, check_target=check_target)
+    from .comparisons.run.batch import solve_many
+    from .comparisons.run.compare import compare
+    from .comparisons.solvers import check_options
+
+    check_options(args.solvers, options)  # each solver's own checks (an optional package installed)
     extra = {"name": args.name} if args.name is not None else {}
     sink, shown = progress.display(args.quiet, total=len(targets) if len(targets) > 1 else None)
     if len(targets) == 1:  # one model: solved in this process
@@ -324,8 +357,12 @@ def _print_comparison(text: str, folder: Path, cached: bool) -> None:
 
 
 def _study(args) -> int:
-    from .comparisons.run.output import shown_path
+    from .comparisons.run.output import check_target, shown_path
     from .comparisons.solvers import run_options
+    from .comparisons.solvers.declared import check_declared
+
+    check_declared(args.solvers, {name: getattr(args, name) for name in run_options()})
+    check_target(args.model)
     from .comparisons.studies import study
     from .comparisons.studies.summary import format_summary
 
@@ -356,23 +393,39 @@ def _study(args) -> int:
 
 def _teach(args) -> int:
     from .comparisons.run.output import check_writable
-    from .comparisons.solvers import check_options
+    from .comparisons.solvers.declared import check_declared
+
+    check_declared("map,em", {"seed": args.seed, "n_init": args.n_init})
+    check_writable(args.out)
+    from .comparisons.run import progress
     from .comparisons.teaching import build_teaching
 
-    check_options("map,em", {"seed": args.seed, "n_init": args.n_init})
-    check_writable(args.out)
-    for path, written in build_teaching(args.out, seed=args.seed, n_init=args.n_init, force=args.force):
+    sink, shown = progress.display(args.quiet)
+    with shown, progress.reporting(sink):
+        files = build_teaching(args.out, seed=args.seed, n_init=args.n_init, force=args.force)
+    for path, written in files:
         print(f"wrote {path}" if written else f"kept {path} (up to date; --force recomputes it)")
     return 0
 
 
 def _report(args) -> int:
+    import time
+
+    from .comparisons.run import progress
+
+    _check_jobs(args.jobs)
     from .reports import render
     from .reports.teaching import render_teaching
 
-    _check_jobs(args.jobs)
-    teaching = render_teaching(args.out, force=args.force)
-    index = render(args.out, args.models or None, extra_pages=teaching, force=args.force, jobs=args.jobs)
+    sink, shown = progress.display(args.quiet)
+    with shown, progress.reporting(sink):
+        start = time.perf_counter()
+        teaching = render_teaching(args.out, force=args.force)
+        if teaching:  # said once done: a folder without results gets its one error line alone
+            seconds = time.perf_counter() - start
+            said = f"done in {seconds:.1f} s"
+            progress.emit("done", model="teaching pages", seconds=seconds, cached=False, said=said)
+        index = render(args.out, args.models or None, extra_pages=teaching, force=args.force, jobs=args.jobs)
     print(f"wrote {index}")
     return 0
 

@@ -98,8 +98,15 @@ def _story(results: ModelResults) -> str:
     d = results.data
     refs = "".join(f"<li>{escape(r)}</li>" for r in d.get("references", []))
     heading = "Why the posterior is skewed" if d.get("skewed", True) else "Why the posterior is not skewed"
+    missing = d.get("info_missing") or []
+    note = (
+        f'<p class="note">The model file\'s INFO does not give {escape(", ".join(missing))}: add '
+        f"INFO = {{{escape(', '.join(repr(k) + ': ...' for k in missing))}}} to say what the model is.</p>"
+        if missing
+        else ""
+    )
     return (
-        f"<p>{escape(d.get('story', ''))}</p><h3>{heading}</h3>"
+        f"{note}<p>{escape(d.get('story', ''))}</p><h3>{heading}</h3>"
         f"<p>{escape(d.get('why_skewed', ''))}</p><h3>References</h3><ul>{refs or '<li>none given</li>'}</ul>"
     )
 

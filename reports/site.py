@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+
+from modemean.comparisons.run import progress
 
 from .index_page import render_index
 from .load import find_models, load_all, load_model
@@ -62,6 +65,9 @@ def render(
     inputs = ("results.json", "results.nc", SUMMARY)
     chosen = [n for n in (names or found) if n in found]
     todo = [n for n in chosen if stale(out / n / "index.html", [out / n / f for f in inputs], force)]
+    if len(chosen) > len(todo):
+        kept = f"{len(chosen) - len(todo)} kept (up to date; --force renders them again)"
+        progress.emit("done", model="model pages", seconds=0.0, cached=True, said=kept)
     _render_models(out, sorted(todo, key=lambda n: -len(all_results[n].parameters)), jobs)  # the largest first
     all_studies = {n: load_study(out, n) for n in studies}
     for name in [n for n in (names or studies) if n in studies]:
@@ -74,16 +80,21 @@ def _render_models(out: Path, names: list[str], jobs: int) -> None:
     """:func:`render_model` for each of ``names``, in ``jobs`` worker processes when there is more than one."""
     if jobs <= 1 or len(names) <= 1:
         for name in names:
-            _render_one(out, name)
+            progress.emit("step", model=f"{name}/index.html", what="rendering")
+            progress.emit("done", model=f"{name}/index.html", seconds=_render_one(out, name), cached=False)
         return
     context = multiprocessing.get_context("forkserver")  # not fork: a clean process, whatever threads run here
     with ProcessPoolExecutor(min(jobs, len(names)), mp_context=context) as pool:
-        for page in [pool.submit(_render_one, out, name) for name in names]:
-            page.result()  # a worker's error (e.g. an unreadable results.nc) is raised here
+        pages = {pool.submit(_render_one, out, name): name for name in names}
+        for page in as_completed(pages):  # a worker's error (e.g. an unreadable results.nc) is raised here
+            progress.emit("done", model=f"{pages[page]}/index.html", seconds=page.result(), cached=False)
 
 
-def _render_one(out: Path, name: str) -> None:
+def _render_one(out: Path, name: str) -> float:
+    """Render one model's page; the seconds it took."""
+    start = time.perf_counter()
     render_model(load_model(out, name))
+    return time.perf_counter() - start
 
 
 CODE = (".py", ".css", ".js", ".html")  # the rendering code: reports/**/*.py and the assets

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from modemean.comparisons.results.schema import EM_KINDS, GAP_KINDS, format_number, is_number
+from modemean.comparisons.results.schema import EM_KINDS, GAP_KINDS, STATUS_WORDS, format_number, is_number
 
 from .load import ModelResults, boundary_of, zero_spread
 from .ranking import KIND_WORDS, kind_text
@@ -24,14 +24,6 @@ __all__ = [
     "solver_table",
     "html_table",
 ]
-
-STATUS_WORDS = {
-    "warn": "ok, with warnings",
-    "failed": "failed",
-    "not_applicable": "not applicable",
-    "not_run": "not run",
-    "no_mode": "no mode",
-}
 
 
 KIND = "gap_kind"  # a row's gap kind (results.json), shown after gap_sd when the results record kinds

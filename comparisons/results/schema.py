@@ -23,6 +23,7 @@ __all__ = [
     "Status",
     "format_column",
     "format_count",
+    "STATUS_WORDS",
     "format_gap",
     "format_number",
     "wilson",
@@ -36,6 +37,16 @@ SCHEMA_VERSION = 4  # 2: results.json carries its schema, draws_<solver>; 3: sta
 # what a reader says of a solver absent from results.json
 Status = Literal["ok", "failed", "not_applicable", "interrupted", "not_run"]
 NOT_RUN: Status = "not_run"
+# how a person reads a status (the command line, the pages); "warn" and "no_mode" are the pages' refinements of ok
+STATUS_WORDS: dict[str, str] = {
+    "ok": "ok",
+    "warn": "ok, with warnings",
+    "failed": "failed",
+    "not_applicable": "not applicable",
+    "interrupted": "interrupted",
+    "not_run": "not run",
+    "no_mode": "no mode",
+}
 FlagKind = Literal["boundary", "no_mode", "r_hat", "ess", "imputed", "constant", "no_mean"]
 
 HDI_PROB = 0.94  # the level of every HDI (NUTS's and the approximations') and of a study's intervals

@@ -87,8 +87,12 @@ def results_dict(
     source: str,
     cache_key: str | None = None,
     highlights: dict | None = None,
+    source_id: str | None = None,
 ) -> dict[str, Any]:
-    """Everything a report needs, as plain JSON-able data (``None`` for missing numbers)."""
+    """Everything a report needs, as plain JSON-able data (``None`` for missing numbers).
+
+    ``source`` is the model file as shown (relative to the working folder, or its name); ``source_id`` what
+    identifies it across runs (:func:`comparisons.run.output.source_id`)."""
     solvers = {}
     for method, fit in fits.items():
         solvers[method] = {
@@ -120,7 +124,9 @@ def results_dict(
             "why_skewed": info.get("why_skewed", ""),
             "skewed": bool(info.get("skewed", True)),
             "references": list(info.get("references", [])),
+            "info_missing": list(info.get("missing", [])),
             "source": source,
+            "source_id": source_id,
             "seed": settings["seed"],
             "settings": settings,
             "versions": versions(),

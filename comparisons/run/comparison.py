@@ -11,9 +11,11 @@ import pandas as pd
 import xarray as xr
 
 from ..results.fit import Fit
+from ..results.schema import STATUS_WORDS
 from ..results.table import columns, format_table
 from ..results.write import dump_json, remove_stale_temporaries, results_dict, results_tree, write_atomic
 from ..spec.model_spec import ModelSpec
+from .output import shown_source, source_id
 from .view import WIDTH, html_view, status_line, text_view
 
 __all__ = ["Comparison"]
@@ -60,9 +62,10 @@ class Comparison:
             self.settings,
             self.fits,
             self.table,
-            self.spec.source,
+            shown_source(self.spec.source),
             self.cache_key,
             self.highlights,
+            source_id(self.spec.source),
         )
 
     @property
@@ -89,7 +92,8 @@ class Comparison:
             lines.append("  (cached results: nothing changed since they were made; --force recomputes)")
         width = max([5, *map(len, self.fits)])
         for method, fit in self.fits.items():
-            status = fit.status if not fit.message else f"{fit.status} — {fit.message}"
+            word = STATUS_WORDS.get(fit.status, fit.status)
+            status = word if not fit.message else f"{word} — {fit.message}"
             lines += textwrap.wrap(
                 f"  {method:{width}s} {fit.seconds:6.1f} s  {status}", WIDTH, subsequent_indent=" " * (width + 14)
             )

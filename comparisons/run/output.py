@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import json
 import os
 import re
@@ -15,11 +17,14 @@ from ..errors import ModemeanError
 
 __all__ = [
     "plan_output",
+    "check_target",
     "check_name",
     "planned_source",
     "planned_name",
     "check_folder",
     "shown_path",
+    "shown_source",
+    "source_id",
     "check_writable",
 ]
 
@@ -69,6 +74,18 @@ def plan_output(
     return folders
 
 
+def check_target(target: str) -> None:
+    """Raise unless ``target`` is a catalog name or an existing file: an unknown name with its close matches,
+    a ``.py`` path that does not exist. Reads no model (no PyMC)."""
+    if target in models.CATALOG or Path(target).is_file():
+        return
+    if target.endswith(".py"):
+        raise ModemeanError(f"model file {target!r} does not exist: give a path to a .py file or a catalog name")
+    close = difflib.get_close_matches(target, models.CATALOG, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else "run 'modemean list' to see them"
+    raise ModemeanError(f"unknown model {target!r}: {hint} (or pass a path to a model .py file)")
+
+
 def check_name(name: str) -> None:
     """A results folder name: one path component of letters, digits, ``.``, ``_``, ``-``."""
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*", name):
@@ -98,10 +115,11 @@ def check_folder(out: Path, name: str, source: str) -> None:
     """Raise when ``out/<name>/`` holds results of another model source (a file with the same stem elsewhere,
     or a file named like a catalog model): they would be overwritten silently."""
     try:
-        stored = json.loads((out / name / "results.json").read_text()).get("source")
+        results = json.loads((out / name / "results.json").read_text())
+        stored, stored_id = results.get("source"), results.get("source_id")
     except (OSError, ValueError, AttributeError):
         return
-    if not stored or _same_source(stored, source):
+    if not stored or (stored_id == source_id(source) if stored_id else _same_source(stored, source)):
         return
     raise ModemeanError(
         f"{shown_path(out / name)} holds results of {shown_path(stored)}; pass --name NAME (or name= in "
@@ -120,6 +138,27 @@ def _same_source(stored: str, source: str) -> bool:
     # a catalog model whose checkout moved: the old file is gone, the new one is the catalog's file of that name
     catalog = Path(models.__file__).parent.resolve()
     return not old.exists() and new.resolve().parent == catalog and old.name == new.name
+
+
+def shown_source(source: str) -> str:
+    """A model source as results show it: the file relative to the working folder, else its name; never an
+    absolute path (pages are shared). ``<python>`` and other non-files unchanged."""
+    if not source.endswith(".py"):
+        return source
+    shown = shown_path(source)
+    return shown if not Path(shown).is_absolute() else Path(source).name
+
+
+def source_id(source: str) -> str:
+    """What identifies a model source across runs without showing its path (``results.json``'s ``source_id``):
+    ``catalog:<name>`` for a catalog file (wherever the checkout is), a hash of the resolved path of another
+    file, the source itself otherwise (``<python>``)."""
+    if not source.endswith(".py"):
+        return source
+    path = Path(source).resolve()
+    if path.parent == Path(models.__file__).parent.resolve():
+        return f"catalog:{path.stem}"
+    return hashlib.sha256(str(path).encode()).hexdigest()[:16]
 
 
 def shown_path(path: str | Path) -> str:

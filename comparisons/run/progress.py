@@ -15,6 +15,11 @@ Events (``kind``, then keyword data; every event carries ``model``):
 - ``draws``: NUTS iterations done in one chain (``chain``, ``done``, ``total``: tuning included);
 - ``solver_done``: a solver finished (``solver``, ``status``, ``seconds``);
 - ``done``: a model finished (``seconds``, ``cached``); ``failed``: a model of a batch failed (said at the end).
+
+``modemean teach`` and ``report`` name each file or page as the ``model`` of their events:
+
+- ``step``: its work starts (``what``: ``"computing"``, ``"rendering"``);
+- ``done`` with ``said``: what to say of it instead of ``done in ... s`` (``"kept (up to date)"``), always said.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
+
+from ..results.schema import STATUS_WORDS
 
 __all__ = ["emit", "reporting", "draw_callback", "Lines", "Bars", "display"]
 
@@ -138,6 +145,8 @@ class Lines:
         model = data["model"]
         if kind == "model":
             self._say(f"{self._prefix(model)} solving with {', '.join(data['solvers'])}")
+        elif kind == "step":
+            self._say(f"{self._prefix(model)} {data['what']} ...")
         elif kind == "solver":
             self.compiling.pop(model, None)
             self.sampling.discard(model)
@@ -153,7 +162,8 @@ class Lines:
         elif kind == "solver_done":
             compiled = self.compiling.pop(model, None)
             extra = f", {compiled:.0f} s of it compiling" if compiled else ""
-            self._say(f"{self._prefix(model)} {data['solver']} {data['status']} in {data['seconds']:.1f} s{extra}")
+            said = f"{data['solver']} {_word(data['status'])} in {data['seconds']:.1f} s{extra}"
+            self._say(f"{self._prefix(model)} {said}")
         elif kind == "failed":
             self.finished += 1
             count = f" [{self.finished}/{self.total}]" if self.total else ""
@@ -162,6 +172,7 @@ class Lines:
             self.finished += 1
             count = f" [{self.finished}/{self.total}]" if self.total else ""
             how = "results reused (nothing changed)" if data["cached"] else f"done in {data['seconds']:.1f} s"
+            how = data.get("said") or how
             self._say(f"{self._prefix(model)} {how}{count}")
 
 
@@ -172,7 +183,7 @@ class Bars:
     Use as a context manager; the comparison tables printed meanwhile appear above the bars.
     """
 
-    def __init__(self, total: int | None = None):
+    def __init__(self, total: int | None = None, unit: str = "models"):
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -194,7 +205,8 @@ class Bars:
             redirect_stdout=sys.stdout.isatty(),  # tables printed above the bars; a redirected stdout stays a file
             transient=False,
         )
-        self.models = self.progress.add_task("models", total=total) if total and total > 1 else None
+        self.models = self.progress.add_task(unit, total=total) if total and total > 1 else None
+        self.steps: set[str] = set()  # the files or pages of teach and report (their end is said in a line)
         self.current: dict[str, Any] = {}  # model -> its status task
         self.solver: dict[str, str] = {}
         self.chains: dict[tuple[str, int], Any] = {}
@@ -219,6 +231,9 @@ class Bars:
         model = data["model"]
         if kind == "model":
             self._status(model, "starting")
+        elif kind == "step":
+            self.steps.add(model)
+            self._status(model, data["what"])
         elif kind == "solver":
             self._drop_chains(model)
             self.solver[model] = f"{data['solver']} ({data['label']})"
@@ -236,10 +251,13 @@ class Bars:
         elif kind == "solver_done":
             self._drop_chains(model)
             self.progress.console.print(
-                f"{model}: {data['solver']} {data['status']} in {data['seconds']:.1f} s", highlight=False
+                f"{model}: {data['solver']} {_word(data['status'])} in {data['seconds']:.1f} s", highlight=False
             )
         elif kind in ("done", "failed"):
             self._drop_chains(model)
+            if kind == "done" and (model in self.steps or data.get("said")):
+                said = data.get("said") or f"done in {data['seconds']:.1f} s"
+                self.progress.console.print(f"{model}: {said}", highlight=False)
             task = self.current.pop(model, None)
             if task is not None:
                 self.progress.remove_task(task)
@@ -247,14 +265,20 @@ class Bars:
                 self.progress.advance(self.models)
 
 
-def display(quiet: bool, total: int | None = None):
+def display(quiet: bool, total: int | None = None, unit: str = "models"):
     """The display a command should use: nothing with ``quiet``, bars when standard error is a terminal,
-    else plain lines. Returns ``(sink, context)``: ``sink`` is ``None`` when quiet."""
+    else plain lines. Returns ``(sink, context)``: ``sink`` is ``None`` when quiet. ``unit`` names what
+    ``total`` counts on the bar (``"pages"``)."""
     from contextlib import nullcontext
 
     if quiet:
         return None, nullcontext()
     if sys.stderr.isatty():
-        bars = Bars(total)
+        bars = Bars(total, unit)
         return bars, bars
     return Lines(total=total), nullcontext()
+
+
+def _word(status: str) -> str:
+    """A solver's status as a person reads it (``not applicable``)."""
+    return STATUS_WORDS.get(status, status)

@@ -18,7 +18,8 @@ from ..em.loop import EMRun, run_restarts
 from ..results.fit import Fit, Flag, flatten
 from ..spec.model_spec import ModelSpec
 from ..spec.observations import cached
-from .base import Column, Option, Solver
+from .base import Column, Solver
+from .declared import SOLVER_OPTIONS
 
 __all__ = ["EM", "fit_em"]
 
@@ -150,7 +151,7 @@ class EM(Solver):
         ),
         "mle": Column("maximum-likelihood estimate (EM without the prior)", marker="MLE (EM without prior)"),
     }
-    options = {"n_init": Option(int, 5, "EM restarts", low=1)}
+    options = SOLVER_OPTIONS["em"]
 
     def fit(self, spec: ModelSpec, *, seed: int, n_init: int) -> Fit:
         return fit_em(spec, seed=seed, n_init=n_init)

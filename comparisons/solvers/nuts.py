@@ -22,15 +22,13 @@ from ..spec.data import imputed_variables
 from ..spec.model_spec import ModelSpec
 from ..spec.observations import cached
 from ..system import chain_processes
-from .base import Column, Option, Solver
+from .base import Column, Solver
+from .declared import SOLVER_OPTIONS
 
-__all__ = ["NUTS", "SAMPLERS", "fit_nuts", "flat_draws", "summarise_draws"]
+__all__ = ["NUTS", "fit_nuts", "flat_draws", "summarise_draws"]
 
 RHAT_MAX = 1.01
 ESS_MIN = 400  # bulk ESS below this makes tail quantities and the sample mode unreliable
-
-
-SAMPLERS = ("pymc", "nutpie")
 
 
 def fit_nuts(
@@ -245,14 +243,7 @@ class NUTS(Solver):
         "r_hat": Column(f"R-hat (≤ {RHAT_MAX} is good)", check=True),
         "ess_bulk": Column(f"bulk effective sample size (≥ {ESS_MIN} is good)", check=True),
     }
-    options = {
-        "draws": Option(int, 1000, "NUTS draws per chain", low=1),
-        "tune": Option(int, 1000, "NUTS tuning steps per chain", low=0),
-        "chains": Option(int, 4, "NUTS chains", low=1),
-        "sampler": Option(
-            str, "pymc", "NUTS implementation (nutpie needs pip install 'modemean[fast]')", choices=SAMPLERS
-        ),
-    }
+    options = SOLVER_OPTIONS["nuts"]
     has_draws = True
     draws_group = "/"  # the reference posterior: ``posterior`` and ``sample_stats`` at the root, where ArviZ looks
 

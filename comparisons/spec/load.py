@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib.util
 import sys
@@ -15,12 +14,14 @@ from modemean import models
 from ..em.engine import EM_HOOKS
 from ..errors import ModemeanError
 from ..formula import formula_parts, is_bambi_model
+from ..run.output import check_target
 from .data import check_data
 from .model_spec import ModelSpec, assemble, call_build, spec_from_parts
 
-__all__ = ["load_spec"]
+__all__ = ["contract_problems", "load_spec"]
 
 INFO_KEYS = ("title", "story", "why_skewed", "references")
+INFO_DEFAULTS: dict[str, Any] = {"story": "", "why_skewed": "", "references": []}  # title: the model's name
 
 
 def load_spec(target: str | Path | ModuleType | Any) -> ModelSpec:
@@ -47,10 +48,7 @@ def load_spec(target: str | Path | ModuleType | Any) -> ModelSpec:
 
 
 def _import_catalog(name: str) -> ModuleType:
-    if name not in models.CATALOG:
-        close = difflib.get_close_matches(name, models.CATALOG, n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}?" if close else "run 'modemean list' to see them"
-        raise ModemeanError(f"unknown model {name!r}: {hint} (or pass a path to a model .py file)")
+    check_target(name)  # an unknown name: its close matches
     try:
         return models.get(name)
     except Exception as exc:  # a broken catalog file must still give a one-line message
@@ -58,8 +56,7 @@ def _import_catalog(name: str) -> ModuleType:
 
 
 def _import_file(path: Path) -> ModuleType:
-    if not path.is_file():
-        raise ModemeanError(f"model file {str(path)!r} does not exist: give a path to a .py file or a catalog name")
+    check_target(str(path))  # no such file
     path = path.resolve()
     mod_name = f"modemean_user_{path.stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
     loader_spec = importlib.util.spec_from_file_location(mod_name, path)
@@ -87,21 +84,17 @@ def _import_file(path: Path) -> ModuleType:
 def _spec_from_module(module: ModuleType) -> ModelSpec:
     file = getattr(module, "__file__", None) or module.__name__
     name = Path(file).stem if file.endswith(".py") else module.__name__
-    missing = [attr for attr in ("INFO", "load_data", "build") if not hasattr(module, attr)]
-    if missing:
+    problems = contract_problems(module)
+    if problems:  # every one at once, not one per try
         raise ModemeanError(
-            f"model {name!r} does not follow the contract: missing {', '.join(missing)} "
-            "(see README, 'How to add a model')"
+            f"model {name!r} does not follow the contract: {'; '.join(problems)} (see docs/model-file.md)"
         )
-    info = module.INFO
-    missing_info = [k for k in INFO_KEYS if k not in info] if isinstance(info, dict) else list(INFO_KEYS)
-    if missing_info:
-        raise ModemeanError(f"model {name!r}: INFO lacks {', '.join(missing_info)} (see README, 'How to add a model')")
+    given = dict(getattr(module, "INFO", {}))
     latent = tuple(getattr(module, "LATENT", ()))
     present = [h for h in EM_HOOKS if callable(getattr(module, h, None))]
     em = {h: getattr(module, h) for h in present} if latent else {}
     try:
-        raw = module.load_data()
+        raw = module.load_data() if hasattr(module, "load_data") else {}  # none: build writes its data itself
     except Exception as exc:
         raise ModemeanError(f"model {name!r}: load_data() raised {type(exc).__name__}: {exc}") from exc
     data = check_data(raw, name, getattr(module, "DATA", None))
@@ -109,12 +102,13 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
     if is_bambi_model(built):  # build returned a Bambi model: its formula's parts, with the file's INFO
         parts = formula_parts(built, name=name)
         build, data, latent, em, built = parts["build"], check_data(parts["data"], name), parts["latent"], {}, None
-        info = {**parts["info"], **info}
+        given = {**parts["info"], **given}
+    info = {**INFO_DEFAULTS, "title": name, **given, "missing": [k for k in INFO_KEYS if k not in given]}
     return assemble(
         build,
         data,
         name,
-        dict(info),
+        info,
         latent,
         em,
         dict(getattr(module, "SAMPLER", {})),
@@ -124,3 +118,33 @@ def _spec_from_module(module: ModuleType) -> ModelSpec:
         getattr(module, "TRUTH", None),
         built,
     )
+
+
+def contract_problems(module: ModuleType) -> list[str]:
+    """Every way a model file breaks the contract (docs/model-file.md), each a short phrase; empty when it keeps it.
+
+    Only ``build`` is required; ``INFO`` (each field optional), ``load_data``, ``LATENT``, ``DATA``,
+    ``SAMPLER`` and ``TRUTH`` are checked for their type when given.
+    """
+    problems = []
+    if not hasattr(module, "build"):
+        problems.append("missing build (a function build(data) -> pymc.Model)")
+    for attr in ("build", "load_data", "highlights", "payload", *EM_HOOKS):
+        if hasattr(module, attr) and not callable(getattr(module, attr)):
+            problems.append(f"{attr} must be a function, got {type(getattr(module, attr)).__name__}")
+    for attr, kind in (("INFO", dict), ("DATA", dict), ("SAMPLER", dict), ("TRUTH", dict), ("LATENT", (tuple, list))):
+        value = getattr(module, attr, None)
+        if value is not None and not isinstance(value, kind):
+            what = "a dict" if kind is dict else "a tuple of variable names"
+            problems.append(f"{attr} must be {what}, got {type(value).__name__}")
+    info = getattr(module, "INFO", None)
+    if isinstance(info, dict):
+        wrong = [k for k in ("title", "story", "why_skewed") if k in info and not isinstance(info[k], str)]
+        problems += [f"INFO[{k!r}] must be a string, got {type(info[k]).__name__}" for k in wrong]
+        references = info.get("references", [])
+        if not isinstance(references, (list, tuple)) or not all(isinstance(r, str) for r in references):
+            problems.append("INFO['references'] must be a list of strings")
+    latent = getattr(module, "LATENT", ())
+    if isinstance(latent, (tuple, list)) and not all(isinstance(v, str) for v in latent):
+        problems.append("LATENT must name variables (strings)")
+    return problems

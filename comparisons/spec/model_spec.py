@@ -30,7 +30,8 @@ class ModelSpec:
     name : str
         Catalog name, or the file's stem for a model file outside the catalog.
     info : dict
-        ``title``, ``story``, ``why_skewed``, ``references``.
+        ``title``, ``story``, ``why_skewed``, ``references`` (each optional in the model file: the title
+        defaults to the name, the others to empty) and ``missing``, the INFO fields the file did not give.
     data : dict of str to ndarray
         What ``build`` was given.
     model : pymc.Model

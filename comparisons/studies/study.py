@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import ModemeanError
 from ..run.hashing import hash_data, hash_settings, hash_source
+from ..run.output import shown_source
 from .plan import Plan, validate
 from .records import read_replicates, write_json
 from .replicate import Replicator
@@ -203,7 +204,7 @@ def _summarise(plan: Plan, key: str, records: dict[int, dict[str, Any]]) -> dict
     summary = summarise(
         list(records.values()),
         model=spec.name,
-        source=spec.source,
+        source=shown_source(spec.source),
         truth=plan.truth,
         settings=plan.settings,
         key=key,

@@ -18,10 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from ..results.write import write_atomic
+from ..run import progress
 from ..run.hashing import CATALOG, hash_code, hash_settings
 from ..solvers import SEED
 from .em_bound import em_bound_data
@@ -70,11 +72,15 @@ def build_teaching(
     for name, (make, settings) in makers.items():
         path, key = folder / f"{name}.json", teaching_key(name, settings)
         if not force and _stored_key(path) == key:
+            progress.emit("done", model=path.name, seconds=0.0, cached=True, said="kept (up to date)")
             done.append((path, False))
             continue
+        start = time.perf_counter()
+        progress.emit("step", model=path.name, what="computing")
         data = make(**settings)
         text = json.dumps({**data, "key": key}, separators=(",", ":"), allow_nan=False)  # compact: many numbers
         write_atomic(path, lambda tmp, text=text: tmp.write_text(text + "\n"))
+        progress.emit("done", model=path.name, seconds=time.perf_counter() - start, cached=False)
         done.append((path, True))
     return done
 

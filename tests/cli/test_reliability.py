@@ -81,9 +81,10 @@ def test_model_file_missing_a_contract_part(tmp_path):
     assert_one_line_error(cli("run", path), "does not follow the contract", "missing build")
 
 
-def test_model_info_missing_keys(tmp_path):
+def test_model_info_fields_are_optional(tmp_path):
+    """INFO lacking story, why_skewed and references is no error (issue 33): the run goes on to build()."""
     path = model_file(tmp_path, 'INFO = {"title": "t"}\ndef load_data():\n    return {}\ndef build(d):\n    pass\n')
-    assert_one_line_error(cli("run", path), "INFO lacks story, why_skewed, references")
+    assert_one_line_error(cli("run", path), "build(data) must return a pymc.Model, got NoneType")
 
 
 def test_model_file_that_raises_on_import(tmp_path):

@@ -29,7 +29,8 @@ from scipy import stats
 from ...density.space import ValueSpace
 from ...results.fit import Fit
 from ...results.schema import HDI_PROB, KHAT_GOOD, KHAT_MAX
-from ..base import Column, Option, Solver
+from ..base import Column, Solver
+from ..declared import APPROX_DRAWS
 
 if TYPE_CHECKING:
     from ...spec.model_spec import ModelSpec
@@ -46,9 +47,6 @@ __all__ = [
 ]
 
 STATS = ("mean", "median", "sd", "hdi_low", "hdi_high", "skewness")
-APPROX_DRAWS = Option(
-    int, 4000, "independent draws of each approximation (laplace, advi, fullrank_advi, pathfinder)", low=10
-)
 
 
 def pareto_khat(log_ratios: np.ndarray) -> tuple[float, np.ndarray]:
@@ -150,7 +148,7 @@ class Approximation(Solver):
 
     prefix: ClassVar[str]
     draws_label: ClassVar[str]
-    options = {"approx_draws": APPROX_DRAWS}
+    options = {"approx_draws": APPROX_DRAWS}  # as SOLVER_OPTIONS declares for each approximation
     has_draws = True
     default = False
 

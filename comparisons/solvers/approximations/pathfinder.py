@@ -24,20 +24,14 @@ from ...density.start import discrete_message, free_discrete
 from ...errors import ModemeanError
 from ...results.fit import Fit
 from ...spec.model_spec import ModelSpec
-from ..base import Option
-from .base import APPROX_DRAWS, Approximation, approximation_fit
+from ..declared import PATHFINDER_MAX_ITER, SOLVER_OPTIONS
+from .base import Approximation, approximation_fit
 
 __all__ = ["ELBO_DRAWS", "HISTORY", "MAX_ITER", "Pathfinder", "available", "budgets", "fit_pathfinder", "stopped_early"]
 
-MAX_ITER = 1000  # L-BFGS iterations at most (Stan's default)
+MAX_ITER = PATHFINDER_MAX_ITER  # L-BFGS iterations at most (Stan's default)
 FIRST_BUDGET = 64  # the first L-BFGS budget tried (then doubled while L-BFGS uses all of it, see budgets)
-MAXITER_OPTION = Option(
-    int,
-    MAX_ITER,
-    "Pathfinder's L-BFGS iterations at most (BlackJAX estimates the ELBO at "
-    "every path point at once: lower it if a large model runs out of memory)",
-    low=1,
-)
+MAXITER_OPTION = SOLVER_OPTIONS["pathfinder"]["pathfinder_maxiter"]
 HISTORY = 6  # L-BFGS history size
 ELBO_DRAWS = 25  # draws per ELBO estimate along the path (Stan's default)
 FTOL, GTOL = 1e-12, 1e-8  # L-BFGS stops on a relative change of the objective or a gradient norm below these
@@ -53,7 +47,7 @@ class Pathfinder(Approximation):
 
     name = prefix = "pathfinder"
     label = draws_label = "Pathfinder"
-    options = {"approx_draws": APPROX_DRAWS, "pathfinder_maxiter": MAXITER_OPTION}
+    options = SOLVER_OPTIONS["pathfinder"]
 
     def fit(
         self, spec: ModelSpec, *, seed: int, approx_draws: int, pathfinder_maxiter: int = MAXITER_OPTION.default

@@ -22,7 +22,8 @@ from ...density.start import discrete_message, free_discrete
 from ...results.fit import Fit, Flag
 from ...spec.model_spec import ModelSpec
 from ...spec.observations import cached
-from ..base import Column, Option, Solver
+from ..base import Column, Solver
+from ..declared import SOLVER_OPTIONS
 from .mode_audit import no_mode
 from .spread import laplace_sd, map_unconstrained
 from .starts import Objective, Start, run_start, same_mode
@@ -246,9 +247,7 @@ class MAP(Solver):
         ),
         "laplace_sd": Column("sd of the normal approximation at the mode (Hessian, delta method)"),
     }
-    options = {
-        "n_starts": Option(int, 4, "find_MAP starts (start 0: the model's initial point, the others jittered)", low=1)
-    }
+    options = SOLVER_OPTIONS["map"]
 
     def fit(self, spec: ModelSpec, *, seed: int, n_starts: int) -> Fit:
         return fit_map(spec, seed=seed, n_starts=n_starts)
