@@ -3,9 +3,11 @@
 :class:`ModemeanError` is the one a user sees: a problem they can act on, in one line.
 :class:`DegenerateFitError` stays inside EM: an E-step raises it and :func:`comparisons.solvers.em.run_em`
 ends that restart as degenerate, reporting its message.
+:class:`ApproximationFailedError` stays inside the approximation family: an ``Approximation.draw`` raises it
+where there is nothing to draw from, and ``Approximation.approximate`` returns a ``failed`` Fit with its message.
 """
 
-__all__ = ["ModemeanError", "DegenerateFitError", "interrupt", "interrupted"]
+__all__ = ["ModemeanError", "DegenerateFitError", "ApproximationFailedError", "interrupt", "interrupted"]
 
 
 class ModemeanError(ValueError):
@@ -17,6 +19,21 @@ class ModemeanError(ValueError):
 
 class DegenerateFitError(ArithmeticError):
     """A component collapsed (likelihood unbounded); the message says which and what to do."""
+
+
+class ApproximationFailedError(RuntimeError):
+    """No approximation to draw from (no mode, a library missing, out of memory); the message says why.
+
+    Parameters
+    ----------
+    message : str
+    diagnostics : dict, optional
+        What the approximation measured before it failed (the failed Fit's ``diagnostics``).
+    """
+
+    def __init__(self, message: str, diagnostics: dict | None = None):
+        super().__init__(message)
+        self.diagnostics = diagnostics or {}
 
 
 _asked_to_stop = False

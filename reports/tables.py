@@ -123,55 +123,13 @@ def comparison_table(results: ModelResults) -> str:
     """
     reasons: dict[str, str] = {}
     kind = em_kind(results)
-    shown = shown_columns(results)
-    columns = {c: shown[c] for c in lead_first(shown)}
-    if any(results.gap_kind(n) for n in results.parameters):  # why each gap exists, next to the gap
-        order = [c for c in columns if c != KIND]
-        order.insert(order.index("gap_sd") + 1 if "gap_sd" in order else len(order), KIND)
-        columns = {c: columns.get(c) or {"help": KIND_HELP, "solvers": ["nuts"]} for c in order}
+    columns = _ordered_columns(results)
     more = {c for c in columns if c not in (*LEAD, KIND)}
-
-    def header(c):
-        help_text = columns[c]["help"]
-        css = " ".join(["gap"] * (c == "gap_sd") + ["more"] * (c in more))
-        css = (f' class="{css}"' if css else "") + (' data-sort="abs"' if c in ("gap_sd", "gap_sd_em") else "")
-        if c not in ("em", "mle") or not kind:
-            return f'<th title="{escape(help_text)}"{css}>{c}</th>'
-        mark = "≈" if "approximate" in kind else ""
-        return (
-            f'<th title="{escape(help_text)}; EM {escape(kind)}: {escape(EM_KINDS.get(kind, kind))}"{css}>'
-            f"{c}{mark}</th>"
-        )
-
-    head = "<th>parameter</th>" + "".join(header(c) for c in columns)
+    head = "<th>parameter</th>" + "".join(_header(c, columns[c]["help"], kind, c in more) for c in columns)
     body = []
     for name, row in results.parameters.items():
         cells = [f'<th scope="row">{escape(name)}</th>']
-        for column in columns:
-            value = row.get(column)
-            classes = ["gap", _gap_class(value)] if column in ("gap_sd", "gap_sd_em") else []
-            classes += ["more"] * (column in more)
-            if column == KIND:
-                kind = row.get(KIND)
-                cells.append(
-                    f'<td class="kind" title="{escape(kind_text(kind))}">'
-                    f"{escape(KIND_WORDS.get(kind, kind or ''))}</td>"
-                )
-            elif is_number(value):
-                text = escape(format_number(value, column))
-                bound = boundary_of(row, column)
-                if bound is not None:
-                    classes.append("boundary")
-                    text += f'<span class="why">on the boundary {escape(name)} = {bound:g}</span>'
-                cells.append(f'<td class="{" ".join(classes)}">{text}</td>')
-            else:
-                words, reason = _missing(results, column, row)
-                reasons[words] = reason
-                anchor = f"solver-{columns[column]['solvers'][0]}"
-                cells.append(
-                    f'<td class="{" ".join([*classes, "explained"])}" title="{escape(reason)}">'
-                    f'<a href="#{anchor}">{escape(words)}</a></td>'
-                )
+        cells += [_cell(results, name, row, column, columns, more, reasons) for column in columns]
         body.append(f'<tr data-parameter="{escape(name)}">{"".join(cells)}</tr>')
     explained = "".join(f"<li><b>{escape(w)}</b>: {escape(r)}</li>" for w, r in reasons.items())
     return (
@@ -179,6 +137,72 @@ def comparison_table(results: ModelResults) -> str:
         f'<div class="scroll"><table class="comparison sortable" id="comparison"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div></div>"
         + (f'<p>Empty cells:</p><ul class="empty-cells">{explained}</ul>' if explained else "")
+    )
+
+
+def _ordered_columns(results: ModelResults) -> dict[str, dict[str, Any]]:
+    """The comparison table's columns in order: :data:`LEAD` first, the gap kind right after ``gap_sd``.
+
+    The gap kind column (:data:`KIND`) is there when some parameter has a gap kind, with :data:`KIND_HELP`
+    as its help when the schema does not declare it.
+    """
+    shown = shown_columns(results)
+    columns = {c: shown[c] for c in lead_first(shown)}
+    if any(results.gap_kind(n) for n in results.parameters):  # why each gap exists, next to the gap
+        order = [c for c in columns if c != KIND]
+        order.insert(order.index("gap_sd") + 1 if "gap_sd" in order else len(order), KIND)
+        columns = {c: columns.get(c) or {"help": KIND_HELP, "solvers": ["nuts"]} for c in order}
+    return columns
+
+
+def _header(column: str, help_text: str, kind: str, more: bool) -> str:
+    """The ``<th>`` of a column: its help as tooltip; ``em`` and ``mle`` also say EM's ``kind`` (``≈`` if
+    approximate); the gaps sort by size (``data-sort="abs"``); ``more`` hides it until asked for."""
+    css = " ".join(["gap"] * (column == "gap_sd") + ["more"] * more)
+    css = (f' class="{css}"' if css else "") + (' data-sort="abs"' if column in ("gap_sd", "gap_sd_em") else "")
+    if column not in ("em", "mle") or not kind:
+        return f'<th title="{escape(help_text)}"{css}>{column}</th>'
+    mark = "≈" if "approximate" in kind else ""
+    return (
+        f'<th title="{escape(help_text)}; EM {escape(kind)}: {escape(EM_KINDS.get(kind, kind))}"{css}>'
+        f"{column}{mark}</th>"
+    )
+
+
+def _cell(
+    results: ModelResults,
+    name: str,
+    row: dict,
+    column: str,
+    columns: dict[str, dict[str, Any]],
+    more: set[str],
+    reasons: dict[str, str],
+) -> str:
+    """The ``<td>`` of parameter ``name`` (its ``row`` of results.json) in ``column``.
+
+    The gap kind in words; a number (shaded by size in a gap column, with the boundary it sits on);
+    or the words why the cell is empty, linked to the diagnostics of the column's first solver, whose
+    reason is added to ``reasons`` (words to reason, the list under the table).
+    """
+    value = row.get(column)
+    classes = ["gap", _gap_class(value)] if column in ("gap_sd", "gap_sd_em") else []
+    classes += ["more"] * (column in more)
+    if column == KIND:
+        kind = row.get(KIND)
+        return f'<td class="kind" title="{escape(kind_text(kind))}">{escape(KIND_WORDS.get(kind, kind or ""))}</td>'
+    if is_number(value):
+        text = escape(format_number(value, column))
+        bound = boundary_of(row, column)
+        if bound is not None:
+            classes.append("boundary")
+            text += f'<span class="why">on the boundary {escape(name)} = {bound:g}</span>'
+        return f'<td class="{" ".join(classes)}">{text}</td>'
+    words, reason = _missing(results, column, row)
+    reasons[words] = reason
+    anchor = f"solver-{columns[column]['solvers'][0]}"
+    return (
+        f'<td class="{" ".join([*classes, "explained"])}" title="{escape(reason)}">'
+        f'<a href="#{anchor}">{escape(words)}</a></td>'
     )
 
 

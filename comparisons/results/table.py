@@ -100,18 +100,61 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Fla
     """
 
     names = columns(fits)
+    table, flags = _merged(fits, order, names, notes or {})
+    gaps = _add_gaps(table, fits, names)
+    computed = {c: d.formula for c, (_, d) in owned_columns().items() if d.formula is not None and c in names}
+    for column, formula in computed.items():
+        table[column] = formula(table)
+    _clear_constant_rows(table, names, [*gaps, *computed], flags)
+    table["flags"] = [flags[n] for n in order]
+    table["notes"] = ["; ".join(f.text for f in flags[n]) for n in order]
+    table["gap_kind"] = gap_kinds(fits, table)
+    table.index.name = "parameter"
+    return table
+
+
+def _merged(
+    fits: dict[str, Fit], order: list[str], names: list[str], notes: dict[str, list[Flag]]
+) -> tuple[pd.DataFrame, dict[str, list[Flag]]]:
+    """The solvers' estimates in one table, and every row's flags (``notes``' first, then the solvers').
+
+    Parameters
+    ----------
+    fits : dict of str to Fit
+    order : list of str
+        Flat parameter names, the rows in order; an estimate or flag of another name is dropped.
+    names : list of str
+        The table's columns; NaN where no solver gave a value.
+    notes : dict of str to list of Flag
+        Flags from outside the solvers, per flat name.
+
+    Returns
+    -------
+    table : pandas.DataFrame, shape (len(order), len(names))
+    flags : dict of str to list of Flag
+        A new list per name of ``order``.
+    """
     rows = {name: dict.fromkeys(names, np.nan) for name in order}
-    extra = notes or {}
-    notes = {name: list(extra.get(name, [])) for name in order}
+    flags = {name: list(notes.get(name, [])) for name in order}
     for fit in fits.values():
         for column, values in fit.estimates.items():
             for name, value in values.items():
                 if name in rows:
                     rows[name][column] = value
-        for name, flags in fit.flags.items():
-            if name in notes:
-                notes[name].extend(flags)
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=names)
+        for name, fit_flags in fit.flags.items():
+            if name in flags:
+                flags[name].extend(fit_flags)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=names), flags
+
+
+def _add_gaps(table: pd.DataFrame, fits: dict[str, Fit], names: list[str]) -> list[str]:
+    """Set the :data:`GAPS` columns among ``names`` in place, NaN from a peak column flagged ``no_mode``.
+
+    Returns
+    -------
+    list of str
+        The gap columns set.
+    """
     no_mode = {f.column for fit in fits.values() for flags in fit.flags.values() for f in flags if f.kind == "no_mode"}
     gaps = [g for g in GAPS if g in names]
     for gap in gaps:
@@ -119,25 +162,30 @@ def make_table(fits: dict[str, Fit], order: list[str], notes: dict[str, list[Fla
         table[gap] = (table[mean] - table[peak]) / table[sd]
         if peak in no_mode:
             table[gap] = np.nan  # the peak column's point is not a mode in any coordinate: no peak to measure from
-    computed = {c: d.formula for c, (_, d) in owned_columns().items() if d.formula is not None and c in names}
-    for column, formula in computed.items():
-        table[column] = formula(table)
+    return gaps
+
+
+def _clear_constant_rows(
+    table: pd.DataFrame, names: list[str], relative: list[str], flags: dict[str, list[Flag]]
+) -> None:
+    """NaN in the ``relative`` columns (ratios to ``sd``) of a row without posterior spread, and a ``constant``
+    flag on it (in place).
+
+    A row has no spread when its ``sd`` is 0 or at most ``SPREAD_RTOL`` x its ``|mean|`` (a constant, or an
+    entry of observed data): a ratio to that sd would be rounding noise. Without ``sd`` and ``mean``
+    among ``names`` no row is cleared.
+    """
     constant = (
         (table["sd"] <= SPREAD_RTOL * table["mean"].abs()) | (table["sd"] == 0)
         if {"sd", "mean"} <= set(names)
         else pd.Series(False, index=table.index)
     )
-    table.loc[constant, [*gaps, *computed]] = np.nan
+    table.loc[constant, relative] = np.nan
     for name in table.index[constant]:
         spread = float(table.loc[name, "sd"])
-        notes[name].append(
+        flags[name].append(
             Flag(None, "constant", spread, f"no posterior spread (sd = {spread:.3g}): a constant, so no gap_sd")
         )
-    table["flags"] = [notes[n] for n in order]
-    table["notes"] = ["; ".join(f.text for f in notes[n]) for n in order]
-    table["gap_kind"] = gap_kinds(fits, table)
-    table.index.name = "parameter"
-    return table
 
 
 def format_table(table: pd.DataFrame, shown: list[str] | None = None, em_kind: str = "") -> str:

@@ -62,6 +62,37 @@ def fit_nuts(
             discrete_message(discrete, f"{sampler} samples continuous parameters only")
             + "; or run --sampler pymc (NUTS for the continuous parameters, Metropolis for the discrete)",
         )
+    idata = _sample(spec, seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler)
+    joined = [m.name for m in imputed_variables(spec.model)]  # data joined with imputed entries: no rows
+    estimates = summarise_draws(idata.posterior.to_dataset().drop_vars(joined))
+    diagnostics = _diagnostics(spec, idata, estimates, sampler=sampler, draws=draws, tune=tune, chains=chains)
+    problems = _problems(spec, discrete, diagnostics)
+    return Fit(
+        "nuts",
+        "ok",
+        "; ".join(problems),
+        draws=idata,
+        converged=not problems,
+        n_iter=tune + draws,
+        estimates=estimates,
+        diagnostics=diagnostics,
+        flags=_flags(estimates, chains),
+    )
+
+
+def _sample(spec: ModelSpec, *, seed: int, draws: int, tune: int, chains: int, sampler: str) -> xr.DataTree:
+    """``pm.sample`` on the spec's frozen model, quiet, with progress events; all ``draws`` or an interruption.
+
+    Returns
+    -------
+    xarray.DataTree
+        ``posterior`` with dims ``(chains, draws, ...)`` and ``sample_stats``.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        When sampling stopped before ``draws`` draws (``pm.sample`` swallows Ctrl-C and returns what it has).
+    """
     # a study runs its chains one after another (cores=1 in sample_kwargs, which take precedence)
     cores = spec.sample_kwargs.get("cores", chain_processes(chains))
     # the chains fork from this process where the platform allows it: a process started by forkserver
@@ -85,15 +116,71 @@ def fit_nuts(
     )
     if idata.posterior.sizes["draw"] < draws:  # pm.sample swallows Ctrl-C and returns what it has
         raise KeyboardInterrupt(f"sampling interrupted after {idata.posterior.sizes['draw']} of {draws} draws")
-    joined = [m.name for m in imputed_variables(spec.model)]  # data joined with imputed entries: no rows
-    estimates = summarise_draws(idata.posterior.to_dataset().drop_vars(joined))
-    divergences = int(idata.sample_stats["diverging"].sum())
-    worst_rhat = max(estimates["r_hat"].values())
-    lowest_ess = min(estimates["ess_bulk"].values())
+    return idata
+
+
+def _diagnostics(
+    spec: ModelSpec,
+    idata: xr.DataTree,
+    estimates: dict[str, dict[str, float]],
+    *,
+    sampler: str,
+    draws: int,
+    tune: int,
+    chains: int,
+) -> dict:
+    """The Fit's diagnostics: the step methods, the sampling settings, divergences, the worst R-hat and ESS.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    idata : xarray.DataTree
+        ``pm.sample``'s result; ``posterior`` dims ``(chain, draw, ...)``, ``sample_stats["diverging"]``.
+    estimates : dict of str to dict of str to float
+        :func:`summarise_draws`'s columns (``r_hat`` and ``ess_bulk`` are read).
+    sampler : {"pymc", "nutpie"}
+    draws, tune, chains : int
+        As sampled.
+
+    Returns
+    -------
+    dict
+        ``sampler``, ``draws``, ``tune``, ``chains``, ``divergences``, ``max_r_hat``, ``min_ess_bulk``, ``settings``.
+    """
+    return {
+        "sampler": step_methods(spec.model) if sampler == "pymc" else f"{sampler} NUTS",
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "divergences": int(idata.sample_stats["diverging"].sum()),
+        "max_r_hat": max(estimates["r_hat"].values()),
+        "min_ess_bulk": min(estimates["ess_bulk"].values()),
+        "settings": dict(spec.sample_kwargs),
+    }
+
+
+def _problems(spec: ModelSpec, discrete: list, diagnostics: dict) -> list[str]:
+    """The sentences of the Fit's message: divergences, R-hat, low ESS, discrete parameters not sampled by NUTS.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    discrete : list of TensorVariable
+        The model's free discrete parameters (:func:`~comparisons.density.start.free_discrete`).
+    diagnostics : dict
+        :func:`_diagnostics` (``divergences``, ``max_r_hat``, ``min_ess_bulk`` and ``chains`` are read; R-hat
+        is judged only with more than one chain).
+
+    Returns
+    -------
+    list of str
+        Empty when the draws pass every check (the Fit's ``converged``).
+    """
+    divergences, worst_rhat, lowest_ess = (diagnostics[k] for k in ("divergences", "max_r_hat", "min_ess_bulk"))
     problems = []
     if divergences:
         problems.append(f"{divergences} divergent transitions (raise target_accept or reparameterise)")
-    if chains > 1 and worst_rhat > RHAT_MAX:
+    if diagnostics["chains"] > 1 and worst_rhat > RHAT_MAX:
         problems.append(f"R-hat up to {worst_rhat:.3f} > {RHAT_MAX} (run longer chains)")
     if lowest_ess < ESS_MIN:
         problems.append(f"bulk ESS as low as {lowest_ess:.0f} < {ESS_MIN} (draw more)")
@@ -102,16 +189,23 @@ def fit_nuts(
             f"{', '.join(rv.name for rv in discrete)} sampled by {step_methods(spec.model)}, not NUTS: "
             "declare discrete parameters latent (EM sums them out and NUTS sees the marginal model)"
         )
-    diagnostics = {
-        "sampler": step_methods(spec.model) if sampler == "pymc" else f"{sampler} NUTS",
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-        "divergences": divergences,
-        "max_r_hat": worst_rhat,
-        "min_ess_bulk": lowest_ess,
-        "settings": dict(spec.sample_kwargs),
-    }
+    return problems
+
+
+def _flags(estimates: dict[str, dict[str, float]], chains: int) -> dict[str, list[Flag]]:
+    """Per flat parameter, an ``r_hat`` flag (R-hat > :data:`RHAT_MAX`, with several chains) and an ``ess`` flag
+    (bulk ESS < :data:`ESS_MIN`).
+
+    Parameters
+    ----------
+    estimates : dict of str to dict of str to float
+        :func:`summarise_draws`'s columns (``r_hat`` and ``ess_bulk`` are read).
+    chains : int
+
+    Returns
+    -------
+    dict of str to list of Flag
+    """
     flags: dict[str, list[Flag]] = {}
     for name, rhat in estimates["r_hat"].items():
         if chains > 1 and rhat > RHAT_MAX:
@@ -123,17 +217,7 @@ def fit_nuts(
             flags.setdefault(name, []).append(
                 Flag("ess_bulk", "ess", ess, f"nuts: bulk ESS {ess:.0f} < {ESS_MIN}, too few effective draws")
             )
-    return Fit(
-        "nuts",
-        "ok",
-        "; ".join(problems),
-        draws=idata,
-        converged=not problems,
-        n_iter=tune + draws,
-        estimates=estimates,
-        diagnostics=diagnostics,
-        flags=flags,
-    )
+    return flags
 
 
 def _callback(total: int, *, sequential: bool) -> Callable[..., None] | None:

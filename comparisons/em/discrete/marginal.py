@@ -68,51 +68,75 @@ def marginalize(model: pm.Model, latent: str, graph: LogJointGraph, shape: tuple
         Its log joint over the support (``DiscreteLatentEM.graph``).
     shape : tuple of int
         The latent's shape.
+
+    Returns
+    -------
+    pymc.Model
+        The marginal model.
+    """
+    with pm.Model(coords=model.coords) as marginal:
+        _register_written(marginal, model, latent, graph)
+        _add_marginal_density(model, latent, graph, shape)
+    return marginal
+
+
+def _register_written(marginal: pm.Model, model: pm.Model, latent: str, graph: LogJointGraph) -> None:
+    """Register in ``marginal`` (the model of the context) what it keeps of ``model`` as written.
+
+    The parameter random variables (their priors, transforms, initial values and dims), the observations
+    that do not depend on the latent, the deterministics that do not involve it, and every potential.
     """
     z_rv = model[latent]
-    with pm.Model(coords=model.coords) as marginal:
-        dims = model.named_vars_to_dims
-        for rv in graph.thetas:
-            marginal.register_rv(
-                rv,
-                rv.name,
-                default_transform=model.rvs_to_transforms.get(rv),
-                initval=model.rvs_to_initial_values.get(rv),
-                dims=dims.get(rv.name),
-            )
-        for o in graph.independent:
-            marginal.register_rv(o, o.name, observed=model.rvs_to_values[o], dims=dims.get(o.name))
-        for d in model.deterministics:
-            if z_rv not in ancestors([d]):
-                pm.Deterministic(d.name, d, dims=model.named_vars_to_dims.get(d.name))
-        for p in model.potentials:
-            pm.Potential(p.name, p)
-        dep = graph.dependent
-        data = [np.asarray(observed_value(model, o)) for o in dep]
-        thetas = graph.thetas
-        if len(dep) == 1:
+    dims = model.named_vars_to_dims
+    for rv in graph.thetas:
+        marginal.register_rv(
+            rv,
+            rv.name,
+            default_transform=model.rvs_to_transforms.get(rv),
+            initval=model.rvs_to_initial_values.get(rv),
+            dims=dims.get(rv.name),
+        )
+    for o in graph.independent:
+        marginal.register_rv(o, o.name, observed=model.rvs_to_values[o], dims=dims.get(o.name))
+    for d in model.deterministics:
+        if z_rv not in ancestors([d]):
+            pm.Deterministic(d.name, d, dims=model.named_vars_to_dims.get(d.name))
+    for p in model.potentials:
+        pm.Potential(p.name, p)
 
-            def logp(value, shape_carrier, *params):
-                return marginal_logp(graph, model, list(params), {dep[0].name: value})
 
-            # the parameters are the distribution's inputs (core shapes as written); a constant of the
-            # observation's shape is passed first so the signature can name the output's core shape
-            out = "(" + ",".join(f"y{j}" for j in range(data[0].ndim)) + ")"
-            cores = [out] + ["(" + ",".join(f"p{i}_{j}" for j in range(rv.ndim)) + ")" for i, rv in enumerate(thetas)]
-            pm.CustomDist(
-                dep[0].name,
-                pt.zeros(data[0].shape),
-                *thetas,
-                logp=_reduce_to(logp, data[0].ndim, len(shape)),
-                observed=model.rvs_to_values[dep[0]],  # the written model's data (a shared variable, swappable)
-                signature=f"{','.join(cores)}->{out}",
-                dtype=str(data[0].dtype),
-            )
-        else:
-            values = {o.name: model.rvs_to_values[o] for o in dep}
-            lp = marginal_logp(graph, model, list(thetas), values)
-            pm.Potential(f"{latent}_marginal", lp.sum())
-    return marginal
+def _add_marginal_density(model: pm.Model, latent: str, graph: LogJointGraph, shape: tuple[int, ...]) -> None:
+    """Add to the model of the context the dependent observations' density with the latent summed out.
+
+    One dependent observation: an observed ``CustomDist`` of its name, whose elementwise log density is
+    :func:`marginal_logp` (on the latent's elements, :func:`_reduce_to`), observing the written model's
+    data. Several: one ``Potential`` ``"<latent>_marginal"``, their summed :func:`marginal_logp`.
+    """
+    dep = graph.dependent
+    data = [np.asarray(observed_value(model, o)) for o in dep]
+    thetas = graph.thetas
+    if len(dep) == 1:
+
+        def logp(value, shape_carrier, *params):
+            return marginal_logp(graph, model, list(params), {dep[0].name: value})
+
+        # the parameters are the distribution's inputs (core shapes as written); a constant of the
+        # observation's shape is passed first so the signature can name the output's core shape
+        out = "(" + ",".join(f"y{j}" for j in range(data[0].ndim)) + ")"
+        cores = [out] + ["(" + ",".join(f"p{i}_{j}" for j in range(rv.ndim)) + ")" for i, rv in enumerate(thetas)]
+        pm.CustomDist(
+            dep[0].name,
+            pt.zeros(data[0].shape),
+            *thetas,
+            logp=_reduce_to(logp, data[0].ndim, len(shape)),
+            observed=model.rvs_to_values[dep[0]],  # the written model's data (a shared variable, swappable)
+            signature=f"{','.join(cores)}->{out}",
+            dtype=str(data[0].dtype),
+        )
+    else:
+        values = {o.name: model.rvs_to_values[o] for o in dep}
+        lp = marginal_logp(graph, model, list(thetas), values)
+        pm.Potential(f"{latent}_marginal", lp.sum())
 
 
 def _reduce_to(logp, value_ndim: int, latent_ndim: int):

@@ -37,11 +37,10 @@ import pytensor
 from pymc.variational.callbacks import Callback
 
 from ...density.compile import compile_small
-from ...density.space import model_space
-from ...density.start import discrete_message, free_discrete
+from ...density.space import ValueSpace
 from ...results.fit import Fit
 from ...spec.model_spec import ModelSpec
-from .base import Approximation, approximation_fit
+from .base import Approximation, Draws
 
 __all__ = [
     "ADVI",
@@ -52,7 +51,6 @@ __all__ = [
     "WINDOW",
     "fit_advi",
     "fit_fullrank_advi",
-    "fit_gaussian_vi",
 ]
 
 LEARNING_RATE = 0.01
@@ -62,7 +60,10 @@ MAX_ITER = 100_000
 
 
 class ADVI(Approximation):
-    """Mean-field ADVI (:func:`fit_gaussian_vi` with ``method = "advi"``).
+    """Mean-field ADVI (``pm.fit(method="advi")``), seeded, to the stopping rule of this module.
+
+    :meth:`draw` fits the Gaussian and draws from it, mapped to the value variables' order
+    (:class:`~comparisons.density.space.ValueSpace`'s).
 
     Attributes
     ----------
@@ -73,9 +74,34 @@ class ADVI(Approximation):
     name = prefix = method = "advi"
     label = "ADVI (mean-field)"
     draws_label = "mean-field ADVI"
+    continuous_only = "ADVI fits continuous parameters only"
 
-    def draw(self, spec: ModelSpec, *, seed: int, n: int) -> Fit:
-        return fit_gaussian_vi(spec, self.method, seed=seed, draws=n, max_iter=MAX_ITER)
+    def draw(self, spec: ModelSpec, space: ValueSpace, *, seed: int, n: int, max_iter: int = MAX_ITER) -> Draws:
+        """Fit with ``pm.fit`` (seeded: its Monte Carlo gradients) and draw ``n`` times from the fitted Gaussian.
+
+        ``max_iter`` is the iteration limit; reaching it is reported (``converged`` False, and a note). The
+        diagnostics hold the Gaussian (mean and sd per value variable) and the stopping rule; the traces
+        the negative ELBO per iteration (``traces[method]``).
+        """
+        approx, average = _fit(spec.model, self.method, seed=seed, max_iter=max_iter)
+        mean, cov = _gaussian(approx, space)
+        chol = np.linalg.cholesky(cov)
+        z = np.random.default_rng(seed).standard_normal((n, space.size))
+        u = mean + z @ chol.T
+        log_q = -0.5 * np.sum(z**2, axis=1)  # log N(u; mean, cov) up to a constant, which k̂ ignores
+        n_iter = len(approx.hist)
+        converged = n_iter < max_iter
+        notes = (
+            []
+            if converged
+            else [
+                f"stopped at the iteration limit ({max_iter}) before the variational parameters "
+                f"settled (their {WINDOW}-iteration averages still moved by >= {TOLERANCE})"
+            ]
+        )
+        diagnostics = _diagnostics(self.method, space, mean, cov, approx, average, max_iter=max_iter)
+        traces = {self.method: [np.asarray(approx.hist)]}
+        return Draws(u, log_q, diagnostics, converged=converged, n_iter=n_iter, notes=notes, traces=traces)
 
 
 class FullRankADVI(ADVI):
@@ -86,41 +112,26 @@ class FullRankADVI(ADVI):
 
 
 def fit_advi(spec: ModelSpec, *, seed: int, draws: int = 4000, max_iter: int = MAX_ITER) -> Fit:
-    """Mean-field ADVI (``pm.fit(method="advi")``); see :func:`fit_gaussian_vi`."""
-    return fit_gaussian_vi(spec, "advi", seed=seed, draws=draws, max_iter=max_iter)
+    """Mean-field ADVI (``pm.fit(method="advi")``): columns ``advi_<stat>``, Pareto k̂ in ``diagnostics``; see
+    :class:`ADVI`."""
+    return ADVI().approximate(spec, seed=seed, n=draws, max_iter=max_iter)
 
 
 def fit_fullrank_advi(spec: ModelSpec, *, seed: int, draws: int = 4000, max_iter: int = MAX_ITER) -> Fit:
-    """Full-rank ADVI (``pm.fit(method="fullrank_advi")``); see :func:`fit_gaussian_vi`."""
-    return fit_gaussian_vi(spec, "fullrank_advi", seed=seed, draws=draws, max_iter=max_iter)
+    """Full-rank ADVI (``pm.fit(method="fullrank_advi")``): columns ``fullrank_advi_<stat>``; see :class:`ADVI`."""
+    return FullRankADVI().approximate(spec, seed=seed, n=draws, max_iter=max_iter)
 
 
-def fit_gaussian_vi(spec: ModelSpec, method: str, *, seed: int, draws: int, max_iter: int) -> Fit:
-    """Fit ADVI with PyMC, seeded, to the stopping rule of this module; draw from the fitted Gaussian.
-
-    Parameters
-    ----------
-    spec : ModelSpec
-    method : {"advi", "fullrank_advi"}
-        Also the solver's name and its columns' prefix.
-    seed : int
-        Seeds ``pm.fit`` (its Monte Carlo gradients) and the draws.
-    draws : int
-        Independent draws from the fitted approximation.
-    max_iter : int
-        Iteration limit; reaching it is reported (``converged`` False, and in the message).
+def _fit(model: pm.Model, method: str, *, seed: int, max_iter: int):
+    """``pm.fit`` with Adam steps of the module's learning-rate schedule, stopped by :class:`_WindowAverage`.
 
     Returns
     -------
-    Fit
-        Columns ``<method>_<stat>``, Pareto k̂ in ``diagnostics``, the negative ELBO per iteration in
-        ``traces[method]``.
+    approx : pymc.variational.Approximation
+        Its parameters set to the last window's average.
+    average : _WindowAverage
+        The callback, with the window averages' changes.
     """
-    model = spec.model
-    discrete = free_discrete(model)
-    if discrete:
-        return Fit(method, "not_applicable", discrete_message(discrete, "ADVI fits continuous parameters only"))
-    space = model_space(spec)  # shared with map's (comparisons.spec.observations)
     rate = pytensor.shared(np.float64(LEARNING_RATE), name="learning_rate")
     average = _WindowAverage(WINDOW, TOLERANCE, rate)
     with _quiet_pymc():
@@ -134,28 +145,42 @@ def fit_gaussian_vi(spec: ModelSpec, method: str, *, seed: int, draws: int, max_
             progressbar=False,
         )
     average.apply(approx)
+    return approx, average
+
+
+def _gaussian(approx, space: ValueSpace) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted Gaussian's mean and covariance, in ``space``'s order of the value variables (not PyMC's).
+
+    Returns
+    -------
+    mean : ndarray, shape (space.size,)
+    cov : ndarray, shape (space.size, space.size)
+    """
     group = approx.groups[0]
     mean, cov = compile_small([], [group.mean, group.cov])()
     order = np.concatenate(
         [np.arange(group.ordering[v.name][1].start, group.ordering[v.name][1].stop) for v in space.value_vars]
     )  # PyMC's order of the value variables -> ValueSpace's
-    mean, cov = np.asarray(mean)[order], np.asarray(cov)[np.ix_(order, order)]
-    chol = np.linalg.cholesky(cov)
-    z = np.random.default_rng(seed).standard_normal((draws, space.size))
-    u = mean + z @ chol.T
-    log_q = -0.5 * np.sum(z**2, axis=1)  # log N(u; mean, cov) up to a constant, which k̂ ignores
-    n_iter = len(approx.hist)
-    converged = n_iter < max_iter
-    notes = (
-        []
-        if converged
-        else [
-            f"stopped at the iteration limit ({max_iter}) before the variational parameters "
-            f"settled (their {WINDOW}-iteration averages still moved by >= {TOLERANCE})"
-        ]
-    )
+    return np.asarray(mean)[order], np.asarray(cov)[np.ix_(order, order)]
+
+
+def _diagnostics(
+    method: str,
+    space: ValueSpace,
+    mean: np.ndarray,
+    cov: np.ndarray,
+    approx,
+    average: _WindowAverage,
+    *,
+    max_iter: int,
+) -> dict:
+    """The fit's diagnostics: the Gaussian's mean and sd per value variable, the optimiser, the stopping
+    rule, the final loss (the last window's mean negative ELBO) and the last ten window changes.
+
+    ``mean`` has shape (space.size,) and ``cov`` (space.size, space.size), in ``space``'s order.
+    """
     sd = np.sqrt(np.diag(cov))
-    diagnostics = {
+    return {
         "gaussian": {
             "mean": dict(zip(space.value_names, mean.tolist(), strict=True)),
             "sd": dict(zip(space.value_names, sd.tolist(), strict=True)),
@@ -168,18 +193,6 @@ def fit_gaussian_vi(spec: ModelSpec, method: str, *, seed: int, draws: int, max_
         "final_loss": float(np.mean(approx.hist[-WINDOW:])),
         "window_changes": average.changes[-10:],
     }
-    return approximation_fit(
-        method,
-        method,
-        space,
-        u,
-        log_q,
-        converged=converged,
-        n_iter=n_iter,
-        diagnostics=diagnostics,
-        notes=notes,
-        traces={method: [np.asarray(approx.hist)]},
-    )
 
 
 class _WindowAverage(Callback):

@@ -12,7 +12,8 @@ Evaluating variational inference*). Both densities are unnormalised as they come
 depend on the constants.
 
 Each approximation is an :class:`Approximation`: it declares its name, label and column prefix, and
-implements one hook, :meth:`Approximation.draw`; the rest of its declarations are the family's.
+implements one hook, :meth:`Approximation.draw`, which returns its :class:`Draws`; the family does the rest
+(the discrete-parameter check, the model's space, the Fit built from the draws).
 """
 
 from __future__ import annotations
@@ -20,13 +21,16 @@ from __future__ import annotations
 # ArviZ is imported inside the functions that use it: importing it takes ~1.4 s, which the solver
 # registry (and so 'modemean run --help') need not pay.
 from abc import abstractmethod
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import xarray as xr
 from scipy import stats
 
-from ...density.space import ValueSpace
+from ...density.space import ValueSpace, model_space
+from ...density.start import discrete_message, free_discrete
+from ...errors import ApproximationFailedError
 from ...results.fit import Fit
 from ...results.schema import HDI_PROB, KHAT_GOOD, KHAT_MAX
 from ..base import Column, Solver
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APPROX_DRAWS",
     "Approximation",
+    "Draws",
     "STATS",
     "pareto_khat",
     "khat_words",
@@ -129,13 +134,44 @@ def summarise_approximation(values: np.ndarray, names: list[str], prefix: str) -
     return out
 
 
-class Approximation(Solver):
-    """An approximation of the posterior: the family's declarations, and one hook, :meth:`draw`.
+@dataclass
+class Draws:
+    """What an approximation hands the family (:meth:`Approximation.draw`): its draws and how it got them.
 
-    A subclass sets :attr:`name`, :attr:`label`, :attr:`prefix` and :attr:`draws_label` and implements
-    :meth:`draw`. Its columns (:func:`approximation_columns` of ``prefix`` and ``draws_label``) are
-    derived when the subclass is defined; every approximation takes ``approx_draws``, keeps its draws
-    (``results.nc`` group ``draws_<name>``) and runs only when ``--solvers`` names it.
+    Attributes
+    ----------
+    u : ndarray, shape (n, space.size)
+        Independent draws of the approximation in the unconstrained space of the model's value variables.
+    log_q : ndarray, shape (n,)
+        The approximation's log density at each draw (any constant: k̂ ignores it).
+    diagnostics : dict
+        What the approximation reports of its fit; :func:`approximation_fit` adds ``khat``, ``khat_says``,
+        ``n_draws`` and ``draws_outside_support``.
+    converged, n_iter : bool or None, int or None
+        The fitting procedure's own stopping rule, and its iterations.
+    notes : list of str
+        Further sentences for the Fit's message (e.g. "stopped at the iteration limit").
+    traces : dict
+        The objective per iteration (e.g. ADVI's negative ELBO), the Fit's ``traces``.
+    """
+
+    u: np.ndarray
+    log_q: np.ndarray
+    diagnostics: dict[str, Any]
+    converged: bool | None
+    n_iter: int | None
+    notes: list[str] = field(default_factory=list)
+    traces: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+
+class Approximation(Solver):
+    """An approximation of the posterior: the family's declarations and steps, and one hook, :meth:`draw`.
+
+    A subclass sets :attr:`name`, :attr:`label`, :attr:`prefix`, :attr:`draws_label` and
+    :attr:`continuous_only` and implements :meth:`draw`. Its columns (:func:`approximation_columns` of
+    ``prefix`` and ``draws_label``) are derived when the subclass is defined; every approximation takes
+    ``approx_draws``, keeps its draws (``results.nc`` group ``draws_<name>``) and runs only when
+    ``--solvers`` names it. :meth:`approximate` does what every approximation does around its draws.
 
     Attributes
     ----------
@@ -144,10 +180,14 @@ class Approximation(Solver):
         another solver's columns.
     draws_label : str
         How the columns' help names its draws (``"mean of the <draws_label> draws"``).
+    continuous_only : str
+        The end of the ``not_applicable`` message for a model with free discrete parameters
+        (e.g. ``"Pathfinder needs continuous parameters only"``).
     """
 
     prefix: ClassVar[str]
     draws_label: ClassVar[str]
+    continuous_only: ClassVar[str]
     options = {"approx_draws": APPROX_DRAWS}  # as SOLVER_OPTIONS declares for each approximation
     has_draws = True
     default = False
@@ -157,32 +197,63 @@ class Approximation(Solver):
         cls.columns = approximation_columns(cls.prefix, cls.draws_label)
 
     def fit(self, spec: ModelSpec, *, seed: int, approx_draws: int) -> Fit:
-        """Fit the approximation and summarise ``approx_draws`` draws of it (:meth:`draw`)."""
-        return self.draw(spec, seed=seed, n=approx_draws)
+        """Fit the approximation and summarise ``approx_draws`` draws of it (:meth:`approximate`)."""
+        return self.approximate(spec, seed=seed, n=approx_draws)
+
+    def approximate(self, spec: ModelSpec, *, seed: int, n: int, **options: Any) -> Fit:
+        """The :func:`approximation_fit` of ``n`` draws of the approximation (:meth:`draw`) fitted to ``spec``.
+
+        Parameters
+        ----------
+        spec : ModelSpec
+        seed : int
+        n : int
+            Independent draws.
+        **options
+            The subclass's own keywords of :meth:`draw`.
+
+        Returns
+        -------
+        Fit
+            ``not_applicable`` with free discrete parameters (:attr:`continuous_only`); ``failed``,
+            saying why, where :meth:`draw` finds nothing to draw from (``ApproximationFailedError``).
+        """
+        discrete = free_discrete(spec.model)
+        if discrete:
+            return Fit(self.name, "not_applicable", discrete_message(discrete, self.continuous_only))
+        space = model_space(spec)  # shared with map's (comparisons.compiled)
+        try:
+            draws = self.draw(spec, space, seed=seed, n=n, **options)
+        except ApproximationFailedError as exc:
+            return Fit(self.name, "failed", str(exc), diagnostics=exc.diagnostics)
+        return approximation_fit(self.name, self.prefix, space, draws)
 
     @abstractmethod
-    def draw(self, spec: ModelSpec, *, seed: int, n: int) -> Fit:
-        """Fit the approximation to ``spec``; the :func:`approximation_fit` of ``n`` independent draws of it.
+    def draw(self, spec: ModelSpec, space: ValueSpace, *, seed: int, n: int) -> Draws:
+        """Fit the approximation to ``spec`` (a model without free discrete parameters); ``n`` draws of it.
 
-        ``not_applicable`` with free discrete parameters, ``failed`` (saying why) where there is no
-        approximation to draw from. A subclass with options of its own adds them as keywords with
-        their declared defaults, and passes them from its :meth:`fit`.
+        Parameters
+        ----------
+        spec : ModelSpec
+        space : ValueSpace
+            The model's space (:func:`~comparisons.density.space.model_space`): the draws' coordinates.
+        seed : int
+        n : int
+
+        Returns
+        -------
+        Draws
+            ``u`` of shape (n, space.size), ``log_q`` of shape (n,), the diagnostics.
+
+        Raises
+        ------
+        ApproximationFailedError
+            Where there is no approximation to draw from, saying why. A subclass with options of its
+            own adds them as keywords with their declared defaults, and passes them from its :meth:`fit`.
         """
 
 
-def approximation_fit(
-    method: str,
-    prefix: str,
-    space: ValueSpace,
-    draws: np.ndarray,
-    log_q: np.ndarray,
-    *,
-    converged: bool | None,
-    n_iter: int | None,
-    diagnostics: dict,
-    notes: list[str] | None = None,
-    traces: dict | None = None,
-) -> Fit:
+def approximation_fit(method: str, prefix: str, space: ValueSpace, draws: Draws) -> Fit:
     """The :class:`Fit` of an approximation from its draws in the unconstrained space.
 
     Parameters
@@ -193,18 +264,8 @@ def approximation_fit(
         Its columns' prefix.
     space : ValueSpace
         Built with the model's free variables and deterministics as outputs.
-    draws : ndarray, shape (n, space.size)
-        Independent draws of the approximation in the unconstrained space.
-    log_q : ndarray, shape (n,)
-        The approximation's log density at each draw (any constant).
-    converged, n_iter : bool or None, int or None
-        The fitting procedure's own stopping rule, and its iterations.
-    diagnostics : dict
-        What the solver reports of its fit; ``khat``, ``khat_says``, ``n_draws`` are added.
-    notes : list of str, optional
-        Further sentences for the message (e.g. "stopped at the iteration limit").
-    traces : dict, optional
-        The objective per iteration (e.g. ADVI's negative ELBO).
+    draws : Draws
+        ``u`` of shape (n, space.size), ``log_q`` of shape (n,), and how the approximation got them.
 
     Returns
     -------
@@ -213,28 +274,28 @@ def approximation_fit(
         same k̂ on every row); ``draws``: a DataTree whose
         ``posterior`` holds the draws (one chain) on each variable's own scale and whose
         ``sample_stats`` holds ``log_p`` and ``log_q``. A k̂ above :data:`KHAT_MAX` is stated in the
-        message; the status stays ``ok``.
+        message; the status stays ``ok``. ``failed`` when the model's log density is undefined at every draw.
     """
-    values, log_p = space.at_draws(draws)
+    values, log_p = space.at_draws(draws.u)
     finite = np.isfinite(log_p)
     if not finite.any():
         return Fit(
             method,
             "failed",
             "the model's log density is undefined at every draw of the approximation",
-            diagnostics=diagnostics,
+            diagnostics=draws.diagnostics,
         )
-    khat, _ = pareto_khat(log_p - log_q)
+    khat, _ = pareto_khat(log_p - draws.log_q)
     estimates = summarise_approximation(values, space.names, prefix)
     estimates[f"{prefix}_khat"] = dict.fromkeys(space.names, khat)
     diagnostics = {
-        **diagnostics,
+        **draws.diagnostics,
         "khat": khat,
         "khat_says": khat_words(khat),
-        "n_draws": len(draws),
+        "n_draws": len(draws.u),
         "draws_outside_support": int((~finite).sum()),
     }
-    message = list(notes or [])
+    message = list(draws.notes)
     if not (np.isfinite(khat) and khat <= KHAT_MAX):
         message.append(khat_words(khat))
     return Fit(
@@ -242,11 +303,11 @@ def approximation_fit(
         "ok",
         "; ".join(message),
         estimates=estimates,
-        draws=_tree(space, values, log_p, log_q),
-        converged=converged,
-        n_iter=n_iter,
+        draws=_tree(space, values, log_p, draws.log_q),
+        converged=draws.converged,
+        n_iter=draws.n_iter,
         diagnostics=diagnostics,
-        traces=traces or {},
+        traces=draws.traces,
     )
 
 

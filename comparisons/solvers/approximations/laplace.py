@@ -22,11 +22,11 @@ from __future__ import annotations
 import numpy as np
 
 from ...density.optimize import DECREMENT_TOL, jacobian_mode
-from ...density.space import model_space
-from ...density.start import discrete_message, free_discrete
+from ...density.space import ValueSpace
+from ...errors import ApproximationFailedError
 from ...results.fit import Fit
 from ...spec.model_spec import ModelSpec
-from .base import Approximation, approximation_fit
+from .base import Approximation, Draws
 
 __all__ = ["PREFIX", "LaplaceSampling", "fit_laplace_sampling"]
 
@@ -40,9 +40,24 @@ class LaplaceSampling(Approximation):
     label = "Laplace sampling"
     prefix = PREFIX
     draws_label = "Laplace"
+    continuous_only = "Laplace sampling needs continuous parameters only"
 
-    def draw(self, spec: ModelSpec, *, seed: int, n: int) -> Fit:
-        return fit_laplace_sampling(spec, seed=seed, draws=n)
+    def draw(self, spec: ModelSpec, space: ValueSpace, *, seed: int, n: int) -> Draws:
+        """``n`` draws ``u ~ N(mode, (-H)^-1)`` at the mode of the unconstrained density (:func:`_gaussian_at_mode`)."""
+        mode, cov, chol, audit = _gaussian_at_mode(space)
+        rng = np.random.default_rng(seed)
+        z = rng.standard_normal((n, space.size))
+        u = mode + z @ chol.T
+        log_q = -0.5 * np.sum(z**2, axis=1)  # log N(u; mode, cov) up to a constant, which k̂ ignores
+        diagnostics = {
+            **audit,
+            "mode": dict(zip(space.names, space.constrained(mode)[0].tolist(), strict=True)),
+            "gaussian": {
+                "mean": dict(zip(space.value_names, mode.tolist(), strict=True)),
+                "sd": dict(zip(space.value_names, np.sqrt(np.diag(cov)).tolist(), strict=True)),
+            },
+        }
+        return Draws(u, log_q, diagnostics, converged=True, n_iter=audit["nit"])
 
 
 def fit_laplace_sampling(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fit:
@@ -64,13 +79,32 @@ def fit_laplace_sampling(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fi
         away along a ridge, or the Hessian where it stops is not negative definite): there is no
         Gaussian to draw from. ``not_applicable`` with free discrete parameters.
     """
-    model = spec.model
-    discrete = free_discrete(model)
-    if discrete:
-        return Fit(
-            "laplace", "not_applicable", discrete_message(discrete, "Laplace sampling needs continuous parameters only")
-        )
-    space = model_space(spec)  # shared with map's (comparisons.spec.observations)
+    return LaplaceSampling().approximate(spec, seed=seed, n=draws)
+
+
+def _gaussian_at_mode(space: ValueSpace) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """The Laplace Gaussian: the mode of the unconstrained density (with the log-Jacobian), ``(-H)^-1`` there.
+
+    Parameters
+    ----------
+    space : ValueSpace
+
+    Returns
+    -------
+    mode : ndarray, shape (space.size,)
+    cov : ndarray, shape (space.size, space.size)
+        The inverse of the negative Hessian at the mode.
+    chol : ndarray, shape (space.size, space.size)
+        Its lower Cholesky factor.
+    audit : dict
+        :func:`~comparisons.density.optimize.jacobian_mode`'s audit of the optimisation.
+
+    Raises
+    ------
+    ApproximationFailedError
+        Where the density has no mode where its optimiser stopped (the Hessian there is not negative
+        definite, or the density still rises), with the audit as diagnostics.
+    """
     mode, audit = jacobian_mode(space, space.ravel(space.initial_point))
     hess = space.hessian(mode, jacobian=True)
     where = ", ".join(f"{n} = {v:.4g}" for n, v in list(zip(space.names, space.constrained(mode)[0], strict=True))[:4])
@@ -81,33 +115,11 @@ def fit_laplace_sampling(spec: ModelSpec, *, seed: int, draws: int = 4000) -> Fi
     except np.linalg.LinAlgError:
         chol = None
     if cov is None or chol is None or audit["decrement"] is None or audit["decrement"] >= DECREMENT_TOL:
-        return Fit(
-            "laplace",
-            "failed",
+        raise ApproximationFailedError(
             "the density of the unconstrained coordinates has no mode where its "
             f"optimiser stopped ({where}, ...: the Hessian there is not negative definite or the density "
             "still rises): there is no Gaussian to centre; the posterior may have a ridge or an unbounded "
             "density (a funnel)",
             diagnostics=audit,
         )
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((draws, space.size))
-    u = mode + z @ chol.T
-    log_q = -0.5 * np.sum(z**2, axis=1)  # log N(u; mode, cov) up to a constant, which k̂ ignores
-    return approximation_fit(
-        "laplace",
-        PREFIX,
-        space,
-        u,
-        log_q,
-        converged=True,
-        n_iter=audit["nit"],
-        diagnostics={
-            **audit,
-            "mode": dict(zip(space.names, space.constrained(mode)[0].tolist(), strict=True)),
-            "gaussian": {
-                "mean": dict(zip(space.value_names, mode.tolist(), strict=True)),
-                "sd": dict(zip(space.value_names, np.sqrt(np.diag(cov)).tolist(), strict=True)),
-            },
-        },
-    )
+    return mode, cov, chol, audit

@@ -19,13 +19,12 @@ import re
 
 import numpy as np
 
-from ...density.space import ValueSpace, model_space
-from ...density.start import discrete_message, free_discrete
-from ...errors import ModemeanError
+from ...density.space import ValueSpace
+from ...errors import ApproximationFailedError, ModemeanError
 from ...results.fit import Fit
 from ...spec.model_spec import ModelSpec
 from ..declared import PATHFINDER_MAX_ITER, SOLVER_OPTIONS
-from .base import Approximation, approximation_fit
+from .base import Approximation, Draws
 
 __all__ = ["ELBO_DRAWS", "HISTORY", "MAX_ITER", "Pathfinder", "available", "budgets", "fit_pathfinder", "stopped_early"]
 
@@ -43,19 +42,45 @@ def available() -> bool:
 
 
 class Pathfinder(Approximation):
-    """BlackJAX's single-path Pathfinder (:func:`fit_pathfinder`); needs the ``approx`` extra."""
+    """BlackJAX's single-path Pathfinder from the model's initial point; needs the ``approx`` extra.
+
+    :meth:`draw` draws from the best Gaussian on the path (:func:`fit_pathfinder`).
+    """
 
     name = prefix = "pathfinder"
     label = draws_label = "Pathfinder"
+    continuous_only = "Pathfinder needs continuous parameters only"
     options = SOLVER_OPTIONS["pathfinder"]
 
     def fit(
         self, spec: ModelSpec, *, seed: int, approx_draws: int, pathfinder_maxiter: int = MAXITER_OPTION.default
     ) -> Fit:
-        return self.draw(spec, seed=seed, n=approx_draws, maxiter=pathfinder_maxiter)
+        return self.approximate(spec, seed=seed, n=approx_draws, maxiter=pathfinder_maxiter)
 
-    def draw(self, spec: ModelSpec, *, seed: int, n: int, maxiter: int = MAX_ITER) -> Fit:
-        return fit_pathfinder(spec, seed=seed, draws=n, maxiter=maxiter)
+    def draw(self, spec: ModelSpec, space: ValueSpace, *, seed: int, n: int, maxiter: int = MAX_ITER) -> Draws:
+        """Run Pathfinder (:func:`_run`) and draw ``n`` times from the Gaussian of the best ELBO on its path.
+
+        The diagnostics hold the L-BFGS iterations and budget, the index of the chosen point on the
+        path, its ELBO and the settings; reaching ``maxiter`` is reported (``converged`` False, and a note).
+        """
+        if not available():
+            raise ApproximationFailedError("BlackJAX is not installed: pip install 'modemean[approx]'")
+        state, elbo, samples, log_q, budget = _run(space, seed=seed, n=n, maxiter=maxiter)
+        import blackjax  # imported by _run, after it set JAX's configuration
+        import jax
+
+        n_iter = int(np.isfinite(elbo).sum()) - 1  # the path's points: the start, then one per L-BFGS iteration
+        diagnostics = {
+            "method": f"blackjax {blackjax.__version__} vi.pathfinder (single path), JAX {jax.__version__}",
+            "lbfgs_iterations": n_iter,
+            "lbfgs_budget": budget,  # the iterations the kept run could take: its path held budget + 1 points
+            "chosen_point": int(np.argmax(elbo)),
+            "elbo": float(state.elbo),
+            "settings": {"maxiter": maxiter, "history": HISTORY, "elbo_draws": ELBO_DRAWS, "ftol": FTOL, "gtol": GTOL},
+        }
+        converged = n_iter < maxiter
+        notes = [] if converged else [f"L-BFGS stopped at its iteration limit ({maxiter})"]
+        return Draws(samples, log_q, diagnostics, converged=converged, n_iter=n_iter, notes=notes)
 
     def check(self, options: dict) -> None:
         if not available():
@@ -87,14 +112,28 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
         the index of the chosen point on the path and its ELBO). ``failed`` when BlackJAX is not
         installed, saying how to install it.
     """
-    model = spec.model
-    discrete = free_discrete(model)
-    if discrete:
-        return Fit(
-            "pathfinder", "not_applicable", discrete_message(discrete, "Pathfinder needs continuous parameters only")
-        )
-    if not available():
-        return Fit("pathfinder", "failed", "BlackJAX is not installed: pip install 'modemean[approx]'")
+    return Pathfinder().approximate(spec, seed=seed, n=draws, maxiter=maxiter)
+
+
+def _run(space: ValueSpace, *, seed: int, n: int, maxiter: int):
+    """BlackJAX's Pathfinder on ``space``'s log density, over the budgets of :func:`budgets`, and ``n`` draws.
+
+    Returns
+    -------
+    state : blackjax PathfinderState
+        The chosen Gaussian (its ``elbo``).
+    elbo : ndarray, shape (budget + 1,)
+        The ELBO estimate at each point of the path (not finite past L-BFGS's last iteration).
+    samples : ndarray, shape (n, space.size)
+    log_q : ndarray, shape (n,)
+    budget : int
+        The L-BFGS budget of the kept run.
+
+    Raises
+    ------
+    ApproximationFailedError
+        When JAX runs out of memory, with the size asked for and the advice to lower ``maxiter``.
+    """
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -102,7 +141,6 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
     import blackjax
     from pymc.sampling.jax import get_jaxified_graph
 
-    space = model_space(spec)  # shared with map's (comparisons.spec.observations)
     log_density = _jax_log_density(space, jax, get_jaxified_graph)
     key_path, key_draws = jax.random.split(jax.random.key(seed))
     start = jax.numpy.asarray(space.ravel(space.initial_point))
@@ -120,41 +158,18 @@ def fit_pathfinder(spec: ModelSpec, *, seed: int, draws: int = 4000, maxiter: in
             )
             if stopped_early(np.asarray(info.path.position), np.asarray(info.path.grad_position)):
                 break
-        samples, log_q = blackjax.vi.pathfinder.sample(key_draws, state, draws)
+        samples, log_q = blackjax.vi.pathfinder.sample(key_draws, state, n)
         elbo, samples, log_q = (np.asarray(a, dtype=float) for a in (info.path.elbo, samples, log_q))
     except jax.errors.JaxRuntimeError as exc:
         size = re.search(r"Out of memory allocating (\d+) bytes", str(exc))
         if size is None:
             raise
-        return Fit(
-            "pathfinder",
-            "failed",
+        raise ApproximationFailedError(
             f"out of memory: BlackJAX's Pathfinder estimates the ELBO at all "
             f"{budget + 1} path points at once ({ELBO_DRAWS} draws each), which asked for "
-            f"{int(size.group(1)) / 1e9:.3g} GB for this model; lower --pathfinder-maxiter (now {maxiter})",
-        )
-    n_iter = int(np.isfinite(elbo).sum()) - 1  # the path's points: the start, then one per L-BFGS iteration
-    diagnostics = {
-        "method": f"blackjax {blackjax.__version__} vi.pathfinder (single path), JAX {jax.__version__}",
-        "lbfgs_iterations": n_iter,
-        "lbfgs_budget": budget,  # the iterations the kept run could take: its path held budget + 1 points
-        "chosen_point": int(np.argmax(elbo)),
-        "elbo": float(state.elbo),
-        "settings": {"maxiter": maxiter, "history": HISTORY, "elbo_draws": ELBO_DRAWS, "ftol": FTOL, "gtol": GTOL},
-    }
-    converged = n_iter < maxiter
-    notes = [] if converged else [f"L-BFGS stopped at its iteration limit ({maxiter})"]
-    return approximation_fit(
-        "pathfinder",
-        "pathfinder",
-        space,
-        samples,
-        log_q,
-        converged=converged,
-        n_iter=n_iter,
-        diagnostics=diagnostics,
-        notes=notes,
-    )
+            f"{int(size.group(1)) / 1e9:.3g} GB for this model; lower --pathfinder-maxiter (now {maxiter})"
+        ) from exc
+    return state, elbo, samples, log_q, budget
 
 
 def budgets(maxiter: int, first: int | None = None) -> list[int]:
