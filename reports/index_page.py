@@ -112,7 +112,9 @@ def _other_gaps(r: ModelResults) -> str:
     """The largest gap of each other kind, most telling first: ``−19.19 tau (joint ≠ marginal)``."""
     items = [
         f'<span class="kind kind-{kind}" title="{escape(GAP_KINDS.get(kind, kind))}">{format_number(gap, column)} '
-        f"({escape(name)}, {escape(KIND_WORDS.get(kind, kind))})</span>"
+        f"({escape(name)}, {escape(KIND_WORDS.get(kind, kind))}"
+        + (f", from EM's mode{_approximately(r)}" if column == "gap_sd_em" else "")
+        + ")</span>"
         for kind, gap, name, column in other_gaps(r)
     ]
     return "<br>".join(items) or "—"

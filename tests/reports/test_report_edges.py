@@ -85,7 +85,13 @@ def test_index_notes_several_modes_next_to_a_gap_measured_from_find_maps_mode(tm
             {"map": {"mu": 1.0, "tau": 0.5}, "laplace_sd": {"mu": 0.5, "tau": 0.3}},
             converged=True,
             n_iter=9,
-            diagnostics={"optimizer": "L-BFGS-B", "starts_agree": agree, "n_starts_agreeing": 4 if agree else 3},
+            # as fit_map writes them: 4 stationary starts, 3 of them at the best peak when they disagree
+            diagnostics={
+                "optimizer": "L-BFGS-B",
+                "starts_agree": agree,
+                "n_stationary": 4,
+                "n_starts_agreeing": 4 if agree else 3,
+            },
         )
 
     _write(tmp_path, "multimodal", {"map": map_fit(False), "nuts": _nuts(6)})

@@ -6,6 +6,7 @@ Two toy models are written to disk the way ``Comparison.save`` writes them, from
 """
 
 import json
+from html import unescape
 from html.parser import HTMLParser
 
 import arviz as az
@@ -19,6 +20,7 @@ from modemean.comparisons.results.write import dump_json, results_dict, results_
 from modemean.comparisons.solvers import SOLVERS
 from modemean.comparisons.solvers.nuts import summarise_draws
 from modemean.reports import load_all, render
+from modemean.reports.ranking import skew_headline
 from modemean.reports.tables import lead_first
 
 BOUNDARY = Flag(
@@ -168,6 +170,8 @@ def _cells(page: _Page, parameter: str) -> dict[str, str]:
     """A row's cells by column; the page shows no column of an optional solver that was not run."""
     owners = column_owners()
     shown = lead_first(c for c in columns() if SOLVERS[owners[c]["solvers"][0]].default)
+    if len(page.rows[parameter]) == len(shown) + 2:  # the results record gap kinds: shown right after gap_sd
+        shown.insert(shown.index("gap_sd") + 1, "gap_kind")
     return dict(zip(["parameter", *shown], page.rows[parameter], strict=True))
 
 
@@ -229,11 +233,13 @@ def test_figures_exist_and_em_trace_only_where_em_ran(site):
 def test_index_sorted_by_gap_with_statuses_and_extra_pages(site):
     out, index = site
     text = index.read_text()
-    gaps = {r.name: abs(r.headline()[1]) if r.headline() else -1 for r in load_all(out)}
+    results = load_all(out)
+    gaps = {r.name: abs(skew_headline(r)[1]) if skew_headline(r) else -1 for r in results}  # skew gaps rank
     order = sorted(gaps, key=lambda n: -gaps[n])
     assert text.index(f'data-model="{order[0]}"') < text.index(f'data-model="{order[1]}"')
-    assert "from EM&#x27;s mode: find_MAP found none" in text or "from EM's mode: find_MAP found none" in text
-    # broken: no MAP, so its headline is measured from EM's marginal mode
+    # broken: no MAP, so its headline (a skew gap) is measured from EM's marginal mode
+    row = unescape(text[text.index('data-model="broken"') :])
+    assert "from EM's mode" in row[: row.index("</tr>")] and "find_MAP found none" in row[: row.index("</tr>")]
     assert 'href="teaching/em.html"' in text
     links = _Page(text).links
     assert {"skewed/index.html", "broken/index.html", "skewed/results.json", "broken/results.nc"} <= set(links)
