@@ -19,6 +19,7 @@ def render(
     extra_pages: list[tuple[str, str]] = (),
     force: bool = False,
     jobs: int = 1,
+    running: list[str] = (),
 ) -> Path:
     """Render the pages of ``names`` (default: every model with results or a study in ``out``) and the index.
 
@@ -42,6 +43,8 @@ def render(
         Model pages rendered at once, each worker a process of its own (matplotlib draws on one core; a
         page of forty densities takes ten seconds). Above 1, call it from a script only under
         ``if __name__ == "__main__":`` (the workers import the main module, as with ``multiprocessing``).
+    running : list of str, optional
+        Models of a run still being solved: the index names them and reloads itself until they are done.
 
     Returns
     -------
@@ -67,7 +70,7 @@ def render(
     for name in [n for n in (names or studies) if n in studies]:
         if stale(out / name / PAGE, [out / name / SUMMARY, out / name / "index.html"], force):
             render_study(all_studies[name])
-    return render_index(list(all_results.values()), out, extra_pages, list(all_studies.values()))
+    return render_index(list(all_results.values()), out, extra_pages, list(all_studies.values()), running)
 
 
 def _render_models(out: Path, names: list[str], jobs: int) -> None:

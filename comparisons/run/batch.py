@@ -58,6 +58,8 @@ class Outcome:
         ``ok``: the comparison as printed (status per solver, the table); ``failed``: one line saying why.
     cached : bool
         The stored results were reused.
+    seconds : float
+        Wall time of the worker's ``compare`` (0 for results reused in the parent).
     """
 
     target: str
@@ -65,6 +67,7 @@ class Outcome:
     name: str | None = None
     text: str = ""
     cached: bool = False
+    seconds: float = 0.0
 
 
 def solve_many(
@@ -213,10 +216,12 @@ def _work(index: int, target: str, kwargs: dict, events, report: bool, cores: in
     quiet_libraries()
     os.environ.setdefault(CHAIN_PROCESSES, str(cores))
     sink = (lambda kind, data: events.put((kind, index, data))) if report else None
+    start = time.perf_counter()
     try:
         with progress.reporting(sink):
             comparison = compare(target, **kwargs)
-        outcome = Outcome(target, "ok", comparison.spec.name, str(comparison), comparison.cached)
+        seconds = time.perf_counter() - start
+        outcome = Outcome(target, "ok", comparison.spec.name, str(comparison), comparison.cached, seconds)
     except KeyboardInterrupt:
         outcome = Outcome(target, "interrupted")
     except ModemeanError as exc:
