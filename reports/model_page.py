@@ -26,6 +26,7 @@ from .tables import (
     notes_html,
     solver_table,
 )
+from .teaching.modes import modes_section, teaching_links
 from .verdict import verdict
 
 N_DRAWN = 40  # at most this many density figures per page (an image model has hundreds of parameters)
@@ -238,6 +239,8 @@ SECTIONS = [
     Section("approximations", "Approximations of the posterior", approximations_section),
     Section("em-trace", "EM: the climb", _em_trace),
     Section("reparameterisation", "Reparameterisation: the mode moves, the median does not", _reparameterisation),
+    Section("modes", "Which mode of τ? The peaks on these pages, side by side", modes_section),
     Section("diagnostics", "Diagnostics", _diagnostics),
+    Section("teaching", "Teaching pages", teaching_links),
     Section("metadata", "Run metadata", _metadata),
 ]

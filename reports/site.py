@@ -9,8 +9,10 @@ from pathlib import Path
 from .index_page import render_index
 from .load import find_models, load_all, load_model
 from .model_page import render_model
+from .stale import stale
 from .study.load import PAGE, SUMMARY, find_studies, load_study
 from .study.page import render_study
+from .teaching.common import USES
 
 
 def render(
@@ -64,13 +66,19 @@ def render(
     all_results = {n: load_model(out, n) for n in found}
     inputs = ("results.json", "results.nc", SUMMARY)
     chosen = [n for n in (names or found) if n in found]
-    todo = [n for n in chosen if stale(out / n / "index.html", [out / n / f for f in inputs], force)]
+    page_inputs = {n: [*(out / n / f for f in inputs), *_teaching(out, n)] for n in chosen}
+    todo = [n for n in chosen if stale(out / n / "index.html", page_inputs[n], force)]
     _render_models(out, sorted(todo, key=lambda n: -len(all_results[n].parameters)), jobs)  # the largest first
     all_studies = {n: load_study(out, n) for n in studies}
     for name in [n for n in (names or studies) if n in studies]:
         if stale(out / name / PAGE, [out / name / SUMMARY, out / name / "index.html"], force):
             render_study(all_studies[name])
     return render_index(list(all_results.values()), out, extra_pages, list(all_studies.values()), running)
+
+
+def _teaching(out: Path, name: str) -> list[Path]:
+    """The teaching pages a model's page links to: one written after the model page makes it stale."""
+    return [out / "teaching" / f"{page}.html" for page, models in USES.items() if name in models]
 
 
 def _render_models(out: Path, names: list[str], jobs: int) -> None:
@@ -87,15 +95,3 @@ def _render_models(out: Path, names: list[str], jobs: int) -> None:
 
 def _render_one(out: Path, name: str) -> None:
     render_model(load_model(out, name))
-
-
-CODE = (".py", ".css", ".js", ".html")  # the rendering code: reports/**/*.py and the assets
-
-
-def stale(page: Path, inputs: list[Path], force: bool = False) -> bool:
-    """Whether ``page`` must be rendered: ``force``, no page yet, or a page older than one of the ``inputs``
-    that exist or than the rendering code (``reports/**/*.py`` and ``reports/assets``)."""
-    if force or not page.exists():
-        return True
-    code = max(p.stat().st_mtime for p in Path(__file__).parent.rglob("*") if p.suffix in CODE)
-    return page.stat().st_mtime < max(code, *(p.stat().st_mtime for p in inputs if p.is_file()))
