@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 
 # the times: benchmarks/demo_time.py (its README row)
 demo: $(STAMP)
-	@echo "make demo: the 19 catalog models with find_MAP, EM and NUTS (DEMO_TIMES); each model's page and $(OUT)/index.html appear as it finishes"
+	@echo "make demo: the 19 catalog models with find_MAP, EM and NUTS (about 6 min the first time on 2 free cores, 10-30 s when nothing changed); each model's page and $(OUT)/index.html appear as it finishes"
 	@MPLBACKEND=Agg $(VENV)/bin/modemean run all --out $(OUT)
 	@MPLBACKEND=Agg $(VENV)/bin/modemean teach --out $(OUT)
 	@MPLBACKEND=Agg $(VENV)/bin/modemean report --out $(OUT)
