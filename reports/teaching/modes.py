@@ -55,7 +55,7 @@ def modes_note(row: dict, draws: np.ndarray, prefix: str = "") -> str:
         f"<tr><td>{escape(what)}</td><td>{escape(source)}</td><td>{'—' if v is None else f'{v:.3g}'}</td></tr>"
         for what, source, v in tau_modes(row, draws)
     )
-    return f"""<p>Eight schools' τ has several "modes" on these pages, and they differ by a factor of a hundred.
+    return f"""<p>Eight schools' τ has several "modes" on these pages, far apart (the table below).
 None is wrong: each answers another question. The <b>joint</b> mode is the single most probable combination of all
 parameters; with eight school effects free to shrink to the mean, it sits on the boundary τ = 0. The same peak
 sought in log τ (where the sampler works) moves, because a peak depends on the coordinates
