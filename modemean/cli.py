@@ -121,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no progress messages (by default: bars on a terminal, one line per step otherwise, on stderr)",
     )
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="with several models: print each one's full comparison table, not one line per model "
+        "(the pages show the tables)",
+    )
     study = sub.add_parser(
         "study",
         help="simulation study: bias, RMSE and coverage of each estimate, SBC ranks",
@@ -290,13 +296,15 @@ def _run(args) -> int:
     targets = list(models.CATALOG) if args.models == ["all"] else args.models
     # results folders unique per model source, checked for every target before any solver runs; an unknown
     # name (close matches said) or no such file is refused before anything runs
-    plan_output(targets, args.out, args.name, check_target=check_target)
+    folders = plan_output(targets, args.out, args.name, check_target=check_target)
     from .comparisons.run.batch import solve_many
     from .comparisons.run.compare import compare
     from .comparisons.solvers import check_options
+    from .reports.live import LiveSite, summary_line
 
     check_options(args.solvers, options)  # each solver's own checks (an optional package installed)
     extra = {"name": args.name} if args.name is not None else {}
+    # several models: the display counts them, and each one's line is the summary printed below
     sink, shown = progress.display(args.quiet, total=len(targets) if len(targets) > 1 else None)
     if len(targets) == 1:  # one model: solved in this process
         with shown, progress.reporting(sink):
@@ -304,21 +312,35 @@ def _run(args) -> int:
             _print_comparison(comparison.text(args.wide), args.out / comparison.spec.name, comparison.cached)
         return 0
 
-    def show(outcome):
-        if outcome.status == "ok":
-            _print_comparison(outcome.wide if args.wide else outcome.text, args.out / outcome.name, outcome.cached)
+    live = LiveSite(args.out, [folders[t] for t in targets])
+    finished = []
 
-    with shown:
-        outcomes = solve_many(
-            targets,
-            jobs=args.jobs,
-            sink=sink,
-            show=show,
-            solvers=args.solvers,
-            **options,
-            out=args.out,
-            force=args.force,
-        )
+    def show(outcome):  # each model as it finishes: one line (or its table), then its page and the index
+        finished.append(outcome)
+        count = f" [{len(finished)}/{len(targets)}]"
+        if outcome.status != "ok":
+            live.dropped(folders[outcome.target])
+            print(f"{outcome.target}: {outcome.status} (said at the end){count}", flush=True)
+            return
+        if args.verbose or args.wide:
+            _print_comparison(outcome.wide if args.wide else outcome.text, args.out / outcome.name, outcome.cached)
+        print(summary_line(args.out, outcome.name, outcome.seconds, outcome.cached) + count, flush=True)
+        live.solved(outcome.name)
+
+    try:
+        with shown:
+            outcomes = solve_many(
+                targets,
+                jobs=args.jobs,
+                sink=sink,
+                show=show,
+                solvers=args.solvers,
+                **options,
+                out=args.out,
+                force=args.force,
+            )
+    finally:
+        live.close()  # the pages asked for are written
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:  # one line each, after every other model was solved
         print(f"modemean: error: {outcome.target}: {outcome.text}", file=sys.stderr)

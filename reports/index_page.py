@@ -18,16 +18,23 @@ from .tables import APPROXIMATELY, STATUS_WORDS, em_kind, table_tools
 
 
 def render_index(
-    all_results: list[ModelResults], out: Path, extra_pages: list[tuple[str, str]] = (), studies: list = ()
+    all_results: list[ModelResults],
+    out: Path,
+    extra_pages: list[tuple[str, str]] = (),
+    studies: list = (),
+    running: list[str] = (),
 ) -> Path:
     """Write ``out/index.html``: every model with its headline and solver statuses, by ``|gap_sd|``, then
-    every simulation study (``studies``: :class:`.study.Study`) with its replicates and smallest RMSEs."""
+    every simulation study (``studies``: :class:`.study.Study`) with its replicates and smallest RMSEs;
+    ``running``: the models of a run still being solved, named on the page, which then reloads every
+    :data:`RELOAD` seconds."""
     extra = ""
     if extra_pages:
         items = "".join(f'<li><a href="{escape(href)}">{escape(title)}</a></li>' for title, href in extra_pages)
         extra = f'<h2 id="teaching">Teaching pages</h2><ul class="extra-pages">{items}</ul>'
     body = f"""
 <h1>modemean: peak versus centre of mass</h1>
+{_running_html(running)}
 <p>Each model solved three ways — the posterior mode (find_MAP), EM (the marginal mode) and NUTS (the
 whole posterior). The headline is <b>gap_sd</b> = (mean − map) / sd: how many posterior standard
 deviations separate the centre of mass from the peak. Models are sorted by their largest <b>skew</b> gap
@@ -41,6 +48,20 @@ kind, and not ranked as skew. Click a gap column to sort by |gap|.</p>
     page = Path(out) / "index.html"
     page.write_text(html.page("modemean reports", body))
     return page
+
+
+RELOAD = 15  # seconds between reloads of the index while a run goes on
+
+
+def _running_html(running: list[str]) -> str:
+    """The note naming the models still being solved (with the page's reload), or nothing."""
+    if not running:
+        return ""
+    names = ", ".join(f"<code>{escape(n)}</code>" for n in running)
+    return (
+        f'<meta http-equiv="refresh" content="{RELOAD}"><p class="running"><b>Still running ({len(running)}):</b> '
+        f"{names}. Their pages appear here as each one finishes; this page reloads every {RELOAD} s.</p>"
+    )
 
 
 def _solver_labels(all_results: list[ModelResults]) -> dict[str, str]:

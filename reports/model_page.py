@@ -27,6 +27,7 @@ from .tables import (
     notes_html,
     solver_table,
 )
+from .teaching.modes import modes_section, teaching_links
 from .verdict import verdict
 from .views import forest_section, pair_section, trace_section
 
@@ -204,7 +205,9 @@ SECTIONS = [
     Section("approximations", "Approximations of the posterior", approximations_section),
     Section("em-trace", "EM: the climb", _em_trace),
     Section("reparameterisation", "Reparameterisation: the mode moves, the median does not", _reparameterisation),
+    Section("modes", "Which mode of τ? The peaks on these pages, side by side", modes_section),
     Section("diagnostics", "Diagnostics", _diagnostics),
     Section("source", "The model's PyMC source", source_section),
+    Section("teaching", "Teaching pages", teaching_links),
     Section("metadata", "Run metadata", _metadata),
 ]

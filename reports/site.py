@@ -12,8 +12,10 @@ from modemean.comparisons.run import progress
 from .index_page import render_index
 from .load import find_models, load_all, load_model
 from .model_page import render_model
+from .stale import stale
 from .study.load import PAGE, SUMMARY, find_studies, load_study
 from .study.page import render_study
+from .teaching.common import USES
 
 
 def render(
@@ -22,6 +24,7 @@ def render(
     extra_pages: list[tuple[str, str]] = (),
     force: bool = False,
     jobs: int = 1,
+    running: list[str] = (),
 ) -> Path:
     """Render the pages of ``names`` (default: every model with results or a study in ``out``) and the index.
 
@@ -45,6 +48,8 @@ def render(
         Model pages rendered at once, each worker a process of its own (matplotlib draws on one core; a
         page of forty densities takes ten seconds). Above 1, call it from a script only under
         ``if __name__ == "__main__":`` (the workers import the main module, as with ``multiprocessing``).
+    running : list of str, optional
+        Models of a run still being solved: the index names them and reloads itself until they are done.
 
     Returns
     -------
@@ -64,7 +69,8 @@ def render(
     all_results = {n: load_model(out, n) for n in found}
     inputs = ("results.json", "results.nc", SUMMARY)
     chosen = [n for n in (names or found) if n in found]
-    todo = [n for n in chosen if stale(out / n / "index.html", [out / n / f for f in inputs], force)]
+    page_inputs = {n: [*(out / n / f for f in inputs), *_teaching(out, n)] for n in chosen}
+    todo = [n for n in chosen if stale(out / n / "index.html", page_inputs[n], force)]
     if len(chosen) > len(todo):
         kept = f"{len(chosen) - len(todo)} kept (up to date; --force renders them again)"
         progress.emit("done", model="model pages", seconds=0.0, cached=True, said=kept)
@@ -73,7 +79,12 @@ def render(
     for name in [n for n in (names or studies) if n in studies]:
         if stale(out / name / PAGE, [out / name / SUMMARY, out / name / "index.html"], force):
             render_study(all_studies[name])
-    return render_index(list(all_results.values()), out, extra_pages, list(all_studies.values()))
+    return render_index(list(all_results.values()), out, extra_pages, list(all_studies.values()), running)
+
+
+def _teaching(out: Path, name: str) -> list[Path]:
+    """The teaching pages a model's page links to: one written after the model page makes it stale."""
+    return [out / "teaching" / f"{page}.html" for page, models in USES.items() if name in models]
 
 
 def _render_models(out: Path, names: list[str], jobs: int) -> None:
@@ -95,15 +106,3 @@ def _render_one(out: Path, name: str) -> float:
     start = time.perf_counter()
     render_model(load_model(out, name))
     return time.perf_counter() - start
-
-
-CODE = (".py", ".css", ".js", ".html")  # the rendering code: reports/**/*.py and the assets
-
-
-def stale(page: Path, inputs: list[Path], force: bool = False) -> bool:
-    """Whether ``page`` must be rendered: ``force``, no page yet, or a page older than one of the ``inputs``
-    that exist or than the rendering code (``reports/**/*.py`` and ``reports/assets``)."""
-    if force or not page.exists():
-        return True
-    code = max(p.stat().st_mtime for p in Path(__file__).parent.rglob("*") if p.suffix in CODE)
-    return page.stat().st_mtime < max(code, *(p.stat().st_mtime for p in inputs if p.is_file()))

@@ -60,6 +60,8 @@ class Outcome:
         The stored results were reused.
     wide : str
         ``ok``: the comparison with every column and row (``modemean run --wide``).
+    seconds : float
+        Wall time of the worker's ``compare`` (0 for results reused in the parent).
     """
 
     target: str
@@ -68,6 +70,7 @@ class Outcome:
     text: str = ""
     cached: bool = False
     wide: str = ""
+    seconds: float = 0.0
 
 
 def solve_many(
@@ -216,11 +219,13 @@ def _work(index: int, target: str, kwargs: dict, events, report: bool, cores: in
     quiet_libraries()
     os.environ.setdefault(CHAIN_PROCESSES, str(cores))
     sink = (lambda kind, data: events.put((kind, index, data))) if report else None
+    start = time.perf_counter()
     try:
         with progress.reporting(sink):
             comparison = compare(target, **kwargs)
+        seconds = time.perf_counter() - start
         outcome = Outcome(
-            target, "ok", comparison.spec.name, str(comparison), comparison.cached, comparison.text(wide=True)
+            target, "ok", comparison.spec.name, str(comparison), comparison.cached, comparison.text(wide=True), seconds
         )
     except KeyboardInterrupt:
         outcome = Outcome(target, "interrupted")

@@ -127,11 +127,13 @@ class Lines:
 
     Compiles are summed per solver and said once, when the first one starts (``compiling its functions
     with numba``) and in the solver's closing line; NUTS says when sampling starts, not every draw.
+    With several models (``total``) only each solver's closing line is said: the command prints one line
+    per model as it finishes.
     """
 
     def __init__(self, stream: TextIO | None = None, total: int | None = None):
         self.stream = stream or sys.stderr
-        self.total, self.finished = total, 0
+        self.total = total
         self.compiling: dict[str, float] = {}  # model -> seconds compiled in the current solver
         self.sampling: set[str] = set()
 
@@ -143,6 +145,8 @@ class Lines:
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         model = data["model"]
+        if self.total is not None and kind not in ("compiled", "solver_done"):
+            return
         if kind == "model":
             self._say(f"{self._prefix(model)} solving with {', '.join(data['solvers'])}")
         elif kind == "step":
@@ -164,16 +168,10 @@ class Lines:
             extra = f", {compiled:.0f} s of it compiling" if compiled else ""
             said = f"{data['solver']} {_word(data['status'])} in {data['seconds']:.1f} s{extra}"
             self._say(f"{self._prefix(model)} {said}")
-        elif kind == "failed":
-            self.finished += 1
-            count = f" [{self.finished}/{self.total}]" if self.total else ""
-            self._say(f"{self._prefix(model)} failed (said at the end){count}")
-        elif kind == "done":
-            self.finished += 1
-            count = f" [{self.finished}/{self.total}]" if self.total else ""
+        elif kind == "done":  # one model (several: the command prints a line per model as it finishes)
             how = "results reused (nothing changed)" if data["cached"] else f"done in {data['seconds']:.1f} s"
             how = data.get("said") or how
-            self._say(f"{self._prefix(model)} {how}{count}")
+            self._say(f"{self._prefix(model)} {how}")
 
 
 class Bars:
@@ -250,6 +248,8 @@ class Bars:
             self.progress.update(self.chains[key], completed=data["done"])
         elif kind == "solver_done":
             self._drop_chains(model)
+            if self.models is not None:  # several models: the command prints one line per model
+                return
             self.progress.console.print(
                 f"{model}: {data['solver']} {_word(data['status'])} in {data['seconds']:.1f} s", highlight=False
             )

@@ -5,7 +5,8 @@ const unit = D.curve_unit, X = D.x;
 const $ = id => document.getElementById(id);
 const fmt = v => v.toFixed(2).replace("-", "\u2212");
 const COLOURS = ["#0072B2", "#D55E00"];
-let r = 0, it = 0, timer = null, top = 0;
+// phase "M": the curves of iteration it (after its M-step); "E": the same curves, the points labelled by them
+let r = 0, it = 0, phase = "M", timer = null, top = 0;
 // one vertical scale for every iteration of a run, so the curves' motion is what you see
 function scale() {
   top = Math.max(...D.hist.density);
@@ -42,25 +43,34 @@ function ticks(lo, hi, n) {
   const out = []; for (let t = Math.ceil(lo / s) * s; t <= hi + 1e-9; t += s) out.push(+t.toFixed(10));
   return out;
 }
+// responsibility of component 1 for a point at x under iteration k's parameters: the E-step's soft label
+function resp(k, x) {
+  const rs = D.restarts[r], d = [0, 1].map(j => rs.w[k][j] / rs.sigma[k][j] *
+    Math.exp(-0.5 * ((x - rs.mu[k][j]) / rs.sigma[k][j]) ** 2));
+  return d[0] / (d[0] + d[1]);
+}
+// the histogram coloured by the labels of the last E-step (grey before the first), the curves at iteration it
 function drawDensity() {
-  const [ctx, w, h] = setup($("density"));
-  const m = {l: 60, r: 12, t: 12, b: 42}, xlo = X[0], xhi = X[X.length - 1];
-  const [sx, sy] = axes(ctx, m, w, h, xlo, xhi, 0, top, ticks(xlo, xhi, 12), ticks(0, top, 5), "x", "density",
-                        t => t.toFixed(2));
-  const e = D.hist.edges; ctx.fillStyle = "#d9d9d9"; ctx.strokeStyle = "#fff";
+  const svg = $("density"), xlo = X[0], xhi = X[X.length - 1];
+  const p = plot(svg, {l: 60, r: 12, t: 12, b: 44}, xlo, xhi, 0, top, "x", "density");
+  const e = D.hist.edges, labels = phase === "E" ? it : it - 1;
   for (let i = 0; i < D.hist.density.length; i++) {
-    const x0 = sx(e[i]), x1 = sx(e[i + 1]), y = sy(D.hist.density[i]);
-    ctx.fillRect(x0, y, x1 - x0, sy(0) - y); ctx.strokeRect(x0, y, x1 - x0, sy(0) - y);
+    const x0 = p.sx(e[i]), x1 = p.sx(e[i + 1]), h = D.hist.density[i];
+    const q = labels < 0 ? null : resp(labels, (e[i] + e[i + 1]) / 2);
+    const parts = q === null ? [[h, "#d9d9d9", 0]] : [[h * q, "#8fbfe0", 1], [h * (1 - q), "#f0b08a", 2]];
+    let base = 0;
+    for (const [height, fill, k] of parts) {
+      el("rect", {x: x0, y: p.sy(base + height), width: Math.max(x1 - x0, 0), height: p.sy(base) - p.sy(base + height),
+                  fill, stroke: "#fff", class: `bar bar-${k}`, "data-q": q === null ? "" : q.toFixed(4)}, p.g);
+      base += height;
+    }
   }
   const c = D.restarts[r].curves[it];
-  const line = (ys, colour, width, dash) => {
-    ctx.strokeStyle = colour; ctx.lineWidth = width; ctx.setLineDash(dash); ctx.beginPath();
-    ys.forEach((v, i) => i ? ctx.lineTo(sx(X[i]), sy(v)) : ctx.moveTo(sx(X[i]), sy(v))); ctx.stroke();
-    ctx.setLineDash([]);
-  };
-  line(c[0].map(v => v * unit), COLOURS[0], 2.2, [7, 3]);
-  line(c[1].map(v => v * unit), COLOURS[1], 2.2, [7, 3]);
-  line(c[0].map((v, i) => (v + c[1][i]) * unit), "#000", 2.6, []);
+  line(p, X, c[0].map(v => v * unit), {stroke: COLOURS[0], "stroke-width": 2.2, "stroke-dasharray": "7 3",
+                                      class: "curve"});
+  line(p, X, c[1].map(v => v * unit), {stroke: COLOURS[1], "stroke-width": 2.2, "stroke-dasharray": "7 3",
+                                      class: "curve"});
+  line(p, X, c[0].map((v, i) => (v + c[1][i]) * unit), {stroke: "#000", "stroke-width": 2.6, class: "curve"});
 }
 function drawTrace() {
   const [ctx, w, h] = setup($("trace"));
@@ -94,22 +104,33 @@ function show() {
   $("means").textContent = rs.mu[it].map(fmt).join(", ");
   $("weights").textContent = rs.w[it].map(fmt).join(", ");
   $("sds").textContent = rs.sigma[it].map(fmt).join(", ");
+  $("phase").textContent = phase === "E"
+    ? "E-step done: each bar coloured by its points' soft labels under these curves (blue: curve 1, orange: curve 2)"
+    : (it ? "M-step done: the curves re-fitted to the coloured points" : "the start: no labels yet (press E)");
   $("status").textContent = it < n ? `${n - it} more iteration(s) to the end of this run` :
     (rs.error ? `stopped: ${rs.error}` : (rs.converged ? `converged after ${n} iterations: the parameters stopped moving`
                                                       : `stopped after ${n} iterations without converging`));
-  $("step").disabled = it >= n;
+  $("step").disabled = it >= n; $("e").disabled = phase === "E"; $("m").disabled = phase === "M" || it >= n;
+  $("back").disabled = it === 0 && phase === "M";
   drawDensity(); drawTrace();
 }
 function stop() { if (timer) { clearInterval(timer); timer = null; } $("run").textContent = "Run"; }
-function step() { if (it < D.restarts[r].trace.length - 1) { it++; show(); } else stop(); }
+function step() { if (it < D.restarts[r].trace.length - 1) { it++; phase = "M"; show(); } else stop(); }
 $("step").addEventListener("click", () => { stop(); step(); });
+$("e").addEventListener("click", () => { stop(); phase = "E"; show(); });
+$("m").addEventListener("click", () => { stop(); if (phase === "E") { it++; phase = "M"; show(); } });
+$("back").addEventListener("click", () => {
+  stop();
+  if (phase === "E") phase = "M"; else if (it > 0) { it--; phase = "E"; }
+  show();
+});
 $("run").addEventListener("click", () => {
   if (timer) { stop(); return; }
-  if (it >= D.restarts[r].trace.length - 1) { it = 0; }
+  if (it >= D.restarts[r].trace.length - 1) { it = 0; phase = "M"; }
   $("run").textContent = "Pause"; timer = setInterval(step, 40);
 });
-$("reset").addEventListener("click", () => { stop(); it = 0; show(); });
-$("start").addEventListener("change", e => { stop(); r = +e.target.value; it = 0; scale(); show(); });
+$("reset").addEventListener("click", () => { stop(); it = 0; phase = "M"; show(); });
+$("start").addEventListener("change", e => { stop(); r = +e.target.value; it = 0; phase = "M"; scale(); show(); });
 window.addEventListener("resize", show);
 scale(); show();
 })();

@@ -13,6 +13,9 @@ const minus = s => String(s).replace(/-/g, "\u2212");
 function plot(svg, box, xlo, xhi, ylo, yhi, xlabel, ylabel) {
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   const W = +svg.getAttribute("width"), H = +svg.getAttribute("height"), m = box;
+  // drawn in its own W x H units, shown as wide as the window allows (no horizontal scroll)
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`); svg.style.width = "100%"; svg.style.maxWidth = `${W}px`;
+  svg.style.height = "auto";
   const sx = v => m.l + (v - xlo) / (xhi - xlo) * (W - m.l - m.r);
   const sy = v => H - m.b - (v - ylo) / (yhi - ylo) * (H - m.t - m.b);
   const id = "clip-" + svg.id;

@@ -9,9 +9,10 @@ from pathlib import Path
 from modemean.comparisons.errors import ModemeanError
 
 from ..load import find_models, load_model
-from ..site import stale
+from ..stale import stale
 from . import em_bound, em_demo, loss_demo, prior_demo, reparam_demo, skew_demo
-from .common import LOSS_MODEL, LOSS_PARAMETER, nav, write
+from .common import LOSS_MODEL, LOSS_PARAMETER, ORDER, nav, write
+from .modes import modes_note
 
 
 def render_teaching(out: Path, force: bool = False) -> list[tuple[str, str]]:
@@ -62,9 +63,9 @@ def render_teaching(out: Path, force: bool = False) -> list[tuple[str, str]]:
             results = None
         if results is not None and LOSS_PARAMETER in results.draws:
             loss_demo.render(out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER])
-            reparam_demo.render(
-                out, results.draws[LOSS_PARAMETER], results.parameters[LOSS_PARAMETER], LOSS_MODEL, LOSS_PARAMETER
-            )
+            row, draws = results.parameters[LOSS_PARAMETER], results.draws[LOSS_PARAMETER]
+            note = modes_note(row, draws, prefix="../")
+            reparam_demo.render(out, draws, row, LOSS_MODEL, LOSS_PARAMETER, note)
             written.update(pages)
     elif loss[0].is_file():
         written.update(pages)  # kept: made from these results, so they had the draws
@@ -74,58 +75,6 @@ def render_teaching(out: Path, force: bool = False) -> list[tuple[str, str]]:
     return [("The teaching pages, in a suggested order", f"teaching/{index.name}")] + [
         (title, f"teaching/{name}.html") for name, title, _, _ in ORDER if name in written
     ]
-
-
-# ---------------------------------------------------------------------------------------------- index
-# The suggested order: (page, title, what it teaches, what makes its numbers)
-ORDER = (
-    (
-        "em_demo",
-        "EM step by step: two Gaussians",
-        "Start with the algorithm the seed demonstrates. Three hundred points, two overlapping bell curves, no labels: "
-        "step through modemean's own EM run (E-step: soft labels; M-step: re-fit each curve) and watch the log "
-        "likelihood climb; different starts end at different (mirror-image) peaks.",
-        "modemean teach",
-    ),
-    (
-        "em_bound",
-        "EM climbs a lower bound",
-        "Why the climb never goes down: each E-step builds a lower bound that touches the log likelihood where EM "
-        "stands, each M-step jumps to the bound's peak. Along slices of the parameters you see the bound, its touch "
-        "point, its maximum at the M-step's value and the KL gap that opens at the new point.",
-        "modemean teach",
-    ),
-    (
-        "loss_demo",
-        "Loss decides the estimator: mode, median, mean",
-        "EM and find_MAP report a peak; NUTS reports a centre. Which one is 'the' estimate is a choice of loss: 0-1 "
-        "loss gives the mode, absolute loss the median, squared loss the mean, here on eight schools' skewed τ.",
-        "modemean run eight_schools",
-    ),
-    (
-        "skew_demo",
-        "How skew separates mode, median and mean",
-        "How far apart those three are is a matter of skew: slide through the log-normal and Gamma families and watch "
-        "gap_sd, modemean's headline, grow with the skewness (half of it, for a Gamma); then find the catalog's "
-        "parameters on the same axes.",
-        "modemean run all",
-    ),
-    (
-        "reparam_demo",
-        "The mode moves, the median does not: τ and log τ",
-        "A peak belongs to a coordinate system. Drawn in log τ, the same posterior peaks somewhere else (the "
-        "Jacobian tilts it), while the median and every quantile stay put: why modemean reports both map and "
-        "map_unconstrained.",
-        "modemean run eight_schools",
-    ),
-    (
-        "prior_demo",
-        "MAP = MLE + log prior: flattening the prior",
-        "Finally the prior: the MAP is the MLE plus a penalty. Widen a Laplace or Gaussian prior and watch the mode "
-        "slide to the MLE, exact zeros at the Laplace kink, and the posterior mean travelling beside it.",
-        "modemean teach",
-    ),
-)
 
 
 def render_teaching_index(out: Path, written: set[str]) -> Path:

@@ -88,7 +88,7 @@ style="max-width:100%;height:auto;display:block"></svg>
 green dot and dashed line: ℓ there, above the bound by the KL gap. The shaded band is that gap everywhere on
 the slice; the lower panel draws it alone.</p>
 <h2>The climb, step by step</h2>
-<p>At step 0 the seed's start is far from the peak: the M-step's move gains
+<p>At step 0 the start is far from the peak: the M-step's move gains
 {first["loglik_new"] - first["loglik"]:.1f} in log likelihood, of which the bound's rise is
 {first["bound_new"] - first["bound_at_theta"]:.1f} and the KL gap at the new θ {first["kl_new"]:.3f}. As EM
 converges both shrink.</p>
@@ -97,10 +97,11 @@ L(q<sub>t</sub>, θ<sub>t+1</sub>) − L(q<sub>t</sub>, θ<sub>t</sub>)</th><th>
 <tbody>{rows}</tbody></table>
 <h2>How these numbers were computed</h2>
 <p>By <code>modemean teach</code> with modemean's discrete-latent EM engine on the PyMC model of
-<code>two_gaussians</code> ({data["n_points"]} points; maximum likelihood, no prior; the seed's start): the
+<code>two_gaussians</code> ({data["n_points"]} points; maximum likelihood, no prior; the first of
+<code>modemean run</code>'s starts): the
 E-step's responsibilities q<sub>t</sub> and the complete-data log joint log p(z<sub>i</sub> = k, x<sub>i</sub> | θ)
-at every slice point both come from the model's own graph
-(<code>DiscreteLatentEM.e_step</code>, <code>log_joint</code>); θ<sub>t+1</sub> is the model's closed-form M-step,
+at every slice point both come from the model's own graph (the same E-step
+<code>modemean run</code> uses); θ<sub>t+1</sub> is the model's closed-form M-step,
 and the bound's maximum along each slice is found by a bounded scalar search. The page only draws them.</p>
 {embed("bound-data", _rounded({k: data[k] for k in ("slices", "steps")}))}
 <script>{SVG_JS}{BOUND_SCRIPT}</script>

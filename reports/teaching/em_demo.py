@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from ..html import asset, embed, legend
-from .common import nav, write
+from .common import SVG_JS, nav, write
 
 EM_SCRIPT = asset("em_demo.js")
 LEGEND = legend(
     (
-        ("#d9d9d9", "data (histogram)"),
+        ("#d9d9d9", "data (histogram; after an E-step each bar is split by its points' soft labels)"),
+        ("#8fbfe0", "share labelled curve 1"),
+        ("#f0b08a", "share labelled curve 2"),
         ("#0072B2", "component 1: w₁ N(x | μ₁, σ₁)"),
         ("#D55E00", "component 2: w₂ N(x | μ₂, σ₂)"),
         ("#000", "mixture (their sum)"),
@@ -33,7 +35,7 @@ def _starts(restarts: list[dict]) -> tuple[list[str], list[str], dict[tuple, str
         mu, w = rs["mu"], rs["w"]
         end = (tuple(np.round(mu[-1], 1)), tuple(np.round(w[-1], 2))) if not rs["error"] else None
         peak = peaks.setdefault(end, chr(ord("A") + len(peaks))) if end else "—"
-        label = "the seed's start" if k == 0 else "random start"
+        label = "the fixed first start" if k == 0 else "random start"
         options.append(
             f'<option value="{k}">start {k} ({label}): means {", ".join(map(_fmt, mu[0]))}; '
             f"weights {', '.join(map(_fmt, w[0]))}</option>"
@@ -94,21 +96,25 @@ def render(out: Path, data: dict) -> Path:
 down which curve produced which point. EM alternates two steps. The <b>E-step</b> guesses the labels softly:
 for every point, the probability that it came from curve 1 or curve 2 under the current curves (its
 <i>responsibilities</i>). The <b>M-step</b> re-estimates each curve's weight, mean and spread from the
-points, each point counted with its responsibility. Each press of <b>Step</b> does one E-step and one M-step
-and redraws the curves. The log-likelihood can only go up from one step to the next (EM's guarantee), as the
+points, each point counted with its responsibility. Press <b>E</b> to see the soft labels (each bar of the
+histogram split into the share of its points given to curve 1, blue, and to curve 2, orange; the curves do not
+move), then <b>M</b> to re-fit the curves to them; <b>Back</b> undoes one step, <b>Step</b> does E and M together.
+The log-likelihood can only go up from one step to the next (EM's guarantee), as the
 small curve below shows; the run stops when the parameters stop moving.</p>
-<p>Every number on this page comes from modemean's own EM engine (<code>comparisons.solvers.em.run_em</code> with the
-E-step read off the PyMC model of <code>two_gaussians</code>), run by <code>modemean teach</code> without the
+<p>Every number on this page comes from modemean's own EM, the same code <code>modemean run</code> uses, with the
+E-step read off the PyMC model of <code>two_gaussians</code>: run by <code>modemean teach</code> without the
 prior (maximum likelihood, as in the original demo), from the same starts as <code>modemean run</code> (seed
 {data["seed"]}); the curves are the model's own log density evaluated on a grid. The page only replays the
-recorded iterations.</p>
+recorded iterations (the soft labels are computed in the page from each iteration's weights, means and sds).</p>
 <div class="controls"><label for="start">Start:</label><select id="start">{"".join(options)}</select></div>
-<div class="controls"><button id="step">Step</button><button id="run">Run</button><button id="reset">Reset</button>
+<div class="controls"><button id="back">◀ Back</button><button id="e">E</button><button id="m">M</button>
+<button id="step">Step (E + M)</button><button id="run">Run</button><button id="reset">Reset</button>
 <span id="status"></span></div>
+<p id="phase" class="phase"></p>
 <dl class="readout"><dt>Iteration</dt><dd id="iteration"></dd><dt>Log-likelihood</dt><dd id="loglik"></dd>
 <dt>Means</dt><dd id="means"></dd><dt>Weights</dt><dd id="weights"></dd><dt>Sds</dt><dd id="sds"></dd></dl>
-<canvas id="density" style="width:100%;height:340px" \
-aria-label="data histogram, component and mixture densities"></canvas>
+<svg id="density" width="960" height="340" role="img"
+aria-label="data histogram coloured by the soft labels, component and mixture densities"></svg>
 <p class="legend">{LEGEND}</p>
 <canvas id="trace" style="width:100%;height:190px" aria-label="log-likelihood by iteration"></canvas>
 <p class="legend"><span>black: log-likelihood after each iteration (never goes down);
@@ -118,6 +124,6 @@ dotted: the value this run ends at</span></p>
 <table><thead><tr><th>start</th><th>means at the start</th><th>iterations</th><th>final log-likelihood</th>
 <th>final means</th><th>final weights</th><th>peak</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
 {embed("em-data", {k: data[k] for k in ("x", "hist", "curve_unit", "restarts")})}
-<script>{EM_SCRIPT}</script>
+<script>{SVG_JS}{EM_SCRIPT}</script>
 """
     return write(out, "em_demo.html", "EM step by step", body)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
 import numpy as np
-from matplotlib.figure import Figure
 from scipy import optimize
 
-from ..html import asset, embed
-from ..plots.style import DENSITY, RC, STYLES, kde
-from .common import LOSS_MODEL, LOSS_PARAMETER, nav, png, write
+from ..html import asset, embed, legend
+from ..plots.style import DENSITY, STYLES, kde
+from .common import LOSS_MODEL, LOSS_PARAMETER, SVG_JS, nav, write
 
 LOSS_SCRIPT = asset("loss_demo.js")
 LOSS_CURVES = ("grid", "zero_one", "absolute", "squared")  # the arrays the page's script draws
@@ -88,31 +86,6 @@ LOSSES = (
 )
 
 
-def _loss_figure(draws: np.ndarray, losses: dict, name: str) -> Figure:
-    grid, mins = losses["grid"], losses["minimiser"]
-    with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(11, 9.5), layout="constrained")
-        axes = fig.subplots(4, 1, sharex=True, height_ratios=[1.6, 1, 1, 1])
-        x, pdf = kde(draws)
-        keep = x <= grid[-1]
-        axes[0].plot(x[keep], pdf[keep], color=DENSITY, lw=2.2, label="NUTS density (KDE)")
-        axes[0].set_ylim(bottom=0)
-        axes[0].set_ylabel("density")
-        axes[0].set_title(f"{name}: posterior density with each loss's best estimate", loc="left")
-        for ax, (key, label, marker, words) in zip(axes[1:], LOSSES, strict=True):
-            colour, style = STYLES[marker]
-            value = mins[key]
-            axes[0].axvline(value, color=colour, ls=style, lw=3, label=f"{words}: {value:.2f} (minimises {label})")
-            ax.plot(grid, losses[key], color=colour, lw=2.2)
-            ax.axvline(value, color=colour, ls=style, lw=2)
-            ax.plot([value], [np.interp(value, grid, losses[key])], "o", color=colour, ms=8)
-            ax.set_ylabel(f"expected\n{label}", fontsize=11)
-        axes[0].legend(loc="upper right", frameon=False)
-        axes[-1].set_xlabel(f"candidate estimate a of {name}")
-        axes[-1].set_xlim(grid[0], grid[-1])
-    return fig
-
-
 def render(out: Path, draws: np.ndarray, row: dict) -> Path:
     """Write ``out/teaching/loss_demo.html`` from the saved NUTS draws of :data:`LOSS_PARAMETER`."""
     draws = np.asarray(draws, dtype=float)
@@ -138,12 +111,20 @@ centre of the densest window, the <b>mode</b> (the peak; as h shrinks, exactly t
 The peak sits near 0, the median further right and the mean further still, pulled by the tail, which squared
 loss punishes hardest. Every curve is an average over the {draws.size} saved NUTS draws of τ
 (<code>{LOSS_MODEL}/results.nc</code>); h = {losses["window"]:.3f} ({WINDOW_SDS} posterior sd).</p>
-{png(_loss_figure(draws, losses, name), f"posterior density of {name} and the three expected-loss curves")}
 <div class="controls"><label for="candidate">Try a candidate a =</label>
 <input type="range" id="candidate" min="0" max="{LOSS_GRID - 1}" value="{mid}" step="1" style="width:24rem">
 <b id="a"></b></div>
 <dl class="readout"><dt>expected 0-1 loss</dt><dd id="loss-zero_one"></dd><dt>expected absolute loss</dt>
 <dd id="loss-absolute"></dd><dt>expected squared loss</dt><dd id="loss-squared"></dd></dl>
+<svg id="loss-density" width="960" height="240" role="img" aria-label="posterior density of {name}"></svg>
+<p class="legend">{_legend(mins)}</p>
+<svg id="plot-zero_one" class="loss-plot" width="960" height="150" role="img" aria-label="expected 0-1 loss"></svg>
+<svg id="plot-absolute" class="loss-plot" width="960" height="150" role="img"
+aria-label="expected absolute loss"></svg>
+<svg id="plot-squared" class="loss-plot" width="960" height="150" role="img" aria-label="expected squared loss"></svg>
+<p>Each curve is a candidate's expected loss; its lowest point (the dot on its dashed line) is that loss's best
+estimate. The grey line is the candidate a of the slider: move it and watch the three losses change, and where each
+one bottoms out.</p>
 <h2>The minimisers</h2>
 <table><thead><tr><th>loss</th><th>its minimiser is</th><th>minimiser of the expected loss</th>
 <th>from the same draws in results.json</th></tr></thead><tbody>{rows}</tbody></table>
@@ -151,10 +132,33 @@ loss punishes hardest. Every curve is an average over the {draws.size} saved NUT
 sample mode (the half-sample mode, <code>az.mode</code>), a different estimator of the peak than the densest
 ±h window, so those two agree only roughly. The posterior mode found by optimisation (find_MAP) is on the
 boundary τ = 0 for this model (see its report).</p>
-{embed("loss-data", {k: np.round(np.asarray(losses[k]), 6).tolist() for k in LOSS_CURVES})}
-<script>{LOSS_SCRIPT}</script>
+{embed("loss-data", _page_data(draws, losses))}
+<script>{SVG_JS}{LOSS_SCRIPT}</script>
 """
     return write(out, "loss_demo.html", "Loss decides the estimator", body)
+
+
+def _legend(mins: dict) -> str:
+    """The swatches: the density, each loss's best estimate with its value, the slider's candidate."""
+    items = [(DENSITY, "NUTS density (KDE)")]
+    items += [
+        (STYLES[marker][0], f"{words}: {mins[key]:.2f} (minimises {label})") for key, label, marker, words in LOSSES
+    ]
+    return legend([*items, ("#888", "the candidate a")])
+
+
+def _page_data(draws: np.ndarray, losses: dict) -> dict:
+    """What the page's script draws: the curves on the grid, the density up to the grid's end, the minimisers."""
+    grid = losses["grid"]
+    x, pdf = kde(draws)
+    keep = x <= grid[-1]
+    data = {k: np.round(np.asarray(losses[k]), 6).tolist() for k in LOSS_CURVES}
+    data["density"] = {"x": np.round(x[keep], 6).tolist(), "pdf": np.round(pdf[keep], 6).tolist()}
+    data["losses"] = [
+        {"key": key, "label": label, "colour": STYLES[marker][0], "minimiser": losses["minimiser"][key]}
+        for key, label, marker, _ in LOSSES
+    ]
+    return data
 
 
 def _loss_row_value(row: dict, column: str) -> str:

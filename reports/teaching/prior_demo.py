@@ -9,8 +9,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from ..html import asset, embed
 from ..plots.style import RC
-from .common import nav, png, write
+from .common import SVG_JS, nav, png, write
+
+PRIOR_SCRIPT = asset("prior_demo.js")
 
 
 # ---------------------------------------------------------------------------------------------- prior demo
@@ -52,6 +55,14 @@ def _prior_figure(data: dict) -> Figure:
     return fig
 
 
+def _page_data(data: dict) -> dict:
+    """What the page's script draws: the Laplace path (scales, MAP, mean, zero tolerance), the MLE, the colours."""
+    lap = data["laplace"]
+    keys = ("scales", "scale", "map", "mean", "zero_atol")
+    colours = [matplotlib.colors.to_hex(c) for c in matplotlib.colormaps["tab10"].colors]
+    return {"laplace": {k: lap[k] for k in keys}, "mle": list(data["mle"]), "colours": colours}
+
+
 def render(out: Path, data: dict) -> Path:
     """Write ``out/teaching/prior_demo.html`` from :func:`comparisons.teaching.prior_demo.prior_demo_data`'s numbers."""
     lap, mle = data["laplace"], np.asarray(data["mle"])
@@ -80,27 +91,38 @@ def render(out: Path, data: dict) -> Path:
 log-likelihood, which the MLE maximises alone, plus the log prior. With a Laplace prior of scale b the log prior
 is −Σ|β<sub>j</sub>|/b, an L1 penalty (the lasso); with a Gaussian prior of sd τ it is −Σβ<sub>j</sub>²/(2τ²), an
 L2 penalty (ridge). A tight prior (small b or τ) pulls every coefficient towards 0; as the prior widens its
-penalty fades and the MAP slides to the MLE (◄ on the right edge).</p>
+penalty fades and the MAP slides to the MLE (◄ on the right edge of the figure below).</p>
 <p class="lead">The posterior mean (dashed, □) travels beside the mode but is a different point: the Laplace
 prior's kink at 0 makes the mode set weak coefficients <b>exactly to zero</b>, the lasso's variable selection,
 while the mean, an average over both signs, is not (it is small only where the posterior is nearly symmetric
 about 0). Under the Gaussian prior the posterior is Gaussian,
 so mode and mean are one and the same curve, shrunk towards 0 but never exactly 0.</p>
+<div class="controls"><label for="scale">Laplace scale b =</label>
+<input type="range" id="scale" min="0" max="{len(lap["scales"]) - 1}" value="0" step="1" style="width:20rem">
+<b id="b"></b></div>
+<dl class="readout"><dt>MAP (find_MAP)</dt><dd id="map"></dd><dt>posterior mean (NUTS)</dt><dd id="mean"></dd>
+<dt>coefficients exactly 0 at the MAP</dt><dd id="zeros"></dd></dl>
+<svg id="prior-plot" width="960" height="380" role="img"
+aria-label="the MAP and the posterior mean of each coefficient as the Laplace prior widens"></svg>
+<p>Slide the scale: the filled dots are the MAP of each coefficient (solid paths), the open dots the posterior mean
+(dashed paths). Both paths of both priors, with the MLE on the right edge:</p>
 {png(_prior_figure(data), "coefficient paths of the MAP and the posterior mean as the prior widens")}
 <h2>Exact zeros at the mode (Laplace prior)</h2>
 <table><thead><tr><th>scale b</th><th>L1 penalty σ²/b</th><th>coefficients zero at the MAP
 (|β| &lt; {atol:g})</th><th>which</th><th>largest |posterior mean| among them</th><th>max |MAP − MLE|</th>
 <th>max |mean − MLE|</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
 <h2>How these numbers were computed</h2>
-<ul><li>MAP: modemean's <code>fit_map</code> (pm.find_MAP, L-BFGS-B polished by Powell where it stalls at the L1
+<ul><li>MAP: modemean's find_MAP solver (pm.find_MAP, L-BFGS-B polished by Powell where it stalls at the L1
 kink) on the catalog's <code>sparse_regression</code> file at each scale b; the last point (b =
 {lap["scales"][-1]:g}) is practically flat.</li>
-<li>Posterior mean: modemean's <code>fit_nuts</code> with modest settings ({nuts["chains"]} chains ×
+<li>Posterior mean: modemean's NUTS solver with modest settings ({nuts["chains"]} chains ×
 {nuts["draws"]} draws after {nuts["tune"]} tuning steps): a Monte Carlo estimate, standard error up to
 {np.max(lap["mean_se"]):.3f}.</li>
 <li>MLE: modemean's EM without the prior (least squares), the <code>mle</code> column of the reports.</li>
-<li>Gaussian prior: <code>ridge_regression.closed_form</code>, the exact conjugate posterior mean (= mode) at each
-τ.</li></ul>
+<li>Gaussian prior: the <code>ridge_regression</code> model file's closed form, the exact conjugate posterior mean
+(= mode) at each τ.</li></ul>
 <p>Computed by <code>modemean teach</code> (seed {data["seed"]}); this page only draws the saved numbers.</p>
+{embed("prior-data", _page_data(data))}
+<script>{SVG_JS}{PRIOR_SCRIPT}</script>
 """
     return write(out, "prior_demo.html", "MAP = MLE + log prior", body)

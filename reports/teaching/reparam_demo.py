@@ -117,7 +117,7 @@ def _rows(d: dict) -> tuple[str, str]:
     return q_rows, e_rows
 
 
-def render(out: Path, draws: np.ndarray, row: dict, model: str, name: str) -> Path:
+def render(out: Path, draws: np.ndarray, row: dict, model: str, name: str, note: str = "") -> Path:
     """Write ``out/teaching/reparam_demo.html`` from the saved NUTS draws of ``model``'s ``name``.
 
     Parameters
@@ -126,6 +126,8 @@ def render(out: Path, draws: np.ndarray, row: dict, model: str, name: str) -> Pa
         Positive draws.
     row : dict
         The parameter's row of ``results.json`` (``map``, ``map_unconstrained``, ``mean``, ...).
+    note : str
+        HTML put under its own heading at the end (the note on the different modes of τ).
     """
     d = reparam_numbers(draws)
     fmt = lambda v: f"{v:.3f}" if isinstance(v, (int, float)) else "—"  # noqa: E731
@@ -173,4 +175,6 @@ by the Jacobian. The modes are the maximisers of the two curves; the quantiles a
 <script>{SVG_JS}{REPARAM_SCRIPT}</script>
 """
     )
+    if note:
+        body += f'<h2 id="modes">Which mode of τ? The peaks on these pages, side by side</h2>{note}'
     return write(out, "reparam_demo.html", "The mode moves, the median does not", body)

@@ -38,15 +38,22 @@ def test_a_failing_model_is_one_line_and_the_others_are_solved(tmp_path):
     assert len(errors) == 2, proc.stderr  # one line per failed model, nothing else says "error"
     assert str(broken) in errors[0] and "raised on import: RuntimeError: boom at import" in errors[0]
     assert str(killed) in errors[1] and "ended without a result (killed by signal 9" in errors[1]
-    for name in ("good", "also_good"):  # solved, whatever the others did
+    for name in ("good", "also_good"):  # solved, whatever the others did, and its page written
         results = json.loads((out / name / "results.json").read_text())
         assert results["solvers"]["map"]["status"] == "ok"
-        assert f"wrote {out / name}/results.json" in proc.stdout
+        assert (out / name / "index.html").is_file()
+    # one line per model on stdout, with the count of models done; no table without --verbose
+    summary = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert len(summary) == 4 and all(line.endswith("/4]") for line in summary), proc.stdout
+    assert sum(line.startswith(("good: ", "also_good: ")) and "needs a mode and NUTS" in line for line in summary) == 2
+    assert "map_unconstrained" not in proc.stdout
+    # the index lists the two solved models and no longer says any is running
+    index = (out / "index.html").read_text()
+    assert 'data-model="good"' in index and 'data-model="also_good"' in index and "Still running" not in index
     assert not (out / "broken").exists() and not (out / "killed" / "results.json").exists()
-    # off a terminal, progress is plain lines on stderr (no escape codes), with the count of models done
+    # off a terminal, progress is plain lines on stderr (no escape codes): each solver's closing line
     assert "\x1b[" not in proc.stderr
-    assert "good: map (find_MAP) ..." in proc.stderr
-    assert any(line.startswith("also_good: done in") and line.endswith("/4]") for line in proc.stderr.splitlines())
+    assert any(line.startswith("good: map ok in") for line in proc.stderr.splitlines()), proc.stderr
 
 
 def test_stored_catalog_models_are_read_back_without_a_worker(tmp_path, monkeypatch):
@@ -69,6 +76,26 @@ def test_stored_catalog_models_are_read_back_without_a_worker(tmp_path, monkeypa
     assert shown == outcomes and "tau" in outcomes[1].text
 
 
+def test_several_models_print_one_line_each_and_their_pages(tmp_path):
+    """Without --verbose: one line per model, its page and the index written by the run; with it, the tables."""
+    for name in ("bioassay", "eight_schools"):
+        compare(name, solvers="map", out=tmp_path)
+    proc = cli("run", "bioassay", "eight_schools", "--solvers", "map", "--out", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 2, proc.stdout
+    assert lines[0].startswith("bioassay: results reused, ") and lines[0].endswith(" [1/2]")
+    assert lines[1].startswith("eight_schools: results reused, ") and lines[1].endswith(" [2/2]")
+    assert proc.stderr == ""  # results reused: no solver ran, nothing to report on stderr
+    for name in ("bioassay", "eight_schools"):
+        assert (tmp_path / name / "index.html").is_file()
+    index = (tmp_path / "index.html").read_text()
+    assert 'data-model="bioassay"' in index and "Still running" not in index
+    verbose = cli("run", "bioassay", "eight_schools", "--solvers", "map", "--out", tmp_path, "--verbose")
+    tables = [line for line in verbose.stdout.splitlines() if line.startswith("parameter ")]  # each table's header
+    assert verbose.returncode == 0 and len(tables) == 2, verbose.stdout
+
+
 @pytest.mark.parametrize("command", [["run", "bioassay", "eight_schools"], ["report"]])
 def test_jobs_must_be_positive(tmp_path, command):
     proc = cli(*command, "--jobs", "0", "--out", tmp_path)
@@ -88,7 +115,7 @@ def test_a_worker_process_gives_bitwise_the_numbers_of_an_in_process_run(tmp_pat
     settings = ["--solvers", "map,em,nuts", "--draws", "300", "--tune", "300", "--chains", "2", "--seed", "5"]
     proc = cli("run", "bioassay", model_file(tmp_path, "rates"), *settings, "--out", tmp_path / "workers")
     assert proc.returncode == 0, proc.stderr
-    assert "bioassay:   sampling: 600 iterations per chain" in proc.stderr  # NUTS progress reached the parent
+    assert "bioassay: nuts ok in" in proc.stderr  # NUTS's progress reached the parent
     compare("bioassay", solvers="map,em,nuts", draws=300, tune=300, chains=2, seed=5, out=tmp_path / "here")
     worker, here = (json.loads((tmp_path / f / "bioassay" / "results.json").read_text()) for f in ("workers", "here"))
     assert worker["cache_key"] == here["cache_key"]
@@ -161,8 +188,24 @@ def test_plain_lines_follow_the_events():
         def flush(self):
             pass
 
-    stream = Stream()
-    lines = progress.Lines(stream, total=2)
+    for total in (None, 2):
+        stream = Stream()
+        _emit_a_model(progress.Lines(stream, total=total))
+        shown = stream.text.splitlines()
+        if total is None:  # one model: each step
+            assert shown == [
+                "m: solving with map, nuts",
+                "m: nuts (NUTS) ...",
+                "m:   compiling its functions with numba (tens of seconds the first time)",
+                "m:   sampling: 20 iterations per chain (tuning included)",
+                "m: nuts ok in 20.0 s, 15 s of it compiling",
+                "m: done in 21.0 s",
+            ]
+        else:  # several: each solver's closing line only (the command prints one line per model)
+            assert shown == ["m: nuts ok in 20.0 s, 15 s of it compiling"]
+
+
+def _emit_a_model(lines):
     with progress.reporting(lines), progress.solving("m"):
         progress.emit("model", solvers=["map", "nuts"])
         progress.emit("solver", solver="nuts", label="NUTS")
@@ -175,14 +218,6 @@ def test_plain_lines_follow_the_events():
         progress.emit("solver_done", solver="nuts", status="ok", seconds=20.0)
         progress.emit("done", seconds=21.0, cached=False)
     progress.emit("model", solvers=["map"])  # outside the block: nobody listens
-    assert stream.text.splitlines() == [
-        "m: solving with map, nuts",
-        "m: nuts (NUTS) ...",
-        "m:   compiling its functions with numba (tens of seconds the first time)",
-        "m:   sampling: 20 iterations per chain (tuning included)",
-        "m: nuts ok in 20.0 s, 15 s of it compiling",
-        "m: done in 21.0 s [1/2]",
-    ]
 
 
 def test_bars_draw_one_bar_per_chain_and_count_models():
