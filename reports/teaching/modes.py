@@ -10,6 +10,7 @@ and draws (nothing typed in), for the model page and the reparameterisation page
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 import numpy as np
 
@@ -49,8 +50,18 @@ def tau_modes(row: dict, draws: np.ndarray) -> list[tuple[str, str, float | None
     ]
 
 
-def modes_note(row: dict, draws: np.ndarray, prefix: str = "") -> str:
-    """The note reconciling the modes of τ, with its table; ``prefix``: the path from the page to the site root."""
+def _link(prefix: str, page: str, text: str, teaching: Path | None) -> str:
+    """A link to a teaching page, or its words alone where that page was not rendered (``teaching``: its folder)."""
+    if teaching is not None and not (teaching / page).is_file():
+        return text
+    return f'<a href="{prefix}teaching/{page}">{text}</a>'
+
+
+def modes_note(row: dict, draws: np.ndarray, prefix: str = "", teaching: Path | None = None) -> str:
+    """The note reconciling the modes of τ, with its table; ``prefix``: the path from the page to the site root;
+    ``teaching``: the teaching pages' folder, to link only those that exist (``None``: on a teaching page)."""
+    reparam = _link(prefix, "reparam_demo.html", "the mode moves", teaching)
+    loss = _link(prefix, "loss_demo.html", "loss decides the estimator", teaching)
     rows = "".join(
         f"<tr><td>{escape(what)}</td><td>{escape(source)}</td><td>{'—' if v is None else f'{v:.3g}'}</td></tr>"
         for what, source, v in tau_modes(row, draws)
@@ -59,10 +70,10 @@ def modes_note(row: dict, draws: np.ndarray, prefix: str = "") -> str:
 None is wrong: each answers another question. The <b>joint</b> mode is the single most probable combination of all
 parameters; with eight school effects free to shrink to the mean, it sits on the boundary τ = 0. The same peak
 sought in log τ (where the sampler works) moves, because a peak depends on the coordinates
-(<a href="{prefix}teaching/reparam_demo.html">the mode moves</a>). The <b>marginal</b> mode integrates the school
+({reparam}). The <b>marginal</b> mode integrates the school
 effects out first. The last three look at τ's own distribution, estimated from the NUTS draws: three estimators of
 its peak (a sample mode, the top of a smoothed density, and the densest narrow window, which is what 0-1 loss asks
-for: <a href="{prefix}teaching/loss_demo.html">loss decides the estimator</a>). The density estimates differ in
+for: {loss}). The density estimates differ in
 their smoothing, so their peaks differ in the second digit.</p>
 <table class="modes"><thead><tr><th>which mode of τ</th><th>from</th><th>τ</th></tr></thead>
 <tbody>{rows}</tbody></table>
@@ -73,7 +84,8 @@ def modes_section(results: ModelResults) -> str | None:
     """The model page's note on the modes of τ (eight schools with NUTS draws of τ only)."""
     if results.name != LOSS_MODEL or LOSS_PARAMETER not in results.draws:
         return None
-    return modes_note(results.parameters[LOSS_PARAMETER], results.draws[LOSS_PARAMETER], prefix="../")
+    teaching = results.folder.parent / "teaching"
+    return modes_note(results.parameters[LOSS_PARAMETER], results.draws[LOSS_PARAMETER], "../", teaching)
 
 
 def teaching_links(results: ModelResults) -> str | None:

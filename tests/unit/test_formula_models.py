@@ -101,7 +101,7 @@ def test_a_model_file_whose_build_returns_a_bambi_model(tmp_path):
     path.write_text(MODEL_FILE % str(DATA / "dyestuff.csv"))
     spec = load_spec(path)
     assert (spec.name, spec.source, spec.info["title"]) == ("dyes", str(path.resolve()), "Dyestuff as a formula")
-    assert spec.latent == ("1|Batch_offset",) and spec.em["kind"]() == "exact (Gaussian)"
+    assert spec.latent == ("1|Batch_offset",) and spec.em_engine.kind == "exact (Gaussian)"
     assert set(spec.params) == {"(Intercept)", "sd Batch (Intercept)", "sigma"}
     assert cache_key(spec, SETTINGS) is not None
 

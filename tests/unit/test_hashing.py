@@ -21,7 +21,7 @@ def masked(where: int) -> np.ma.MaskedArray:
 
 
 def spec(where: int) -> SimpleNamespace:
-    return SimpleNamespace(source=__file__, truth=None, data={"y": masked(where)})
+    return SimpleNamespace(source=__file__, truth=None, data={"y": masked(where)}, info={})
 
 
 def digest(add, value) -> str:

@@ -77,7 +77,7 @@ def test_centred_hierarchy_has_no_mode(build, data, groups):
     assert "local modes" not in fit.message
     # the profile gains one log-decade per group: its slope is the number of groups times log(10)
     assert fit.diagnostics["unbounded"]["tau"]["rise_per_decade"] == pytest.approx(groups * np.log(10), rel=0.02)
-    assert c.table["gap_sd"].isna().all()
+    assert "gap_sd" not in c.table or c.table["gap_sd"].isna().all()  # no gap (the column needs NUTS to exist)
     assert "laplace_sd" not in fit.estimates  # no spread at a point that is not a peak
     assert "not a mode: the log density is unbounded as tau -> 0" in c.table.loc["tau", "notes"]
 
@@ -178,7 +178,7 @@ def test_rat_tumors_with_a_cold_compile_cache(tmp_path):
     solver = results["solvers"]["map"]
     assert solver["status"] == "ok" and solver["diagnostics"]["no_mode"], solver["message"]
     assert solver["message"].startswith("find_MAP found no mode"), solver["message"]
-    assert all(p["gap_sd"] is None for p in results["parameters"].values())
+    assert all(p.get("gap_sd") is None for p in results["parameters"].values())  # no gap (absent without NUTS)
 
 
 @pytest.mark.slow
